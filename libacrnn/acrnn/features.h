@@ -1,0 +1,99 @@
+/* acrnn/features.h - log-gammatone features (SPEC section 1).
+ *
+ * One implementation, two entry points: acrnn_features_compute() for a whole
+ * signal, and AcrnnFeatureExtractor for streams (push samples, pull the frames
+ * that are ready, flush at end of stream). Both give the same floats for the
+ * same samples whatever the buffer sizes.
+ *
+ * A feature frame is 2*bands floats: the log band energies (band 0, the
+ * lowest, first) followed by their deltas.
+ */
+#ifndef ACRNN_FEATURES_H
+#define ACRNN_FEATURES_H
+
+#include <glib.h>
+#include <stddef.h>
+
+G_BEGIN_DECLS
+
+/** Feature parameters; acrnn_feature_params_init() fills the SPEC defaults. */
+typedef struct {
+  int sample_rate; /**< Hz, default 44100 */
+  int n_fft;       /**< window length N in samples, power of two, default 1024 */
+  int hop;         /**< hop H in samples, 1..n_fft, default 512 */
+  int bands;       /**< gammatone bands B, default 128 */
+  double fmin;     /**< lowest centre frequency in Hz, default 50 */
+  double fmax;     /**< highest centre frequency in Hz, default sample_rate/2 */
+  int delta_width; /**< regression width (odd, >= 3), default 9 */
+} AcrnnFeatureParams;
+
+/** The log value of a silent band, ln(1e-10). */
+#define ACRNN_LOG_FLOOR (-23.025850929940457f)
+
+void acrnn_feature_params_init(AcrnnFeatureParams *p);
+
+/** Checks every field; on failure sets an error naming the field, its value
+ * and what was expected. */
+gboolean acrnn_feature_params_validate(const AcrnnFeatureParams *p,
+                                       GError **error);
+
+/** The gammatone centre frequencies in Hz, ascending (bands values). */
+void acrnn_gammatone_centres(const AcrnnFeatureParams *p, double *centres);
+
+typedef struct AcrnnFeatureExtractor AcrnnFeatureExtractor;
+
+AcrnnFeatureExtractor *acrnn_feature_extractor_new(const AcrnnFeatureParams *p,
+                                                   GError **error);
+void acrnn_feature_extractor_free(AcrnnFeatureExtractor *fx);
+
+/** Forgets all buffered samples and frames (a new stream starts). */
+void acrnn_feature_extractor_reset(AcrnnFeatureExtractor *fx);
+
+/** Appends n samples. Refuses (and keeps its state unchanged) a block with
+ * NaN or Inf samples. */
+gboolean acrnn_feature_extractor_push(AcrnnFeatureExtractor *fx,
+                                      const float *samples, size_t n,
+                                      GError **error);
+
+/** Ends the stream: the frames still waiting for their delta context become
+ * ready (edge frames are repeated as the SPEC says). */
+void acrnn_feature_extractor_flush(AcrnnFeatureExtractor *fx);
+
+/** Number of whole frames ready to pull. */
+size_t acrnn_feature_extractor_available(const AcrnnFeatureExtractor *fx);
+
+/** Copies up to max_frames ready frames (2*bands floats each) into frames and
+ * returns how many were copied. */
+size_t acrnn_feature_extractor_pull(AcrnnFeatureExtractor *fx, float *frames,
+                                    size_t max_frames);
+
+/** Index (from the stream start) of the next frame pull() returns. Frame t
+ * starts at sample t*hop. */
+guint64 acrnn_feature_extractor_next_frame(const AcrnnFeatureExtractor *fx);
+
+/** Delay in samples between a sample entering push() and the last frame that
+ * needs it becoming ready: n_fft + (delta_width/2) * hop. */
+size_t acrnn_feature_extractor_latency_samples(const AcrnnFeatureExtractor *fx);
+
+/** Offline: all frames of a whole signal. Returns a newly allocated
+ * [n_frames][2*bands] array (free with g_free), or NULL with an error for an
+ * empty signal, one shorter than a window, or NaN/Inf samples. */
+float *acrnn_features_compute(const AcrnnFeatureParams *p, const float *x,
+                              size_t n, size_t *n_frames, GError **error);
+
+/** Number of segments a stream of n_frames frames gives (SPEC section 1: at
+ * least one; a short stream is padded with silence frames). 0 for 0 frames. */
+size_t acrnn_segment_count(size_t n_frames, int segment_frames,
+                           int segment_hop);
+
+/** Writes segment s of frames as a network input [2][bands][segment_frames]
+ * (channel 0 log, channel 1 delta; rows bands, columns frames), normalised
+ * per channel: (x - mean[c]) / std[c]. Missing frames are silence. */
+void acrnn_segment_extract(const float *frames, size_t n_frames, int bands,
+                           int segment_frames, int segment_hop, size_t s,
+                           const float mean[2], const float std[2],
+                           float *out);
+
+G_END_DECLS
+
+#endif

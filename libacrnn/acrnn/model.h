@@ -1,0 +1,81 @@
+/* acrnn/model.h - model files (SPEC section 3): safetensors with the tensors
+ * of the network under their state_dict() names and an "acrnn" metadata
+ * entry (labels, feature parameters, attention, normalisation).
+ */
+#ifndef ACRNN_MODEL_H
+#define ACRNN_MODEL_H
+
+#include <acrnn/features.h>
+#include <acrnn/network.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define ACRNN_MODEL_ERROR (acrnn_model_error_quark())
+GQuark acrnn_model_error_quark(void);
+
+typedef enum {
+  ACRNN_MODEL_ERROR_IO,      /**< cannot open, read or write the file */
+  ACRNN_MODEL_ERROR_FORMAT,  /**< not a valid safetensors file */
+  ACRNN_MODEL_ERROR_CONTENT, /**< valid file, but not a valid acrnn model */
+} AcrnnModelErrorCode;
+
+/** What a model file says besides its tensors. */
+typedef struct {
+  int version;            /**< 1 */
+  char **labels;          /**< n_labels class names, NULL-terminated */
+  int n_labels;
+  AcrnnFeatureParams features;
+  int segment_frames;     /**< 128 */
+  int segment_hop;        /**< 64 */
+  AcrnnAttention attention;
+  float mean[2], std[2];  /**< per channel: log, delta */
+} AcrnnModelInfo;
+
+/** Defaults of SPEC sections 1-2, no labels, mean 0, std 1. */
+void acrnn_model_info_init(AcrnnModelInfo *info);
+/** Frees labels (not info itself). */
+void acrnn_model_info_clear(AcrnnModelInfo *info);
+/** Deep copy of labels into dst (dst must be cleared or fresh). */
+void acrnn_model_info_copy(AcrnnModelInfo *dst, const AcrnnModelInfo *src);
+
+/** The network configuration a model info implies. */
+void acrnn_model_info_net_config(const AcrnnModelInfo *info,
+                                 AcrnnNetConfig *cfg);
+
+/** Loads path, validating everything (SPEC section 3). F32, F16 and BF16
+ * tensors are read; bn.N.num_batches_tracked (I64, from PyTorch's
+ * state_dict) is accepted and ignored. On failure returns NULL and an error
+ * naming the file and the problem; info is then left cleared. */
+AcrnnNet *acrnn_model_load(const char *path, AcrnnModelInfo *info,
+                           GError **error);
+
+/** Writes net and info as F32 safetensors, through a temporary file in the
+ * same directory renamed over path: a crash never leaves a half model. */
+gboolean acrnn_model_save(const char *path, AcrnnNet *net,
+                          const AcrnnModelInfo *info, GError **error);
+
+/** Like acrnn_model_save() with extra named F32 tensors (e.g. optimizer
+ * state) and extra string metadata entries (NULL-terminated key, value
+ * pairs), for checkpoints. Extra tensor names must not clash. */
+gboolean acrnn_model_save_full(const char *path, AcrnnNet *net,
+                               const AcrnnModelInfo *info,
+                               const char *const *extra_names,
+                               const float *const *extra_data,
+                               const size_t *extra_numel,
+                               const char *const *extra_meta,
+                               GError **error);
+
+/** Reads an extra F32 tensor of a checkpoint into a new g_malloc'd array. */
+float *acrnn_model_read_extra(const char *path, const char *name,
+                              size_t *numel, GError **error);
+/** Reads an extra metadata string of a checkpoint (g_free it). */
+char *acrnn_model_read_meta(const char *path, const char *key, GError **error);
+
+/** The model bundled with the project: $ACRNN_MODEL if set, else the build
+ * tree or installed data directory copy. g_free the result. */
+char *acrnn_model_default_path(void);
+
+G_END_DECLS
+
+#endif

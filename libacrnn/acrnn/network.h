@@ -1,0 +1,119 @@
+/* acrnn/network.h - the ACRNN network (SPEC section 2).
+ *
+ * 8 conv blocks (conv, batch norm, ReLU, max-pool after blocks 1, 3, 5, 7),
+ * a 2-layer bidirectional GRU, frame-level attention (rnn, cnn:N or none) and
+ * a dense softmax classifier. All trainable parameters live in one contiguous
+ * float block, their gradients in another of the same layout, and the batch
+ * norm running statistics in a third ("buffers"). The tensor table names each
+ * tensor exactly as the PyTorch module's state_dict() does.
+ */
+#ifndef ACRNN_NETWORK_H
+#define ACRNN_NETWORK_H
+
+#include <acrnn/rng.h>
+#include <glib.h>
+#include <stddef.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  ACRNN_ATTENTION_NONE = 0, /**< v = mean over t of h_t */
+  ACRNN_ATTENTION_RNN,      /**< the paper's l10: attention on the GRU output */
+  ACRNN_ATTENTION_CNN,      /**< the paper's l2..l8: on a conv block output */
+} AcrnnAttentionKind;
+
+typedef struct {
+  AcrnnAttentionKind kind;
+  int cnn_layer; /**< for CNN: 2, 4, 6 or 8 (after conv block layer-1) */
+} AcrnnAttention;
+
+/** Parses "rnn", "none", "cnn:2", "cnn:4", "cnn:6", "cnn:8". */
+gboolean acrnn_attention_parse(const char *s, AcrnnAttention *out,
+                               GError **error);
+/** Writes the canonical string for a (buf of at least 8 bytes). */
+const char *acrnn_attention_to_string(const AcrnnAttention *a, char buf[8]);
+
+typedef struct {
+  int bands;     /**< input rows (default 128; a multiple of 32) */
+  int frames;    /**< input columns, the segment length (default 128, >= 18) */
+  int n_classes; /**< classifier outputs, >= 1 */
+  AcrnnAttention attention;
+} AcrnnNetConfig;
+
+void acrnn_net_config_init(AcrnnNetConfig *cfg); /* 128, 128, 50, rnn */
+
+typedef enum {
+  ACRNN_TENSOR_PARAM = 0, /**< trainable, in the params block */
+  ACRNN_TENSOR_BUFFER,    /**< batch norm running statistics */
+} AcrnnTensorKind;
+
+typedef struct {
+  const char *name; /**< state_dict() name, e.g. "conv.0.weight" */
+  AcrnnTensorKind kind;
+  int ndim;
+  int shape[4];
+  size_t offset; /**< in floats, into the params or the buffers block */
+  size_t numel;
+} AcrnnTensorInfo;
+
+typedef struct AcrnnNet AcrnnNet;
+
+/** A network with zero parameters (see acrnn_net_init_random()), batch norm
+ * gamma 1, beta 0, running mean 0, running var 1. */
+AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error);
+void acrnn_net_free(AcrnnNet *net);
+const AcrnnNetConfig *acrnn_net_config(const AcrnnNet *net);
+
+/** The paper's initialisation: every weight N(0, 0.05) from seed; biases 0,
+ * batch norm gamma 1, beta 0. The same seed gives the same weights. */
+void acrnn_net_init_random(AcrnnNet *net, uint64_t seed);
+
+size_t acrnn_net_n_params(const AcrnnNet *net);
+float *acrnn_net_params(AcrnnNet *net);
+float *acrnn_net_grads(AcrnnNet *net);
+size_t acrnn_net_n_buffers(const AcrnnNet *net);
+float *acrnn_net_buffers(AcrnnNet *net);
+
+size_t acrnn_net_n_tensors(const AcrnnNet *net);
+const AcrnnTensorInfo *acrnn_net_tensor(const AcrnnNet *net, size_t i);
+/** The table entry called name, or NULL. */
+const AcrnnTensorInfo *acrnn_net_find_tensor(const AcrnnNet *net,
+                                             const char *name);
+/** Pointer to the data of a tensor (into params or buffers). */
+float *acrnn_net_tensor_data(AcrnnNet *net, const AcrnnTensorInfo *t);
+
+/** Floating point operations of one forward pass of one segment. */
+double acrnn_net_forward_flops(const AcrnnNet *net);
+
+/** Forward pass over a batch of inputs x [batch][2][bands][frames].
+ * training: batch norm uses batch statistics and updates its running
+ * averages (momentum 0.1), dropout is active and draws from rng; otherwise
+ * inference (running statistics, no dropout, rng may be NULL).
+ * Returns the logits [batch][n_classes], owned by net, valid until the next
+ * forward. Activations are kept for acrnn_net_backward(). */
+const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
+                               gboolean training, AcrnnRng *rng);
+
+/** Softmax probabilities of the last forward, [batch][n_classes], written
+ * into probs. */
+void acrnn_net_probabilities(const AcrnnNet *net, float *probs);
+
+/** Mean soft-target cross-entropy of the last forward against targets
+ * [batch][n_classes] (rows sum to 1; one-hot or mixup). Also stores
+ * d loss / d logits for acrnn_net_backward(). */
+float acrnn_net_loss(AcrnnNet *net, const float *targets);
+
+/** Sets all gradients to zero. */
+void acrnn_net_zero_grad(AcrnnNet *net);
+
+/** Backward pass of the last training forward and loss: accumulates (+=) the
+ * gradients of the mean loss into the gradient block. */
+void acrnn_net_backward(AcrnnNet *net);
+
+/** Frame attention weights of the last forward, [batch][T] for rnn attention
+ * (T = GRU steps) or [batch][W] for cnn attention; NULL for none. */
+const float *acrnn_net_attention_weights(const AcrnnNet *net, int *length);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,1 @@
+/* feature_extractor.c: being written in this session. */

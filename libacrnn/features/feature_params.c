@@ -1,0 +1,1 @@
+/* feature_params.c: being written in this session. */

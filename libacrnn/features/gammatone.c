@@ -1,0 +1,1 @@
+/* gammatone.c: being written in this session. */

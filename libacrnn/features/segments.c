@@ -1,0 +1,1 @@
+/* segments.c: being written in this session. */

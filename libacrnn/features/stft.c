@@ -1,0 +1,1 @@
+/* stft.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* model_file.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* model_info.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* attention_cnn.c: being written in this session. */

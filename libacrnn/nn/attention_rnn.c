@@ -1,0 +1,1 @@
+/* attention_rnn.c: being written in this session. */

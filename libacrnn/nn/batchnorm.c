@@ -1,0 +1,1 @@
+/* batchnorm.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* conv2d.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* dense.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* gru.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* maxpool.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* mean_time.c: being written in this session. */

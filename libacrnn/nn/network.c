@@ -1,0 +1,1 @@
+/* network.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* relu.c: being written in this session. */

@@ -1,0 +1,1 @@
+/* softmax_xent.c: being written in this session. */

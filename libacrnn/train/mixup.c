@@ -1,0 +1,1 @@
+/* mixup.c: being written in this session. */

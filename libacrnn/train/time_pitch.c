@@ -1,0 +1,1 @@
+/* time_pitch.c: being written in this session. */

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# tests/run.sh - installs what is missing, builds, and runs the whole test
+# suite twice: a plain build (build/) and one under AddressSanitizer and
+# UndefinedBehaviorSanitizer (build-asan/). Ends with "N passed, N failed".
+#   tests/run.sh              everything
+#   tests/run.sh SUITE...     only these meson suites (features nn model ...)
+#   ACRNN_NO_ASAN=1 tests/run.sh   skip the sanitizer build
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+pipelines/install-deps.sh test || { echo "could not install dependencies"; echo "0 passed, 1 failed"; exit 1; }
+
+suites=()
+for s in "$@"; do suites+=(--suite "$s"); done
+jobs=$(nproc)
+logs=()
+fail=0
+
+run_build() { # dir, setup options...
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+  fi
+  meson compile -C "$dir" >"$dir.compile.log" 2>&1 || { tail -50 "$dir.compile.log"; return 1; }
+  meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "$jobs" "${suites[@]}" || true
+  logs+=("$dir/meson-logs/testlog.json")
+}
+
+run_build build --buildtype=debugoptimized || fail=$((fail + 1))
+if [ -z "${ACRNN_NO_ASAN:-}" ]; then
+  run_build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dmpi=disabled || fail=$((fail + 1))
+fi
+/usr/bin/python3 tests/summary.py "$fail" "${logs[@]}"
