@@ -82,6 +82,10 @@ const AcrnnTensorInfo *acrnn_net_find_tensor(const AcrnnNet *net,
 /** Pointer to the data of a tensor (into params or buffers). */
 float *acrnn_net_tensor_data(AcrnnNet *net, const AcrnnTensorInfo *t);
 
+/** Dropout probability used in training forwards (between the GRU layers
+ * and after the GRU); default 0.5. 0 disables dropout (parity tests). */
+void acrnn_net_set_dropout(AcrnnNet *net, float p);
+
 /** Floating point operations of one forward pass of one segment. */
 double acrnn_net_forward_flops(const AcrnnNet *net);
 

@@ -1,1 +1,783 @@
-/* network.c: being written in this session. */
+/* network.c - the ACRNN network: builds the tensor table, owns the parameter,
+ * gradient and running-statistics blocks, and chains the layers of layers.h
+ * into a batched forward and backward pass (SPEC section 2).
+ *
+ * Conv maps are CNHW ([C][N][H][W]) from the input transpose to the last
+ * pool; the last map is then reshaped into the GRU sequence [N][T][C*Hf]
+ * with feature index c*Hf + h, as x.permute(0,3,1,2).reshape(B,T,-1) does.
+ */
+#include "layers.h"
+#include <acrnn/network.h>
+#include <math.h>
+#include <string.h>
+
+#define N_BLOCKS 8
+#define HIDDEN 256 /* GRU hidden size per direction */
+#define ATT 256    /* rnn attention MLP size */
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+#define MAX_TENSORS 64
+
+/* The architecture of SPEC section 2. */
+static const int block_cout[N_BLOCKS] = {32, 32, 64, 64, 128, 128, 256, 256};
+static const int block_kh[N_BLOCKS] = {3, 3, 3, 3, 1, 1, 3, 3};
+static const int block_kw[N_BLOCKS] = {5, 5, 1, 1, 5, 5, 3, 3};
+static const int pool_h[N_BLOCKS] = {0, 4, 0, 4, 0, 1, 0, 2};
+static const int pool_w[N_BLOCKS] = {0, 3, 0, 1, 0, 3, 0, 2};
+
+typedef struct {
+  int cin, cout, kh, kw;
+  int h, w;   /* map size inside the block */
+  int ph, pw; /* pool after the block, 0 if none */
+  int oh, ow; /* map size after the pool */
+  /* tensor indices */
+  int t_w, t_b, t_g, t_beta, t_rm, t_rv;
+} Block;
+
+struct AcrnnNet {
+  AcrnnNetConfig cfg;
+  Block blk[N_BLOCKS];
+  int attn_block; /* conv block the cnn attention follows, -1 if none */
+  int hf, t;      /* final map height, GRU steps */
+  int gru_in[2];  /* GRU input size per layer */
+  int d;          /* 2 * HIDDEN */
+  float dropout;
+
+  AcrnnTensorInfo tensors[MAX_TENSORS];
+  char *names[MAX_TENSORS];
+  size_t n_tensors;
+  int t_catt_w, t_catt_b, t_gru[2][2][4], t_mlp_w, t_mlp_b, t_score_w, t_cls_w,
+      t_cls_b;
+
+  float *params, *grads, *buffers;
+  size_t n_params, n_buffers;
+
+  /* activations for `cap` segments */
+  int cap, batch;
+  gboolean have_train_forward, have_loss;
+  float *x0;
+  float *conv_out[N_BLOCKS], *act[N_BLOCKS], *pool_out[N_BLOCKS];
+  int32_t *argmax[N_BLOCKS];
+  float *bn_mean[N_BLOCKS], *bn_rstd[N_BLOCKS];
+  float *att_out, *attn; /* cnn attention */
+  float *seq, *y0, *d0, *mask0, *y1, *h, *mask1;
+  float *gru_cache[2][2];
+  float *att_cache, *beta, *v, *logits, *probs, *dlogits;
+  float *ws;
+  size_t ws_size;
+  float *gbuf[3];                          /* conv-map gradient scratch */
+  float *dseq, *dy0, *dd0, *dy1, *dh, *dv; /* sequence gradients */
+  float *fold_w, *fold_b; /* inference: batch norm folded into conv */
+  size_t fold_w_size, fold_b_size;
+};
+
+gboolean acrnn_attention_parse(const char *s, AcrnnAttention *out,
+                               GError **error) {
+  if (s && strcmp(s, "rnn") == 0) {
+    *out = (AcrnnAttention){ACRNN_ATTENTION_RNN, 0};
+    return TRUE;
+  }
+  if (s && strcmp(s, "none") == 0) {
+    *out = (AcrnnAttention){ACRNN_ATTENTION_NONE, 0};
+    return TRUE;
+  }
+  if (s && strncmp(s, "cnn:", 4) == 0 && strlen(s) == 5 &&
+      strchr("2468", s[4]) && s[4] != '\0') {
+    *out = (AcrnnAttention){ACRNN_ATTENTION_CNN, s[4] - '0'};
+    return TRUE;
+  }
+  g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+              "unknown attention \"%s\": expected rnn, none, cnn:2, cnn:4, "
+              "cnn:6 or cnn:8",
+              s ? s : "(null)");
+  return FALSE;
+}
+
+const char *acrnn_attention_to_string(const AcrnnAttention *a, char buf[8]) {
+  switch (a->kind) {
+  case ACRNN_ATTENTION_RNN:
+    g_strlcpy(buf, "rnn", 8);
+    break;
+  case ACRNN_ATTENTION_CNN:
+    g_snprintf(buf, 8, "cnn:%d", a->cnn_layer);
+    break;
+  default:
+    g_strlcpy(buf, "none", 8);
+  }
+  return buf;
+}
+
+void acrnn_net_config_init(AcrnnNetConfig *cfg) {
+  cfg->bands = 128;
+  cfg->frames = 128;
+  cfg->n_classes = 50;
+  cfg->attention = (AcrnnAttention){ACRNN_ATTENTION_RNN, 0};
+}
+
+/* ---- tensor table ------------------------------------------------------ */
+
+static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, int ndim,
+                      const int *shape, const char *fmt, ...)
+    G_GNUC_PRINTF(5, 6);
+
+static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, int ndim,
+                      const int *shape, const char *fmt, ...) {
+  g_assert(net->n_tensors < MAX_TENSORS);
+  int i = (int)net->n_tensors++;
+  va_list ap;
+  va_start(ap, fmt);
+  net->names[i] = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  AcrnnTensorInfo *t = &net->tensors[i];
+  t->name = net->names[i];
+  t->kind = kind;
+  t->ndim = ndim;
+  t->numel = 1;
+  for (int k = 0; k < ndim; k++) {
+    t->shape[k] = shape[k];
+    t->numel *= (size_t)shape[k];
+  }
+  size_t *count = kind == ACRNN_TENSOR_PARAM ? &net->n_params : &net->n_buffers;
+  t->offset = *count;
+  *count += t->numel;
+  return i;
+}
+
+#define SHAPE(...) ((const int[]){__VA_ARGS__})
+
+static float *P(AcrnnNet *net, int t) {
+  return net->params + net->tensors[t].offset;
+}
+static float *G(AcrnnNet *net, int t) {
+  return net->grads + net->tensors[t].offset;
+}
+static float *BUF(AcrnnNet *net, int t) {
+  return net->buffers + net->tensors[t].offset;
+}
+
+static void build_table(AcrnnNet *net) {
+  for (int i = 0; i < N_BLOCKS; i++) {
+    Block *b = &net->blk[i];
+    b->t_w =
+        add_tensor(net, ACRNN_TENSOR_PARAM, 4,
+                   SHAPE(b->cout, b->cin, b->kh, b->kw), "conv.%d.weight", i);
+    b->t_b = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(b->cout),
+                        "conv.%d.bias", i);
+  }
+  for (int i = 0; i < N_BLOCKS; i++) {
+    Block *b = &net->blk[i];
+    b->t_g = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(b->cout),
+                        "bn.%d.weight", i);
+    b->t_beta =
+        add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(b->cout), "bn.%d.bias", i);
+    b->t_rm = add_tensor(net, ACRNN_TENSOR_BUFFER, 1, SHAPE(b->cout),
+                         "bn.%d.running_mean", i);
+    b->t_rv = add_tensor(net, ACRNN_TENSOR_BUFFER, 1, SHAPE(b->cout),
+                         "bn.%d.running_var", i);
+  }
+  net->t_catt_w = net->t_catt_b = -1;
+  if (net->attn_block >= 0) {
+    int c = net->blk[net->attn_block].cout;
+    net->t_catt_w = add_tensor(net, ACRNN_TENSOR_PARAM, 4, SHAPE(1, c, 3, 3),
+                               "cnn_attention.weight");
+    net->t_catt_b =
+        add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(1), "cnn_attention.bias");
+  }
+  static const char *const what[4] = {"weight_ih", "weight_hh", "bias_ih",
+                                      "bias_hh"};
+  for (int l = 0; l < 2; l++)
+    for (int dir = 0; dir < 2; dir++) {
+      const char *suffix = dir ? "_reverse" : "";
+      int *t = net->t_gru[l][dir];
+      t[0] = add_tensor(net, ACRNN_TENSOR_PARAM, 2,
+                        SHAPE(3 * HIDDEN, net->gru_in[l]), "gru.%s_l%d%s",
+                        what[0], l, suffix);
+      t[1] = add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(3 * HIDDEN, HIDDEN),
+                        "gru.%s_l%d%s", what[1], l, suffix);
+      t[2] = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(3 * HIDDEN),
+                        "gru.%s_l%d%s", what[2], l, suffix);
+      t[3] = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(3 * HIDDEN),
+                        "gru.%s_l%d%s", what[3], l, suffix);
+    }
+  net->t_mlp_w = net->t_mlp_b = net->t_score_w = -1;
+  if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN) {
+    net->t_mlp_w = add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(ATT, net->d),
+                              "attention.mlp.weight");
+    net->t_mlp_b = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(ATT),
+                              "attention.mlp.bias");
+    net->t_score_w = add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(1, ATT),
+                                "attention.score.weight");
+  }
+  net->t_cls_w =
+      add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(net->cfg.n_classes, net->d),
+                 "classifier.weight");
+  net->t_cls_b = add_tensor(net, ACRNN_TENSOR_PARAM, 1,
+                            SHAPE(net->cfg.n_classes), "classifier.bias");
+}
+
+AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
+  if (cfg->bands < 32 || cfg->bands % 32 != 0 || cfg->bands > 1024) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "network bands %d: expected a multiple of 32 from 32 to 1024 "
+                "(the pools divide the band axis by 32)",
+                cfg->bands);
+    return NULL;
+  }
+  if (cfg->frames < 18 || cfg->frames > 4096) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "network segment length %d frames: expected 18 to 4096 (the "
+                "pools divide the frame axis by 18)",
+                cfg->frames);
+    return NULL;
+  }
+  if (cfg->n_classes < 1 || cfg->n_classes > 100000) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "network with %d classes: expected at least 1", cfg->n_classes);
+    return NULL;
+  }
+  const AcrnnAttention *a = &cfg->attention;
+  if (a->kind == ACRNN_ATTENTION_CNN &&
+      !(a->cnn_layer == 2 || a->cnn_layer == 4 || a->cnn_layer == 6 ||
+        a->cnn_layer == 8)) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "cnn attention at layer %d: expected 2, 4, 6 or 8",
+                a->cnn_layer);
+    return NULL;
+  }
+  AcrnnNet *net = g_new0(AcrnnNet, 1);
+  net->cfg = *cfg;
+  net->dropout = 0.5f;
+  net->attn_block = a->kind == ACRNN_ATTENTION_CNN ? a->cnn_layer - 1 : -1;
+  int h = cfg->bands, w = cfg->frames, cin = 2;
+  for (int i = 0; i < N_BLOCKS; i++) {
+    Block *b = &net->blk[i];
+    b->cin = cin;
+    b->cout = block_cout[i];
+    b->kh = block_kh[i];
+    b->kw = block_kw[i];
+    b->h = h;
+    b->w = w;
+    b->ph = pool_h[i];
+    b->pw = pool_w[i];
+    if (b->ph) {
+      h /= b->ph;
+      w /= b->pw;
+    }
+    b->oh = h;
+    b->ow = w;
+    cin = b->cout;
+  }
+  net->hf = h;
+  net->t = w;
+  net->d = 2 * HIDDEN;
+  net->gru_in[0] = cin * h;
+  net->gru_in[1] = net->d;
+  build_table(net);
+  net->params = g_new0(float, net->n_params);
+  net->grads = g_new0(float, net->n_params);
+  net->buffers = g_new0(float, net->n_buffers);
+  for (int i = 0; i < N_BLOCKS; i++) {
+    Block *b = &net->blk[i];
+    for (int c = 0; c < b->cout; c++) {
+      P(net, b->t_g)[c] = 1.0f;
+      BUF(net, b->t_rv)[c] = 1.0f;
+    }
+  }
+  return net;
+}
+
+static void free_activations(AcrnnNet *net) {
+  g_free(net->x0);
+  for (int i = 0; i < N_BLOCKS; i++) {
+    g_free(net->conv_out[i]);
+    g_free(net->act[i]);
+    g_free(net->pool_out[i]);
+    g_free(net->argmax[i]);
+    g_free(net->bn_mean[i]);
+    g_free(net->bn_rstd[i]);
+  }
+  g_free(net->att_out);
+  g_free(net->attn);
+  g_free(net->seq);
+  g_free(net->y0);
+  g_free(net->d0);
+  g_free(net->mask0);
+  g_free(net->y1);
+  g_free(net->h);
+  g_free(net->mask1);
+  for (int l = 0; l < 2; l++)
+    for (int dir = 0; dir < 2; dir++)
+      g_free(net->gru_cache[l][dir]);
+  g_free(net->att_cache);
+  g_free(net->beta);
+  g_free(net->v);
+  g_free(net->logits);
+  g_free(net->probs);
+  g_free(net->dlogits);
+  g_free(net->ws);
+  for (int k = 0; k < 3; k++)
+    g_free(net->gbuf[k]);
+  g_free(net->dseq);
+  g_free(net->dy0);
+  g_free(net->dd0);
+  g_free(net->dy1);
+  g_free(net->dh);
+  g_free(net->dv);
+}
+
+void acrnn_net_free(AcrnnNet *net) {
+  if (!net)
+    return;
+  free_activations(net);
+  g_free(net->fold_w);
+  g_free(net->fold_b);
+  for (size_t i = 0; i < net->n_tensors; i++)
+    g_free(net->names[i]);
+  g_free(net->params);
+  g_free(net->grads);
+  g_free(net->buffers);
+  g_free(net);
+}
+
+const AcrnnNetConfig *acrnn_net_config(const AcrnnNet *net) {
+  return &net->cfg;
+}
+
+void acrnn_net_set_dropout(AcrnnNet *net, float p) {
+  net->dropout = p < 0.0f ? 0.0f : p > 0.95f ? 0.95f : p;
+}
+
+void acrnn_net_init_random(AcrnnNet *net, uint64_t seed) {
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, seed);
+  for (size_t i = 0; i < net->n_tensors; i++) {
+    const AcrnnTensorInfo *t = &net->tensors[i];
+    if (t->kind != ACRNN_TENSOR_PARAM)
+      continue;
+    float *p = net->params + t->offset;
+    gboolean is_bn = g_str_has_prefix(t->name, "bn.");
+    gboolean is_weight = !is_bn && (g_str_has_suffix(t->name, "weight") ||
+                                    strstr(t->name, ".weight_") != NULL);
+    for (size_t k = 0; k < t->numel; k++) {
+      if (is_weight)
+        p[k] = (float)(0.05 * acrnn_rng_normal(&rng));
+      else if (is_bn && g_str_has_suffix(t->name, ".weight"))
+        p[k] = 1.0f;
+      else
+        p[k] = 0.0f;
+    }
+  }
+  for (int i = 0; i < N_BLOCKS; i++) {
+    Block *b = &net->blk[i];
+    memset(BUF(net, b->t_rm), 0, sizeof(float) * (size_t)b->cout);
+    for (int c = 0; c < b->cout; c++)
+      BUF(net, b->t_rv)[c] = 1.0f;
+  }
+}
+
+size_t acrnn_net_n_params(const AcrnnNet *net) {
+  return net->n_params;
+}
+float *acrnn_net_params(AcrnnNet *net) {
+  return net->params;
+}
+float *acrnn_net_grads(AcrnnNet *net) {
+  return net->grads;
+}
+size_t acrnn_net_n_buffers(const AcrnnNet *net) {
+  return net->n_buffers;
+}
+float *acrnn_net_buffers(AcrnnNet *net) {
+  return net->buffers;
+}
+size_t acrnn_net_n_tensors(const AcrnnNet *net) {
+  return net->n_tensors;
+}
+
+const AcrnnTensorInfo *acrnn_net_tensor(const AcrnnNet *net, size_t i) {
+  return i < net->n_tensors ? &net->tensors[i] : NULL;
+}
+
+const AcrnnTensorInfo *acrnn_net_find_tensor(const AcrnnNet *net,
+                                             const char *name) {
+  for (size_t i = 0; i < net->n_tensors; i++)
+    if (strcmp(net->tensors[i].name, name) == 0)
+      return &net->tensors[i];
+  return NULL;
+}
+
+float *acrnn_net_tensor_data(AcrnnNet *net, const AcrnnTensorInfo *t) {
+  return (t->kind == ACRNN_TENSOR_PARAM ? net->params : net->buffers) +
+         t->offset;
+}
+
+double acrnn_net_forward_flops(const AcrnnNet *net) {
+  double f = 0.0;
+  for (int i = 0; i < N_BLOCKS; i++) {
+    const Block *b = &net->blk[i];
+    f += 2.0 * b->cout * b->cin * b->kh * b->kw * (double)b->h * b->w;
+  }
+  if (net->attn_block >= 0) {
+    const Block *b = &net->blk[net->attn_block];
+    f += 2.0 * b->cout * 9.0 * b->h * b->w;
+  }
+  for (int l = 0; l < 2; l++) /* two directions, input and hidden products */
+    f += 2.0 * 2.0 * net->t * 3.0 * HIDDEN * (net->gru_in[l] + HIDDEN);
+  if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN)
+    f += 2.0 * net->t * ATT * (net->d + 1);
+  f += 2.0 * net->d * net->cfg.n_classes;
+  return f;
+}
+
+/* ---- activations ------------------------------------------------------- */
+
+static size_t map_size(const Block *b, int n) {
+  return (size_t)b->cout * n * b->h * b->w;
+}
+
+static void ensure_capacity(AcrnnNet *net, int n) {
+  if (n <= net->cap)
+    return;
+  free_activations(net);
+  net->cap = n;
+  const Block *b0 = &net->blk[0];
+  net->x0 = g_new(float, (size_t)2 * n * b0->h * b0->w);
+  size_t max_map = 0, ws = 0;
+  for (int i = 0; i < N_BLOCKS; i++) {
+    Block *b = &net->blk[i];
+    size_t m = map_size(b, n);
+    max_map = MAX(max_map, m);
+    net->conv_out[i] = g_new(float, m);
+    net->act[i] = g_new(float, m);
+    net->bn_mean[i] = g_new(float, b->cout);
+    net->bn_rstd[i] = g_new(float, b->cout);
+    if (b->ph) {
+      size_t o = (size_t)b->cout * n * b->oh * b->ow;
+      net->pool_out[i] = g_new(float, o);
+      net->argmax[i] = g_new(int32_t, o);
+    }
+    ws = MAX(ws, acrnn_conv2d_workspace(b->cin, n, b->h, b->w, b->kh, b->kw));
+  }
+  if (net->attn_block >= 0) {
+    const Block *b = &net->blk[net->attn_block];
+    net->att_out = g_new(float, map_size(b, n));
+    net->attn = g_new(float, (size_t)n * b->w);
+    ws = MAX(ws, acrnn_attention_cnn_workspace(b->cout, n, b->h, b->w));
+  }
+  int t = net->t, d = net->d;
+  for (int l = 0; l < 2; l++)
+    for (int dir = 0; dir < 2; dir++)
+      net->gru_cache[l][dir] = g_new(float, acrnn_gru_cache_size(n, t, HIDDEN));
+  ws = MAX(ws, acrnn_gru_workspace(n, t, HIDDEN));
+  size_t seq = (size_t)n * t * net->gru_in[0], hs = (size_t)n * t * d;
+  net->seq = g_new(float, seq);
+  net->y0 = g_new(float, hs);
+  net->d0 = g_new(float, hs);
+  net->mask0 = g_new(float, hs);
+  net->y1 = g_new(float, hs);
+  net->h = g_new(float, hs);
+  net->mask1 = g_new(float, hs);
+  net->att_cache = g_new(float, acrnn_attention_rnn_cache_size(n, t, ATT));
+  net->beta = g_new(float, (size_t)n *t);
+  net->v = g_new(float, (size_t)n *d);
+  size_t k = (size_t)n * net->cfg.n_classes;
+  net->logits = g_new(float, k);
+  net->probs = g_new(float, k);
+  net->dlogits = g_new(float, k);
+  net->ws_size = ws;
+  net->ws = g_new(float, MAX(ws, 1));
+  for (int i = 0; i < 3; i++)
+    net->gbuf[i] = g_new(float, max_map);
+  net->dseq = g_new(float, seq);
+  net->dy0 = g_new(float, hs);
+  net->dd0 = g_new(float, hs);
+  net->dy1 = g_new(float, hs);
+  net->dh = g_new(float, hs);
+  net->dv = g_new(float, (size_t)n *d);
+}
+
+/* x [N][2][B][S] -> x0 [2][N][B][S] */
+static void input_to_cnhw(float *x0, const float *x, int n, size_t plane) {
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < 2; c++)
+      memcpy(x0 + ((size_t)c * n + i) * plane, x + ((size_t)i * 2 + c) * plane,
+             plane * sizeof(float));
+}
+
+/* map [C][N][Hf][T] -> seq [N][T][C*Hf] (feature c*Hf + h), and the
+ * gradient's way back (accumulating into the map). */
+static inline size_t map_index(int c, int i, int h, int s, int n, int hf,
+                               int t) {
+  return (((size_t)c * n + i) * hf + h) * t + s;
+}
+static inline size_t seq_index(int c, int i, int h, int s, int chf, int hf,
+                               int t) {
+  return ((size_t)i * t + s) * chf + (size_t)c * hf + h;
+}
+
+static void map_to_seq(float *seq, const float *map, int c_, int n, int hf,
+                       int t) {
+  for (int c = 0; c < c_; c++)
+    for (int i = 0; i < n; i++)
+      for (int h = 0; h < hf; h++)
+        for (int s = 0; s < t; s++)
+          seq[seq_index(c, i, h, s, c_ * hf, hf, t)] =
+              map[map_index(c, i, h, s, n, hf, t)];
+}
+
+static void seq_to_map_add(float *map, const float *seq, int c_, int n, int hf,
+                           int t) {
+  for (int c = 0; c < c_; c++)
+    for (int i = 0; i < n; i++)
+      for (int h = 0; h < hf; h++)
+        for (int s = 0; s < t; s++)
+          map[map_index(c, i, h, s, n, hf, t)] +=
+              seq[seq_index(c, i, h, s, c_ * hf, hf, t)];
+}
+
+/* Inference: w' = w * g / sqrt(rv + eps), b' = (b - rm) * g / sqrt(rv + eps)
+ * + beta, so a block is conv + ReLU. */
+static void fold_batchnorm(AcrnnNet *net) {
+  size_t nw = 0, nb = 0;
+  for (int i = 0; i < N_BLOCKS; i++) {
+    nw += net->tensors[net->blk[i].t_w].numel;
+    nb += (size_t)net->blk[i].cout;
+  }
+  if (!net->fold_w) {
+    net->fold_w = g_new(float, nw);
+    net->fold_b = g_new(float, nb);
+  }
+  float *fw = net->fold_w, *fb = net->fold_b;
+  for (int i = 0; i < N_BLOCKS; i++) {
+    Block *b = &net->blk[i];
+    const float *w = P(net, b->t_w), *bias = P(net, b->t_b);
+    const float *g = P(net, b->t_g), *beta = P(net, b->t_beta);
+    const float *rm = BUF(net, b->t_rm), *rv = BUF(net, b->t_rv);
+    size_t per = (size_t)b->cin * b->kh * b->kw;
+    for (int c = 0; c < b->cout; c++) {
+      float s = g[c] / sqrtf(rv[c] + BN_EPS);
+      for (size_t k = 0; k < per; k++)
+        fw[c * per + k] = w[c * per + k] * s;
+      fb[c] = (bias[c] - rm[c]) * s + beta[c];
+    }
+    fw += per * b->cout;
+    fb += b->cout;
+  }
+}
+
+const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
+                               gboolean training, AcrnnRng *rng) {
+  g_return_val_if_fail(batch >= 1, NULL);
+  g_return_val_if_fail(!training || rng || net->dropout == 0.0f, NULL);
+  ensure_capacity(net, batch);
+  const int n = batch;
+  net->batch = n;
+  net->have_train_forward = training;
+  net->have_loss = FALSE;
+  const Block *b0 = &net->blk[0];
+  input_to_cnhw(net->x0, x, n, (size_t)b0->h * b0->w);
+
+  if (!training)
+    fold_batchnorm(net);
+  const float *fw = net->fold_w, *fb = net->fold_b;
+  const float *in = net->x0;
+  for (int i = 0; i < N_BLOCKS; i++) {
+    Block *b = &net->blk[i];
+    size_t m = (size_t)n * b->h * b->w;
+    if (training) {
+      acrnn_conv2d_forward(net->conv_out[i], in, P(net, b->t_w), P(net, b->t_b),
+                           n, b->cin, b->cout, b->h, b->w, b->kh, b->kw,
+                           net->ws);
+      acrnn_batchnorm_forward_train(
+          net->act[i], net->bn_mean[i], net->bn_rstd[i], net->conv_out[i],
+          P(net, b->t_g), P(net, b->t_beta), BUF(net, b->t_rm),
+          BUF(net, b->t_rv), b->cout, m, BN_MOMENTUM, BN_EPS);
+    } else {
+      acrnn_conv2d_forward(net->act[i], in, fw, fb, n, b->cin, b->cout, b->h,
+                           b->w, b->kh, b->kw, net->ws);
+    }
+    fw += (size_t)b->cout * b->cin * b->kh * b->kw;
+    fb += b->cout;
+    acrnn_relu_forward(net->act[i], net->act[i], (size_t)b->cout * m);
+    const float *out = net->act[i];
+    if (i == net->attn_block) {
+      acrnn_attention_cnn_forward(net->att_out, net->attn, out,
+                                  P(net, net->t_catt_w), P(net, net->t_catt_b),
+                                  b->cout, n, b->h, b->w, net->ws);
+      out = net->att_out;
+    }
+    if (b->ph) {
+      acrnn_maxpool_forward(net->pool_out[i], net->argmax[i], out, b->cout * n,
+                            b->h, b->w, b->ph, b->pw);
+      out = net->pool_out[i];
+    }
+    in = out;
+  }
+
+  const int t = net->t, d = net->d;
+  const size_t hs = (size_t)n * t * d;
+  map_to_seq(net->seq, in, net->blk[N_BLOCKS - 1].cout, n, net->hf, t);
+  const float *gin = net->seq;
+  float *gout[2] = {net->y0, net->y1};
+  float *drop_out[2] = {net->d0, net->h};
+  float *mask[2] = {net->mask0, net->mask1};
+  for (int l = 0; l < 2; l++) {
+    for (int dir = 0; dir < 2; dir++) {
+      const int *tt = net->t_gru[l][dir];
+      acrnn_gru_forward(gout[l], d, dir * HIDDEN, net->gru_cache[l][dir], gin,
+                        n, t, net->gru_in[l], HIDDEN, P(net, tt[0]),
+                        P(net, tt[1]), P(net, tt[2]), P(net, tt[3]), dir,
+                        net->ws);
+    }
+    if (training && net->dropout > 0.0f) {
+      acrnn_dropout_forward(drop_out[l], mask[l], gout[l], hs, net->dropout,
+                            rng);
+      gin = drop_out[l];
+    } else {
+      gin = gout[l];
+    }
+  }
+  const float *hseq = gin;
+
+  if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN)
+    acrnn_attention_rnn_forward(net->v, net->beta, net->att_cache, hseq,
+                                P(net, net->t_mlp_w), P(net, net->t_mlp_b),
+                                P(net, net->t_score_w), n, t, d, ATT);
+  else
+    acrnn_mean_time_forward(net->v, hseq, n, t, d);
+  acrnn_dense_forward(net->logits, net->v, P(net, net->t_cls_w),
+                      P(net, net->t_cls_b), n, d, net->cfg.n_classes);
+  acrnn_softmax_forward(net->probs, net->logits, n, net->cfg.n_classes);
+  return net->logits;
+}
+
+void acrnn_net_probabilities(const AcrnnNet *net, float *probs) {
+  memcpy(probs, net->probs,
+         sizeof(float) * (size_t)net->batch * net->cfg.n_classes);
+}
+
+float acrnn_net_loss(AcrnnNet *net, const float *targets) {
+  size_t k = (size_t)net->batch * net->cfg.n_classes;
+  memset(net->dlogits, 0, k * sizeof(float));
+  net->have_loss = TRUE;
+  return acrnn_xent_forward_backward(net->dlogits, net->probs, targets,
+                                     net->batch, net->cfg.n_classes);
+}
+
+void acrnn_net_zero_grad(AcrnnNet *net) {
+  memset(net->grads, 0, net->n_params * sizeof(float));
+}
+
+void acrnn_net_backward(AcrnnNet *net) {
+  g_return_if_fail(net->have_train_forward && net->have_loss);
+  const int n = net->batch, t = net->t, d = net->d;
+  const size_t hs = (size_t)n * t * d;
+  const gboolean dropout = net->dropout > 0.0f;
+
+  /* classifier and pooling over time */
+  memset(net->dv, 0, sizeof(float) * (size_t)n * d);
+  acrnn_dense_backward(net->dv, G(net, net->t_cls_w), G(net, net->t_cls_b),
+                       net->dlogits, net->v, P(net, net->t_cls_w), n, d,
+                       net->cfg.n_classes);
+  const float *hseq = dropout ? net->h : net->y1;
+  memset(net->dh, 0, hs * sizeof(float));
+  if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN)
+    acrnn_attention_rnn_backward(
+        net->dh, G(net, net->t_mlp_w), G(net, net->t_mlp_b),
+        G(net, net->t_score_w), net->dv, net->beta, net->att_cache, hseq,
+        P(net, net->t_mlp_w), P(net, net->t_score_w), n, t, d, ATT);
+  else
+    acrnn_mean_time_backward(net->dh, net->dv, n, t, d);
+
+  /* GRU layers, top down */
+  const float *gin[2] = {net->seq, dropout ? net->d0 : net->y0};
+  float *dgout[2] = {net->dy0, net->dy1};
+  float *dgin[2] = {net->dseq, net->dd0};
+  const float *mask[2] = {net->mask0, net->mask1};
+  const float *dtop = net->dh; /* gradient of the dropout output of layer 1 */
+  for (int l = 1; l >= 0; l--) {
+    if (dropout) {
+      memset(dgout[l], 0, hs * sizeof(float));
+      acrnn_dropout_backward(dgout[l], dtop, mask[l], hs);
+    } else {
+      memcpy(dgout[l], dtop, hs * sizeof(float));
+    }
+    size_t nin = (size_t)n * t * net->gru_in[l];
+    memset(dgin[l], 0, nin * sizeof(float));
+    for (int dir = 0; dir < 2; dir++) {
+      const int *tt = net->t_gru[l][dir];
+      acrnn_gru_backward(dgin[l], G(net, tt[0]), G(net, tt[1]), G(net, tt[2]),
+                         G(net, tt[3]), dgout[l], d, dir * HIDDEN,
+                         net->gru_cache[l][dir], gin[l], n, t, net->gru_in[l],
+                         HIDDEN, P(net, tt[0]), P(net, tt[1]), dir, net->ws);
+    }
+    dtop = dgin[l];
+  }
+
+  /* conv blocks, top down; gbuf[0] holds the gradient of the block output */
+  const Block *last = &net->blk[N_BLOCKS - 1];
+  float *dout = net->gbuf[0];
+  memset(dout, 0, sizeof(float) * (size_t)last->cout * n * last->oh * last->ow);
+  seq_to_map_add(dout, net->dseq, last->cout, n, net->hf, t);
+  for (int i = N_BLOCKS - 1; i >= 0; i--) {
+    const Block *b = &net->blk[i];
+    const size_t m = (size_t)n * b->h * b->w, sz = (size_t)b->cout * m;
+    float *spare[2];
+    for (int k = 0, j = 0; k < 3; k++)
+      if (net->gbuf[k] != dout)
+        spare[j++] = net->gbuf[k];
+    float *dact = dout;
+    if (b->ph) { /* un-pool into a full-size map */
+      dact = spare[0];
+      memset(dact, 0, sz * sizeof(float));
+      acrnn_maxpool_backward(dact, dout, net->argmax[i], b->cout * n, b->h,
+                             b->w, b->ph, b->pw);
+      spare[0] = dout;
+    }
+    if (i == net->attn_block) {
+      float *dm = spare[0];
+      memset(dm, 0, sz * sizeof(float));
+      acrnn_attention_cnn_backward(
+          dm, G(net, net->t_catt_w), G(net, net->t_catt_b), dact, net->attn,
+          net->act[i], P(net, net->t_catt_w), b->cout, n, b->h, b->w, net->ws);
+      spare[0] = dact;
+      dact = dm;
+    }
+    /* ReLU and batch norm: dbn then dconv */
+    float *dbn = spare[0];
+    memset(dbn, 0, sz * sizeof(float));
+    acrnn_relu_backward(dbn, dact, net->act[i], sz);
+    float *dconv = dact; /* dact is dead now */
+    memset(dconv, 0, sz * sizeof(float));
+    acrnn_batchnorm_backward(dconv, G(net, b->t_g), G(net, b->t_beta), dbn,
+                             net->conv_out[i], net->bn_mean[i], net->bn_rstd[i],
+                             P(net, b->t_g), b->cout, m);
+    float *dx = NULL;
+    if (i > 0) {
+      dx = dbn; /* dbn is dead now */
+      const Block *p = &net->blk[i - 1];
+      memset(dx, 0, sizeof(float) * (size_t)p->cout * n * p->oh * p->ow);
+    }
+    const float *xin = i == 0                       ? net->x0
+                       : net->blk[i - 1].ph         ? net->pool_out[i - 1]
+                       : (i - 1 == net->attn_block) ? net->att_out
+                                                    : net->act[i - 1];
+    acrnn_conv2d_backward(dx, G(net, b->t_w), G(net, b->t_b), dconv, xin,
+                          P(net, b->t_w), n, b->cin, b->cout, b->h, b->w, b->kh,
+                          b->kw, net->ws);
+    dout = dx;
+  }
+}
+
+const float *acrnn_net_attention_weights(const AcrnnNet *net, int *length) {
+  if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN) {
+    *length = net->t;
+    return net->beta;
+  }
+  if (net->attn_block >= 0) {
+    *length = net->blk[net->attn_block].w;
+    return net->attn;
+  }
+  *length = 0;
+  return NULL;
+}
