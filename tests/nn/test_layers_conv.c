@@ -1,2 +1,644 @@
-/* test_layers_conv: being written in this session. */
-int main(void) { return 77; }
+/* test_layers_conv: the convolutional-side layers (conv2d, batchnorm, relu,
+ * maxpool, dense, dropout, softmax + cross-entropy) against direct reference
+ * implementations, finite differences of L = sum(y * r), and the
+ * accumulate-into-gradients convention. */
+#include "layers.h"
+
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static void fill_uniform(float *v, size_t n, AcrnnRng *rng, float lo,
+                         float hi) {
+  for (size_t i = 0; i < n; i++)
+    v[i] = lo + (hi - lo) * acrnn_rng_uniform(rng);
+}
+
+static float *rand_vec(size_t n, AcrnnRng *rng) {
+  float *v = g_new(float, n ? n : 1);
+  fill_uniform(v, n, rng, -1.0f, 1.0f);
+  return v;
+}
+
+static double dot_d(const float *a, const float *b, size_t n) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++)
+    s += (double)a[i] * b[i];
+  return s;
+}
+
+/* Asserts |a - b| <= atol + rtol * |b| element-wise, naming the first
+ * failure. */
+static void assert_close(const char *what, const float *a, const double *b,
+                         size_t n, double rtol, double atol) {
+  for (size_t i = 0; i < n; i++) {
+    const double d = fabs((double)a[i] - b[i]);
+    if (!(d <= atol + rtol * fabs(b[i])))
+      g_error("%s[%zu]: got %.7g, expected %.7g", what, i, a[i], b[i]);
+  }
+}
+
+static void assert_close_f(const char *what, const float *a, const float *b,
+                           size_t n, double rtol, double atol) {
+  double *bd = g_new(double, n ? n : 1);
+  for (size_t i = 0; i < n; i++)
+    bd[i] = b[i];
+  assert_close(what, a, bd, n, rtol, atol);
+  g_free(bd);
+}
+
+/* The loss of the layer under test as a function of its current inputs. */
+typedef double (*LossFn)(void *ctx);
+
+/* Central differences d loss / d param[i] for every `step`-th element,
+ * compared with the analytic gradient. */
+static void fd_check(const char *what, float *param, size_t n,
+                     const float *analytic, LossFn loss, void *ctx, float eps,
+                     size_t step) {
+  for (size_t i = 0; i < n; i += step) {
+    const float keep = param[i];
+    param[i] = keep + eps;
+    const double lp = loss(ctx);
+    param[i] = keep - eps;
+    const double lm = loss(ctx);
+    param[i] = keep;
+    const double fd = (lp - lm) / (2.0 * eps);
+    const double d = fabs(analytic[i] - fd);
+    if (!(d <= 1e-3 + 1e-2 * fabs(fd)))
+      g_error("%s[%zu]: analytic %.7g, finite difference %.7g", what, i,
+              analytic[i], fd);
+  }
+}
+
+/* ---- conv2d ------------------------------------------------------------ */
+
+typedef struct {
+  int n, cin, cout, h, w, kh, kw;
+} ConvShape;
+
+static size_t conv_x_size(const ConvShape *s) {
+  return (size_t)s->cin * s->n * s->h * s->w;
+}
+
+static size_t conv_y_size(const ConvShape *s) {
+  return (size_t)s->cout * s->n * s->h * s->w;
+}
+
+static size_t conv_w_size(const ConvShape *s) {
+  return (size_t)s->cout * s->cin * s->kh * s->kw;
+}
+
+/* Value of x[ci][n][i][j] with zero padding. */
+static double conv_xat(const ConvShape *s, const float *x, int ci, int n, int i,
+                       int j) {
+  if (i < 0 || i >= s->h || j < 0 || j >= s->w)
+    return 0.0;
+  return x[(((size_t)ci * s->n + n) * s->h + i) * s->w + j];
+}
+
+/* Direct 7-loop convolution in double. */
+static void conv_ref_forward(double *y, const ConvShape *s, const float *x,
+                             const float *w, const float *b) {
+  const int ph = s->kh / 2, pw = s->kw / 2;
+  for (int co = 0; co < s->cout; co++)
+    for (int n = 0; n < s->n; n++)
+      for (int i = 0; i < s->h; i++)
+        for (int j = 0; j < s->w; j++) {
+          double acc = b ? b[co] : 0.0;
+          for (int ci = 0; ci < s->cin; ci++)
+            for (int ki = 0; ki < s->kh; ki++)
+              for (int kj = 0; kj < s->kw; kj++)
+                acc += w[((co * s->cin + ci) * s->kh + ki) * s->kw + kj] *
+                       conv_xat(s, x, ci, n, i + ki - ph, j + kj - pw);
+          y[(((size_t)co * s->n + n) * s->h + i) * s->w + j] = acc;
+        }
+}
+
+/* Direct backward in double: dx, dw, db (overwritten). */
+static void conv_ref_backward(double *dx, double *dw, double *db,
+                              const ConvShape *s, const float *dy,
+                              const float *x, const float *w) {
+  const int ph = s->kh / 2, pw = s->kw / 2;
+  memset(dx, 0, sizeof(double) * conv_x_size(s));
+  memset(dw, 0, sizeof(double) * conv_w_size(s));
+  memset(db, 0, sizeof(double) * s->cout);
+  for (int co = 0; co < s->cout; co++)
+    for (int n = 0; n < s->n; n++)
+      for (int i = 0; i < s->h; i++)
+        for (int j = 0; j < s->w; j++) {
+          const double g = dy[(((size_t)co * s->n + n) * s->h + i) * s->w + j];
+          db[co] += g;
+          for (int ci = 0; ci < s->cin; ci++)
+            for (int ki = 0; ki < s->kh; ki++)
+              for (int kj = 0; kj < s->kw; kj++) {
+                const int ii = i + ki - ph, jj = j + kj - pw;
+                if (ii < 0 || ii >= s->h || jj < 0 || jj >= s->w)
+                  continue;
+                const size_t wi =
+                    ((size_t)(co * s->cin + ci) * s->kh + ki) * s->kw + kj;
+                const size_t xi =
+                    (((size_t)ci * s->n + n) * s->h + ii) * s->w + jj;
+                dw[wi] += g * x[xi];
+                dx[xi] += g * w[wi];
+              }
+        }
+}
+
+typedef struct {
+  const ConvShape *s;
+  float *x, *w, *b, *r, *y, *ws;
+} ConvCtx;
+
+static double conv_loss(void *p) {
+  ConvCtx *c = p;
+  const ConvShape *s = c->s;
+  acrnn_conv2d_forward(c->y, c->x, c->w, c->b, s->n, s->cin, s->cout, s->h,
+                       s->w, s->kh, s->kw, c->ws);
+  return dot_d(c->y, c->r, conv_y_size(s));
+}
+
+static void check_conv_shape(const ConvShape *s, gboolean finite_diff,
+                             guint64 seed) {
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, seed);
+  const size_t nx = conv_x_size(s), ny = conv_y_size(s), nw = conv_w_size(s);
+  ConvCtx c = {.s = s};
+  c.x = rand_vec(nx, &rng);
+  c.w = rand_vec(nw, &rng);
+  c.b = rand_vec(s->cout, &rng);
+  c.r = rand_vec(ny, &rng);
+  c.y = g_new(float, ny);
+  const size_t nws =
+      acrnn_conv2d_workspace(s->cin, s->n, s->h, s->w, s->kh, s->kw);
+  c.ws = g_new(float, nws ? nws : 1);
+
+  /* Forward against the direct convolution. */
+  double *yref = g_new(double, ny);
+  conv_ref_forward(yref, s, c.x, c.w, c.b);
+  /* Garbage in y and the workspace must not matter. */
+  for (size_t i = 0; i < ny; i++)
+    c.y[i] = NAN;
+  for (size_t i = 0; i < nws; i++)
+    c.ws[i] = NAN;
+  conv_loss(&c);
+  assert_close("conv y", c.y, yref, ny, 1e-4, 1e-5);
+
+  /* Without bias. */
+  conv_ref_forward(yref, s, c.x, c.w, NULL);
+  acrnn_conv2d_forward(c.y, c.x, c.w, NULL, s->n, s->cin, s->cout, s->h, s->w,
+                       s->kh, s->kw, c.ws);
+  assert_close("conv y (no bias)", c.y, yref, ny, 1e-4, 1e-5);
+
+  /* Backward of L = sum(y * r): dy = r. */
+  float *dx = g_new0(float, nx), *dw = g_new0(float, nw);
+  float *db = g_new0(float, s->cout);
+  acrnn_conv2d_backward(dx, dw, db, c.r, c.x, c.w, s->n, s->cin, s->cout, s->h,
+                        s->w, s->kh, s->kw, c.ws);
+  double *dxr = g_new(double, nx), *dwr = g_new(double, nw);
+  double *dbr = g_new(double, s->cout);
+  conv_ref_backward(dxr, dwr, dbr, s, c.r, c.x, c.w);
+  assert_close("conv dx", dx, dxr, nx, 1e-4, 1e-4);
+  assert_close("conv dw", dw, dwr, nw, 1e-4, 1e-4);
+  assert_close("conv db", db, dbr, s->cout, 1e-4, 1e-4);
+
+  if (finite_diff) {
+    fd_check("conv fd dx", c.x, nx, dx, conv_loss, &c, 1e-2f, 1);
+    fd_check("conv fd dw", c.w, nw, dw, conv_loss, &c, 1e-2f, 1);
+    fd_check("conv fd db", c.b, s->cout, db, conv_loss, &c, 1e-2f, 1);
+  }
+
+  /* Accumulation: a second call adds the same gradients again. */
+  float *dx1 = g_memdup2(dx, sizeof(float) * nx);
+  float *dw1 = g_memdup2(dw, sizeof(float) * nw);
+  float *db1 = g_memdup2(db, sizeof(float) * s->cout);
+  acrnn_conv2d_backward(dx, dw, db, c.r, c.x, c.w, s->n, s->cin, s->cout, s->h,
+                        s->w, s->kh, s->kw, c.ws);
+  for (size_t i = 0; i < nx; i++)
+    dx1[i] *= 2.0f;
+  for (size_t i = 0; i < nw; i++)
+    dw1[i] *= 2.0f;
+  for (int i = 0; i < s->cout; i++)
+    db1[i] *= 2.0f;
+  assert_close_f("conv dx twice", dx, dx1, nx, 1e-4, 1e-5);
+  assert_close_f("conv dw twice", dw, dw1, nw, 1e-4, 1e-5);
+  assert_close_f("conv db twice", db, db1, s->cout, 1e-4, 1e-5);
+
+  /* NULL dx is skipped; the other gradients are still produced. */
+  memset(dw, 0, sizeof(float) * nw);
+  acrnn_conv2d_backward(NULL, dw, NULL, c.r, c.x, c.w, s->n, s->cin, s->cout,
+                        s->h, s->w, s->kh, s->kw, c.ws);
+  assert_close("conv dw (dx NULL)", dw, dwr, nw, 1e-4, 1e-4);
+
+  g_free(dx1), g_free(dw1), g_free(db1);
+  g_free(dxr), g_free(dwr), g_free(dbr);
+  g_free(dx), g_free(dw), g_free(db);
+  g_free(yref);
+  g_free(c.x), g_free(c.w), g_free(c.b), g_free(c.r), g_free(c.y);
+  g_free(c.ws);
+}
+
+static void test_conv2d_small(void) {
+  static const ConvShape shapes[] = {
+      /* n cin cout h  w kh kw */
+      {3, 2, 4, 7, 9, 3, 5}, /* the first block's kernel, odd sizes */
+      {2, 3, 5, 6, 5, 3, 1},
+      {3, 2, 3, 5, 8, 1, 5},
+      {2, 3, 4, 5, 6, 3, 3},
+      {1, 1, 1, 1, 1, 3, 3}, /* kernel larger than the map */
+      {2, 2, 3, 2, 3, 5, 5},
+      {1, 2, 3, 1, 7, 3, 5},
+      {2, 3, 2, 4, 5, 1, 1}, /* pointwise */
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++)
+    check_conv_shape(&shapes[i], TRUE, 100 + i);
+}
+
+/* Big enough that the batch is split into several im2col chunks (the
+ * column buffer is capped), checked against the direct implementation. */
+static void test_conv2d_chunked(void) {
+  const ConvShape s = {7, 8, 2, 128, 128, 5, 5};
+  const size_t full = (size_t)s.cin * s.kh * s.kw * s.n * s.h * s.w;
+  const size_t nws = acrnn_conv2d_workspace(s.cin, s.n, s.h, s.w, s.kh, s.kw);
+  g_assert_cmpuint(nws, <, full);
+  g_assert_cmpuint(nws, >=, full / s.n);
+  check_conv_shape(&s, FALSE, 7);
+}
+
+/* ---- batchnorm --------------------------------------------------------- */
+
+static void test_batchnorm_running_stats(void) {
+  /* Two channels of m = 4 values. */
+  const float x[8] = {1, 2, 3, 4, -2, 0, 2, 4};
+  const float gamma[2] = {1.5f, -0.5f}, beta[2] = {0.25f, 1.0f};
+  float rm[2] = {0.0f, 0.5f}, rv[2] = {1.0f, 2.0f};
+  float y[8], mean[2], rstd[2];
+  const float eps = 1e-5f, mom = 0.1f;
+  acrnn_batchnorm_forward_train(y, mean, rstd, x, gamma, beta, rm, rv, 2, 4,
+                                mom, eps);
+  /* ch0: mean 2.5, biased var 1.25, unbiased 5/3.
+   * ch1: mean 1, biased var 5, unbiased 20/3. */
+  g_assert_cmpfloat_with_epsilon(mean[0], 2.5, 1e-6);
+  g_assert_cmpfloat_with_epsilon(mean[1], 1.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon(rstd[0], 1.0 / sqrt(1.25 + 1e-5), 1e-6);
+  g_assert_cmpfloat_with_epsilon(rstd[1], 1.0 / sqrt(5.0 + 1e-5), 1e-6);
+  g_assert_cmpfloat_with_epsilon(rm[0], 0.9 * 0.0 + 0.1 * 2.5, 1e-6);
+  g_assert_cmpfloat_with_epsilon(rm[1], 0.9 * 0.5 + 0.1 * 1.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon(rv[0], 0.9 * 1.0 + 0.1 * 5.0 / 3.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon(rv[1], 0.9 * 2.0 + 0.1 * 20.0 / 3.0, 1e-6);
+  const double mu[2] = {2.5, 1.0}, var[2] = {1.25, 5.0};
+  for (int i = 0; i < 8; i++) {
+    const int c = i / 4;
+    const double e = gamma[c] * (x[i] - mu[c]) / sqrt(var[c] + 1e-5) + beta[c];
+    g_assert_cmpfloat_with_epsilon(y[i], e, 1e-5);
+  }
+
+  /* Inference uses the running statistics. */
+  acrnn_batchnorm_forward_infer(y, x, gamma, beta, rm, rv, 2, 4, eps);
+  for (int i = 0; i < 8; i++) {
+    const int c = i / 4;
+    const double e =
+        gamma[c] * (x[i] - rm[c]) / sqrt((double)rv[c] + 1e-5) + beta[c];
+    g_assert_cmpfloat_with_epsilon(y[i], e, 1e-5);
+  }
+}
+
+typedef struct {
+  int c;
+  size_t m;
+  float *x, *gamma, *beta, *r, *y, *mean, *rstd, *rm, *rv;
+} BnCtx;
+
+static double bn_loss(void *p) {
+  BnCtx *b = p;
+  acrnn_batchnorm_forward_train(b->y, b->mean, b->rstd, b->x, b->gamma, b->beta,
+                                b->rm, b->rv, b->c, b->m, 0.1f, 1e-5f);
+  return dot_d(b->y, b->r, (size_t)b->c * b->m);
+}
+
+static void test_batchnorm_backward(void) {
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 11);
+  BnCtx b = {.c = 3, .m = 2 * 5 * 3};
+  const size_t n = (size_t)b.c * b.m;
+  b.x = rand_vec(n, &rng);
+  for (size_t i = 0; i < n; i++) /* distinct means and scales per channel */
+    b.x[i] = b.x[i] * (1.0f + (float)(i / b.m)) + (float)(i / b.m);
+  b.gamma = rand_vec(b.c, &rng);
+  b.beta = rand_vec(b.c, &rng);
+  b.r = rand_vec(n, &rng);
+  b.y = g_new(float, n);
+  b.mean = g_new(float, b.c);
+  b.rstd = g_new(float, b.c);
+  b.rm = g_new0(float, b.c);
+  b.rv = g_new0(float, b.c);
+  bn_loss(&b);
+
+  float *dx = g_new0(float, n), *dg = g_new0(float, b.c);
+  float *dbeta = g_new0(float, b.c);
+  acrnn_batchnorm_backward(dx, dg, dbeta, b.r, b.x, b.mean, b.rstd, b.gamma,
+                           b.c, b.m);
+  fd_check("bn fd dx", b.x, n, dx, bn_loss, &b, 1e-2f, 1);
+  fd_check("bn fd dgamma", b.gamma, b.c, dg, bn_loss, &b, 1e-2f, 1);
+  fd_check("bn fd dbeta", b.beta, b.c, dbeta, bn_loss, &b, 1e-2f, 1);
+
+  bn_loss(&b); /* restore the saved statistics */
+  float *dx2 = g_memdup2(dx, sizeof(float) * n);
+  float *dg2 = g_memdup2(dg, sizeof(float) * b.c);
+  float *dbeta2 = g_memdup2(dbeta, sizeof(float) * b.c);
+  acrnn_batchnorm_backward(dx, dg, dbeta, b.r, b.x, b.mean, b.rstd, b.gamma,
+                           b.c, b.m);
+  for (size_t i = 0; i < n; i++)
+    dx2[i] *= 2.0f;
+  for (int i = 0; i < b.c; i++)
+    dg2[i] *= 2.0f, dbeta2[i] *= 2.0f;
+  assert_close_f("bn dx twice", dx, dx2, n, 1e-4, 1e-5);
+  assert_close_f("bn dgamma twice", dg, dg2, b.c, 1e-4, 1e-5);
+  assert_close_f("bn dbeta twice", dbeta, dbeta2, b.c, 1e-4, 1e-5);
+
+  /* NULL dx is skipped. */
+  acrnn_batchnorm_backward(NULL, dg, dbeta, b.r, b.x, b.mean, b.rstd, b.gamma,
+                           b.c, b.m);
+
+  g_free(dx), g_free(dg), g_free(dbeta), g_free(dx2), g_free(dg2);
+  g_free(dbeta2);
+  g_free(b.x), g_free(b.gamma), g_free(b.beta), g_free(b.r), g_free(b.y);
+  g_free(b.mean), g_free(b.rstd), g_free(b.rm), g_free(b.rv);
+}
+
+/* ---- relu -------------------------------------------------------------- */
+
+static void test_relu(void) {
+  const float x[6] = {-1.0f, 0.0f, 2.0f, -0.5f, 3.0f, 1e-3f};
+  const float dy[6] = {1, 2, 3, 4, 5, 6};
+  float y[6], dx[6] = {10, 10, 10, 10, 10, 10};
+  acrnn_relu_forward(y, x, 6);
+  const float ey[6] = {0, 0, 2, 0, 3, 1e-3f};
+  assert_close_f("relu y", y, ey, 6, 0, 0);
+  acrnn_relu_backward(dx, dy, y, 6);
+  const float edx[6] = {10, 10, 13, 10, 15, 16};
+  assert_close_f("relu dx", dx, edx, 6, 0, 0);
+  /* In place. */
+  float z[6];
+  memcpy(z, x, sizeof z);
+  acrnn_relu_forward(z, z, 6);
+  assert_close_f("relu in place", z, ey, 6, 0, 0);
+}
+
+/* ---- maxpool ----------------------------------------------------------- */
+
+static void test_maxpool(void) {
+  /* 3 planes of 7 x 8 with pool (4, 3): floor gives 1 x 2. */
+  const int cn = 3, h = 7, w = 8, ph = 4, pw = 3, oh = 1, ow = 2;
+  const size_t plane = (size_t)h * w, n = cn * plane;
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 5);
+  uint32_t *perm = g_new(uint32_t, n);
+  for (size_t i = 0; i < n; i++)
+    perm[i] = (uint32_t)i;
+  acrnn_rng_shuffle(&rng, perm, n);
+  float *x = g_new(float, n);
+  for (size_t i = 0; i < n; i++) /* distinct, 0.1 apart */
+    x[i] = 0.1f * (float)perm[i] - 5.0f;
+  float y[3 * 1 * 2];
+  int32_t am[3 * 1 * 2];
+  acrnn_maxpool_forward(y, am, x, cn, h, w, ph, pw);
+  for (int p = 0; p < cn; p++)
+    for (int oi = 0; oi < oh; oi++)
+      for (int oj = 0; oj < ow; oj++) {
+        float best = -INFINITY;
+        int bi = -1;
+        for (int i = oi * ph; i < oi * ph + ph; i++)
+          for (int j = oj * pw; j < oj * pw + pw; j++)
+            if (x[p * plane + i * w + j] > best)
+              best = x[p * plane + i * w + j], bi = i * w + j;
+        const int o = (p * oh + oi) * ow + oj;
+        g_assert_cmpfloat(y[o], ==, best);
+        g_assert_cmpint(am[o], ==, bi);
+      }
+
+  /* Backward: dy lands on the argmax only, and accumulates. */
+  const float dy[6] = {1, 2, 3, 4, 5, 6};
+  float *dx = g_new(float, n);
+  for (size_t i = 0; i < n; i++)
+    dx[i] = 0.5f;
+  acrnn_maxpool_backward(dx, dy, am, cn, h, w, ph, pw);
+  acrnn_maxpool_backward(dx, dy, am, cn, h, w, ph, pw);
+  double sum = 0.0;
+  for (size_t i = 0; i < n; i++)
+    sum += dx[i];
+  g_assert_cmpfloat_with_epsilon(sum, 0.5 * n + 2.0 * 21.0, 1e-4);
+  for (int o = 0; o < 6; o++) {
+    const int p = o / (oh * ow);
+    g_assert_cmpfloat(dx[p * plane + am[o]], ==, 0.5f + 2.0f * dy[o]);
+  }
+
+  /* Rows and columns past the last whole window are never picked. */
+  for (int o = 0; o < 6; o++) {
+    g_assert_cmpint(am[o] / w, <, oh * ph);
+    g_assert_cmpint(am[o] % w, <, ow * pw);
+  }
+  g_free(dx), g_free(x), g_free(perm);
+}
+
+/* ---- dense ------------------------------------------------------------- */
+
+typedef struct {
+  int m, in, out;
+  float *x, *w, *b, *r, *y;
+} DenseCtx;
+
+static double dense_loss(void *p) {
+  DenseCtx *d = p;
+  acrnn_dense_forward(d->y, d->x, d->w, d->b, d->m, d->in, d->out);
+  return dot_d(d->y, d->r, (size_t)d->m * d->out);
+}
+
+static void test_dense(void) {
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 3);
+  DenseCtx d = {.m = 5, .in = 7, .out = 4};
+  const size_t nx = (size_t)d.m * d.in, nw = (size_t)d.out * d.in;
+  const size_t ny = (size_t)d.m * d.out;
+  d.x = rand_vec(nx, &rng);
+  d.w = rand_vec(nw, &rng);
+  d.b = rand_vec(d.out, &rng);
+  d.r = rand_vec(ny, &rng);
+  d.y = g_new(float, ny);
+
+  double *yref = g_new(double, ny);
+  for (int bias = 0; bias < 2; bias++) {
+    for (int i = 0; i < d.m; i++)
+      for (int o = 0; o < d.out; o++) {
+        double acc = bias ? d.b[o] : 0.0;
+        for (int k = 0; k < d.in; k++)
+          acc += (double)d.x[i * d.in + k] * d.w[o * d.in + k];
+        yref[i * d.out + o] = acc;
+      }
+    acrnn_dense_forward(d.y, d.x, d.w, bias ? d.b : NULL, d.m, d.in, d.out);
+    assert_close("dense y", d.y, yref, ny, 1e-5, 1e-6);
+  }
+
+  float *dx = g_new0(float, nx), *dw = g_new0(float, nw);
+  float *db = g_new0(float, d.out);
+  acrnn_dense_backward(dx, dw, db, d.r, d.x, d.w, d.m, d.in, d.out);
+  fd_check("dense fd dx", d.x, nx, dx, dense_loss, &d, 1e-2f, 1);
+  fd_check("dense fd dw", d.w, nw, dw, dense_loss, &d, 1e-2f, 1);
+  fd_check("dense fd db", d.b, d.out, db, dense_loss, &d, 1e-2f, 1);
+
+  float *dx2 = g_memdup2(dx, sizeof(float) * nx);
+  float *dw2 = g_memdup2(dw, sizeof(float) * nw);
+  float *db2 = g_memdup2(db, sizeof(float) * d.out);
+  acrnn_dense_backward(dx, dw, db, d.r, d.x, d.w, d.m, d.in, d.out);
+  for (size_t i = 0; i < nx; i++)
+    dx2[i] *= 2.0f;
+  for (size_t i = 0; i < nw; i++)
+    dw2[i] *= 2.0f;
+  for (int i = 0; i < d.out; i++)
+    db2[i] *= 2.0f;
+  assert_close_f("dense dx twice", dx, dx2, nx, 1e-4, 1e-5);
+  assert_close_f("dense dw twice", dw, dw2, nw, 1e-4, 1e-5);
+  assert_close_f("dense db twice", db, db2, d.out, 1e-4, 1e-5);
+  acrnn_dense_backward(NULL, dw, NULL, d.r, d.x, d.w, d.m, d.in, d.out);
+
+  g_free(dx), g_free(dw), g_free(db), g_free(dx2), g_free(dw2), g_free(db2);
+  g_free(yref);
+  g_free(d.x), g_free(d.w), g_free(d.b), g_free(d.r), g_free(d.y);
+}
+
+/* ---- dropout ----------------------------------------------------------- */
+
+static void test_dropout(void) {
+  const size_t n = 100000;
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 9);
+  float *x = rand_vec(n, &rng);
+  float *y = g_new(float, n), *mask = g_new(float, n);
+  const float p = 0.3f, scale = 1.0f / (1.0f - p);
+  acrnn_dropout_forward(y, mask, x, n, p, &rng);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    g_assert_true(mask[i] == 0.0f || mask[i] == scale);
+    g_assert_cmpfloat(y[i], ==, x[i] * mask[i]);
+    kept += mask[i] != 0.0f;
+  }
+  /* 1 - p kept; the binomial standard deviation is about 0.0015. */
+  g_assert_cmpfloat_with_epsilon((double)kept / n, 1.0 - p, 0.01);
+
+  /* Backward accumulates dy * mask. */
+  float *dx = g_new(float, n);
+  for (size_t i = 0; i < n; i++)
+    dx[i] = 1.0f;
+  acrnn_dropout_backward(dx, x, mask, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat(dx[i], ==, 1.0f + x[i] * mask[i]);
+
+  /* The same seed gives the same mask. */
+  float *mask2 = g_new(float, n);
+  AcrnnRng r1, r2;
+  acrnn_rng_seed(&r1, 42);
+  acrnn_rng_seed(&r2, 42);
+  acrnn_dropout_forward(y, mask, x, n, 0.5f, &r1);
+  acrnn_dropout_forward(y, mask2, x, n, 0.5f, &r2);
+  g_assert_cmpmem(mask, sizeof(float) * n, mask2, sizeof(float) * n);
+
+  /* p = 0 is the identity. */
+  acrnn_dropout_forward(y, mask, x, n, 0.0f, &rng);
+  for (size_t i = 0; i < n; i++) {
+    g_assert_cmpfloat(mask[i], ==, 1.0f);
+    g_assert_cmpfloat(y[i], ==, x[i]);
+  }
+  g_free(x), g_free(y), g_free(mask), g_free(mask2), g_free(dx);
+}
+
+/* ---- softmax + cross-entropy ------------------------------------------ */
+
+static void test_softmax(void) {
+  const float logits[6] = {1.0f, 2.0f, 3.0f, 1000.0f, 1001.0f, -1000.0f};
+  float p[6];
+  acrnn_softmax_forward(p, logits, 2, 3);
+  for (int r = 0; r < 2; r++) {
+    double mx = -INFINITY, s = 0.0, e[3];
+    for (int j = 0; j < 3; j++)
+      mx = fmax(mx, logits[r * 3 + j]);
+    for (int j = 0; j < 3; j++)
+      s += e[j] = exp(logits[r * 3 + j] - mx);
+    for (int j = 0; j < 3; j++)
+      e[j] /= s;
+    assert_close("softmax", p + r * 3, e, 3, 1e-6, 1e-7);
+  }
+}
+
+typedef struct {
+  int m, k;
+  float *logits, *t, *p;
+} XentCtx;
+
+static double xent_loss(void *v) {
+  XentCtx *c = v;
+  acrnn_softmax_forward(c->p, c->logits, c->m, c->k);
+  return acrnn_xent_forward_backward(NULL, c->p, c->t, c->m, c->k);
+}
+
+static void test_xent(void) {
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 21);
+  XentCtx c = {.m = 4, .k = 5};
+  const size_t n = (size_t)c.m * c.k;
+  c.logits = rand_vec(n, &rng);
+  c.t = g_new0(float, n);
+  c.p = g_new(float, n);
+  /* Rows 0, 1 one-hot; rows 2, 3 soft (mixup-like). */
+  c.t[0 * 5 + 2] = 1.0f;
+  c.t[1 * 5 + 4] = 1.0f;
+  c.t[2 * 5 + 0] = 0.3f, c.t[2 * 5 + 3] = 0.7f;
+  for (int j = 0; j < 5; j++)
+    c.t[3 * 5 + j] = 0.2f;
+
+  acrnn_softmax_forward(c.p, c.logits, c.m, c.k);
+  double expect = 0.0;
+  for (size_t i = 0; i < n; i++)
+    if (c.t[i] != 0.0f)
+      expect -= c.t[i] * log(c.p[i]);
+  expect /= c.m;
+  float *dl = g_new0(float, n);
+  const float loss = acrnn_xent_forward_backward(dl, c.p, c.t, c.m, c.k);
+  g_assert_cmpfloat_with_epsilon(loss, expect, 1e-5);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat_with_epsilon(dl[i], (c.p[i] - c.t[i]) / c.m, 1e-7);
+  /* The gradient of softmax + cross-entropy with respect to the logits. */
+  fd_check("xent fd dlogits", c.logits, n, dl, xent_loss, &c, 1e-2f, 1);
+
+  /* Accumulates. */
+  acrnn_softmax_forward(c.p, c.logits, c.m, c.k);
+  acrnn_xent_forward_backward(dl, c.p, c.t, c.m, c.k);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat_with_epsilon(dl[i], 2.0 * (c.p[i] - c.t[i]) / c.m, 1e-6);
+
+  /* A zero probability on the target gives a large but finite loss. */
+  const float p0[2] = {0.0f, 1.0f}, t0[2] = {1.0f, 0.0f};
+  const float big = acrnn_xent_forward_backward(NULL, p0, t0, 1, 2);
+  g_assert_true(isfinite(big));
+  g_assert_cmpfloat(big, >, 50.0f);
+  /* A perfect prediction costs nothing. */
+  const float p1[2] = {0.0f, 1.0f}, t1[2] = {0.0f, 1.0f};
+  g_assert_cmpfloat(acrnn_xent_forward_backward(NULL, p1, t1, 1, 2), ==, 0.0f);
+
+  g_free(dl), g_free(c.logits), g_free(c.t), g_free(c.p);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/nn/conv2d/small", test_conv2d_small);
+  g_test_add_func("/nn/conv2d/chunked", test_conv2d_chunked);
+  g_test_add_func("/nn/batchnorm/running-stats", test_batchnorm_running_stats);
+  g_test_add_func("/nn/batchnorm/backward", test_batchnorm_backward);
+  g_test_add_func("/nn/relu", test_relu);
+  g_test_add_func("/nn/maxpool", test_maxpool);
+  g_test_add_func("/nn/dense", test_dense);
+  g_test_add_func("/nn/dropout", test_dropout);
+  g_test_add_func("/nn/softmax", test_softmax);
+  g_test_add_func("/nn/xent", test_xent);
+  return g_test_run();
+}
