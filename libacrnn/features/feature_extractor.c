@@ -26,13 +26,14 @@ struct AcrnnFeatureExtractor {
   float *window; /* n_fft samples of the next frame, window_len present */
   int window_len;
 
-  float *ring; /* [delta_width][bands] log frames, frame t at t % width */
+  float *ring;    /* [delta_width][bands] log frames, frame t at t % width */
   guint64 n_logs; /* log frames computed */
   guint64 n_done; /* frames finished (delta known) */
   guint64 n_pulled;
   gboolean flushed;
 
-  float *out; /* finished frames [out_cap][2*bands], ready ones from out_start */
+  float
+      *out; /* finished frames [out_cap][2*bands], ready ones from out_start */
   size_t out_start, out_len, out_cap;
 };
 
@@ -91,7 +92,7 @@ static float *out_slot(AcrnnFeatureExtractor *fx) {
     }
     if (fx->out_len == fx->out_cap) {
       fx->out_cap = fx->out_cap ? 2 * fx->out_cap : 64;
-      fx->out = g_renew(float, fx->out, fx->out_cap * fs);
+      fx->out = g_renew(float, fx->out, fx->out_cap *fs);
     }
   }
   return fx->out + fx->out_len++ * fs;
@@ -149,8 +150,7 @@ gboolean acrnn_feature_extractor_push(AcrnnFeatureExtractor *fx,
     return FALSE;
   }
   if (fx->flushed) {
-    g_set_error_literal(error, ACRNN_FEATURES_ERROR,
-                        ACRNN_FEATURES_ERROR_STATE,
+    g_set_error_literal(error, ACRNN_FEATURES_ERROR, ACRNN_FEATURES_ERROR_STATE,
                         "feature extractor: samples pushed after flush(); "
                         "call acrnn_feature_extractor_reset() to start a new "
                         "stream");
@@ -212,7 +212,8 @@ guint64 acrnn_feature_extractor_next_frame(const AcrnnFeatureExtractor *fx) {
   return fx->n_pulled;
 }
 
-size_t acrnn_feature_extractor_latency_samples(const AcrnnFeatureExtractor *fx) {
+size_t
+acrnn_feature_extractor_latency_samples(const AcrnnFeatureExtractor *fx) {
   return (size_t)fx->p.n_fft + (size_t)fx->half * fx->p.hop;
 }
 
@@ -222,11 +223,16 @@ float *acrnn_features_compute(const AcrnnFeatureParams *p, const float *x,
     *n_frames = 0;
   if (!acrnn_feature_params_validate(p, error))
     return NULL;
-  if (n == 0 || x == NULL) {
-    g_set_error_literal(error, ACRNN_FEATURES_ERROR,
-                        ACRNN_FEATURES_ERROR_INPUT,
-                        "the signal is empty (0 samples): at least one window "
-                        "of n_fft samples is needed");
+  if (n == 0) {
+    g_set_error(error, ACRNN_FEATURES_ERROR, ACRNN_FEATURES_ERROR_INPUT,
+                "the signal is empty (0 samples): at least one window of "
+                "n_fft = %d samples is needed",
+                p->n_fft);
+    return NULL;
+  }
+  if (x == NULL) {
+    g_set_error(error, ACRNN_FEATURES_ERROR, ACRNN_FEATURES_ERROR_INPUT,
+                "the signal of %zu samples is a NULL pointer", n);
     return NULL;
   }
   if (n < (size_t)p->n_fft) {

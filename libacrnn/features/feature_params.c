@@ -25,8 +25,8 @@ static gboolean bad(GError **error, const char *fmt, ...) {
   va_start(ap, fmt);
   char *msg = g_strdup_vprintf(fmt, ap);
   va_end(ap);
-  g_set_error_literal(error, ACRNN_FEATURES_ERROR,
-                      ACRNN_FEATURES_ERROR_PARAMS, msg);
+  g_set_error_literal(error, ACRNN_FEATURES_ERROR, ACRNN_FEATURES_ERROR_PARAMS,
+                      msg);
   g_free(msg);
   return FALSE;
 }

@@ -28,8 +28,8 @@ void acrnn_segment_extract(const float *frames, size_t n_frames, int bands,
       float *row = out + ((size_t)c * bands + b) * segment_frames;
       for (int j = 0; j < segment_frames; j++) {
         size_t f = first + (size_t)j;
-        float x = f < n_frames ? frames[f * fs + (size_t)c * bands + b]
-                               : silence;
+        float x =
+            f < n_frames ? frames[f * fs + (size_t)c * bands + b] : silence;
         row[j] = (x - m) / sd;
       }
     }

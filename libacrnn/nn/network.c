@@ -16,7 +16,7 @@
 #define ATT 256    /* rnn attention MLP size */
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
-#define MAX_TENSORS 64
+#define MAX_TENSORS 96
 
 /* The architecture of SPEC section 2. */
 static const int block_cout[N_BLOCKS] = {32, 32, 64, 64, 128, 128, 256, 256};

@@ -1,0 +1,66 @@
+"""features_ref.py - an independent numpy reference of SPEC section 1
+(log-gammatone features), written from the SPEC text, in float64.
+
+    features(x, sr=44100, n_fft=1024, hop=512, bands=128, fmin=50.0,
+             fmax=None, delta_width=9) -> array [T, 2*bands]
+"""
+import numpy as np
+
+EAR_Q = 9.26449
+MIN_BW = 24.7
+LOG_FLOOR_ENERGY = 1e-10
+
+
+def erb_centres(bands, fmin, fmax):
+    """Slaney's ERB-spaced centre frequencies, sorted ascending."""
+    c = EAR_Q * MIN_BW
+    i = np.arange(1, bands + 1, dtype=np.float64)
+    f = -c + np.exp(i * (np.log(fmin + c) - np.log(fmax + c)) / bands) * (fmax + c)
+    return np.sort(f)
+
+
+def gammatone_power_weights(sr, n_fft, bands, fmin, fmax):
+    """G[i, k] = (1 + ((f_k - f_i) / b_i)^2)^-4, f_k = k sr / N."""
+    f = erb_centres(bands, fmin, fmax)
+    b = 1.019 * (f / EAR_Q + MIN_BW)
+    fk = np.arange(n_fft // 2 + 1, dtype=np.float64) * sr / n_fft
+    ratio = (fk[np.newaxis, :] - f[:, np.newaxis]) / b[:, np.newaxis]
+    return np.power(1.0 + ratio * ratio, -4.0)
+
+
+def power_spectra(x, n_fft, hop):
+    """|DFT of each periodic-Hamming-windowed frame|^2, bins 0..N/2."""
+    x = np.asarray(x, dtype=np.float64)
+    n_frames = (len(x) - n_fft) // hop + 1
+    if n_frames < 1:
+        return np.zeros((0, n_fft // 2 + 1))
+    n = np.arange(n_fft)
+    window = 0.54 - 0.46 * np.cos(2.0 * np.pi * n / n_fft)
+    starts = np.arange(n_frames) * hop
+    frames = x[starts[:, np.newaxis] + n[np.newaxis, :]] * window
+    spectrum = np.fft.rfft(frames, axis=1)
+    return spectrum.real ** 2 + spectrum.imag ** 2
+
+
+def regression_delta(logs, width):
+    """D_t = sum_n n (L_{t+n} - L_{t-n}) / (2 sum n^2), indices clamped."""
+    half = width // 2
+    t_count = logs.shape[0]
+    t = np.arange(t_count)
+    num = np.zeros_like(logs)
+    for n in range(1, half + 1):
+        ahead = logs[np.minimum(t + n, t_count - 1)]
+        behind = logs[np.maximum(t - n, 0)]
+        num += n * (ahead - behind)
+    return num / (2.0 * sum(n * n for n in range(1, half + 1)))
+
+
+def features(x, sr=44100, n_fft=1024, hop=512, bands=128, fmin=50.0,
+             fmax=None, delta_width=9):
+    if fmax is None:
+        fmax = sr / 2.0
+    power = power_spectra(x, n_fft, hop)
+    weights = gammatone_power_weights(sr, n_fft, bands, fmin, fmax)
+    energy = power @ weights.T
+    logs = np.log(np.maximum(energy, LOG_FLOOR_ENERGY))
+    return np.concatenate([logs, regression_delta(logs, delta_width)], axis=1)
