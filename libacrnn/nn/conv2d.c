@@ -1,29 +1,46 @@
 /* conv2d.c - 2-D convolution, stride 1, 'same' zero padding, with bias, on
  * CNHW maps, lowered onto sgemm through im2col over chunks of the batch.
  *
- * For a chunk of nc samples starting at n0, the column matrix is
- *   col[(ci*kh + ki)*kw + kj][s*H*W + i*W + j] = x[ci][n0+s][i+ki-ph][j+kj-pw]
- * (zero outside the map), so the forward pass is one product
- *   y[:, n0.., :] = W[Cout][K] x col[K][nc*H*W]   (ldc = N*H*W)
- * and the backward pass dW += dY col^T, dcol = W^T dY, col2im(dcol) -> dx.
- * Padding is handled by ranges of rows and columns, never per element. */
+ * A chunk is nc whole samples starting at n0, or, when one sample's columns
+ * would not fit the cache budget, a block of nr output rows starting at i0
+ * of one sample. Its column matrix is
+ *   col[(ci*kh + ki)*kw + kj][(s*nr + i - i0)*W + j]
+ *     = x[ci][n0+s][i+ki-ph][j+kj-pw]      (zero outside the map)
+ * so the forward pass is one product per chunk,
+ *   y[:, chunk] = W[Cout][K] x col[K][nc*nr*W]   (ldc = N*H*W),
+ * and the backward pass dW += dY col^T, dcol = W^T dY, col2im(dcol) += dx.
+ * Chunks are sized so the column buffer stays in the L2 cache: it is
+ * written by im2col and read right away by sgemm, never round-tripping
+ * through main memory. Padding is handled by ranges of rows and columns,
+ * never per element. */
 #include "layers.h"
 
 #include <cblas.h>
 #include <string.h>
 
-/* Upper bound on the column buffer, in floats (64 MiB). */
-#define CONV_COL_MAX_FLOATS ((size_t)16 * 1024 * 1024)
+/* Column buffer budget, in floats. */
+#ifndef CONV_COL_FLOATS
+#define CONV_COL_FLOATS ((size_t)256 * 1024)
+#endif
 
-/* Samples per im2col chunk: as many as fit in the bound, at least one. */
-static int conv_chunk(int cin, int n, int h, int w, int kh, int kw) {
-  size_t per = (size_t)cin * kh * kw * h * w;
-  size_t nc = per > 0 ? CONV_COL_MAX_FLOATS / per : (size_t)n;
-  if (nc < 1)
-    nc = 1;
-  if (nc > (size_t)n)
-    nc = (size_t)n;
-  return (int)nc;
+/* How the batch is cut: nc samples per chunk, nr rows per chunk (nr < h
+ * only when nc == 1). */
+typedef struct {
+  int nc, nr;
+} ConvPlan;
+
+static ConvPlan conv_plan(int cin, int n, int h, int w, int kh, int kw) {
+  ConvPlan p = {1, h};
+  const size_t row = (size_t)cin * kh * kw * w; /* floats per output row */
+  const size_t per = row * h;                   /* floats per sample */
+  if (per <= CONV_COL_FLOATS) {
+    size_t nc = CONV_COL_FLOATS / per;
+    p.nc = nc > (size_t)n ? n : (int)nc;
+  } else {
+    size_t nr = CONV_COL_FLOATS / row;
+    p.nr = nr < 1 ? 1 : (int)nr;
+  }
+  return p;
 }
 
 static int is_pointwise(int kh, int kw) {
@@ -33,10 +50,10 @@ static int is_pointwise(int kh, int kw) {
 size_t acrnn_conv2d_workspace(int cin, int n, int h, int w, int kh, int kw) {
   if (cin <= 0 || n <= 0 || h <= 0 || w <= 0 || kh <= 0 || kw <= 0)
     return 0;
-  int nc = conv_chunk(cin, n, h, w, kh, kw);
   if (is_pointwise(kh, kw))
-    return (size_t)cin * nc * h * w; /* only the backward dx product */
-  return (size_t)cin * kh * kw * nc * h * w;
+    return 0; /* the input itself is the column matrix */
+  const ConvPlan p = conv_plan(cin, n, h, w, kh, kw);
+  return (size_t)cin * kh * kw * p.nc * p.nr * w;
 }
 
 /* Valid output range [lo, hi) of an axis of length len for a kernel offset
@@ -52,26 +69,79 @@ static void valid_range(int len, int shift, int *lo, int *hi) {
   *hi = u;
 }
 
-/* col <- im2col of samples n0..n0+nc-1 of x (all channels). */
-static void im2col(float *col, const float *x, int n, int n0, int nc, int cin,
-                   int h, int w, int kh, int kw) {
+static int max_i(int a, int b) {
+  return a > b ? a : b;
+}
+
+static int min_i(int a, int b) {
+  return a < b ? a : b;
+}
+
+/* One chunk: samples n0..n0+nc-1, output rows i0..i0+nr-1. */
+typedef struct {
+  int n0, nc, i0, nr;
+} ConvChunk;
+
+/* d[0..n) += s[0..n), unrolled so that -O2 vectorises it. */
+static void add_row(float *restrict d, const float *restrict s, int n) {
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    d[j] += s[j];
+    d[j + 1] += s[j + 1];
+    d[j + 2] += s[j + 2];
+    d[j + 3] += s[j + 3];
+    d[j + 4] += s[j + 4];
+    d[j + 5] += s[j + 5];
+    d[j + 6] += s[j + 6];
+    d[j + 7] += s[j + 7];
+  }
+  for (; j < n; j++)
+    d[j] += s[j];
+}
+
+/* Sum of n floats: eight float lanes over blocks of 1024, blocks summed in
+ * double. */
+static double row_sum(const float *v, size_t n) {
+  double total = 0.0;
+  size_t i = 0;
+  while (i < n) {
+    const size_t end = n - i > 1024 ? i + 1024 : n;
+    float a[8] = {0};
+    for (; i + 8 <= end; i += 8)
+      for (int k = 0; k < 8; k++)
+        a[k] += v[i + k];
+    for (; i < end; i++)
+      a[0] += v[i];
+    total += (double)a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
+  }
+  return total;
+}
+
+/* col <- im2col of the chunk. */
+static void im2col(float *col, const float *x, const ConvChunk *c, int n,
+                   int cin, int h, int w, int kh, int kw) {
   const size_t hw = (size_t)h * w;
-  const size_t ld = (size_t)nc * hw;
+  const size_t blk = (size_t)c->nr * w;
+  const size_t ld = (size_t)c->nc * blk;
   const int ph = kh / 2, pw = kw / 2;
+  const int i1 = c->i0 + c->nr;
   for (int ci = 0; ci < cin; ci++) {
     for (int ki = 0; ki < kh; ki++) {
       int ilo, ihi;
       valid_range(h, ki - ph, &ilo, &ihi);
+      ilo = min_i(max_i(ilo, c->i0), i1);
+      ihi = max_i(min_i(ihi, i1), ilo);
       for (int kj = 0; kj < kw; kj++) {
         int jlo, jhi;
         const int dj = kj - pw;
         valid_range(w, dj, &jlo, &jhi);
         float *row = col + ((size_t)(ci * kh + ki) * kw + kj) * ld;
-        for (int s = 0; s < nc; s++) {
-          const float *plane = x + ((size_t)ci * n + n0 + s) * hw;
-          float *dst = row + (size_t)s * hw;
-          if (ilo > 0)
-            memset(dst, 0, sizeof(float) * (size_t)ilo * w);
+        for (int s = 0; s < c->nc; s++) {
+          const float *plane = x + ((size_t)ci * n + c->n0 + s) * hw;
+          float *dst = row + (size_t)s * blk - (size_t)c->i0 * w;
+          if (ilo > c->i0)
+            memset(dst + (size_t)c->i0 * w, 0,
+                   sizeof(float) * (size_t)(ilo - c->i0) * w);
           for (int i = ilo; i < ihi; i++) {
             const float *src = plane + (size_t)(i + ki - ph) * w + dj;
             float *d = dst + (size_t)i * w;
@@ -81,42 +151,56 @@ static void im2col(float *col, const float *x, int n, int n0, int nc, int cin,
             for (int j = jhi; j < w; j++)
               d[j] = 0.0f;
           }
-          if (ihi < h)
+          if (ihi < i1)
             memset(dst + (size_t)ihi * w, 0,
-                   sizeof(float) * (size_t)(h - ihi) * w);
+                   sizeof(float) * (size_t)(i1 - ihi) * w);
         }
       }
     }
   }
 }
 
-/* dx[:, n0..n0+nc-1] += col2im(col). */
-static void col2im_add(float *dx, const float *col, int n, int n0, int nc,
+/* dx += col2im(col) for the chunk. */
+static void col2im_add(float *dx, const float *col, const ConvChunk *c, int n,
                        int cin, int h, int w, int kh, int kw) {
   const size_t hw = (size_t)h * w;
-  const size_t ld = (size_t)nc * hw;
+  const size_t blk = (size_t)c->nr * w;
+  const size_t ld = (size_t)c->nc * blk;
   const int ph = kh / 2, pw = kw / 2;
+  const int i1 = c->i0 + c->nr;
   for (int ci = 0; ci < cin; ci++) {
-    for (int s = 0; s < nc; s++) {
-      float *plane = dx + ((size_t)ci * n + n0 + s) * hw;
+    for (int s = 0; s < c->nc; s++) {
+      float *plane = dx + ((size_t)ci * n + c->n0 + s) * hw;
       for (int ki = 0; ki < kh; ki++) {
         int ilo, ihi;
         valid_range(h, ki - ph, &ilo, &ihi);
+        ilo = min_i(max_i(ilo, c->i0), i1);
+        ihi = max_i(min_i(ihi, i1), ilo);
         for (int kj = 0; kj < kw; kj++) {
           int jlo, jhi;
           const int dj = kj - pw;
           valid_range(w, dj, &jlo, &jhi);
-          const float *src =
-              col + ((size_t)(ci * kh + ki) * kw + kj) * ld + (size_t)s * hw;
-          for (int i = ilo; i < ihi; i++) {
-            float *d = plane + (size_t)(i + ki - ph) * w + dj;
-            const float *c = src + (size_t)i * w;
-            for (int j = jlo; j < jhi; j++)
-              d[j] += c[j];
-          }
+          const float *src = col + ((size_t)(ci * kh + ki) * kw + kj) * ld +
+                             (size_t)s * blk - (size_t)c->i0 * w;
+          for (int i = ilo; i < ihi; i++)
+            add_row(plane + (size_t)(i + ki - ph) * w + dj + jlo,
+                    src + (size_t)i * w + jlo, jhi - jlo);
         }
       }
     }
+  }
+}
+
+/* y[co][0..cols) += b[co], rows ld apart (nothing when b is NULL). */
+static void add_bias(float *y, const float *b, int cout, size_t cols,
+                     size_t ld) {
+  if (!b)
+    return;
+  for (int co = 0; co < cout; co++) {
+    float *row = y + (size_t)co * ld;
+    const float v = b[co];
+    for (size_t i = 0; i < cols; i++)
+      row[i] += v;
   }
 }
 
@@ -129,27 +213,25 @@ void acrnn_conv2d_forward(float *y, const float *x, const float *w,
   const size_t nhw = (size_t)n * hw;
   const int k = cin * kh * kw;
 
-  for (int co = 0; co < cout; co++) {
-    float *row = y + (size_t)co * nhw;
-    const float bias = b ? b[co] : 0.0f;
-    for (size_t i = 0; i < nhw; i++)
-      row[i] = bias;
-  }
-
   if (is_pointwise(kh, kw)) {
     /* The input already is the column matrix: one product, no copy. */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int)nhw, k,
-                1.0f, w, k, x, (int)nhw, 1.0f, y, (int)nhw);
+                1.0f, w, k, x, (int)nhw, 0.0f, y, (int)nhw);
+    add_bias(y, b, cout, nhw, nhw);
     return;
   }
 
-  const int nc = conv_chunk(cin, n, h, wd, kh, kw);
-  for (int n0 = 0; n0 < n; n0 += nc) {
-    const int m = n - n0 < nc ? n - n0 : nc;
-    const int cols = (int)((size_t)m * hw);
-    im2col(ws, x, n, n0, m, cin, h, wd, kh, kw);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, cols, k, 1.0f,
-                w, k, ws, cols, 1.0f, y + (size_t)n0 * hw, (int)nhw);
+  const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);
+  for (int n0 = 0; n0 < n; n0 += p.nc) {
+    for (int i0 = 0; i0 < h; i0 += p.nr) {
+      const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
+      const int cols = c.nc * c.nr * wd;
+      im2col(ws, x, &c, n, cin, h, wd, kh, kw);
+      float *yc = y + (size_t)n0 * hw + (size_t)i0 * wd;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, cols, k,
+                  1.0f, w, k, ws, cols, 0.0f, yc, (int)nhw);
+      add_bias(yc, b, cout, (size_t)cols, nhw); /* while it is in cache */
+    }
   }
 }
 
@@ -164,11 +246,7 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
 
   if (db) {
     for (int co = 0; co < cout; co++) {
-      const float *row = dy + (size_t)co * nhw;
-      double s = 0.0;
-      for (size_t i = 0; i < nhw; i++)
-        s += row[i];
-      db[co] += (float)s;
+      db[co] += (float)row_sum(dy + (size_t)co * nhw, nhw);
     }
   }
 
@@ -184,21 +262,23 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
 
   if (!dw && !dx)
     return;
-  const int nc = conv_chunk(cin, n, h, wd, kh, kw);
-  for (int n0 = 0; n0 < n; n0 += nc) {
-    const int m = n - n0 < nc ? n - n0 : nc;
-    const int cols = (int)((size_t)m * hw);
-    const float *dyc = dy + (size_t)n0 * hw;
-    if (dw) {
-      im2col(ws, x, n, n0, m, cin, h, wd, kh, kw);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, k, cols, 1.0f,
-                  dyc, (int)nhw, ws, cols, 1.0f, dw, k);
-    }
-    if (dx) {
-      /* The column buffer is reused for dcol = W^T dY. */
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, cout, 1.0f,
-                  w, k, dyc, (int)nhw, 0.0f, ws, cols);
-      col2im_add(dx, ws, n, n0, m, cin, h, wd, kh, kw);
+  const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);
+  for (int n0 = 0; n0 < n; n0 += p.nc) {
+    for (int i0 = 0; i0 < h; i0 += p.nr) {
+      const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
+      const int cols = c.nc * c.nr * wd;
+      const float *dyc = dy + (size_t)n0 * hw + (size_t)i0 * wd;
+      if (dw) {
+        im2col(ws, x, &c, n, cin, h, wd, kh, kw);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, k, cols,
+                    1.0f, dyc, (int)nhw, ws, cols, 1.0f, dw, k);
+      }
+      if (dx) {
+        /* The column buffer is reused for dcol = W^T dY. */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, cout,
+                    1.0f, w, k, dyc, (int)nhw, 0.0f, ws, cols);
+        col2im_add(dx, ws, &c, n, cin, h, wd, kh, kw);
+      }
     }
   }
 }

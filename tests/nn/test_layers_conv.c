@@ -255,15 +255,24 @@ static void test_conv2d_small(void) {
     check_conv_shape(&shapes[i], TRUE, 100 + i);
 }
 
-/* Big enough that the batch is split into several im2col chunks (the
- * column buffer is capped), checked against the direct implementation. */
+/* Big enough that the column buffer (capped to stay in cache) cannot hold
+ * the whole batch: it is cut into groups of samples, or into blocks of rows
+ * of one sample, with a shorter last chunk. Checked against the direct
+ * implementation. */
 static void test_conv2d_chunked(void) {
-  const ConvShape s = {7, 8, 2, 128, 128, 5, 5};
-  const size_t full = (size_t)s.cin * s.kh * s.kw * s.n * s.h * s.w;
-  const size_t nws = acrnn_conv2d_workspace(s.cin, s.n, s.h, s.w, s.kh, s.kw);
-  g_assert_cmpuint(nws, <, full);
-  g_assert_cmpuint(nws, >=, full / s.n);
-  check_conv_shape(&s, FALSE, 7);
+  static const ConvShape shapes[] = {
+      {9, 3, 2, 40, 40, 3, 3},   /* several samples per chunk */
+      {3, 4, 3, 70, 128, 3, 5},  /* blocks of rows */
+      {1, 8, 3, 130, 160, 5, 5}, /* blocks of rows, one large sample */
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
+    const ConvShape *s = &shapes[i];
+    const size_t full = (size_t)s->cin * s->kh * s->kw * s->n * s->h * s->w;
+    const size_t nws =
+        acrnn_conv2d_workspace(s->cin, s->n, s->h, s->w, s->kh, s->kw);
+    g_assert_cmpuint(nws, <, full);
+    check_conv_shape(s, FALSE, 7 + i);
+  }
 }
 
 /* ---- batchnorm --------------------------------------------------------- */
