@@ -191,22 +191,27 @@ static void col2im_add(float *dx, const float *col, const ConvChunk *c, int n,
   }
 }
 
-/* y[co][0..cols) += b[co], rows ld apart (nothing when b is NULL). */
-static void add_bias(float *y, const float *b, int cout, size_t cols,
-                     size_t ld) {
-  if (!b)
+/* y[co][0..cols) += b[co], rows ld apart (no bias when b is NULL), then
+ * max(y, 0) when relu is set. */
+static void add_bias(float *y, const float *b, int cout, size_t cols, size_t ld,
+                     int relu) {
+  if (!b && !relu)
     return;
   for (int co = 0; co < cout; co++) {
     float *row = y + (size_t)co * ld;
-    const float v = b[co];
-    for (size_t i = 0; i < cols; i++)
-      row[i] += v;
+    const float v = b ? b[co] : 0.0f;
+    if (relu)
+      for (size_t i = 0; i < cols; i++)
+        row[i] = row[i] + v > 0.0f ? row[i] + v : 0.0f;
+    else
+      for (size_t i = 0; i < cols; i++)
+        row[i] += v;
   }
 }
 
-void acrnn_conv2d_forward(float *y, const float *x, const float *w,
-                          const float *b, int n, int cin, int cout, int h,
-                          int wd, int kh, int kw, float *ws) {
+static void conv2d_forward(float *y, const float *x, const float *w,
+                           const float *b, int n, int cin, int cout, int h,
+                           int wd, int kh, int kw, float *ws, int relu) {
   if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || wd <= 0)
     return;
   const size_t hw = (size_t)h * wd;
@@ -217,7 +222,7 @@ void acrnn_conv2d_forward(float *y, const float *x, const float *w,
     /* The input already is the column matrix: one product, no copy. */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int)nhw, k,
                 1.0f, w, k, x, (int)nhw, 0.0f, y, (int)nhw);
-    add_bias(y, b, cout, nhw, nhw);
+    add_bias(y, b, cout, nhw, nhw, relu);
     return;
   }
 
@@ -230,9 +235,21 @@ void acrnn_conv2d_forward(float *y, const float *x, const float *w,
       float *yc = y + (size_t)n0 * hw + (size_t)i0 * wd;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, cols, k,
                   1.0f, w, k, ws, cols, 0.0f, yc, (int)nhw);
-      add_bias(yc, b, cout, (size_t)cols, nhw); /* while it is in cache */
+      add_bias(yc, b, cout, (size_t)cols, nhw, relu); /* while in cache */
     }
   }
+}
+
+void acrnn_conv2d_forward(float *y, const float *x, const float *w,
+                          const float *b, int n, int cin, int cout, int h,
+                          int wd, int kh, int kw, float *ws) {
+  conv2d_forward(y, x, w, b, n, cin, cout, h, wd, kh, kw, ws, 0);
+}
+
+void acrnn_conv2d_relu_forward(float *y, const float *x, const float *w,
+                               const float *b, int n, int cin, int cout, int h,
+                               int wd, int kh, int kw, float *ws) {
+  conv2d_forward(y, x, w, b, n, cin, cout, h, wd, kh, kw, ws, 1);
 }
 
 void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,

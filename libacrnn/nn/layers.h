@@ -26,6 +26,11 @@ size_t acrnn_conv2d_workspace(int cin, int n, int h, int w, int kh, int kw);
 void acrnn_conv2d_forward(float *y, const float *x, const float *w,
                           const float *b, int n, int cin, int cout, int h,
                           int wd, int kh, int kw, float *ws);
+/* The same followed by ReLU, fused while the output is in cache
+ * (inference, where batch norm is folded into w and b). */
+void acrnn_conv2d_relu_forward(float *y, const float *x, const float *w,
+                               const float *b, int n, int cin, int cout, int h,
+                               int wd, int kh, int kw, float *ws);
 void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w, int n, int cin,
                            int cout, int h, int wd, int kh, int kw, float *ws);
@@ -39,9 +44,8 @@ void acrnn_batchnorm_forward_train(float *y, float *mean, float *rstd,
                                    const float *beta, float *running_mean,
                                    float *running_var, int c, size_t m,
                                    float momentum, float eps);
-void acrnn_batchnorm_forward_infer(float *y, const float *x,
-                                   const float *gamma, const float *beta,
-                                   const float *running_mean,
+void acrnn_batchnorm_forward_infer(float *y, const float *x, const float *gamma,
+                                   const float *beta, const float *running_mean,
                                    const float *running_var, int c, size_t m,
                                    float eps);
 void acrnn_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
@@ -89,11 +93,10 @@ float acrnn_xent_forward_backward(float *dlogits, const float *probs,
  * cache holds what backward needs (acrnn_gru_cache_size floats). */
 size_t acrnn_gru_cache_size(int n, int t, int hidden);
 size_t acrnn_gru_workspace(int n, int t, int hidden);
-void acrnn_gru_forward(float *y, int ldy, int col, float *cache,
-                       const float *x, int n, int t, int in, int hidden,
-                       const float *w_ih, const float *w_hh,
-                       const float *b_ih, const float *b_hh, int reverse,
-                       float *ws);
+void acrnn_gru_forward(float *y, int ldy, int col, float *cache, const float *x,
+                       int n, int t, int in, int hidden, const float *w_ih,
+                       const float *w_hh, const float *b_ih, const float *b_hh,
+                       int reverse, float *ws);
 /* dy is read at the same place y was written. */
 void acrnn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih,
                         float *db_hh, const float *dy, int ldy, int col,
@@ -107,13 +110,13 @@ void acrnn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih,
 size_t acrnn_attention_rnn_cache_size(int n, int t, int a);
 void acrnn_attention_rnn_forward(float *v, float *beta, float *cache,
                                  const float *h, const float *w1,
-                                 const float *b1, const float *w2, int n,
-                                 int t, int d, int a);
-void acrnn_attention_rnn_backward(float *dh, float *dw1, float *db1,
-                                  float *dw2, const float *dv,
-                                  const float *beta, const float *cache,
-                                  const float *h, const float *w1,
-                                  const float *w2, int n, int t, int d, int a);
+                                 const float *b1, const float *w2, int n, int t,
+                                 int d, int a);
+void acrnn_attention_rnn_backward(float *dh, float *dw1, float *db1, float *dw2,
+                                  const float *dv, const float *beta,
+                                  const float *cache, const float *h,
+                                  const float *w1, const float *w2, int n,
+                                  int t, int d, int a);
 
 /* ---- attention_cnn.c: the paper's l2..l8, on CNHW maps ---------------- */
 /* a = conv3x3(M[C][N][H][W], w[1][C][3][3]) + b, mean over H -> [N][W],

@@ -592,13 +592,13 @@ const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
           net->act[i], net->bn_mean[i], net->bn_rstd[i], net->conv_out[i],
           P(net, b->t_g), P(net, b->t_beta), BUF(net, b->t_rm),
           BUF(net, b->t_rv), b->cout, m, BN_MOMENTUM, BN_EPS);
+      acrnn_relu_forward(net->act[i], net->act[i], (size_t)b->cout * m);
     } else {
-      acrnn_conv2d_forward(net->act[i], in, fw, fb, n, b->cin, b->cout, b->h,
-                           b->w, b->kh, b->kw, net->ws);
+      acrnn_conv2d_relu_forward(net->act[i], in, fw, fb, n, b->cin, b->cout,
+                                b->h, b->w, b->kh, b->kw, net->ws);
     }
     fw += (size_t)b->cout * b->cin * b->kh * b->kw;
     fb += b->cout;
-    acrnn_relu_forward(net->act[i], net->act[i], (size_t)b->cout * m);
     const float *out = net->act[i];
     if (i == net->attn_block) {
       acrnn_attention_cnn_forward(net->att_out, net->attn, out,
