@@ -1,1 +1,491 @@
-/* model_file.c: being written in this session. */
+/* model_file.c - loading and saving acrnn models (SPEC section 3): the
+ * network's tensors under their state_dict() names in a safetensors file with
+ * an "acrnn" metadata entry; strict validation on load, atomic replacement
+ * (temporary file, fsync, rename) on save, extra tensors and metadata for
+ * training checkpoints. */
+#include "model_meta.h"
+#include "safetensors.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Metadata key listing the extra (checkpoint) tensor names as a JSON array;
+ * the loader ignores those tensors. */
+#define EXTRA_TENSORS_KEY "acrnn_extra_tensors"
+
+static gboolean fail(GError **error, int code, const char *path,
+                     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static gboolean fail(GError **error, int code, const char *path,
+                     const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  g_set_error(error, ACRNN_MODEL_ERROR, code, "%s: %s", path, msg);
+  g_free(msg);
+  return FALSE;
+}
+
+static char *shape_string(int ndim, const int64_t *shape) {
+  GString *s = g_string_new("[");
+  for (int i = 0; i < ndim; i++)
+    g_string_append_printf(s, "%s%" PRId64, i ? ", " : "", shape[i]);
+  g_string_append_c(s, ']');
+  return g_string_free(s, FALSE);
+}
+
+static char *net_shape_string(const AcrnnTensorInfo *t) {
+  int64_t s[4];
+  for (int i = 0; i < t->ndim && i < 4; i++)
+    s[i] = t->shape[i];
+  return shape_string(t->ndim, s);
+}
+
+/* Index of the first NaN or Inf of x, or -1. */
+static gssize first_non_finite(const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i]))
+      return (gssize)i;
+  return -1;
+}
+
+/* ---- loading ---- */
+
+/* The extra tensor names a checkpoint lists, as a set (NULL if none). */
+static GHashTable *extra_tensor_set(AcrnnStFile *f, GError **error) {
+  const char *json = acrnn_st_meta(f, EXTRA_TENSORS_KEY);
+  if (json == NULL)
+    return NULL;
+  GHashTable *set =
+      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  JsonParser *parser = json_parser_new();
+  JsonNode *root = NULL;
+  if (json_parser_load_from_data(parser, json, -1, NULL))
+    root = json_parser_get_root(parser);
+  if (root == NULL || !JSON_NODE_HOLDS_ARRAY(root)) {
+    fail(error, ACRNN_MODEL_ERROR_CONTENT, acrnn_st_path(f),
+         "metadata entry %s is not a JSON array of tensor names",
+         EXTRA_TENSORS_KEY);
+    g_object_unref(parser);
+    g_hash_table_destroy(set);
+    return NULL;
+  }
+  JsonArray *a = json_node_get_array(root);
+  for (guint i = 0; i < json_array_get_length(a); i++) {
+    const char *s = json_array_get_string_element(a, i);
+    if (s)
+      g_hash_table_add(set, g_strdup(s));
+  }
+  g_object_unref(parser);
+  return set;
+}
+
+/* PyTorch's bn.N.num_batches_tracked, next to a batch norm of the net. */
+static gboolean is_batches_tracked(AcrnnNet *net, const char *name) {
+  const char *suffix = ".num_batches_tracked";
+  size_t n = strlen(name), m = strlen(suffix);
+  if (n <= m || strcmp(name + n - m, suffix) != 0)
+    return FALSE;
+  char *mean = g_strdup_printf("%.*s.running_mean", (int)(n - m), name);
+  gboolean found = acrnn_net_find_tensor(net, mean) != NULL;
+  g_free(mean);
+  return found;
+}
+
+static gboolean check_extras(AcrnnStFile *f, AcrnnNet *net,
+                             const AcrnnModelInfo *info, GError **error) {
+  const char *path = acrnn_st_path(f);
+  GError *lerr = NULL;
+  GHashTable *extras = extra_tensor_set(f, &lerr);
+  if (lerr) {
+    g_propagate_error(error, lerr);
+    return FALSE;
+  }
+  gboolean ok = TRUE;
+  char buf[8];
+  for (size_t i = 0; ok && i < acrnn_st_n_tensors(f); i++) {
+    const AcrnnStTensor *t = acrnn_st_tensor(f, i);
+    if (acrnn_net_find_tensor(net, t->name) != NULL)
+      continue;
+    if (extras && g_hash_table_contains(extras, t->name))
+      continue;
+    if (is_batches_tracked(net, t->name)) {
+      if (t->dtype != ACRNN_ST_I64 || t->numel != 1)
+        ok = fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+                  "tensor %s has dtype %s and %" PRIu64
+                  " elements, expected one I64 value",
+                  t->name, acrnn_st_dtype_name(t->dtype), t->numel);
+      continue;
+    }
+    ok = fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+              "unexpected tensor %s, expected only the tensors of the "
+              "network (attention \"%s\")",
+              t->name, acrnn_attention_to_string(&info->attention, buf));
+  }
+  if (extras)
+    g_hash_table_destroy(extras);
+  return ok;
+}
+
+/* Copies every tensor of the net's table from the file, checking dtype,
+ * shape and values. */
+static gboolean fill_net(AcrnnStFile *f, AcrnnNet *net,
+                         const AcrnnModelInfo *info, GError **error) {
+  const char *path = acrnn_st_path(f);
+  const int C = ACRNN_MODEL_ERROR_CONTENT;
+  char buf[8];
+  for (size_t i = 0; i < acrnn_net_n_tensors(net); i++) {
+    const AcrnnTensorInfo *ti = acrnn_net_tensor(net, i);
+    const AcrnnStTensor *t = acrnn_st_find(f, ti->name);
+    char *want = net_shape_string(ti);
+    gboolean ok = TRUE;
+    if (t == NULL) {
+      ok =
+          fail(error, C, path,
+               "tensor %s is missing, expected shape %s (attention \"%s\", "
+               "%d labels)",
+               ti->name, want, acrnn_attention_to_string(&info->attention, buf),
+               info->n_labels);
+    } else if (t->dtype != ACRNN_ST_F32 && t->dtype != ACRNN_ST_F16 &&
+               t->dtype != ACRNN_ST_BF16) {
+      ok = fail(error, C, path,
+                "tensor %s has dtype %s, expected F32 (or F16, BF16)", ti->name,
+                acrnn_st_dtype_name(t->dtype));
+    } else {
+      gboolean same = t->ndim == ti->ndim;
+      for (int d = 0; same && d < ti->ndim; d++)
+        same = t->shape[d] == ti->shape[d];
+      if (!same) {
+        char *have = shape_string(t->ndim, t->shape);
+        ok = fail(error, C, path, "tensor %s has shape %s, expected %s",
+                  ti->name, have, want);
+        g_free(have);
+      }
+    }
+    g_free(want);
+    if (!ok)
+      return FALSE;
+    float *data = acrnn_net_tensor_data(net, ti);
+    if (!acrnn_st_read_float(f, t, data, error))
+      return FALSE;
+    gssize bad = first_non_finite(data, ti->numel);
+    if (bad >= 0)
+      return fail(error, C, path,
+                  "tensor %s has %s value at index %zd, expected finite "
+                  "weights (a diverged training run?)",
+                  ti->name, isnan(data[bad]) ? "a NaN" : "an Inf", bad);
+    if (g_str_has_suffix(ti->name, ".running_var"))
+      for (size_t k = 0; k < ti->numel; k++)
+        if (data[k] < 0.0f)
+          return fail(error, C, path,
+                      "tensor %s has the negative value %g at index %zu, "
+                      "expected variances >= 0",
+                      ti->name, data[k], k);
+  }
+  return TRUE;
+}
+
+static AcrnnNet *load_net(AcrnnStFile *f, AcrnnModelInfo *info,
+                          GError **error) {
+  const char *path = acrnn_st_path(f);
+  const int C = ACRNN_MODEL_ERROR_CONTENT;
+  const char *json = acrnn_st_meta(f, "acrnn");
+  if (json == NULL) {
+    fail(error, C, path,
+         "no \"acrnn\" entry in the __metadata__ of the file, expected a "
+         "JSON object with the labels, feature parameters, attention, mean "
+         "and std (is it an acrnn model?)");
+    return NULL;
+  }
+  if (!acrnn_model_info_from_json(path, json, info, error))
+    return NULL;
+  const AcrnnStTensor *cls = acrnn_st_find(f, "classifier.weight");
+  if (cls != NULL && cls->ndim == 2 && cls->shape[0] != info->n_labels) {
+    fail(error, C, path,
+         "the metadata has %d labels but classifier.weight has %" PRId64
+         " rows, expected one label per classifier output",
+         info->n_labels, cls->shape[0]);
+    return NULL;
+  }
+  AcrnnNetConfig cfg;
+  acrnn_model_info_net_config(info, &cfg);
+  GError *nerr = NULL;
+  AcrnnNet *net = acrnn_net_new(&cfg, &nerr);
+  if (net == NULL) {
+    fail(error, C, path, "the metadata describes an invalid network: %s",
+         nerr ? nerr->message : "unknown error");
+    g_clear_error(&nerr);
+    return NULL;
+  }
+  if (!fill_net(f, net, info, error) || !check_extras(f, net, info, error)) {
+    acrnn_net_free(net);
+    return NULL;
+  }
+  return net;
+}
+
+AcrnnNet *acrnn_model_load(const char *path, AcrnnModelInfo *info,
+                           GError **error) {
+  g_return_val_if_fail(path != NULL, NULL);
+  AcrnnModelInfo tmp;
+  acrnn_model_info_init(&tmp);
+  if (info)
+    acrnn_model_info_init(info);
+  AcrnnStFile *f = acrnn_st_open(path, error);
+  if (f == NULL)
+    return NULL;
+  AcrnnNet *net = load_net(f, &tmp, error);
+  acrnn_st_close(f);
+  if (net && info)
+    *info = tmp;
+  else
+    acrnn_model_info_clear(&tmp);
+  return net;
+}
+
+float *acrnn_model_read_extra(const char *path, const char *name, size_t *numel,
+                              GError **error) {
+  g_return_val_if_fail(path != NULL && name != NULL, NULL);
+  AcrnnStFile *f = acrnn_st_open(path, error);
+  if (f == NULL)
+    return NULL;
+  float *out = NULL;
+  const AcrnnStTensor *t = acrnn_st_find(f, name);
+  if (t == NULL) {
+    fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+         "no tensor %s, expected a checkpoint saved with it", name);
+  } else if (t->numel > SIZE_MAX / sizeof(float)) {
+    fail(error, ACRNN_MODEL_ERROR_CONTENT, path, "tensor %s is too large",
+         name);
+  } else {
+    out = g_try_new(float, MAX((size_t)t->numel, 1));
+    if (out == NULL)
+      fail(error, ACRNN_MODEL_ERROR_IO, path, "out of memory reading tensor %s",
+           name);
+    else if (!acrnn_st_read_float(f, t, out, error))
+      g_clear_pointer(&out, g_free);
+    else if (numel)
+      *numel = (size_t)t->numel;
+  }
+  acrnn_st_close(f);
+  return out;
+}
+
+char *acrnn_model_read_meta(const char *path, const char *key, GError **error) {
+  g_return_val_if_fail(path != NULL && key != NULL, NULL);
+  AcrnnStFile *f = acrnn_st_open(path, error);
+  if (f == NULL)
+    return NULL;
+  const char *v = acrnn_st_meta(f, key);
+  char *out = v ? g_strdup(v) : NULL;
+  if (v == NULL)
+    fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+         "no metadata entry \"%s\" in the file", key);
+  acrnn_st_close(f);
+  return out;
+}
+
+/* ---- saving ---- */
+
+static gboolean check_net_matches(const char *path, AcrnnNet *net,
+                                  const AcrnnModelInfo *info, GError **error) {
+  const AcrnnNetConfig *cfg = acrnn_net_config(net);
+  char a[8], b[8];
+  const int C = ACRNN_MODEL_ERROR_CONTENT;
+  if (cfg->n_classes != info->n_labels)
+    return fail(error, C, path,
+                "cannot save: the network has %d classes but the model info "
+                "has %d labels, expected one label per class",
+                cfg->n_classes, info->n_labels);
+  if (cfg->bands != info->features.bands)
+    return fail(error, C, path,
+                "cannot save: the network has %d input bands but the feature "
+                "parameters have %d",
+                cfg->bands, info->features.bands);
+  if (cfg->frames != info->segment_frames)
+    return fail(error, C, path,
+                "cannot save: the network takes %d frames but the model info "
+                "has segment_frames %d",
+                cfg->frames, info->segment_frames);
+  if (cfg->attention.kind != info->attention.kind ||
+      (cfg->attention.kind == ACRNN_ATTENTION_CNN &&
+       cfg->attention.cnn_layer != info->attention.cnn_layer))
+    return fail(error, C, path,
+                "cannot save: the network has attention \"%s\" but the model "
+                "info says \"%s\"",
+                acrnn_attention_to_string(&cfg->attention, a),
+                acrnn_attention_to_string(&info->attention, b));
+  for (size_t i = 0; i < acrnn_net_n_tensors(net); i++) {
+    const AcrnnTensorInfo *t = acrnn_net_tensor(net, i);
+    const float *x = acrnn_net_tensor_data(net, t);
+    gssize bad = first_non_finite(x, t->numel);
+    if (bad >= 0)
+      return fail(error, C, path,
+                  "cannot save: tensor %s has %s value at index %zd, "
+                  "expected finite weights",
+                  t->name, isnan(x[bad]) ? "a NaN" : "an Inf", bad);
+    if (g_str_has_suffix(t->name, ".running_var"))
+      for (size_t k = 0; k < t->numel; k++)
+        if (x[k] < 0.0f)
+          return fail(error, C, path,
+                      "cannot save: tensor %s has the negative value %g at "
+                      "index %zu, expected variances >= 0",
+                      t->name, x[k], k);
+  }
+  return TRUE;
+}
+
+static gboolean check_extra_args(const char *path, AcrnnNet *net,
+                                 const char *const *names,
+                                 const float *const *data, const size_t *numel,
+                                 const char *const *meta, GError **error) {
+  const int C = ACRNN_MODEL_ERROR_CONTENT;
+  for (size_t i = 0; names && names[i]; i++) {
+    if (data == NULL || numel == NULL)
+      return fail(error, C, path,
+                  "cannot save: extra tensor %s has no data or size", names[i]);
+    if (acrnn_net_find_tensor(net, names[i]) != NULL ||
+        is_batches_tracked(net, names[i]) ||
+        strcmp(names[i], "__metadata__") == 0)
+      return fail(error, C, path,
+                  "cannot save: extra tensor name %s clashes with a network "
+                  "tensor, expected a distinct name",
+                  names[i]);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(names[i], names[j]) == 0)
+        return fail(error, C, path,
+                    "cannot save: extra tensor name %s is used twice",
+                    names[i]);
+  }
+  for (size_t i = 0; meta && meta[i]; i += 2) {
+    if (meta[i + 1] == NULL)
+      return fail(error, C, path,
+                  "cannot save: extra metadata key %s has no value", meta[i]);
+    if (strcmp(meta[i], "acrnn") == 0 ||
+        strcmp(meta[i], EXTRA_TENSORS_KEY) == 0 ||
+        strcmp(meta[i], "format") == 0)
+      return fail(error, C, path,
+                  "cannot save: extra metadata key %s is reserved", meta[i]);
+  }
+  return TRUE;
+}
+
+/* Writes through path.tmp-XXXXXX in the same directory, fsync, rename. */
+static gboolean write_atomically(const char *path, const AcrnnStEntry *e,
+                                 size_t n, const char *const *meta,
+                                 GError **error) {
+  char *tmp = g_strconcat(path, ".tmp-XXXXXX", NULL);
+  int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    int err = errno;
+    fail(error, ACRNN_MODEL_ERROR_IO, path,
+         "cannot create a temporary file next to it: %s", g_strerror(err));
+    g_free(tmp);
+    return FALSE;
+  }
+  gboolean ok = acrnn_st_write_fd(fd, path, e, n, meta, error);
+  if (ok && fsync(fd) != 0) {
+    int err = errno;
+    ok = fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot write to disk: %s",
+              g_strerror(err));
+  }
+  if (close(fd) != 0 && ok) {
+    int err = errno;
+    ok = fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot write: %s",
+              g_strerror(err));
+  }
+  if (ok && rename(tmp, path) != 0) {
+    int err = errno;
+    ok =
+        fail(error, ACRNN_MODEL_ERROR_IO, path,
+             "cannot replace the file with the new model: %s", g_strerror(err));
+  }
+  if (!ok) {
+    unlink(tmp);
+  } else {
+    /* Make the rename durable (best effort). */
+    char *dir = g_path_get_dirname(path);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      (void)fsync(dfd);
+      close(dfd);
+    }
+    g_free(dir);
+  }
+  g_free(tmp);
+  return ok;
+}
+
+gboolean acrnn_model_save_full(const char *path, AcrnnNet *net,
+                               const AcrnnModelInfo *info,
+                               const char *const *extra_names,
+                               const float *const *extra_data,
+                               const size_t *extra_numel,
+                               const char *const *extra_meta, GError **error) {
+  g_return_val_if_fail(path != NULL && net != NULL && info != NULL, FALSE);
+  if (!acrnn_model_info_validate(path, info, error) ||
+      !check_net_matches(path, net, info, error) ||
+      !check_extra_args(path, net, extra_names, extra_data, extra_numel,
+                        extra_meta, error))
+    return FALSE;
+
+  size_t n_net = acrnn_net_n_tensors(net), n_extra = 0;
+  while (extra_names && extra_names[n_extra])
+    n_extra++;
+  AcrnnStEntry *e = g_new0(AcrnnStEntry, n_net + n_extra);
+  for (size_t i = 0; i < n_net; i++) {
+    const AcrnnTensorInfo *t = acrnn_net_tensor(net, i);
+    e[i].name = t->name;
+    e[i].dtype = ACRNN_ST_F32;
+    e[i].ndim = t->ndim;
+    for (int d = 0; d < t->ndim; d++)
+      e[i].shape[d] = t->shape[d];
+    e[i].data = acrnn_net_tensor_data(net, t);
+  }
+  JsonArray *names = json_array_new();
+  for (size_t i = 0; i < n_extra; i++) {
+    AcrnnStEntry *x = &e[n_net + i];
+    x->name = extra_names[i];
+    x->dtype = ACRNN_ST_F32;
+    x->ndim = 1;
+    x->shape[0] = (int64_t)extra_numel[i];
+    x->data = extra_data[i];
+    json_array_add_string_element(names, extra_names[i]);
+  }
+
+  GPtrArray *meta = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(meta, g_strdup("format"));
+  g_ptr_array_add(meta, g_strdup("pt"));
+  g_ptr_array_add(meta, g_strdup("acrnn"));
+  g_ptr_array_add(meta, acrnn_model_info_to_json(info));
+  if (n_extra > 0) {
+    JsonNode *node = json_node_new(JSON_NODE_ARRAY);
+    json_node_set_array(node, names);
+    g_ptr_array_add(meta, g_strdup(EXTRA_TENSORS_KEY));
+    g_ptr_array_add(meta, json_to_string(node, FALSE));
+    json_node_unref(node);
+  }
+  json_array_unref(names);
+  for (size_t i = 0; extra_meta && extra_meta[i]; i += 2) {
+    g_ptr_array_add(meta, g_strdup(extra_meta[i]));
+    g_ptr_array_add(meta, g_strdup(extra_meta[i + 1]));
+  }
+  g_ptr_array_add(meta, NULL);
+
+  gboolean ok = write_atomically(path, e, n_net + n_extra,
+                                 (const char *const *)meta->pdata, error);
+  g_ptr_array_unref(meta);
+  g_free(e);
+  return ok;
+}
+
+gboolean acrnn_model_save(const char *path, AcrnnNet *net,
+                          const AcrnnModelInfo *info, GError **error) {
+  return acrnn_model_save_full(path, net, info, NULL, NULL, NULL, NULL, error);
+}
