@@ -1,0 +1,30 @@
+/* features-caps.c - conversion between AcrnnFeatureParams and the
+ * audio/x-acrnn-features caps. */
+#include "features-caps.h"
+
+GstCaps *gst_acrnn_features_caps_new(const AcrnnFeatureParams *p) {
+  return gst_caps_new_simple(
+      ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING, GST_AUDIO_NE(F32),
+      "bands", G_TYPE_INT, p->bands, "frame-rate", GST_TYPE_FRACTION,
+      p->sample_rate, p->hop, "sample-rate", G_TYPE_INT, p->sample_rate,
+      "n-fft", G_TYPE_INT, p->n_fft, "hop", G_TYPE_INT, p->hop, "fmin",
+      G_TYPE_DOUBLE, p->fmin, "fmax", G_TYPE_DOUBLE, p->fmax, "delta-width",
+      G_TYPE_INT, p->delta_width, NULL);
+}
+
+gboolean gst_acrnn_features_caps_parse(const GstCaps *caps,
+                                       AcrnnFeatureParams *p) {
+  if (caps == NULL || gst_caps_get_size(caps) < 1)
+    return FALSE;
+  const GstStructure *s = gst_caps_get_structure(caps, 0);
+  if (!gst_structure_has_name(s, ACRNN_FEATURES_MEDIA_TYPE))
+    return FALSE;
+  acrnn_feature_params_init(p);
+  return gst_structure_get_int(s, "bands", &p->bands) &&
+         gst_structure_get_int(s, "sample-rate", &p->sample_rate) &&
+         gst_structure_get_int(s, "n-fft", &p->n_fft) &&
+         gst_structure_get_int(s, "hop", &p->hop) &&
+         gst_structure_get_double(s, "fmin", &p->fmin) &&
+         gst_structure_get_double(s, "fmax", &p->fmax) &&
+         gst_structure_get_int(s, "delta-width", &p->delta_width);
+}

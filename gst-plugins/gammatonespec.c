@@ -1,0 +1,529 @@
+/* gammatonespec.c - the gammatonespec element: turns mono F32 audio into
+ * log-gammatone feature frames (SPEC section 1) with the streaming
+ * AcrnnFeatureExtractor.
+ *
+ * Timing: frame t of a run starts at sample t*hop; its buffer PTS is the run's
+ * start PTS + t*hop/rate, buffer offsets are frame indices. A run starts at
+ * the first buffer, after a flush, a new stream, a rate change, or a DISCONT
+ * buffer whose PTS is not where the previous samples end; the frames still
+ * waiting for their delta context are pushed (end-of-run edge rule) before a
+ * new run starts, and at EOS.
+ */
+#include "gammatonespec.h"
+#include "features-caps.h"
+
+#include <acrnn/features.h>
+#include <gst/audio/audio.h>
+
+GST_DEBUG_CATEGORY_STATIC(gst_gammatone_spec_debug);
+#define GST_CAT_DEFAULT gst_gammatone_spec_debug
+
+enum {
+  PROP_0,
+  PROP_SAMPLE_RATE,
+  PROP_BANDS,
+  PROP_N_FFT,
+  PROP_HOP,
+  PROP_FMIN,
+  PROP_FMAX,
+  PROP_DELTA_WIDTH,
+};
+
+#define DEFAULT_SAMPLE_RATE 44100
+#define DEFAULT_BANDS 128
+#define DEFAULT_N_FFT 1024
+#define DEFAULT_HOP 512
+#define DEFAULT_FMIN 50.0
+#define DEFAULT_FMAX 0.0
+#define DEFAULT_DELTA_WIDTH 9
+
+struct _GstGammatoneSpec {
+  GstElement parent;
+  GstPad *sinkpad, *srcpad;
+
+  /* properties, under the object lock */
+  int sample_rate, bands, n_fft, hop, delta_width;
+  double fmin, fmax;
+
+  /* stream state, streaming thread */
+  AcrnnFeatureExtractor *fx;
+  AcrnnFeatureParams params; /* of fx */
+  GstSegment segment;
+  gboolean need_start;    /* the next buffer starts a run */
+  gboolean discont;       /* mark the next output buffer DISCONT */
+  GstClockTime run_start; /* PTS of sample 0 of the run */
+  guint64 samples_in;     /* samples pushed in this run */
+  GstClockTime latency;   /* object lock; NONE before caps */
+};
+
+#define SINK_CAPS                                                              \
+  "audio/x-raw, format = (string) " GST_AUDIO_NE(                              \
+      F32) ", channels = (int) 1, layout = (string) interleaved, "             \
+           "rate = (int) [ 1000, 384000 ]"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(SINK_CAPS));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(ACRNN_FEATURES_CAPS));
+
+#define gst_gammatone_spec_parent_class parent_class
+G_DEFINE_TYPE(GstGammatoneSpec, gst_gammatone_spec, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE(gammatonespec, "gammatonespec", GST_RANK_NONE,
+                            GST_TYPE_GAMMATONE_SPEC);
+
+static GstClockTime frame_time(GstGammatoneSpec *self, guint64 frame) {
+  return self->run_start + gst_util_uint64_scale_int(frame * self->params.hop,
+                                                     GST_SECOND,
+                                                     self->params.sample_rate);
+}
+
+/* Pushes every frame the extractor has ready as one buffer. */
+static GstFlowReturn push_ready(GstGammatoneSpec *self) {
+  size_t avail = acrnn_feature_extractor_available(self->fx);
+  if (avail == 0)
+    return GST_FLOW_OK;
+  size_t frame_floats = 2 * (size_t)self->params.bands;
+  guint64 first = acrnn_feature_extractor_next_frame(self->fx);
+  GstBuffer *out =
+      gst_buffer_new_allocate(NULL, avail * frame_floats * sizeof(float), NULL);
+  GstMapInfo map;
+  gst_buffer_map(out, &map, GST_MAP_WRITE);
+  size_t got = acrnn_feature_extractor_pull(self->fx, (float *)map.data, avail);
+  gst_buffer_unmap(out, &map);
+  g_assert(got == avail);
+  GstClockTime start = frame_time(self, first);
+  GST_BUFFER_PTS(out) = start;
+  GST_BUFFER_DURATION(out) = frame_time(self, first + got) - start;
+  GST_BUFFER_OFFSET(out) = first;
+  GST_BUFFER_OFFSET_END(out) = first + got;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+  GST_LOG_OBJECT(
+      self, "pushing frames %" G_GUINT64_FORMAT "..+%zu at %" GST_TIME_FORMAT,
+      first, got, GST_TIME_ARGS(start));
+  return gst_pad_push(self->srcpad, out);
+}
+
+/* Ends the current run: its tail frames become ready and are pushed; the
+ * next buffer starts a new run. */
+static GstFlowReturn drain(GstGammatoneSpec *self) {
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (self->fx != NULL && self->samples_in > 0) {
+    acrnn_feature_extractor_flush(self->fx);
+    ret = push_ready(self);
+  }
+  if (self->fx != NULL)
+    acrnn_feature_extractor_reset(self->fx);
+  self->samples_in = 0;
+  self->need_start = TRUE;
+  return ret;
+}
+
+static void reset_run(GstGammatoneSpec *self) {
+  if (self->fx != NULL)
+    acrnn_feature_extractor_reset(self->fx);
+  self->samples_in = 0;
+  self->need_start = TRUE;
+}
+
+static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (self->fx == NULL) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
+                      ("received audio before its caps"));
+    gst_buffer_unref(buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  int rate = self->params.sample_rate;
+  GstClockTime pts = GST_BUFFER_PTS(buf);
+
+  if (GST_BUFFER_IS_DISCONT(buf) && !self->need_start) {
+    GstClockTime expected =
+        self->run_start +
+        gst_util_uint64_scale_int(self->samples_in, GST_SECOND, rate);
+    GstClockTime tolerance = gst_util_uint64_scale_int(1, GST_SECOND, rate);
+    if (!GST_CLOCK_TIME_IS_VALID(pts) ||
+        GST_CLOCK_DIFF(expected, pts) > (GstClockTimeDiff)tolerance ||
+        GST_CLOCK_DIFF(pts, expected) > (GstClockTimeDiff)tolerance) {
+      GST_DEBUG_OBJECT(self,
+                       "discontinuity at %" GST_TIME_FORMAT
+                       " (expected %" GST_TIME_FORMAT "): new run",
+                       GST_TIME_ARGS(pts), GST_TIME_ARGS(expected));
+      ret = drain(self);
+      if (ret != GST_FLOW_OK) {
+        gst_buffer_unref(buf);
+        return ret;
+      }
+    }
+  }
+  if (self->need_start) {
+    if (GST_CLOCK_TIME_IS_VALID(pts))
+      self->run_start = pts;
+    else if (self->segment.format == GST_FORMAT_TIME &&
+             GST_CLOCK_TIME_IS_VALID(self->segment.start))
+      self->run_start = self->segment.start;
+    else
+      self->run_start = 0;
+    self->need_start = FALSE;
+    self->discont = TRUE;
+  }
+
+  GstMapInfo map;
+  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, READ, (NULL),
+                      ("could not map an input buffer"));
+    gst_buffer_unref(buf);
+    return GST_FLOW_ERROR;
+  }
+  size_t n = map.size / sizeof(float);
+  GError *error = NULL;
+  gboolean ok = acrnn_feature_extractor_push(self->fx, (const float *)map.data,
+                                             n, &error);
+  gst_buffer_unmap(buf, &map);
+  gst_buffer_unref(buf);
+  if (!ok) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                      ("The input audio is not usable: %s", error->message),
+                      ("buffer at %" GST_TIME_FORMAT " of %zu samples",
+                       GST_TIME_ARGS(pts), n));
+    g_error_free(error);
+    return GST_FLOW_ERROR;
+  }
+  self->samples_in += n;
+  return push_ready(self);
+}
+
+static gboolean params_equal(const AcrnnFeatureParams *a,
+                             const AcrnnFeatureParams *b) {
+  return a->sample_rate == b->sample_rate && a->n_fft == b->n_fft &&
+         a->hop == b->hop && a->bands == b->bands && a->fmin == b->fmin &&
+         a->fmax == b->fmax && a->delta_width == b->delta_width;
+}
+
+/* The feature parameters the properties give at rate. */
+static void params_for_rate(GstGammatoneSpec *self, int rate,
+                            AcrnnFeatureParams *p) {
+  acrnn_feature_params_init(p);
+  GST_OBJECT_LOCK(self);
+  p->sample_rate = rate;
+  p->bands = self->bands;
+  p->n_fft = self->n_fft;
+  p->hop = self->hop;
+  p->fmin = self->fmin;
+  p->fmax = self->fmax > 0.0 ? self->fmax : rate / 2.0;
+  p->delta_width = self->delta_width;
+  GST_OBJECT_UNLOCK(self);
+}
+
+static gboolean set_caps(GstGammatoneSpec *self, GstCaps *caps) {
+  GstAudioInfo info;
+  if (!gst_audio_info_from_caps(&info, caps)) {
+    GST_ELEMENT_ERROR(
+        self, CORE, NEGOTIATION, (NULL),
+        ("could not parse the input caps %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  AcrnnFeatureParams p;
+  params_for_rate(self, GST_AUDIO_INFO_RATE(&info), &p);
+  if (self->fx != NULL && params_equal(&p, &self->params))
+    return TRUE;
+
+  GError *error = NULL;
+  AcrnnFeatureExtractor *fx = acrnn_feature_extractor_new(&p, &error);
+  if (fx == NULL) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("Invalid gammatonespec properties for %d Hz audio: %s",
+                       p.sample_rate, error->message),
+                      ("input caps %" GST_PTR_FORMAT, caps));
+    g_error_free(error);
+    return FALSE;
+  }
+  if (self->fx != NULL) {
+    GST_DEBUG_OBJECT(self, "new input format: ending the run");
+    drain(self);
+    acrnn_feature_extractor_free(self->fx);
+  }
+  self->fx = fx;
+  self->params = p;
+  reset_run(self);
+  GST_OBJECT_LOCK(self);
+  self->latency = gst_util_uint64_scale_int(
+      acrnn_feature_extractor_latency_samples(fx), GST_SECOND, p.sample_rate);
+  GST_OBJECT_UNLOCK(self);
+
+  GstCaps *out = gst_acrnn_features_caps_new(&p);
+  gboolean ok = gst_pad_set_caps(self->srcpad, out);
+  gst_caps_unref(out);
+  return ok;
+}
+
+static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
+  switch (GST_EVENT_TYPE(event)) {
+  case GST_EVENT_CAPS: {
+    GstCaps *caps;
+    gst_event_parse_caps(event, &caps);
+    gboolean ok = set_caps(self, caps);
+    gst_event_unref(event);
+    return ok;
+  }
+  case GST_EVENT_SEGMENT:
+    gst_event_copy_segment(event, &self->segment);
+    break;
+  case GST_EVENT_STREAM_START:
+  case GST_EVENT_EOS:
+    drain(self);
+    break;
+  case GST_EVENT_FLUSH_STOP:
+    reset_run(self);
+    gst_segment_init(&self->segment, GST_FORMAT_UNDEFINED);
+    break;
+  default:
+    break;
+  }
+  return gst_pad_event_default(pad, parent, event);
+}
+
+/* The sink accepts any rate of the template unless sample-rate fixes one. */
+static gboolean sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS)
+    return gst_pad_query_default(pad, parent, query);
+  GstCaps *filter, *caps = gst_pad_get_pad_template_caps(pad);
+  gst_query_parse_caps(query, &filter);
+  GST_OBJECT_LOCK(self);
+  int rate = self->sample_rate;
+  GST_OBJECT_UNLOCK(self);
+  if (rate > 0) {
+    caps = gst_caps_make_writable(caps);
+    gst_caps_set_simple(caps, "rate", G_TYPE_INT, rate, NULL);
+  }
+  if (filter != NULL) {
+    GstCaps *tmp =
+        gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    caps = tmp;
+  }
+  gst_query_set_caps_result(query, caps);
+  gst_caps_unref(caps);
+  return TRUE;
+}
+
+static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+    return gst_pad_query_default(pad, parent, query);
+  if (!gst_pad_peer_query(self->sinkpad, query))
+    return FALSE;
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency(query, &live, &min, &max);
+  GST_OBJECT_LOCK(self);
+  GstClockTime ours = self->latency;
+  GST_OBJECT_UNLOCK(self);
+  if (GST_CLOCK_TIME_IS_VALID(ours)) {
+    min += ours;
+    if (GST_CLOCK_TIME_IS_VALID(max))
+      max += ours;
+  }
+  GST_DEBUG_OBJECT(
+      self, "latency: ours %" GST_TIME_FORMAT ", total min %" GST_TIME_FORMAT,
+      GST_TIME_ARGS(ours), GST_TIME_ARGS(min));
+  gst_query_set_latency(query, live, min, max);
+  return TRUE;
+}
+
+static void free_stream(GstGammatoneSpec *self) {
+  if (self->fx != NULL)
+    acrnn_feature_extractor_free(self->fx);
+  self->fx = NULL;
+  self->samples_in = 0;
+  self->need_start = TRUE;
+  self->discont = FALSE;
+  gst_segment_init(&self->segment, GST_FORMAT_UNDEFINED);
+  GST_OBJECT_LOCK(self);
+  self->latency = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK(self);
+}
+
+static GstStateChangeReturn change_state(GstElement *element,
+                                         GstStateChange transition) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(element);
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    free_stream(self);
+  return ret;
+}
+
+static void set_property(GObject *object, guint prop_id, const GValue *value,
+                         GParamSpec *pspec) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(object);
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+  case PROP_SAMPLE_RATE:
+    self->sample_rate = g_value_get_int(value);
+    break;
+  case PROP_BANDS:
+    self->bands = g_value_get_int(value);
+    break;
+  case PROP_N_FFT:
+    self->n_fft = g_value_get_int(value);
+    break;
+  case PROP_HOP:
+    self->hop = g_value_get_int(value);
+    break;
+  case PROP_FMIN:
+    self->fmin = g_value_get_double(value);
+    break;
+  case PROP_FMAX:
+    self->fmax = g_value_get_double(value);
+    break;
+  case PROP_DELTA_WIDTH:
+    self->delta_width = g_value_get_int(value);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void get_property(GObject *object, guint prop_id, GValue *value,
+                         GParamSpec *pspec) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(object);
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+  case PROP_SAMPLE_RATE:
+    g_value_set_int(value, self->sample_rate);
+    break;
+  case PROP_BANDS:
+    g_value_set_int(value, self->bands);
+    break;
+  case PROP_N_FFT:
+    g_value_set_int(value, self->n_fft);
+    break;
+  case PROP_HOP:
+    g_value_set_int(value, self->hop);
+    break;
+  case PROP_FMIN:
+    g_value_set_double(value, self->fmin);
+    break;
+  case PROP_FMAX:
+    g_value_set_double(value, self->fmax);
+    break;
+  case PROP_DELTA_WIDTH:
+    g_value_set_int(value, self->delta_width);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void finalize(GObject *object) {
+  free_stream(GST_GAMMATONE_SPEC(object));
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GParamFlags flags =
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
+
+  gobject_class->set_property = set_property;
+  gobject_class->get_property = get_property;
+  gobject_class->finalize = finalize;
+
+  g_object_class_install_property(
+      gobject_class, PROP_SAMPLE_RATE,
+      g_param_spec_int("sample-rate", "Sample rate",
+                       "Sample rate in Hz the sink pad asks for (put "
+                       "audioresample before this element); 0 accepts any "
+                       "rate from 1000 to 384000 Hz",
+                       0, 384000, DEFAULT_SAMPLE_RATE, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_BANDS,
+      g_param_spec_int("bands", "Bands",
+                       "Number of gammatone bands (a frame has 2*bands "
+                       "values: logs then deltas)",
+                       1, 1024, DEFAULT_BANDS, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_N_FFT,
+      g_param_spec_int("n-fft", "Window",
+                       "Analysis window (FFT) length in samples, a power of "
+                       "two",
+                       16, 65536, DEFAULT_N_FFT, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_HOP,
+      g_param_spec_int("hop", "Hop",
+                       "Samples between the starts of two frames (at most "
+                       "n-fft)",
+                       1, 65536, DEFAULT_HOP, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_FMIN,
+      g_param_spec_double("fmin", "Lowest frequency",
+                          "Centre frequency of the lowest band in Hz", 1.0,
+                          192000.0, DEFAULT_FMIN, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_FMAX,
+      g_param_spec_double("fmax", "Highest frequency",
+                          "Centre frequency of the highest band in Hz (0 = "
+                          "half the sample rate)",
+                          0.0, 192000.0, DEFAULT_FMAX, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_DELTA_WIDTH,
+      g_param_spec_int("delta-width", "Delta width",
+                       "Width in frames of the delta regression window (odd)",
+                       3, 1025, DEFAULT_DELTA_WIDTH, flags));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+      element_class, "Log-gammatone spectrogram", "Filter/Analyzer/Audio",
+      "Computes log-gammatone band energies and their deltas from mono float "
+      "audio: frames of n-fft samples every hop samples, Hamming window, "
+      "power spectrum weighted by 4th-order gammatone responses on the ERB "
+      "scale. Each output buffer holds whole frames of 2*bands float32 "
+      "values (bands logs, then bands deltas), timestamped with the time of "
+      "its first frame's first sample. Example: gst-launch-1.0 filesrc "
+      "location=dog.wav ! decodebin ! audioconvert ! audioresample ! "
+      "gammatonespec ! filesink location=dog.f32",
+      "acrnn developers");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR(change_state);
+
+  GST_DEBUG_CATEGORY_INIT(gst_gammatone_spec_debug, "gammatonespec", 0,
+                          "log-gammatone feature extraction");
+}
+
+static void gst_gammatone_spec_init(GstGammatoneSpec *self) {
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(chain));
+  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_event));
+  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_query));
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(src_query));
+  gst_pad_use_fixed_caps(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+
+  self->sample_rate = DEFAULT_SAMPLE_RATE;
+  self->bands = DEFAULT_BANDS;
+  self->n_fft = DEFAULT_N_FFT;
+  self->hop = DEFAULT_HOP;
+  self->fmin = DEFAULT_FMIN;
+  self->fmax = DEFAULT_FMAX;
+  self->delta_width = DEFAULT_DELTA_WIDTH;
+  self->need_start = TRUE;
+  self->latency = GST_CLOCK_TIME_NONE;
+  gst_segment_init(&self->segment, GST_FORMAT_UNDEFINED);
+}

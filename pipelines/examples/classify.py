@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""classify.py - the acrnn GStreamer plugin from Python (PyGObject, Debian
+python3-gi and gir1.2-gstreamer-1.0): classifies a file and prints every
+"acrnn" message, then the final decision.
+
+    GST_PLUGIN_PATH=build/gst-plugins pipelines/examples/classify.py FILE [MODEL]
+"""
+import re
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+
+def array_field(s, name):
+    """The items of a GstValueArray field, as strings.
+
+    Without the gst-python overrides (Debian python3-gst-1.0) PyGObject
+    cannot read a GstValueArray, so this reads the structure's serialised
+    form: name=(type)< a, "b c", ... >."""
+    text = s.to_string()
+    m = re.search(r"[ ,]%s=\([a-z0-9]+\)< (.*?) >" % re.escape(name), text)
+    if not m:
+        return []
+    items = re.findall(r'"((?:[^"\\]|\\.)*)"|([^,\s][^,]*)', m.group(1))
+    return [re.sub(r"\\(.)", r"\1", q) if q else p.strip() for q, p in items]
+
+
+def describe(s):
+    """One line for an acrnn message structure."""
+    labels = array_field(s, "labels")
+    scores = [float(v) for v in array_field(s, "scores")]
+    top = ", ".join("%s %.3f" % (l, v) for l, v in zip(labels, scores))
+    if s.get_value("final"):
+        head = "final    %d segments" % s.get_value("segments")
+    else:
+        head = "segment  %8.3f s" % (s.get_value("stream-time") / Gst.SECOND)
+    return "%s: %s (%.3f)  top: %s" % (head, s.get_value("label"),
+                                      s.get_value("confidence"), top)
+
+
+def main():
+    Gst.init(None)
+    if len(sys.argv) not in (2, 3):
+        print("usage: %s FILE [MODEL]" % sys.argv[0], file=sys.stderr)
+        return 2
+    uri = Gst.filename_to_uri(sys.argv[1])
+    pipeline = Gst.parse_launch(
+        "uridecodebin name=src caps=audio/x-raw expose-all-streams=false ! "
+        "soundclassifier name=classifier batch=8 ! fakesink sync=false")
+    pipeline.get_by_name("src").set_property("uri", uri)
+    if len(sys.argv) == 3:
+        pipeline.get_by_name("classifier").set_property("model", sys.argv[2])
+    bus = pipeline.get_bus()
+    pipeline.set_state(Gst.State.PLAYING)
+    status = 1
+    while True:
+        msg = bus.timed_pop_filtered(
+            Gst.CLOCK_TIME_NONE,
+            Gst.MessageType.ELEMENT | Gst.MessageType.ERROR | Gst.MessageType.EOS)
+        if msg.type == Gst.MessageType.ELEMENT:
+            s = msg.get_structure()
+            if s.get_name() == "acrnn":
+                print(describe(s), flush=True)
+        elif msg.type == Gst.MessageType.ERROR:
+            err, debug = msg.parse_error()
+            print("error: %s\n(%s)" % (err.message, debug), file=sys.stderr)
+            break
+        else:
+            status = 0
+            break
+    pipeline.set_state(Gst.State.NULL)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+/* gst-test-util.c - helpers shared by the gst suite (see gst-test-util.h). */
+#include "gst-test-util.h"
+
+#include <acrnn/model.h>
+#include <acrnn/network.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+const char *const test_labels[TEST_N_LABELS + 1] = {"dog", "rain", "siren",
+                                                    NULL};
+
+char *test_make_model(const char *dir, const char *name, int bands,
+                      guint64 seed) {
+  AcrnnModelInfo info;
+  acrnn_model_info_init(&info);
+  info.labels = g_strdupv((char **)test_labels);
+  info.n_labels = TEST_N_LABELS;
+  info.features.bands = bands;
+  info.mean[0] = -12.0f;
+  info.std[0] = 6.0f;
+  info.mean[1] = 0.0f;
+  info.std[1] = 0.5f;
+  AcrnnNetConfig cfg;
+  acrnn_model_info_net_config(&info, &cfg);
+  GError *error = NULL;
+  AcrnnNet *net = acrnn_net_new(&cfg, &error);
+  g_assert_no_error(error);
+  acrnn_net_init_random(net, seed);
+  char *path = g_build_filename(dir, name, NULL);
+  gboolean ok = acrnn_model_save(path, net, &info, &error);
+  g_assert_no_error(error);
+  g_assert_true(ok);
+  acrnn_net_free(net);
+  acrnn_model_info_clear(&info);
+  return path;
+}
+
+char *test_tmpdir(void) {
+  GError *error = NULL;
+  char *dir = g_dir_make_tmp("acrnn-gst-XXXXXX", &error);
+  g_assert_no_error(error);
+  return dir;
+}
+
+void test_rmdir(const char *dir) {
+  GDir *d = g_dir_open(dir, 0, NULL);
+  if (d == NULL)
+    return;
+  const char *name;
+  while ((name = g_dir_read_name(d)) != NULL) {
+    char *p = g_build_filename(dir, name, NULL);
+    g_unlink(p);
+    g_free(p);
+  }
+  g_dir_close(d);
+  g_rmdir(dir);
+}
+
+TestRun *test_run_pipeline(const char *description, guint timeout_s,
+                           guint stop_after) {
+  TestRun *run = g_new0(TestRun, 1);
+  run->results =
+      g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch(description, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(pipeline);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+
+  gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+  for (;;) {
+    gint64 left = deadline - g_get_monotonic_time();
+    if (left <= 0) {
+      run->timed_out = TRUE;
+      break;
+    }
+    GstMessage *msg = gst_bus_timed_pop_filtered(
+        bus, left * GST_USECOND,
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT |
+            GST_MESSAGE_STATE_CHANGED);
+    if (msg == NULL)
+      continue;
+    gboolean done = FALSE;
+    switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error(msg, &run->error, &run->error_debug);
+      g_test_message("error from %s: %s (%s)", GST_MESSAGE_SRC_NAME(msg),
+                     run->error->message, GST_STR_NULL(run->error_debug));
+      done = TRUE;
+      break;
+    case GST_MESSAGE_EOS:
+      run->eos = TRUE;
+      done = TRUE;
+      break;
+    case GST_MESSAGE_STATE_CHANGED:
+      if (GST_MESSAGE_SRC(msg) == GST_OBJECT(pipeline)) {
+        GstState state;
+        gst_message_parse_state_changed(msg, NULL, &state, NULL);
+        if (state == GST_STATE_PLAYING)
+          run->was_playing = TRUE;
+      }
+      break;
+    case GST_MESSAGE_ELEMENT: {
+      const GstStructure *s = gst_message_get_structure(msg);
+      if (gst_structure_has_name(s, "acrnn")) {
+        GstState state;
+        gst_element_get_state(pipeline, &state, NULL, 0);
+        if (state == GST_STATE_PLAYING)
+          run->result_while_playing = TRUE;
+        g_ptr_array_add(run->results, gst_structure_copy(s));
+        if (stop_after > 0 && run->results->len >= stop_after)
+          done = TRUE;
+      }
+      break;
+    }
+    default:
+      break;
+    }
+    gst_message_unref(msg);
+    if (done)
+      break;
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  return run;
+}
+
+void test_run_free(TestRun *run) {
+  g_ptr_array_unref(run->results);
+  g_clear_error(&run->error);
+  g_free(run->error_debug);
+  g_free(run);
+}
+
+const GstStructure *test_final_result(const TestRun *run) {
+  const GstStructure *final = NULL;
+  for (guint i = 0; i < run->results->len; i++) {
+    const GstStructure *s = g_ptr_array_index(run->results, i);
+    gboolean is_final = FALSE;
+    g_assert_true(gst_structure_get_boolean(s, "final", &is_final));
+    if (is_final) {
+      g_assert_null(final);
+      g_assert_cmpuint(i, ==, run->results->len - 1);
+      final = s;
+    }
+  }
+  return final;
+}
+
+void test_check_result_fields(const GstStructure *s, guint top_k) {
+  const char *label = gst_structure_get_string(s, "label");
+  g_assert_nonnull(label);
+  int class_id = -1;
+  g_assert_true(gst_structure_get_int(s, "class-id", &class_id));
+  g_assert_cmpint(class_id, >=, 0);
+  g_assert_cmpint(class_id, <, TEST_N_LABELS);
+  g_assert_cmpstr(label, ==, test_labels[class_id]);
+  double confidence = -1;
+  g_assert_true(gst_structure_get_double(s, "confidence", &confidence));
+  g_assert_cmpfloat(confidence, >=, 1.0 / TEST_N_LABELS - 1e-6);
+  g_assert_cmpfloat(confidence, <=, 1.0 + 1e-6);
+  const char *times[] = {"timestamp", "stream-time", "running-time",
+                         "duration"};
+  for (size_t i = 0; i < G_N_ELEMENTS(times); i++) {
+    guint64 t = GST_CLOCK_TIME_NONE;
+    g_assert_true(gst_structure_get_uint64(s, times[i], &t));
+    g_assert_true(GST_CLOCK_TIME_IS_VALID(t));
+  }
+  const GValue *labels = gst_structure_get_value(s, "labels");
+  const GValue *scores = gst_structure_get_value(s, "scores");
+  g_assert_nonnull(labels);
+  g_assert_nonnull(scores);
+  g_assert_true(GST_VALUE_HOLDS_ARRAY(labels));
+  g_assert_true(GST_VALUE_HOLDS_ARRAY(scores));
+  g_assert_cmpuint(gst_value_array_get_size(labels), ==, top_k);
+  g_assert_cmpuint(gst_value_array_get_size(scores), ==, top_k);
+  g_assert_cmpstr(g_value_get_string(gst_value_array_get_value(labels, 0)), ==,
+                  label);
+  double prev = 2.0, sum = 0.0;
+  for (guint i = 0; i < top_k; i++) {
+    double v = g_value_get_double(gst_value_array_get_value(scores, i));
+    g_assert_cmpfloat(v, <=, prev);
+    g_assert_cmpfloat(v, >=, 0.0);
+    prev = v;
+    sum += v;
+  }
+  g_assert_cmpfloat(sum, <=, 1.0 + 1e-5);
+  g_assert_cmpfloat_with_epsilon(
+      g_value_get_double(gst_value_array_get_value(scores, 0)), confidence,
+      1e-9);
+  gboolean final;
+  g_assert_true(gst_structure_get_boolean(s, "final", &final));
+  guint64 count;
+  g_assert_true(
+      gst_structure_get_uint64(s, final ? "segments" : "segment", &count));
+}

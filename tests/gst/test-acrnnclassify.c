@@ -1,0 +1,275 @@
+/* test-acrnnclassify.c - acrnnclassify in pipelines with a small random test
+ * model: one message per segment with all fields and the right timing, one
+ * final message (mean probability) before EOS, batching gives the same
+ * results, short and empty streams, threshold and top-k, the labels property,
+ * the text output and a live source. */
+#include "gst-test-util.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <math.h>
+#include <string.h>
+
+#define RATE 44100
+#define BANDS 32
+
+static char *tmpdir, *model;
+
+static char *classify_pipeline(int num_buffers, const char *extra) {
+  return g_strdup_printf(
+      "audiotestsrc num-buffers=%d samplesperbuffer=1024 wave=saw freq=330 ! "
+      "audioconvert ! audioresample ! gammatonespec bands=%d ! "
+      "acrnnclassify model=\"%s\" %s ! fakesink",
+      num_buffers, BANDS, model, extra != NULL ? extra : "");
+}
+
+static TestRun *run_classify(int num_buffers, const char *extra) {
+  char *desc = classify_pipeline(num_buffers, extra);
+  TestRun *run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_false(run->timed_out);
+  g_assert_true(run->eos);
+  return run;
+}
+
+static GstClockTime samples_time(guint64 samples) {
+  return gst_util_uint64_scale_int(samples, GST_SECOND, RATE);
+}
+
+/* scores of s, by label index (top-k must cover every label) */
+static void scores_by_label(const GstStructure *s, double *p) {
+  const GValue *labels = gst_structure_get_value(s, "labels");
+  const GValue *scores = gst_structure_get_value(s, "scores");
+  g_assert_cmpuint(gst_value_array_get_size(labels), ==, TEST_N_LABELS);
+  for (int i = 0; i < TEST_N_LABELS; i++) {
+    const char *l = g_value_get_string(gst_value_array_get_value(labels, i));
+    int c = 0;
+    while (c < TEST_N_LABELS && strcmp(test_labels[c], l) != 0)
+      c++;
+    g_assert_cmpint(c, <, TEST_N_LABELS);
+    p[c] = g_value_get_double(gst_value_array_get_value(scores, i));
+  }
+}
+
+/* 172 buffers of 1024 samples: 343 frames, 4 segments. */
+static void test_segments(void) {
+  TestRun *run = run_classify(172, NULL);
+  g_assert_cmpuint(run->results->len, ==, 5);
+  const GstStructure *final = test_final_result(run);
+  g_assert_nonnull(final);
+  double mean[TEST_N_LABELS] = {0};
+  for (guint s = 0; s < 4; s++) {
+    const GstStructure *r = g_ptr_array_index(run->results, s);
+    test_check_result_fields(r, 3);
+    guint64 index, ts, st, rt, dur;
+    g_assert_true(gst_structure_get_uint64(r, "segment", &index));
+    g_assert_cmpuint(index, ==, s);
+    gst_structure_get_uint64(r, "timestamp", &ts);
+    gst_structure_get_uint64(r, "stream-time", &st);
+    gst_structure_get_uint64(r, "running-time", &rt);
+    gst_structure_get_uint64(r, "duration", &dur);
+    g_assert_cmpuint(ts, ==, samples_time(s * 64 * 512));
+    g_assert_cmpuint(st, ==, ts);
+    g_assert_cmpuint(rt, ==, ts);
+    g_assert_cmpuint(dur, ==, samples_time(127 * 512 + 1024));
+    double p[TEST_N_LABELS];
+    scores_by_label(r, p);
+    for (int c = 0; c < TEST_N_LABELS; c++)
+      mean[c] += p[c] / 4;
+  }
+  test_check_result_fields(final, 3);
+  guint64 count, ts, dur;
+  g_assert_true(gst_structure_get_uint64(final, "segments", &count));
+  g_assert_cmpuint(count, ==, 4);
+  gst_structure_get_uint64(final, "timestamp", &ts);
+  gst_structure_get_uint64(final, "duration", &dur);
+  g_assert_cmpuint(ts, ==, 0);
+  g_assert_cmpuint(dur, ==, samples_time(342 * 512 + 1024));
+  double p[TEST_N_LABELS];
+  scores_by_label(final, p);
+  int best = 0;
+  for (int c = 0; c < TEST_N_LABELS; c++) {
+    g_assert_cmpfloat_with_epsilon(p[c], mean[c], 1e-5);
+    if (mean[c] > mean[best])
+      best = c;
+  }
+  g_assert_cmpstr(gst_structure_get_string(final, "label"), ==,
+                  test_labels[best]);
+  test_run_free(run);
+}
+
+/* batch=3 (a batch of 3 then 1 at EOS) gives the results of batch=1. */
+static void test_batch(void) {
+  TestRun *one = run_classify(172, "batch=1");
+  TestRun *three = run_classify(172, "batch=3");
+  g_assert_cmpuint(one->results->len, ==, 5);
+  g_assert_cmpuint(three->results->len, ==, 5);
+  for (guint i = 0; i < 5; i++) {
+    const GstStructure *a = g_ptr_array_index(one->results, i);
+    const GstStructure *b = g_ptr_array_index(three->results, i);
+    double pa[TEST_N_LABELS], pb[TEST_N_LABELS];
+    scores_by_label(a, pa);
+    scores_by_label(b, pb);
+    for (int c = 0; c < TEST_N_LABELS; c++)
+      g_assert_cmpfloat_with_epsilon(pa[c], pb[c], 1e-5);
+    guint64 ta, tb;
+    gst_structure_get_uint64(a, "timestamp", &ta);
+    gst_structure_get_uint64(b, "timestamp", &tb);
+    g_assert_cmpuint(ta, ==, tb);
+  }
+  test_run_free(one);
+  test_run_free(three);
+}
+
+/* 1 s (85 frames): one segment padded with silence, then the final. */
+static void test_short_stream(void) {
+  TestRun *run = run_classify(43, NULL);
+  g_assert_cmpuint(run->results->len, ==, 2);
+  const GstStructure *seg = g_ptr_array_index(run->results, 0);
+  test_check_result_fields(seg, 3);
+  guint64 dur;
+  gst_structure_get_uint64(seg, "duration", &dur);
+  g_assert_cmpuint(dur, ==, samples_time(84 * 512 + 1024));
+  const GstStructure *final = test_final_result(run);
+  g_assert_nonnull(final);
+  guint64 count;
+  gst_structure_get_uint64(final, "segments", &count);
+  g_assert_cmpuint(count, ==, 1);
+  g_assert_cmpstr(gst_structure_get_string(final, "label"), ==,
+                  gst_structure_get_string(seg, "label"));
+  test_run_free(run);
+}
+
+/* No audio at all: EOS and no message (there is nothing to decide). */
+static void test_empty_stream(void) {
+  TestRun *run = run_classify(0, NULL);
+  g_assert_cmpuint(run->results->len, ==, 0);
+  test_run_free(run);
+  /* less than one window: no frame, no message either */
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=1 samplesperbuffer=500 ! gammatonespec "
+      "bands=%d ! acrnnclassify model=\"%s\" ! fakesink",
+      BANDS, model);
+  run = test_run_pipeline(desc, 30, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  g_assert_cmpuint(run->results->len, ==, 0);
+  test_run_free(run);
+}
+
+/* threshold=1 hides every segment (a softmax of 3 classes from random
+ * weights is below 1), the final is still posted; top-k=1. */
+static void test_threshold_top_k(void) {
+  TestRun *run = run_classify(172, "threshold=1.0 top-k=1");
+  g_assert_cmpuint(run->results->len, ==, 1);
+  const GstStructure *final = test_final_result(run);
+  g_assert_nonnull(final);
+  test_check_result_fields(final, 1);
+  test_run_free(run);
+  run = run_classify(172, "post-messages=false");
+  g_assert_cmpuint(run->results->len, ==, 0);
+  test_run_free(run);
+}
+
+static void test_labels_property(void) {
+  GstElement *e = gst_element_factory_make("acrnnclassify", NULL);
+  g_assert_nonnull(e);
+  g_object_set(e, "model", model, NULL);
+  char **labels = NULL;
+  g_object_get(e, "labels", &labels, NULL);
+  g_assert_null(labels);
+  g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
+                  GST_STATE_CHANGE_SUCCESS);
+  g_object_get(e, "labels", &labels, NULL);
+  g_assert_nonnull(labels);
+  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
+  for (int i = 0; i < TEST_N_LABELS; i++)
+    g_assert_cmpstr(labels[i], ==, test_labels[i]);
+  g_strfreev(labels);
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_object_unref(e);
+}
+
+/* The src pad gives each segment's label as text, timestamped. */
+static void test_text_output(void) {
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=172 samplesperbuffer=1024 wave=pink-noise ! "
+      "gammatonespec bands=%d ! acrnnclassify model=\"%s\" ! "
+      "appsink name=sink sync=false",
+      BANDS, model);
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  g_free(desc);
+  g_assert_nonnull(pipeline);
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  guint n = 0;
+  GstSample *sample;
+  while ((sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink),
+                                                30 * GST_SECOND)) != NULL) {
+    if (n == 0) {
+      GstCaps *caps = gst_sample_get_caps(sample);
+      GstCaps *want = gst_caps_from_string("text/x-raw, format=utf8");
+      g_assert_true(gst_caps_is_equal(caps, want));
+      gst_caps_unref(want);
+    }
+    GstBuffer *buf = gst_sample_get_buffer(sample);
+    g_assert_cmpuint(GST_BUFFER_PTS(buf), ==, samples_time(n * 64 * 512));
+    g_assert_cmpuint(GST_BUFFER_DURATION(buf), ==,
+                     samples_time((n + 1) * 64 * 512) -
+                         samples_time(n * 64 * 512));
+    GstMapInfo map;
+    gst_buffer_map(buf, &map, GST_MAP_READ);
+    char *text = g_strndup((const char *)map.data, map.size);
+    gst_buffer_unmap(buf, &map);
+    g_assert_true(g_strv_contains(test_labels, text));
+    g_free(text);
+    gst_sample_unref(sample);
+    n++;
+  }
+  g_assert_true(gst_app_sink_is_eos(GST_APP_SINK(sink)));
+  g_assert_cmpuint(n, ==, 4);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+}
+
+/* A live source: the first message arrives while the pipeline plays. */
+static void test_live(void) {
+  char *desc = g_strdup_printf(
+      "audiotestsrc is-live=true samplesperbuffer=441 wave=pink-noise ! "
+      "audioconvert ! audioresample ! gammatonespec bands=%d ! "
+      "acrnnclassify model=\"%s\" ! fakesink",
+      BANDS, model);
+  TestRun *run = test_run_pipeline(desc, 30, 1);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_false(run->timed_out);
+  g_assert_false(run->eos);
+  g_assert_true(run->result_while_playing);
+  g_assert_cmpuint(run->results->len, ==, 1);
+  test_check_result_fields(g_ptr_array_index(run->results, 0), 3);
+  test_run_free(run);
+}
+
+int main(int argc, char **argv) {
+  gst_init(&argc, &argv);
+  g_test_init(&argc, &argv, NULL);
+  tmpdir = test_tmpdir();
+  model = test_make_model(tmpdir, "test.safetensors", BANDS, 1);
+  g_test_add_func("/acrnnclassify/segments", test_segments);
+  g_test_add_func("/acrnnclassify/batch", test_batch);
+  g_test_add_func("/acrnnclassify/short-stream", test_short_stream);
+  g_test_add_func("/acrnnclassify/empty-stream", test_empty_stream);
+  g_test_add_func("/acrnnclassify/threshold-top-k", test_threshold_top_k);
+  g_test_add_func("/acrnnclassify/labels-property", test_labels_property);
+  g_test_add_func("/acrnnclassify/text-output", test_text_output);
+  g_test_add_func("/acrnnclassify/live", test_live);
+  int ret = g_test_run();
+  test_rmdir(tmpdir);
+  g_free(model);
+  g_free(tmpdir);
+  gst_deinit();
+  return ret;
+}

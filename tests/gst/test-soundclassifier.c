@@ -1,0 +1,105 @@
+/* test-soundclassifier.c - the soundclassifier bin takes its feature
+ * parameters from the model (here 64 bands, not gammatonespec's default),
+ * converts any audio, and classifies the audio track of a Matroska video
+ * (raw video + Vorbis 48 kHz stereo) through decodebin. */
+#include "gst-test-util.h"
+
+#include <gst/gst.h>
+
+static char *tmpdir, *model;
+
+static void test_any_audio(void) {
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=100 samplesperbuffer=1000 wave=pink-noise ! "
+      "audio/x-raw,format=S16LE,rate=22050,channels=2 ! "
+      "soundclassifier model=\"%s\" top-k=2 ! fakesink",
+      model);
+  TestRun *run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  /* 100000 samples at 22050 Hz = 4.5 s: (200000 - 1024) / 512 + 1 = 389
+   * frames at 44100 Hz, 5 segments */
+  g_assert_cmpuint(run->results->len, ==, 6);
+  for (guint i = 0; i < run->results->len; i++)
+    test_check_result_fields(g_ptr_array_index(run->results, i), 2);
+  g_assert_nonnull(test_final_result(run));
+  test_run_free(run);
+}
+
+static void test_properties(void) {
+  GstElement *bin = gst_element_factory_make("soundclassifier", NULL);
+  g_assert_nonnull(bin);
+  g_object_set(bin, "model", model, "top-k", 5, "threshold", 0.25, "batch", 4,
+               NULL);
+  char *m;
+  guint k, b;
+  double t;
+  g_object_get(bin, "model", &m, "top-k", &k, "threshold", &t, "batch", &b,
+               NULL);
+  g_assert_cmpstr(m, ==, model);
+  g_assert_cmpuint(k, ==, 5);
+  g_assert_cmpfloat(t, ==, 0.25);
+  g_assert_cmpuint(b, ==, 4);
+  g_free(m);
+  g_assert_cmpint(gst_element_set_state(bin, GST_STATE_READY), ==,
+                  GST_STATE_CHANGE_SUCCESS);
+  char **labels;
+  g_object_get(bin, "labels", &labels, NULL);
+  g_assert_nonnull(labels);
+  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
+  g_strfreev(labels);
+  gst_element_set_state(bin, GST_STATE_NULL);
+  gst_object_unref(bin);
+}
+
+static void test_video_audio_track(void) {
+  char *mkv = g_build_filename(tmpdir, "clip.mkv", NULL);
+  char *make = g_strdup_printf(
+      "videotestsrc num-buffers=30 ! "
+      "video/x-raw,width=64,height=48,framerate=10/1 ! queue ! mux. "
+      "audiotestsrc num-buffers=72 samplesperbuffer=2000 wave=pink-noise ! "
+      "audio/x-raw,rate=48000,channels=2 ! audioconvert ! vorbisenc ! queue ! "
+      "mux. matroskamux name=mux ! filesink location=\"%s\"",
+      mkv);
+  TestRun *run = test_run_pipeline(make, 50, 0);
+  g_free(make);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  test_run_free(run);
+
+  char *desc = g_strdup_printf(
+      "filesrc location=\"%s\" ! decodebin name=d "
+      "d. ! audio/x-raw ! queue ! soundclassifier model=\"%s\" ! fakesink "
+      "d. ! video/x-raw ! queue ! fakesink",
+      mkv, model);
+  run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  /* 3 s of audio: 257 frames at 44100 Hz, 3 segments, and the final */
+  g_assert_cmpuint(run->results->len, >=, 3);
+  const GstStructure *final = test_final_result(run);
+  g_assert_nonnull(final);
+  guint64 count;
+  gst_structure_get_uint64(final, "segments", &count);
+  g_assert_cmpuint(count, ==, run->results->len - 1);
+  test_run_free(run);
+  g_free(mkv);
+}
+
+int main(int argc, char **argv) {
+  gst_init(&argc, &argv);
+  g_test_init(&argc, &argv, NULL);
+  tmpdir = test_tmpdir();
+  model = test_make_model(tmpdir, "test64.safetensors", 64, 3);
+  g_test_add_func("/soundclassifier/any-audio", test_any_audio);
+  g_test_add_func("/soundclassifier/properties", test_properties);
+  g_test_add_func("/soundclassifier/video-audio-track", test_video_audio_track);
+  int ret = g_test_run();
+  test_rmdir(tmpdir);
+  g_free(model);
+  g_free(tmpdir);
+  gst_deinit();
+  return ret;
+}
