@@ -57,7 +57,9 @@ gboolean acrnn_model_save(const char *path, AcrnnNet *net,
 
 /** Like acrnn_model_save() with extra named F32 tensors (e.g. optimizer
  * state) and extra string metadata entries (NULL-terminated key, value
- * pairs), for checkpoints. Extra tensor names must not clash. */
+ * pairs), for checkpoints. extra_names is NULL-terminated (NULL for none);
+ * extra_data and extra_numel have one entry per name. Extra tensor names
+ * must not clash with the network's. */
 gboolean acrnn_model_save_full(const char *path, AcrnnNet *net,
                                const AcrnnModelInfo *info,
                                const char *const *extra_names,

@@ -1,0 +1,168 @@
+/* test_train_esc50.c - acrnn-train on a synthetic ESC-50 layout: the ESC-10
+ * subset, the feature cache (hits, and a changed file noticed), folds split
+ * by source recording, and a 2-fold cross-validation. */
+#include "../../training/dataset.h"
+#include "synth_dataset.h"
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <utime.h>
+
+static const char *train_exe;
+static char *tmp, *data;
+
+static char **argv_new(const char *cmd, const char *const *extra) {
+  GPtrArray *a = g_ptr_array_new();
+  g_ptr_array_add(a, g_strdup(train_exe));
+  g_ptr_array_add(a, g_strdup(cmd));
+  for (int i = 0; synth_fast_options[i]; i++)
+    if (strcmp(synth_fast_options[i], "--no-cache") != 0)
+      g_ptr_array_add(a, g_strdup(synth_fast_options[i]));
+  for (int i = 0; extra[i]; i++)
+    g_ptr_array_add(a, g_strdup(extra[i]));
+  g_ptr_array_add(a, NULL);
+  return (char **)g_ptr_array_free(a, FALSE);
+}
+
+static void test_cache(void) {
+  char *cache = g_build_filename(tmp, "cache", NULL);
+  const char *extra[] = {"--data", data, "--esc10", "--cache", cache, NULL};
+  char **argv = argv_new("features", extra);
+  char *out = NULL, *err = NULL;
+  g_assert_cmpint(synth_run(argv, &out, &err), ==, 0);
+  /* ESC-10 rows: classes 0 and 2, 4 clips each */
+  g_assert_nonnull(strstr(out, "8 clips"));
+  g_assert_nonnull(strstr(out, "0 from the cache, 8 computed"));
+  g_free(out);
+  g_free(err);
+  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  g_assert_nonnull(strstr(out, "8 from the cache, 0 computed"));
+  g_free(out);
+  /* a file changes: its entry is computed again */
+  char *csv = g_build_filename(data, "meta", "esc50.csv", NULL);
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(csv, &text, NULL, NULL));
+  char **lines = g_strsplit(text, "\n", -1);
+  char **fields = g_strsplit(lines[1], ",", -1);
+  char *audio = g_build_filename(data, "audio", fields[0], NULL);
+  struct utimbuf t = {1000000000, 1000000000};
+  g_assert_cmpint(utime(audio, &t), ==, 0);
+  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  g_assert_nonnull(strstr(out, "7 from the cache, 1 computed"));
+  g_free(out);
+  /* other feature parameters: computed again */
+  g_strfreev(argv);
+  const char *extra2[] = {"--data", data,     "--esc10", "--cache",
+                          cache,    "--fmin", "60",      NULL};
+  argv = argv_new("features", extra2);
+  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  g_assert_nonnull(strstr(out, "0 from the cache, 8 computed"));
+  g_free(out);
+  g_strfreev(argv);
+  g_free(audio);
+  g_strfreev(fields);
+  g_strfreev(lines);
+  g_free(text);
+  g_free(csv);
+  g_free(cache);
+}
+
+static void test_split_by_source(void) {
+  TrOptions o;
+  tr_options_init(&o);
+  o.data = g_strdup(data);
+  o.split_by_source = 2;
+  o.seed = 5;
+  GError *error = NULL;
+  TrDataset *ds = tr_dataset_load(&o, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(ds->n_labels, ==, 3);
+  g_assert_cmpuint(ds->n_clips, ==, 12);
+  g_assert_cmpint(ds->n_folds, ==, 2);
+  g_assert_cmpstr(ds->labels[1], ==, "noise");
+  for (size_t i = 0; i < ds->n_clips; i++)
+    for (size_t j = 0; j < ds->n_clips; j++)
+      if (strcmp(ds->clips[i].source, ds->clips[j].source) == 0)
+        g_assert_cmpint(ds->clips[i].fold, ==, ds->clips[j].fold);
+  for (int c = 0; c < 3; c++) {
+    int per_fold[3] = {0, 0, 0};
+    for (size_t i = 0; i < ds->n_clips; i++)
+      if (ds->clips[i].label == c)
+        per_fold[ds->clips[i].fold]++;
+    g_assert_cmpint(per_fold[1], ==, 2); /* stratified: 2 + 2 */
+    g_assert_cmpint(per_fold[2], ==, 2);
+  }
+  tr_dataset_free(ds);
+  /* ESC-10: classes 0 and 2 only, as ids 0 and 1 */
+  o.esc10 = TRUE;
+  ds = tr_dataset_load(&o, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(ds->n_labels, ==, 2);
+  g_assert_cmpstr(ds->labels[0], ==, "tone");
+  g_assert_cmpstr(ds->labels[1], ==, "click");
+  tr_dataset_free(ds);
+  tr_options_clear(&o);
+}
+
+static void test_cv(void) {
+  char *dir = g_build_filename(tmp, "cv", NULL);
+  const char *extra[] = {"--data",     data, "--out-dir",    dir,
+                         "--epochs",   "2",  "--batch-size", "8",
+                         "--no-cache", NULL};
+  char **argv = argv_new("cv", extra);
+  char *out = NULL, *err = NULL;
+  int rc = synth_run(argv, &out, &err);
+  if (rc != 0)
+    g_printerr("cv failed: %s\n%s\n", out, err);
+  g_assert_cmpint(rc, ==, 0);
+  g_assert_nonnull(strstr(out, "fold 1: accuracy"));
+  g_assert_nonnull(strstr(out, "fold 2: accuracy"));
+  g_assert_nonnull(strstr(out, "+-"));
+  char *summary = g_build_filename(dir, "cv-summary.json", NULL);
+  JsonParser *p = json_parser_new();
+  g_assert_true(json_parser_load_from_file(p, summary, NULL));
+  JsonObject *o = json_node_get_object(json_parser_get_root(p));
+  JsonArray *folds = json_object_get_array_member(o, "folds");
+  g_assert_cmpuint(json_array_get_length(folds), ==, 2);
+  double m = json_object_get_double_member(o, "mean_accuracy");
+  g_assert_cmpfloat(m, >=, 0.0);
+  g_assert_cmpfloat(m, <=, 1.0);
+  for (int f = 1; f <= 2; f++) {
+    char *name = g_strdup_printf("fold-%d.safetensors", f);
+    char *path = g_build_filename(dir, name, NULL);
+    g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_free(path);
+    g_free(name);
+  }
+  g_object_unref(p);
+  g_free(summary);
+  g_free(out);
+  g_free(err);
+  g_strfreev(argv);
+  g_free(dir);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  train_exe = g_getenv("ACRNN_TRAIN");
+  if (!train_exe && argc > 1)
+    train_exe = argv[1];
+  if (!train_exe) {
+    g_printerr("usage: test_train_esc50 PATH-TO-acrnn-train\n");
+    return 1;
+  }
+  tmp = g_dir_make_tmp("acrnn-train-esc50-XXXXXX", NULL);
+  data = g_build_filename(tmp, "esc", NULL);
+  synth_esc50_dataset(data, 4, 2);
+  g_test_add_func("/training/esc50/cache", test_cache);
+  g_test_add_func("/training/esc50/split-by-source", test_split_by_source);
+  g_test_add_func("/training/esc50/cv", test_cv);
+  int rc = g_test_run();
+  if (rc == 0) {
+    char *argv_rm[] = {"rm", "-rf", tmp, NULL};
+    g_spawn_sync(NULL, argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                 NULL, NULL, NULL);
+  }
+  g_free(data);
+  g_free(tmp);
+  return rc;
+}

@@ -1,0 +1,178 @@
+/* cmd_cv.c - "acrnn-train cv": k-fold cross-validation, one model per
+ * held-out fold, with the per-fold and mean accuracy (+- std over folds)
+ * as the paper's tables report it. */
+#include "commands.h"
+#include "dataset.h"
+#include "options.h"
+#include "trainer.h"
+#include <errno.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char summary[] =
+    "Cross-validation: for each fold (all folds, or --folds), trains a\n"
+    "model on the other folds with the options of 'train' and reports the\n"
+    "clip-level accuracy on the held-out fold after the last epoch (and\n"
+    "the best epoch, an optimistic figure), then the mean and standard\n"
+    "deviation over the folds. Writes DIR/fold-N.* and DIR/cv-summary.json.";
+
+static void mean_std(const double *v, int n, double *mean, double *std) {
+  double s = 0, q = 0;
+  for (int i = 0; i < n; i++)
+    s += v[i];
+  *mean = n ? s / n : 0;
+  for (int i = 0; i < n; i++)
+    q += (v[i] - *mean) * (v[i] - *mean);
+  *std = n > 1 ? sqrt(q / (n - 1)) : 0;
+}
+
+int tr_cmd_cv(int argc, char **argv) {
+  TrOptions o;
+  tr_options_init(&o);
+  GError *error = NULL;
+  int rc = 1;
+  TrDataset *ds = NULL;
+  int *holdout = NULL, n_hold = 0;
+  gboolean ok = tr_options_parse(&o, TR_CMD_CV, summary, &argc, &argv, &error);
+  if (ok && argc > 1) {
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "unexpected argument \"%s\"", argv[1]);
+    ok = FALSE;
+  }
+  if (ok && !o.out_dir) {
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "no output directory: give --out-dir DIR");
+    ok = FALSE;
+  }
+  if (ok)
+    ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+  if (ok)
+    ok = (holdout = tr_training_folds(ds, o.folds, 0, &n_hold, &error)) != NULL;
+  if (ok && n_hold < 2 && ds->n_folds < 2) {
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "%s has only one fold: cross-validation needs at least two "
+                "(use --split-by-source K or --random-folds K)",
+                ds->root);
+    ok = FALSE;
+  }
+  if (ok && g_mkdir_with_parents(o.out_dir, 0755) != 0) {
+    g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                "--out-dir %s: cannot create the directory: %s", o.out_dir,
+                g_strerror(errno));
+    ok = FALSE;
+  }
+  double *last = g_new0(double, n_hold + 1), *best = g_new0(double, n_hold + 1);
+  int *best_ep = g_new0(int, n_hold + 1);
+  int done = 0;
+  if (ok)
+    tr_interrupt_install();
+  for (int k = 0; ok && k < n_hold; k++) {
+    int f = holdout[k], n_train = 0;
+    int *train = g_new0(int, ds->n_folds + 1);
+    for (int g = 1; g <= ds->n_folds; g++)
+      if (g != f && tr_dataset_fold_size(ds, g) > 0)
+        train[n_train++] = g;
+    char *name = g_strdup_printf("fold-%d.safetensors", f);
+    char *out = g_build_filename(o.out_dir, name, NULL);
+    g_free(name);
+    TrRunPaths paths;
+    TrOptions fo = o; /* per-fold paths derive from out */
+    fo.log = fo.plot = fo.checkpoint = NULL;
+    tr_run_paths_init(&paths, out, &fo);
+    TrRunResult res;
+    if (!o.quiet)
+      fprintf(stderr, "fold %d: training on %d folds, %zu clips held out\n", f,
+              n_train, tr_dataset_fold_size(ds, f));
+    ok = tr_train_run(&o, ds, train, n_train, f, &paths, NULL, &res, &error);
+    if (ok && res.stopped) {
+      fprintf(stderr, "cross-validation interrupted in fold %d\n", f);
+      rc = 130;
+      ok = FALSE;
+    } else if (ok) {
+      last[done] = res.last_val_acc;
+      best[done] = res.best_val_acc;
+      best_ep[done] = res.best_epoch;
+      done++;
+      printf("fold %d: accuracy %.4f (best epoch %d: %.4f)\n", f,
+             res.last_val_acc, res.best_epoch, res.best_val_acc);
+      fflush(stdout);
+    }
+    tr_run_paths_clear(&paths);
+    g_free(out);
+    g_free(train);
+  }
+  if (ok) {
+    double m, s, bm, bsd;
+    mean_std(last, done, &m, &s);
+    mean_std(best, done, &bm, &bsd);
+    printf("\n%-8s %-8s %-10s %-10s\n", "fold", "clips", "accuracy",
+           "best-epoch");
+    for (int k = 0; k < done; k++)
+      printf("%-8d %-8zu %-10.4f %-10.4f\n", holdout[k],
+             tr_dataset_fold_size(ds, holdout[k]), last[k], best[k]);
+    printf("mean     %-8s %.4f +- %.4f (best-epoch %.4f +- %.4f; std over "
+           "%d folds)\n",
+           "", m, s, bm, bsd, done);
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "dataset");
+    json_builder_add_string_value(b, ds->root);
+    json_builder_set_member_name(b, "folds");
+    json_builder_begin_array(b);
+    for (int k = 0; k < done; k++) {
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "fold");
+      json_builder_add_int_value(b, holdout[k]);
+      json_builder_set_member_name(b, "clips");
+      json_builder_add_int_value(b,
+                                 (gint64)tr_dataset_fold_size(ds, holdout[k]));
+      json_builder_set_member_name(b, "accuracy");
+      json_builder_add_double_value(b, last[k]);
+      json_builder_set_member_name(b, "best_accuracy");
+      json_builder_add_double_value(b, best[k]);
+      json_builder_set_member_name(b, "best_epoch");
+      json_builder_add_int_value(b, best_ep[k]);
+      json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "mean_accuracy");
+    json_builder_add_double_value(b, m);
+    json_builder_set_member_name(b, "std_accuracy");
+    json_builder_add_double_value(b, s);
+    json_builder_set_member_name(b, "mean_best_accuracy");
+    json_builder_add_double_value(b, bm);
+    json_builder_set_member_name(b, "std_best_accuracy");
+    json_builder_add_double_value(b, bsd);
+    char *opts = tr_options_to_json(&o);
+    JsonNode *on = json_from_string(opts, NULL);
+    g_free(opts);
+    json_builder_set_member_name(b, "options");
+    json_builder_add_value(b, on);
+    json_builder_end_object(b);
+    JsonNode *root = json_builder_get_root(b);
+    char *text = json_to_string(root, TRUE);
+    char *path = g_build_filename(o.out_dir, "cv-summary.json", NULL);
+    ok = g_file_set_contents(path, text, -1, &error);
+    if (ok && !o.quiet)
+      printf("summary: %s\n", path);
+    g_free(path);
+    g_free(text);
+    json_node_unref(root);
+    g_object_unref(b);
+    if (ok)
+      rc = 0;
+  }
+  if (!ok && error) {
+    tr_print_error("cv", error);
+    g_clear_error(&error);
+  }
+  g_free(last);
+  g_free(best);
+  g_free(best_ep);
+  g_free(holdout);
+  tr_dataset_free(ds);
+  tr_options_clear(&o);
+  return rc;
+}

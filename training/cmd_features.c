@@ -1,0 +1,77 @@
+/* cmd_features.c - "acrnn-train features": fills the feature cache of a
+ * dataset so that later train/cv/eval runs skip decoding. */
+#include "commands.h"
+#include "dataset.h"
+#include "feature_cache.h"
+#include "options.h"
+#include <acrnn/acrnn.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static const char summary[] =
+    "Decodes every clip of a dataset and stores its log-gammatone features\n"
+    "in the cache. An entry is keyed by the file's path, size and mtime and\n"
+    "the feature parameters, so a changed file or changed parameters are\n"
+    "computed again. With --no-cache it only checks that every clip\n"
+    "decodes.";
+
+int tr_cmd_features(int argc, char **argv) {
+  TrOptions o;
+  tr_options_init(&o);
+  GError *error = NULL;
+  TrDataset *ds = NULL;
+  int rc = 1;
+  gboolean ok =
+      tr_options_parse(&o, TR_CMD_FEATURES, summary, &argc, &argv, &error);
+  if (ok && argc > 1) {
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "unexpected argument \"%s\"", argv[1]);
+    ok = FALSE;
+  }
+  AcrnnFeatureParams fp;
+  acrnn_feature_params_init(&fp);
+  fp.sample_rate = o.sample_rate;
+  fp.n_fft = o.n_fft;
+  fp.hop = o.hop;
+  fp.bands = o.bands;
+  fp.fmin = o.fmin;
+  fp.fmax = o.fmax > 0 ? o.fmax : o.sample_rate / 2.0;
+  if (ok)
+    ok = acrnn_feature_params_validate(&fp, &error);
+  if (ok)
+    ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+  if (ok) {
+    /* --no-cache: only checks that every clip decodes */
+    char *cache = o.no_cache ? NULL : tr_cache_dir(o.cache);
+    size_t hits = 0, frames = 0;
+    for (size_t i = 0; ok && i < ds->n_clips; i++) {
+      size_t nf = 0;
+      gboolean hit = FALSE;
+      float *f = tr_features_for_file(ds->clips[i].path, &fp, cache, &nf, &hit,
+                                      &error);
+      ok = f != NULL;
+      g_free(f);
+      hits += hit;
+      frames += nf;
+      if (!o.quiet && isatty(2))
+        fprintf(stderr, "\r%zu/%zu clips\033[K", i + 1, ds->n_clips);
+    }
+    if (!o.quiet && isatty(2))
+      fputc('\n', stderr);
+    if (ok) {
+      printf("%zu clips, %zu frames: %zu from the cache, %zu computed; "
+             "cache %s\n",
+             ds->n_clips, frames, hits, ds->n_clips - hits,
+             cache ? cache : "not used (--no-cache)");
+      rc = 0;
+    }
+    g_free(cache);
+  }
+  if (!ok) {
+    tr_print_error("features", error);
+    g_clear_error(&error);
+  }
+  tr_dataset_free(ds);
+  tr_options_clear(&o);
+  return rc;
+}

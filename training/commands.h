@@ -1,0 +1,16 @@
+/* commands.h - the subcommands of acrnn-train. Each returns the process
+ * exit status. */
+#ifndef TR_COMMANDS_H
+#define TR_COMMANDS_H
+
+#include <glib.h>
+
+int tr_cmd_train(int argc, char **argv);
+int tr_cmd_cv(int argc, char **argv);
+int tr_cmd_eval(int argc, char **argv);
+int tr_cmd_features(int argc, char **argv);
+
+/* Prints "acrnn-train: <message>" to stderr. */
+void tr_print_error(const char *what, const GError *error);
+
+#endif

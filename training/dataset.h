@@ -1,0 +1,48 @@
+/* dataset.h - labelled audio clips and their folds: the ESC-50 layout
+ * (meta/esc50.csv + audio/) or one folder per class. */
+#ifndef TR_DATASET_H
+#define TR_DATASET_H
+
+#include "options.h"
+#include <glib.h>
+
+typedef struct {
+  char *path;   /* absolute path of the audio file */
+  char *name;   /* path relative to the dataset root */
+  int label;    /* 0 .. n_labels-1 */
+  int fold;     /* 1 .. n_folds */
+  char *source; /* source recording (ESC-50 src_file) or NULL */
+} TrClip;
+
+typedef struct {
+  char *root;
+  gboolean esc50;
+  char **labels; /* NULL-terminated */
+  int n_labels;
+  TrClip *clips;
+  size_t n_clips;
+  int n_folds; /* the highest fold number */
+} TrDataset;
+
+/* Loads the dataset of o->data (layout detected), with o->esc10,
+ * o->folds_csv, o->split_by_source, o->random_folds and o->seed. */
+TrDataset *tr_dataset_load(const TrOptions *o, GError **error);
+void tr_dataset_free(TrDataset *ds);
+
+/* Number of clips in fold f (0: all). */
+size_t tr_dataset_fold_size(const TrDataset *ds, int f);
+
+/* Parses "1,2,3" into a sorted list of distinct folds (g_free). */
+int *tr_parse_fold_list(const char *s, int *n, GError **error);
+
+/* The training folds: the parsed list (each must hold clips), or every
+ * fold with clips except val_fold. */
+int *tr_training_folds(const TrDataset *ds, const char *list, int val_fold,
+                       int *n, GError **error);
+
+/* Random stratified assignment of folds 1..k (seeded); with group keys
+ * (non-NULL), all clips sharing a key get the same fold. */
+void tr_assign_folds(TrClip *clips, size_t n, int n_labels, int k, guint64 seed,
+                     gboolean by_source);
+
+#endif

@@ -1,0 +1,130 @@
+/* feature_cache.c - features of audio files, cached as one file per key
+ * (SHA-1 of the path, size, mtime and feature parameters) so a changed file
+ * or changed parameters are noticed. */
+#include "feature_cache.h"
+#include "decode.h"
+#include <gio/gio.h>
+#include <string.h>
+
+#define CACHE_MAGIC "ACRNNFC1"
+
+char *tr_cache_dir(const char *opt) {
+  if (opt)
+    return g_strdup(opt);
+  return g_build_filename(g_get_user_cache_dir(), "acrnn", "features", NULL);
+}
+
+static char *cache_key(const char *path, const AcrnnFeatureParams *p,
+                       GError **error) {
+  GFile *f = g_file_new_for_path(path);
+  GFileInfo *fi = g_file_query_info(f,
+                                    G_FILE_ATTRIBUTE_STANDARD_SIZE
+                                    "," G_FILE_ATTRIBUTE_TIME_MODIFIED
+                                    "," G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC,
+                                    G_FILE_QUERY_INFO_NONE, NULL, error);
+  g_object_unref(f);
+  if (!fi)
+    return NULL;
+  char *abs = g_canonicalize_filename(path, NULL);
+  char *text = g_strdup_printf(
+      "v1|%s|%" G_GINT64_FORMAT "|%" G_GUINT64_FORMAT ".%u|%d|%d|%d|%d|%.17g|"
+      "%.17g|%d",
+      abs, g_file_info_get_size(fi),
+      g_file_info_get_attribute_uint64(fi, G_FILE_ATTRIBUTE_TIME_MODIFIED),
+      g_file_info_get_attribute_uint32(fi, G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC),
+      p->sample_rate, p->n_fft, p->hop, p->bands, p->fmin, p->fmax,
+      p->delta_width);
+  char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA1, text, -1);
+  g_free(text);
+  g_free(abs);
+  g_object_unref(fi);
+  return key;
+}
+
+static float *cache_read(const char *file, int width, size_t *n_frames) {
+  char *buf = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(file, &buf, &len, NULL))
+    return NULL;
+  float *out = NULL;
+  guint64 n;
+  guint32 w;
+  if (len >= 20 && memcmp(buf, CACHE_MAGIC, 8) == 0) {
+    memcpy(&n, buf + 8, 8);
+    memcpy(&w, buf + 16, 4);
+    if ((int)w == width && n > 0 && n < (1ULL << 32) &&
+        len == 20 + n * w * sizeof(float)) {
+      out = g_new(float, n *w);
+      memcpy(out, buf + 20, n * w * sizeof(float));
+      *n_frames = (size_t)n;
+    }
+  }
+  g_free(buf);
+  return out;
+}
+
+static void cache_write(const char *dir, const char *file, const float *f,
+                        size_t n, int width) {
+  if (g_mkdir_with_parents(dir, 0755) != 0)
+    return;
+  gsize len = 20 + n * (size_t)width * sizeof(float);
+  char *buf = g_malloc(len);
+  guint64 n64 = n;
+  guint32 w = (guint32)width;
+  memcpy(buf, CACHE_MAGIC, 8);
+  memcpy(buf + 8, &n64, 8);
+  memcpy(buf + 16, &w, 4);
+  memcpy(buf + 20, f, n * (size_t)width * sizeof(float));
+  GError *err = NULL;
+  if (!g_file_set_contents(file, buf, (gssize)len, &err)) {
+    g_warning("feature cache: cannot write %s: %s", file, err->message);
+    g_error_free(err);
+  }
+  g_free(buf);
+}
+
+float *tr_features_for_file(const char *path, const AcrnnFeatureParams *p,
+                            const char *cache_dir, size_t *n_frames,
+                            gboolean *hit, GError **error) {
+  int width = 2 * p->bands;
+  char *file = NULL;
+  if (hit)
+    *hit = FALSE;
+  if (cache_dir) {
+    char *key = cache_key(path, p, NULL);
+    if (key) {
+      char *name = g_strconcat(key, ".feat", NULL);
+      file = g_build_filename(cache_dir, name, NULL);
+      g_free(name);
+      g_free(key);
+      float *f = cache_read(file, width, n_frames);
+      if (f) {
+        if (hit)
+          *hit = TRUE;
+        g_free(file);
+        return f;
+      }
+    }
+  }
+  size_t n = 0;
+  float *x = tr_decode_file(path, p->sample_rate, &n, error);
+  float *f = NULL;
+  if (x && n < (size_t)p->n_fft) { /* shorter than one window: pad */
+    x = g_renew(float, x, p->n_fft);
+    memset(x + n, 0, ((size_t)p->n_fft - n) * sizeof(float));
+    n = (size_t)p->n_fft;
+  }
+  if (x) {
+    GError *err = NULL;
+    f = acrnn_features_compute(p, x, n, n_frames, &err);
+    if (!f) {
+      g_set_error(error, err->domain, err->code, "%s: %s", path, err->message);
+      g_error_free(err);
+    }
+    g_free(x);
+  }
+  if (f && file)
+    cache_write(cache_dir, file, f, *n_frames, width);
+  g_free(file);
+  return f;
+}

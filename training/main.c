@@ -1,0 +1,68 @@
+/* main.c - acrnn-train: trains, cross-validates and evaluates ACRNN models
+ * and precomputes feature caches; dispatches to the subcommands. */
+#include "commands.h"
+#include "plot.h"
+#include <glib.h>
+#include <gst/gst.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: acrnn-train COMMAND [OPTION...]\n"
+    "\n"
+    "Trains the ACRNN environmental sound classifier (Zhang et al.) as the\n"
+    "paper does, on an ESC-50 style dataset or one folder per class.\n"
+    "\n"
+    "Commands:\n"
+    "  train     train one model (--data DIR --out model.safetensors)\n"
+    "  cv        k-fold cross-validation: one model per held-out fold,\n"
+    "            per-fold and mean accuracy +- std\n"
+    "  eval      accuracy, per-class precision/recall/F1 and confusion\n"
+    "            matrix (CSV, PNG, JSON) of a model on a dataset\n"
+    "  features  precompute the feature cache of a dataset\n"
+    "\n"
+    "Run 'acrnn-train COMMAND --help' for the options of a command.\n";
+
+void tr_print_error(const char *what, const GError *error) {
+  fprintf(stderr, "acrnn-train %s: %s\n", what,
+          error ? error->message : "failed");
+}
+
+int main(int argc, char **argv) {
+  setlocale(LC_ALL, "");
+  setlocale(LC_NUMERIC, "C");
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+      strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0 ||
+      strcmp(argv[1], "--help-all") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("acrnn-train 0.1.0\n");
+    return 0;
+  }
+  gst_init(NULL, NULL);
+  char *prgname = g_strdup_printf("acrnn-train %s", argv[1]);
+  g_set_prgname(prgname);
+  g_free(prgname);
+  int rc;
+  if (strcmp(argv[1], "train") == 0)
+    rc = tr_cmd_train(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "cv") == 0)
+    rc = tr_cmd_cv(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "eval") == 0)
+    rc = tr_cmd_eval(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "features") == 0)
+    rc = tr_cmd_features(argc - 1, argv + 1);
+  else {
+    fprintf(stderr,
+            "acrnn-train: unknown command \"%s\" (expected train, cv, eval "
+            "or features)\n\n%s",
+            argv[1], usage);
+    rc = 2;
+  }
+  gst_deinit();
+  tr_plot_shutdown();
+  return rc;
+}

@@ -1,0 +1,344 @@
+/* options.c - the option table of acrnn-train: GOption parsing with the
+ * defaults shown in --help, and the JSON copy kept in checkpoints. */
+#include "options.h"
+#include <json-glib/json-glib.h>
+#include <stddef.h>
+#include <string.h>
+
+#define ALL (TR_CMD_TRAIN | TR_CMD_CV | TR_CMD_EVAL | TR_CMD_FEATURES)
+#define TRN (TR_CMD_TRAIN | TR_CMD_CV)
+#define DATA (TR_CMD_TRAIN | TR_CMD_CV | TR_CMD_EVAL | TR_CMD_FEATURES)
+#define FEAT (TR_CMD_TRAIN | TR_CMD_CV | TR_CMD_FEATURES)
+
+typedef struct {
+  const char *name;
+  int cmds;
+  GOptionArg arg;
+  size_t offset;
+  const char *arg_desc;
+  const char *desc;
+  gboolean saved; /* stored in checkpoints */
+} OptSpec;
+
+#define F(field) offsetof(TrOptions, field)
+
+static const OptSpec specs[] = {
+    {"data", DATA, G_OPTION_ARG_FILENAME, F(data), "DIR",
+     "Dataset: ESC-50 layout (meta/esc50.csv + audio/) or one folder per "
+     "class (DIR/<label>/*.wav|flac|ogg|mp3)",
+     TRUE},
+    {"esc10", DATA, G_OPTION_ARG_NONE, F(esc10), NULL,
+     "ESC-50 layout: use only the ESC-10 clips (10 classes, ids in the "
+     "order of their ESC-50 targets)",
+     TRUE},
+    {"folds-csv", DATA, G_OPTION_ARG_FILENAME, F(folds_csv), "CSV",
+     "Folder layout: folds from a CSV of file,fold rows (file relative to "
+     "DIR or a base name)",
+     TRUE},
+    {"split-by-source", DATA, G_OPTION_ARG_INT, F(split_by_source), "K",
+     "ESC-50 layout: replace the folds with K folds made from the present "
+     "clips, grouped by src_file, stratified by class, seeded by --seed "
+     "(0: official folds)",
+     TRUE},
+    {"random-folds", DATA, G_OPTION_ARG_INT, F(random_folds), "K",
+     "Folder layout without --folds-csv: K stratified random folds "
+     "(seeded by --seed)",
+     TRUE},
+    {"folds", TR_CMD_TRAIN | TR_CMD_CV, G_OPTION_ARG_STRING, F(folds), "LIST",
+     "train: training folds, e.g. 1,2,3 (default: every fold but "
+     "--val-fold); cv: the folds to hold out in turn (default: all)",
+     TRUE},
+    {"val-fold", TR_CMD_TRAIN, G_OPTION_ARG_INT, F(val_fold), "N",
+     "Held-out fold validated each epoch; the best model is kept (0: none)",
+     TRUE},
+    {"fold", TR_CMD_EVAL, G_OPTION_ARG_INT, F(fold), "N",
+     "Evaluate the clips of fold N only (0: all clips)", FALSE},
+    {"sample-rate", FEAT, G_OPTION_ARG_INT, F(sample_rate), "HZ",
+     "Feature sample rate; audio is resampled to it", TRUE},
+    {"n-fft", FEAT, G_OPTION_ARG_INT, F(n_fft), "N", "STFT window (samples)",
+     TRUE},
+    {"hop", FEAT, G_OPTION_ARG_INT, F(hop), "N", "STFT hop (samples)", TRUE},
+    {"bands", FEAT, G_OPTION_ARG_INT, F(bands), "B",
+     "Gammatone bands (a multiple of 32 for the network)", TRUE},
+    {"fmin", FEAT, G_OPTION_ARG_DOUBLE, F(fmin), "HZ",
+     "Lowest band centre frequency", TRUE},
+    {"fmax", FEAT, G_OPTION_ARG_DOUBLE, F(fmax), "HZ",
+     "Highest band centre frequency (0: sample-rate/2)", TRUE},
+    {"segment-frames", FEAT, G_OPTION_ARG_INT, F(segment_frames), "N",
+     "Frames per network input segment (>= 18)", TRUE},
+    {"segment-hop", FEAT, G_OPTION_ARG_INT, F(segment_hop), "N",
+     "Hop between segments (frames)", TRUE},
+    {"cache", ALL, G_OPTION_ARG_FILENAME, F(cache), "DIR",
+     "Feature cache directory (default: $XDG_CACHE_HOME/acrnn/features)",
+     FALSE},
+    {"no-cache", ALL, G_OPTION_ARG_NONE, F(no_cache), NULL,
+     "Do not read or write the feature cache", FALSE},
+    {"attention", TRN, G_OPTION_ARG_STRING, F(attention), "KIND",
+     "Attention: rnn, none, cnn:2, cnn:4, cnn:6 or cnn:8", TRUE},
+    {"epochs", TRN, G_OPTION_ARG_INT, F(epochs), "N", "Training epochs", TRUE},
+    {"batch-size", TRN | TR_CMD_EVAL, G_OPTION_ARG_INT, F(batch_size), "N",
+     "Segments per batch, drawn without repetition each epoch", TRUE},
+    {"lr", TRN, G_OPTION_ARG_DOUBLE, F(lr), "LR", "Initial learning rate",
+     TRUE},
+    {"momentum", TRN, G_OPTION_ARG_DOUBLE, F(momentum), "M", "SGD momentum",
+     TRUE},
+    {"no-nesterov", TRN, G_OPTION_ARG_NONE, F(no_nesterov), NULL,
+     "Plain momentum instead of Nesterov", TRUE},
+    {"weight-decay", TRN, G_OPTION_ARG_DOUBLE, F(weight_decay), "L2",
+     "L2 regularisation on all parameters", TRUE},
+    {"lr-step", TRN, G_OPTION_ARG_INT, F(lr_step), "N",
+     "Multiply the learning rate by --lr-gamma every N epochs (0: never)",
+     TRUE},
+    {"lr-gamma", TRN, G_OPTION_ARG_DOUBLE, F(lr_gamma), "G",
+     "Learning rate step factor", TRUE},
+    {"init-std", TRN, G_OPTION_ARG_DOUBLE, F(init_std), "S",
+     "Weights drawn from N(0, S); biases 0", TRUE},
+    {"dropout", TRN, G_OPTION_ARG_DOUBLE, F(dropout), "P",
+     "Dropout of the GRU layers", TRUE},
+    {"mixup-alpha", TRN, G_OPTION_ARG_DOUBLE, F(mixup_alpha), "A",
+     "Mixup lambda ~ Beta(A, A) per batch; the paper does not give A, 0.2 "
+     "is our choice (0: no mixup)",
+     TRUE},
+    {"augment", TRN, G_OPTION_ARG_STRING, F(augment), "MODE",
+     "Time stretch + pitch shift: none, offline (--augment-copies extra "
+     "copies of each training clip, made once) or online (a new random "
+     "stretch and shift of every clip each epoch)",
+     TRUE},
+    {"augment-copies", TRN, G_OPTION_ARG_INT, F(augment_copies), "N",
+     "Augmented copies per training clip with --augment offline", TRUE},
+    {"stretch-min", TRN, G_OPTION_ARG_DOUBLE, F(stretch_min), "F",
+     "Smallest time stretch factor (output length = factor x input)", TRUE},
+    {"stretch-max", TRN, G_OPTION_ARG_DOUBLE, F(stretch_max), "F",
+     "Largest time stretch factor", TRUE},
+    {"pitch-range", TRN, G_OPTION_ARG_DOUBLE, F(pitch_range), "ST",
+     "Pitch shift drawn uniformly from [-ST, ST] semitones", TRUE},
+    {"seed", DATA, G_OPTION_ARG_INT64, F(seed), "N",
+     "Seed of every random choice (init, shuffles, dropout, mixup, "
+     "augmentation, random folds)",
+     TRUE},
+    {"threads", ALL, G_OPTION_ARG_INT, F(threads), "N",
+     "BLAS threads (the same seed and threads give the same weights)", TRUE},
+    {"out", TR_CMD_TRAIN, G_OPTION_ARG_FILENAME, F(out), "FILE",
+     "Model written: the best by validation accuracy (the last without "
+     "--val-fold); the last is FILE with .last.safetensors",
+     TRUE},
+    {"out-dir", TR_CMD_CV, G_OPTION_ARG_FILENAME, F(out_dir), "DIR",
+     "cv: models, logs and the summary go here", TRUE},
+    {"model", TR_CMD_EVAL, G_OPTION_ARG_FILENAME, F(model), "FILE",
+     "Model to evaluate", FALSE},
+    {"report", TR_CMD_EVAL, G_OPTION_ARG_FILENAME, F(report), "PREFIX",
+     "Writes PREFIX.json, PREFIX-confusion.csv and PREFIX-confusion.png "
+     "(default: the model path without .safetensors, plus -eval)",
+     FALSE},
+    {"log", TR_CMD_TRAIN, G_OPTION_ARG_FILENAME, F(log), "FILE",
+     "JSON-lines log of every epoch (default: --out with .log.jsonl)", TRUE},
+    {"plot", TR_CMD_TRAIN, G_OPTION_ARG_FILENAME, F(plot), "FILE",
+     "PNG of the training curves (default: --out with .curves.png; needs "
+     "cairo)",
+     TRUE},
+    {"checkpoint", TR_CMD_TRAIN, G_OPTION_ARG_FILENAME, F(checkpoint), "FILE",
+     "Checkpoint file (default: --out with .ckpt.safetensors)", TRUE},
+    {"checkpoint-every", TRN, G_OPTION_ARG_INT, F(checkpoint_every), "N",
+     "Checkpoint every N epochs, and always at the end (0: only at the end)",
+     TRUE},
+    {"resume", TR_CMD_TRAIN, G_OPTION_ARG_FILENAME, F(resume), "FILE",
+     "Continue a run from its checkpoint, bit for bit (its stored options "
+     "apply; options given here override them)",
+     FALSE},
+    {"stop-after-epochs", TR_CMD_TRAIN, G_OPTION_ARG_INT, F(stop_after_epochs),
+     "N", "Checkpoint and stop after N epochs of this run (0: never)", FALSE},
+    {"stop-after-steps", TR_CMD_TRAIN, G_OPTION_ARG_INT, F(stop_after_steps),
+     "N",
+     "Checkpoint and stop after N steps of this run, as on Ctrl-C "
+     "(0: never)",
+     FALSE},
+    {"quiet", ALL, G_OPTION_ARG_NONE, F(quiet), NULL, "No progress output",
+     FALSE},
+};
+
+#define N_SPECS G_N_ELEMENTS(specs)
+
+static void *field(const TrOptions *o, const OptSpec *s) {
+  return (char *)o + s->offset;
+}
+
+static gboolean is_string(GOptionArg a) {
+  return a == G_OPTION_ARG_STRING || a == G_OPTION_ARG_FILENAME;
+}
+
+void tr_options_init(TrOptions *o) {
+  memset(o, 0, sizeof *o);
+  o->random_folds = 5;
+  o->sample_rate = 44100;
+  o->n_fft = 1024;
+  o->hop = 512;
+  o->bands = 128;
+  o->fmin = 50.0;
+  o->fmax = 0.0;
+  o->segment_frames = 128;
+  o->segment_hop = 64;
+  o->attention = g_strdup("rnn");
+  o->epochs = 300;
+  o->batch_size = 64;
+  o->lr = 0.01;
+  o->momentum = 0.9;
+  o->weight_decay = 1e-4;
+  o->lr_step = 100;
+  o->lr_gamma = 0.1;
+  o->init_std = 0.05;
+  o->dropout = 0.5;
+  o->mixup_alpha = 0.2;
+  o->augment = g_strdup("none");
+  o->augment_copies = 4;
+  o->stretch_min = 0.8;
+  o->stretch_max = 1.3;
+  o->pitch_range = 3.5;
+  o->seed = 1;
+  o->threads = 1;
+  o->checkpoint_every = 10;
+}
+
+void tr_options_clear(TrOptions *o) {
+  for (size_t i = 0; i < N_SPECS; i++)
+    if (is_string(specs[i].arg)) {
+      char **p = field(o, &specs[i]);
+      g_clear_pointer(p, g_free);
+    }
+}
+
+static char *default_text(const TrOptions *d, const OptSpec *s) {
+  void *p = field(d, s);
+  switch (s->arg) {
+  case G_OPTION_ARG_INT:
+    return g_strdup_printf("%d", *(int *)p);
+  case G_OPTION_ARG_INT64:
+    return g_strdup_printf("%" G_GINT64_FORMAT, *(gint64 *)p);
+  case G_OPTION_ARG_DOUBLE:
+    return g_strdup_printf("%g", *(double *)p);
+  case G_OPTION_ARG_STRING:
+  case G_OPTION_ARG_FILENAME:
+    return *(char **)p ? g_strdup(*(char **)p) : NULL;
+  default:
+    return NULL;
+  }
+}
+
+gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
+                          char ***argv, GError **error) {
+  TrOptions defaults;
+  tr_options_init(&defaults);
+  GPtrArray *texts = g_ptr_array_new_with_free_func(g_free);
+  GOptionEntry *entries = g_new0(GOptionEntry, N_SPECS + 1);
+  char *before[N_SPECS];
+  int n = 0;
+  for (size_t i = 0; i < N_SPECS; i++) {
+    const OptSpec *s = &specs[i];
+    before[i] = NULL;
+    if (!(s->cmds & cmd))
+      continue;
+    if (is_string(s->arg))
+      before[i] = *(char **)field(o, s);
+    char *def = default_text(&defaults, s);
+    char *desc = def && !strstr(s->desc, "(default")
+                     ? g_strdup_printf("%s (default: %s)", s->desc, def)
+                     : g_strdup(s->desc);
+    g_free(def);
+    g_ptr_array_add(texts, desc);
+    entries[n].long_name = s->name;
+    entries[n].arg = s->arg;
+    entries[n].arg_data = field(o, s);
+    entries[n].description = desc;
+    entries[n].arg_description = s->arg_desc;
+    n++;
+  }
+  tr_options_clear(&defaults);
+  GOptionContext *ctx = g_option_context_new(NULL);
+  g_option_context_set_summary(ctx, summary);
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  gboolean ok = g_option_context_parse(ctx, argc, argv, error);
+  g_option_context_free(ctx);
+  g_free(entries);
+  g_ptr_array_unref(texts);
+  /* GOption does not free a string it replaces. */
+  for (size_t i = 0; i < N_SPECS; i++)
+    if (before[i] && *(char **)field(o, &specs[i]) != before[i])
+      g_free(before[i]);
+  return ok;
+}
+
+char *tr_options_to_json(const TrOptions *o) {
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  for (size_t i = 0; i < N_SPECS; i++) {
+    const OptSpec *s = &specs[i];
+    if (!s->saved)
+      continue;
+    void *p = field(o, s);
+    json_builder_set_member_name(b, s->name);
+    switch (s->arg) {
+    case G_OPTION_ARG_INT:
+      json_builder_add_int_value(b, *(int *)p);
+      break;
+    case G_OPTION_ARG_INT64:
+      json_builder_add_int_value(b, *(gint64 *)p);
+      break;
+    case G_OPTION_ARG_DOUBLE:
+      json_builder_add_double_value(b, *(double *)p);
+      break;
+    case G_OPTION_ARG_NONE:
+      json_builder_add_boolean_value(b, *(gboolean *)p);
+      break;
+    default:
+      if (*(char **)p)
+        json_builder_add_string_value(b, *(char **)p);
+      else
+        json_builder_add_null_value(b);
+    }
+  }
+  json_builder_end_object(b);
+  JsonNode *root = json_builder_get_root(b);
+  char *s = json_to_string(root, FALSE);
+  json_node_unref(root);
+  g_object_unref(b);
+  return s;
+}
+
+gboolean tr_options_from_json(TrOptions *o, const char *json, GError **error) {
+  JsonNode *root = json_from_string(json, error);
+  if (!root)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_OBJECT(root)) {
+    json_node_unref(root);
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "checkpoint options: expected a JSON object");
+    return FALSE;
+  }
+  JsonObject *obj = json_node_get_object(root);
+  for (size_t i = 0; i < N_SPECS; i++) {
+    const OptSpec *s = &specs[i];
+    if (!s->saved || !json_object_has_member(obj, s->name))
+      continue;
+    JsonNode *v = json_object_get_member(obj, s->name);
+    void *p = field(o, s);
+    switch (s->arg) {
+    case G_OPTION_ARG_INT:
+      *(int *)p = (int)json_node_get_int(v);
+      break;
+    case G_OPTION_ARG_INT64:
+      *(gint64 *)p = json_node_get_int(v);
+      break;
+    case G_OPTION_ARG_DOUBLE:
+      *(double *)p = json_node_get_double(v);
+      break;
+    case G_OPTION_ARG_NONE:
+      *(gboolean *)p = json_node_get_boolean(v);
+      break;
+    default:
+      g_free(*(char **)p);
+      *(char **)p =
+          JSON_NODE_HOLDS_NULL(v) ? NULL : g_strdup(json_node_get_string(v));
+    }
+  }
+  json_node_unref(root);
+  return TRUE;
+}

@@ -1,0 +1,87 @@
+/* options.h - the options of acrnn-train's subcommands, described once in a
+ * table that builds the GOptionEntry list (with every default shown in
+ * --help) and the JSON copy stored in checkpoints. */
+#ifndef TR_OPTIONS_H
+#define TR_OPTIONS_H
+
+#include <glib.h>
+
+typedef struct {
+  /* dataset */
+  char *data;
+  gboolean esc10;
+  char *folds_csv;
+  int split_by_source;
+  int random_folds;
+  char *folds;
+  int val_fold;
+  int fold; /* eval */
+  /* features */
+  int sample_rate;
+  int n_fft;
+  int hop;
+  int bands;
+  double fmin;
+  double fmax; /* 0: sample_rate / 2 */
+  int segment_frames;
+  int segment_hop;
+  char *cache;
+  gboolean no_cache;
+  /* network and training */
+  char *attention;
+  int epochs;
+  int batch_size;
+  double lr;
+  double momentum;
+  gboolean no_nesterov;
+  double weight_decay;
+  int lr_step;
+  double lr_gamma;
+  double init_std;
+  double dropout;
+  double mixup_alpha;
+  char *augment;
+  int augment_copies;
+  double stretch_min;
+  double stretch_max;
+  double pitch_range;
+  gint64 seed;
+  int threads;
+  /* outputs */
+  char *out;
+  char *out_dir;
+  char *model;
+  char *report;
+  char *log;
+  char *plot;
+  char *checkpoint;
+  int checkpoint_every;
+  char *resume;
+  int stop_after_epochs;
+  int stop_after_steps;
+  gboolean quiet;
+} TrOptions;
+
+/* Which subcommand an option belongs to (bit mask). */
+enum {
+  TR_CMD_TRAIN = 1 << 0,
+  TR_CMD_CV = 1 << 1,
+  TR_CMD_EVAL = 1 << 2,
+  TR_CMD_FEATURES = 1 << 3,
+};
+
+void tr_options_init(TrOptions *o);
+void tr_options_clear(TrOptions *o);
+
+/* Parses argv (argv[0] is the subcommand) for command cmd into o; options
+ * absent from argv keep their value in o. Strings replaced are freed. */
+gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
+                          char ***argv, GError **error);
+
+/* The options of a training run as a JSON object string (g_free). */
+char *tr_options_to_json(const TrOptions *o);
+/* Sets the options found in a JSON object string made by
+ * tr_options_to_json(). */
+gboolean tr_options_from_json(TrOptions *o, const char *json, GError **error);
+
+#endif

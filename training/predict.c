@@ -1,0 +1,41 @@
+/* predict.c - mean probability over a clip's segments, in batches. */
+#include "predict.h"
+#include <string.h>
+
+int tr_predict_clip(AcrnnNet *net, const AcrnnModelInfo *info,
+                    const float *frames, size_t n_frames, int max_batch,
+                    float *probs) {
+  const AcrnnNetConfig *cfg = acrnn_net_config(net);
+  int c = cfg->n_classes, bands = info->features.bands;
+  int sf = info->segment_frames, sh = info->segment_hop;
+  size_t n_seg = acrnn_segment_count(n_frames, sf, sh);
+  size_t dim = 2 * (size_t)bands * (size_t)sf;
+  if (max_batch < 1)
+    max_batch = 1;
+  int bmax = (int)MIN((size_t)max_batch, MAX(n_seg, (size_t)1));
+  float *x = g_new(float, dim *(size_t)bmax);
+  float *p = g_new(float, (size_t)c *(size_t)bmax);
+  memset(probs, 0, sizeof(float) * (size_t)c);
+  double *acc = g_new0(double, c);
+  for (size_t s0 = 0; s0 < n_seg; s0 += (size_t)bmax) {
+    int b = (int)MIN((size_t)bmax, n_seg - s0);
+    for (int i = 0; i < b; i++)
+      acrnn_segment_extract(frames, n_frames, bands, sf, sh, s0 + (size_t)i,
+                            info->mean, info->std, x + (size_t)i * dim);
+    acrnn_net_forward(net, x, b, FALSE, NULL);
+    acrnn_net_probabilities(net, p);
+    for (int i = 0; i < b; i++)
+      for (int k = 0; k < c; k++)
+        acc[k] += p[(size_t)i * c + k];
+  }
+  int best = 0;
+  for (int k = 0; k < c; k++) {
+    probs[k] = n_seg ? (float)(acc[k] / (double)n_seg) : 0.0f;
+    if (probs[k] > probs[best])
+      best = k;
+  }
+  g_free(acc);
+  g_free(x);
+  g_free(p);
+  return best;
+}

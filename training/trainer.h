@@ -1,0 +1,51 @@
+/* trainer.h - one training run of the paper's recipe: data, epochs of
+ * shuffled batches, validation, logs, checkpoints and resume. */
+#ifndef TR_TRAINER_H
+#define TR_TRAINER_H
+
+#include "dataset.h"
+#include "options.h"
+#include <glib.h>
+
+typedef struct {
+  int epoch; /* 1-based */
+  double train_loss, train_acc;
+  double val_acc; /* < 0: no validation */
+  double lr;
+  double time_s;  /* this epoch */
+  double total_s; /* since the start of the run, resumes included */
+} TrEpochRecord;
+
+typedef struct {
+  double last_val_acc; /* < 0 without validation */
+  double best_val_acc;
+  int best_epoch;
+  double last_train_acc;
+  int epochs_done;
+  gboolean stopped;     /* stopped early (interrupt or --stop-after-*) */
+  gboolean interrupted; /* by a signal */
+} TrRunResult;
+
+typedef struct {
+  char *model; /* the best (or last) model */
+  char *last;  /* the last model (with validation) */
+  char *checkpoint;
+  char *log;
+  char *plot;
+} TrRunPaths;
+
+void tr_run_paths_init(TrRunPaths *p, const char *out, const TrOptions *o);
+void tr_run_paths_clear(TrRunPaths *p);
+
+/* Trains on the clips of train_folds, validating on val_fold (0: none).
+ * resume: a checkpoint to continue from (NULL: a fresh start). */
+gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
+                      const int *train_folds, int n_train_folds, int val_fold,
+                      const TrRunPaths *paths, const char *resume,
+                      TrRunResult *result, GError **error);
+
+/* Installs the SIGINT/SIGTERM handler (a flag checked after each step). */
+void tr_interrupt_install(void);
+gboolean tr_interrupt_requested(void);
+
+#endif
