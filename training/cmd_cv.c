@@ -3,6 +3,8 @@
  * as the paper's tables report it. */
 #include "commands.h"
 #include "dataset.h"
+#include "dist.h"
+#include "fingerprint.h"
 #include "options.h"
 #include "trainer.h"
 #include <errno.h>
@@ -16,7 +18,12 @@ static const char summary[] =
     "model on the other folds with the options of 'train' and reports the\n"
     "clip-level accuracy on the held-out fold after the last epoch (and\n"
     "the best epoch, an optimistic figure), then the mean and standard\n"
-    "deviation over the folds. Writes DIR/fold-N.* and DIR/cv-summary.json.";
+    "deviation over the folds. Writes DIR/fold-N.* and DIR/cv-summary.json.\n"
+    "\n"
+    "Under mpirun -np N: with --parallel batch each fold is trained in\n"
+    "turn by all ranks together (as 'train' does); with --parallel folds\n"
+    "whole folds run on different ranks (the i-th held-out fold, from 0,\n"
+    "on rank i mod N, one process each) and rank 0 gathers the table.";
 
 static void mean_std(const double *v, int n, double *mean, double *std) {
   double s = 0, q = 0;
@@ -46,8 +53,15 @@ int tr_cmd_cv(int argc, char **argv) {
                 "no output directory: give --out-dir DIR");
     ok = FALSE;
   }
+  if (ok && g_strcmp0(o.parallel, "batch") && g_strcmp0(o.parallel, "folds")) {
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--parallel %s: expected batch or folds", o.parallel);
+    ok = FALSE;
+  }
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+  if (ok)
+    ok = tr_check_same_run(&o, ds, &error);
   if (ok)
     ok = (holdout = tr_training_folds(ds, o.folds, 0, &n_hold, &error)) != NULL;
   if (ok && n_hold < 2 && ds->n_folds < 2) {
@@ -57,18 +71,27 @@ int tr_cmd_cv(int argc, char **argv) {
                 ds->root);
     ok = FALSE;
   }
-  if (ok && g_mkdir_with_parents(o.out_dir, 0755) != 0) {
+  if (ok && tr_dist_rank() == 0 && g_mkdir_with_parents(o.out_dir, 0755) != 0) {
     g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(errno),
                 "--out-dir %s: cannot create the directory: %s", o.out_dir,
                 g_strerror(errno));
     ok = FALSE;
   }
-  double *last = g_new0(double, n_hold + 1), *best = g_new0(double, n_hold + 1);
-  int *best_ep = g_new0(int, n_hold + 1);
-  int done = 0;
+  /* --parallel folds under MPI: fold k on rank k mod N, trained alone */
+  gboolean by_fold = tr_dist_size() > 1 && g_strcmp0(o.parallel, "folds") == 0;
+  int me = tr_dist_rank();
+  TrOptions ro = o;
+  ro.local_run = by_fold;
+  if (ok && tr_dist_size() > 1)
+    tr_dist_barrier(); /* out_dir exists */
+  /* per held-out fold: last, best, best epoch, done; summed over ranks */
+  double *res_all = g_new0(double, 4 * (size_t)(n_hold + 1));
+  gboolean stopped = FALSE;
   if (ok)
     tr_interrupt_install();
-  for (int k = 0; ok && k < n_hold; k++) {
+  for (int k = 0; ok && !stopped && k < n_hold; k++) {
+    if (by_fold && k % tr_dist_size() != me)
+      continue;
     int f = holdout[k], n_train = 0;
     int *train = g_new0(int, ds->n_folds + 1);
     for (int g = 1; g <= ds->n_folds; g++)
@@ -82,26 +105,63 @@ int tr_cmd_cv(int argc, char **argv) {
     fo.log = fo.plot = fo.checkpoint = NULL;
     tr_run_paths_init(&paths, out, &fo);
     TrRunResult res;
-    if (!o.quiet)
+    if (!o.quiet && me == 0)
       fprintf(stderr, "fold %d: training on %d folds, %zu clips held out\n", f,
               n_train, tr_dataset_fold_size(ds, f));
-    ok = tr_train_run(&o, ds, train, n_train, f, &paths, NULL, &res, &error);
+    ok = tr_train_run(&ro, ds, train, n_train, f, &paths, NULL, &res, &error);
     if (ok && res.stopped) {
       fprintf(stderr, "cross-validation interrupted in fold %d\n", f);
-      rc = 130;
-      ok = FALSE;
+      stopped = TRUE;
     } else if (ok) {
-      last[done] = res.last_val_acc;
-      best[done] = res.best_val_acc;
-      best_ep[done] = res.best_epoch;
-      done++;
-      printf("fold %d: accuracy %.4f (best epoch %d: %.4f)\n", f,
-             res.last_val_acc, res.best_epoch, res.best_val_acc);
-      fflush(stdout);
+      double *v = res_all + 4 * (size_t)k;
+      v[0] = res.last_val_acc;
+      v[1] = res.best_val_acc;
+      v[2] = res.best_epoch;
+      v[3] = 1;
+      if (!by_fold && me == 0) {
+        printf("fold %d: accuracy %.4f (best epoch %d: %.4f)\n", f,
+               res.last_val_acc, res.best_epoch, res.best_val_acc);
+        fflush(stdout);
+      }
     }
     tr_run_paths_clear(&paths);
     g_free(out);
     g_free(train);
+  }
+  /* a failing rank has ended the job (tr_dist_report_error) */
+  if (!ok) {
+    tr_dist_report_error("cv", error);
+    g_clear_error(&error);
+  }
+  double *last = g_new0(double, n_hold + 1), *best = g_new0(double, n_hold + 1);
+  int *best_ep = g_new0(int, n_hold + 1), *fold_of = g_new0(int, n_hold + 1);
+  int done = 0;
+  if (ok && by_fold) {
+    double flag = stopped;
+    tr_dist_sum_doubles(res_all, 4 * (size_t)n_hold);
+    tr_dist_sum_doubles(&flag, 1);
+    stopped = flag > 0;
+  }
+  if (ok && stopped) {
+    rc = 130;
+    ok = FALSE;
+  }
+  for (int k = 0; ok && k < n_hold; k++) {
+    const double *v = res_all + 4 * (size_t)k;
+    if (v[3] < 0.5)
+      continue;
+    last[done] = v[0];
+    best[done] = v[1];
+    best_ep[done] = (int)v[2];
+    fold_of[done] = holdout[k];
+    done++;
+    if (by_fold && me == 0)
+      printf("fold %d: accuracy %.4f (best epoch %d: %.4f; rank %d)\n",
+             holdout[k], v[0], (int)v[2], v[1], k % tr_dist_size());
+  }
+  if (ok && me != 0) {
+    rc = 0;
+    ok = FALSE; /* rank 0 writes the table and the summary */
   }
   if (ok) {
     double m, s, bm, bsd;
@@ -110,8 +170,8 @@ int tr_cmd_cv(int argc, char **argv) {
     printf("\n%-8s %-8s %-10s %-10s\n", "fold", "clips", "accuracy",
            "best-epoch");
     for (int k = 0; k < done; k++)
-      printf("%-8d %-8zu %-10.4f %-10.4f\n", holdout[k],
-             tr_dataset_fold_size(ds, holdout[k]), last[k], best[k]);
+      printf("%-8d %-8zu %-10.4f %-10.4f\n", fold_of[k],
+             tr_dataset_fold_size(ds, fold_of[k]), last[k], best[k]);
     printf("mean     %-8s %.4f +- %.4f (best-epoch %.4f +- %.4f; std over "
            "%d folds)\n",
            "", m, s, bm, bsd, done);
@@ -124,10 +184,10 @@ int tr_cmd_cv(int argc, char **argv) {
     for (int k = 0; k < done; k++) {
       json_builder_begin_object(b);
       json_builder_set_member_name(b, "fold");
-      json_builder_add_int_value(b, holdout[k]);
+      json_builder_add_int_value(b, fold_of[k]);
       json_builder_set_member_name(b, "clips");
       json_builder_add_int_value(b,
-                                 (gint64)tr_dataset_fold_size(ds, holdout[k]));
+                                 (gint64)tr_dataset_fold_size(ds, fold_of[k]));
       json_builder_set_member_name(b, "accuracy");
       json_builder_add_double_value(b, last[k]);
       json_builder_set_member_name(b, "best_accuracy");
@@ -168,6 +228,8 @@ int tr_cmd_cv(int argc, char **argv) {
     tr_print_error("cv", error);
     g_clear_error(&error);
   }
+  g_free(res_all);
+  g_free(fold_of);
   g_free(last);
   g_free(best);
   g_free(best_ep);

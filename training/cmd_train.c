@@ -2,6 +2,8 @@
  * validated on --val-fold, with checkpoints and --resume. */
 #include "commands.h"
 #include "dataset.h"
+#include "dist.h"
+#include "fingerprint.h"
 #include "options.h"
 #include "trainer.h"
 #include <acrnn/acrnn.h>
@@ -13,7 +15,15 @@ static const char summary[] =
     "0.01 divided by 10 every 100 epochs, 300 epochs, batches of 64\n"
     "segments, L2 1e-4, N(0, 0.05) init, mixup), validating each epoch on\n"
     "--val-fold (clip-level, mean probability over segments) and keeping\n"
-    "the best model. Ctrl-C saves a checkpoint after the current step.";
+    "the best model. Ctrl-C saves a checkpoint after the current step.\n"
+    "\n"
+    "Under mpirun -np N (or srun), the ranks train one model together:\n"
+    "each batch is split over the ranks (the first (batch mod N) ranks get\n"
+    "one segment more), the size-weighted gradients are summed with one\n"
+    "MPI_Allreduce per step and every rank applies the same update. Batch\n"
+    "norm uses each rank's own batch statistics, so N ranks equal one\n"
+    "process with --bn-groups N, not a plain run. Rank 0 writes the\n"
+    "outputs; every rank reads the dataset and --resume's checkpoint.";
 
 /* Options of a resumed run: the checkpoint's, then those of argv. */
 static gboolean resume_options(TrOptions *o, int argc, char **argv,
@@ -71,6 +81,8 @@ int tr_cmd_train(int argc, char **argv) {
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
   if (ok)
+    ok = tr_check_same_run(&o, ds, &error);
+  if (ok)
     ok = (folds = tr_training_folds(ds, o.folds, o.val_fold, &n_folds,
                                     &error)) != NULL;
   if (ok) {
@@ -83,7 +95,7 @@ int tr_cmd_train(int argc, char **argv) {
       rc = res.interrupted ? 130 : 0;
     } else if (ok) {
       rc = 0;
-      if (!o.quiet) {
+      if (!o.quiet && tr_dist_rank() == 0) {
         printf("final train accuracy %.4f", res.last_train_acc);
         if (res.last_val_acc >= 0)
           printf(", validation accuracy (fold %d) last %.4f, best %.4f at "
@@ -96,7 +108,7 @@ int tr_cmd_train(int argc, char **argv) {
     }
   }
   if (!ok) {
-    tr_print_error("train", error);
+    tr_dist_report_error("train", error);
     g_clear_error(&error);
   }
   tr_run_paths_clear(&paths);

@@ -1,6 +1,7 @@
 /* main.c - acrnn-train: trains, cross-validates and evaluates ACRNN models
  * and precomputes feature caches; dispatches to the subcommands. */
 #include "commands.h"
+#include "dist.h"
 #include "plot.h"
 #include <glib.h>
 #include <gst/gst.h>
@@ -22,7 +23,9 @@ static const char usage[] =
     "            matrix (CSV, PNG, JSON) of a model on a dataset\n"
     "  features  precompute the feature cache of a dataset\n"
     "\n"
-    "Run 'acrnn-train COMMAND --help' for the options of a command.\n";
+    "Run 'acrnn-train COMMAND --help' for the options of a command.\n"
+    "Under mpirun or srun, train and cv run data-parallel over the ranks\n"
+    "(see 'acrnn-train train --help').\n";
 
 void tr_print_error(const char *what, const GError *error) {
   fprintf(stderr, "acrnn-train %s: %s\n", what,
@@ -42,12 +45,17 @@ int main(int argc, char **argv) {
     printf("acrnn-train 0.1.0\n");
     return 0;
   }
+  tr_dist_init(&argc, &argv);
   gst_init(NULL, NULL);
   char *prgname = g_strdup_printf("acrnn-train %s", argv[1]);
   g_set_prgname(prgname);
   g_free(prgname);
   int rc;
-  if (strcmp(argv[1], "train") == 0)
+  gboolean parallel =
+      strcmp(argv[1], "train") == 0 || strcmp(argv[1], "cv") == 0;
+  if (!parallel && tr_dist_rank() != 0)
+    rc = 0; /* eval and features run once, on rank 0 */
+  else if (strcmp(argv[1], "train") == 0)
     rc = tr_cmd_train(argc - 1, argv + 1);
   else if (strcmp(argv[1], "cv") == 0)
     rc = tr_cmd_cv(argc - 1, argv + 1);
@@ -64,5 +72,6 @@ int main(int argc, char **argv) {
   }
   gst_deinit();
   tr_plot_shutdown();
+  tr_dist_finalize();
   return rc;
 }

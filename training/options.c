@@ -118,6 +118,33 @@ static const OptSpec specs[] = {
      TRUE},
     {"threads", ALL, G_OPTION_ARG_INT, F(threads), "N",
      "BLAS threads (the same seed and threads give the same weights)", TRUE},
+    {"bn-groups", TRN, G_OPTION_ARG_INT, F(bn_groups), "G",
+     "Split each batch into G groups, each with its own batch norm "
+     "statistics and dropout stream, and sum their size-weighted gradients. "
+     "Under mpirun -np N each rank computes G of the N*G groups, so one "
+     "process with --bn-groups N gives the weights of an N-rank run",
+     TRUE},
+    {"parallel", TR_CMD_CV, G_OPTION_ARG_STRING, F(parallel), "MODE",
+     "Under mpirun: batch (each fold trained in turn, its batches split "
+     "over the ranks) or folds (whole folds on different ranks: fold i of "
+     "the list on rank i mod N)",
+     FALSE},
+    {"timings", TRN, G_OPTION_ARG_NONE, F(timings), NULL,
+     "At the end, print the training throughput and the time per step in "
+     "computation and in the gradient MPI_Allreduce",
+     FALSE},
+    {"check-sync", TRN, G_OPTION_ARG_NONE, F(check_sync), NULL,
+     "Compare a checksum of the weights of all ranks after every step; "
+     "abort on a difference",
+     FALSE},
+    {"debug-fault", TRN, G_OPTION_ARG_STRING, F(debug_fault), "KIND",
+     "Tests: kill (SIGKILL), error (a failing step) or desync (perturbed "
+     "weights) on rank --debug-fault-rank at step --debug-fault-step",
+     FALSE},
+    {"debug-fault-rank", TRN, G_OPTION_ARG_INT, F(debug_fault_rank), "R",
+     "Rank of --debug-fault", FALSE},
+    {"debug-fault-step", TRN, G_OPTION_ARG_INT, F(debug_fault_step), "S",
+     "Step of this run (1-based) of --debug-fault", FALSE},
     {"out", TR_CMD_TRAIN, G_OPTION_ARG_FILENAME, F(out), "FILE",
      "Model written: the best by validation accuracy (the last without "
      "--val-fold); the last is FILE with .last.safetensors",
@@ -162,6 +189,11 @@ static void *field(const TrOptions *o, const OptSpec *s) {
   return (char *)o + s->offset;
 }
 
+/* Test and debugging aids, not shown in --help. */
+static gboolean is_hidden(const char *name) {
+  return g_str_has_prefix(name, "debug-") || strcmp(name, "check-sync") == 0;
+}
+
 static gboolean is_string(GOptionArg a) {
   return a == G_OPTION_ARG_STRING || a == G_OPTION_ARG_FILENAME;
 }
@@ -195,6 +227,8 @@ void tr_options_init(TrOptions *o) {
   o->pitch_range = 3.5;
   o->seed = 1;
   o->threads = 1;
+  o->bn_groups = 1;
+  o->parallel = g_strdup("batch");
   o->checkpoint_every = 10;
 }
 
@@ -249,6 +283,7 @@ gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
     entries[n].arg_data = field(o, s);
     entries[n].description = desc;
     entries[n].arg_description = s->arg_desc;
+    entries[n].flags = is_hidden(s->name) ? G_OPTION_FLAG_HIDDEN : 0;
     n++;
   }
   tr_options_clear(&defaults);

@@ -47,6 +47,14 @@ typedef struct {
   double pitch_range;
   gint64 seed;
   int threads;
+  /* data-parallel training (MPI) */
+  int bn_groups;
+  char *parallel;   /* cv under MPI: "batch" or "folds" */
+  gboolean timings; /* per-step compute and all-reduce times */
+  gboolean check_sync;
+  char *debug_fault; /* tests: kill, error or desync on one rank */
+  int debug_fault_rank;
+  int debug_fault_step;
   /* outputs */
   char *out;
   char *out_dir;
@@ -60,6 +68,9 @@ typedef struct {
   int stop_after_epochs;
   int stop_after_steps;
   gboolean quiet;
+  /* not an option: cv --parallel folds sets it so that a run is this
+   * process's alone, even under MPI */
+  gboolean local_run;
 } TrOptions;
 
 /* Which subcommand an option belongs to (bit mask). */

@@ -1,8 +1,9 @@
-/* step.h - one training step, split so that data-parallel training can be
- * added later: tr_step_shard() computes the gradients of a shard of the
- * batch into the network's gradient block (an MPI version would then
- * average the blocks of all ranks, weighted by shard size), and
- * tr_step_update() applies the optimizer to the (averaged) gradients. */
+/* step.h - one training step: tr_step_shard() computes the gradients of a
+ * shard of the batch into the network's gradient block, tr_step_groups()
+ * the weighted sum of the gradients of several shards, each with its own
+ * batch norm statistics (what the ranks of a data-parallel run, or
+ * --bn-groups in one process, do), and tr_step_update() applies the
+ * optimizer to the summed gradients. */
 #ifndef TR_STEP_H
 #define TR_STEP_H
 
@@ -20,7 +21,27 @@ typedef struct {
 void tr_step_shard(AcrnnNet *net, const float *x, const float *y, int n,
                    AcrnnRng *rng, TrStepStats *stats);
 
-/* One optimizer update of the parameters with the gradient block. */
-void tr_step_update(AcrnnSgd *opt, AcrnnNet *net, float lr);
+/* The first example of shard i when n examples are split into k shards as
+ * evenly as possible: the first n % k shards hold one example more than the
+ * others (n / k + 1, then n / k); i = k gives n. */
+int tr_shard_start(int n, int k, int i);
+
+/* A batch of n examples split into k shards (tr_shard_start); this process
+ * computes shards [first, first + count) of it: x and y hold the whole
+ * batch. Each non-empty shard is a separate training forward/backward (its
+ * own batch statistics; dropout from a generator seeded with
+ * dropout_seed and the shard's index), and its gradient, weighted by its
+ * size / n, is summed into grads (acrnn_net_n_params floats), so the sum
+ * over all k shards is the gradient of the mean loss over the batch. The
+ * batch norm running statistics become the mean over the shards of each
+ * shard's update (an empty shard leaves them as they were), as averaging
+ * them over ranks gives. stats: the sums over this process's shards. */
+void tr_step_groups(AcrnnNet *net, const float *x, const float *y, int n, int k,
+                    int first, int count, guint64 dropout_seed, float *grads,
+                    TrStepStats *stats);
+
+/* One optimizer update of the parameters with grads (NULL: the network's
+ * gradient block). */
+void tr_step_update(AcrnnSgd *opt, AcrnnNet *net, const float *grads, float lr);
 
 #endif

@@ -2,10 +2,13 @@
  * training clips' features, shuffled batches without repetition each epoch,
  * mixup, SGD with Nesterov momentum and a step schedule, clip-level
  * validation each epoch, JSON-lines log, curves, checkpoints and a
- * bit-identical resume. */
+ * bit-identical resume; data-parallel over the ranks of an MPI job (each
+ * computes its share of every global batch; one all-reduce of the summed
+ * gradients per step; rank 0 writes the outputs). */
 #include "trainer.h"
 #include "augment_clip.h"
 #include "decode.h"
+#include "dist.h"
 #include "feature_cache.h"
 #include "plot.h"
 #include "predict.h"
@@ -15,6 +18,7 @@
 #include <errno.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,7 +50,10 @@ typedef struct {
   float **waves; /* online augmentation: the original waveforms */
   size_t *wave_n;
   GArray *online;  /* ClipFeat of this epoch's augmented originals */
-  AcrnnRng rng;    /* dropout and mixup */
+  AcrnnRng rng;    /* mixup (the same on every rank); in a single-group run
+                     also dropout */
+  int rank, world; /* of this run (0 and 1 unless data-parallel) */
+  float *grads;    /* the summed gradients (+ step statistics), or NULL */
   int epoch, step; /* the next step to run */
   double best_acc;
   int best_epoch;
@@ -136,11 +143,11 @@ static gboolean load_clips(Run *r, const int *train_folds, int n_train,
       g_array_append_val(wave_n, n);
     }
     done++;
-    if (!o->quiet && isatty(2))
+    if (!r->progress.quiet && isatty(2))
       fprintf(stderr, "\r%sfeatures %zu/%zu\033[K", r->progress.prefix, done,
               total);
   }
-  if (!o->quiet && isatty(2))
+  if (!r->progress.quiet && isatty(2))
     fputc('\n', stderr);
   r->n_orig = r->train->len;
   g_free(cache);
@@ -258,19 +265,65 @@ static SegRef *epoch_segments(Run *r, int epoch, size_t *n_out) {
   return out;
 }
 
+/* Clip accuracy on the validation clips; in a data-parallel run each rank
+ * predicts every world-th clip (the weights and running statistics are the
+ * same on all ranks by then). */
 static double validate(Run *r) {
   if (r->val->len == 0)
     return -1;
-  int c = r->info.n_labels, correct = 0;
+  int c = r->info.n_labels;
+  double correct = 0;
   float *p = g_new(float, c);
-  for (guint i = 0; i < r->val->len; i++) {
+  for (guint i = (guint)r->rank; i < r->val->len; i += (guint)r->world) {
     const ClipFeat *cf = &g_array_index(r->val, ClipFeat, i);
     int pred = tr_predict_clip(r->net, &r->info, cf->frames, cf->n,
                                r->o->batch_size, p);
     correct += pred == cf->label;
   }
   g_free(p);
-  return (double)correct / r->val->len;
+  if (r->world > 1)
+    tr_dist_sum_doubles(&correct, 1);
+  return correct / r->val->len;
+}
+
+/* Refuses to train when the ranks' features differ (the file list was
+ * compared before loading): the same counts of frames and segments, and
+ * normalisation statistics equal to 1e-5 (exact equality would refuse
+ * nodes whose FFT code paths round differently). */
+static gboolean check_features(Run *r, GError **error) {
+  if (r->world <= 1)
+    return TRUE;
+  guint64 h = 0;
+  for (guint i = 0; i < r->train->len; i++) {
+    guint64 n = g_array_index(r->train, ClipFeat, i).n;
+    h = tr_hash_bytes(h, &n, sizeof n);
+  }
+  for (guint i = 0; i < r->val->len; i++) {
+    guint64 n = g_array_index(r->val, ClipFeat, i).n;
+    h = tr_hash_bytes(h, &n, sizeof n);
+  }
+  const char *what[] = {"feature frame counts"};
+  if (!tr_dist_check_same(what, &h, 1, error))
+    return FALSE;
+  double *all = g_new0(double, 4 * (size_t)r->world);
+  for (int ch = 0; ch < 2; ch++) {
+    all[4 * r->rank + ch] = r->info.mean[ch];
+    all[4 * r->rank + 2 + ch] = r->info.std[ch];
+  }
+  tr_dist_sum_doubles(all, 4 * (size_t)r->world);
+  gboolean ok = TRUE;
+  for (int k = 1; ok && k < r->world; k++)
+    for (int i = 0; ok && i < 4; i++)
+      if (fabs(all[4 * k + i] - all[i]) > 1e-5 * (fabs(all[i]) + 1e-3)) {
+        g_set_error(error, TR_DIST_ERROR, 1,
+                    "rank %d's features differ from rank 0's (feature %s "
+                    "%.9g against %.9g): the ranks must read the same audio "
+                    "files",
+                    k, i < 2 ? "mean" : "std", all[4 * k + i], all[i]);
+        ok = FALSE;
+      }
+  g_free(all);
+  return ok;
 }
 
 static char *hex_double(double v) {
@@ -278,6 +331,8 @@ static char *hex_double(double v) {
 }
 
 static gboolean save_checkpoint(Run *r, const char *path, GError **error) {
+  if (r->rank != 0)
+    return TRUE;
   char *opts = tr_options_to_json(r->o);
   char rng[80];
   g_snprintf(rng, sizeof rng,
@@ -457,6 +512,8 @@ static void restore_history(Run *r, const char *log) {
 }
 
 static gboolean write_log(Run *r, const char *log, GError **error) {
+  if (r->rank != 0)
+    return TRUE;
   GString *s = g_string_new(NULL);
   for (guint i = 0; i < r->history->len; i++)
     record_to_json(&g_array_index(r->history, TrEpochRecord, i), s);
@@ -561,6 +618,7 @@ static void run_clear(Run *r) {
       g_free(r->waves[i]);
   g_free(r->waves);
   g_free(r->wave_n);
+  g_free(r->grads);
   if (r->history)
     g_array_unref(r->history);
   acrnn_net_free(r->net);
@@ -571,6 +629,8 @@ static void run_clear(Run *r) {
 
 static gboolean save_outputs(Run *r, const TrRunPaths *paths, gboolean with_val,
                              GError **error) {
+  if (r->rank != 0)
+    return TRUE;
   if (!acrnn_model_save(with_val ? paths->last : paths->model, r->net, &r->info,
                         error))
     return FALSE;
@@ -578,6 +638,8 @@ static gboolean save_outputs(Run *r, const TrRunPaths *paths, gboolean with_val,
 }
 
 static void plot(Run *r, const TrRunPaths *paths) {
+  if (r->rank != 0)
+    return;
   GError *err = NULL;
   if (!tr_plot_curves(paths->plot, (TrEpochRecord *)r->history->data,
                       r->history->len, &err)) {
@@ -585,6 +647,40 @@ static void plot(Run *r, const TrRunPaths *paths) {
       tr_progress_message(&r->progress, "note: %s", err->message);
     g_error_free(err);
   }
+}
+
+/* Seed of the dropout generators of a step split into shards: from the
+ * seed, the epoch and the step alone, so a resumed run draws the same;
+ * tr_step_groups() mixes in each shard's index (each rank has its own
+ * streams, and the mixup stream stays the same on every rank). */
+static guint64 dropout_seed(gint64 seed, int epoch, int step) {
+  AcrnnRng d;
+  derive_rng(&d, seed, 5, epoch);
+  for (int i = 0; i < 4; i++)
+    d.s[i] ^= (guint64)(step + 1) * 0x94d049bb133111ebULL;
+  return acrnn_rng_next(&d);
+}
+
+/* The hidden --debug-fault KIND of the tests, at its rank and step. */
+static gboolean debug_fault(Run *r, const char *kind, int steps_run) {
+  const TrOptions *o = r->o;
+  return o->debug_fault && strcmp(o->debug_fault, kind) == 0 &&
+         tr_dist_rank() == o->debug_fault_rank &&
+         steps_run == o->debug_fault_step;
+}
+
+/* --check-sync: every rank's weights and running statistics must be
+ * bit-identical after a step. */
+static gboolean check_sync(Run *r, int step, GError **error) {
+  guint64 h = tr_hash_bytes(0, acrnn_net_params(r->net),
+                            acrnn_net_n_params(r->net) * sizeof(float));
+  h = tr_hash_bytes(h, acrnn_net_buffers(r->net),
+                    acrnn_net_n_buffers(r->net) * sizeof(float));
+  const char *what[] = {"weights"};
+  if (tr_dist_check_same(what, &h, 1, error))
+    return TRUE;
+  g_prefix_error(error, "--check-sync after step %d: ", step);
+  return FALSE;
 }
 
 gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
@@ -595,6 +691,8 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
   memset(&r, 0, sizeof r);
   r.o = o;
   r.ds = ds;
+  r.world = o->local_run ? 1 : tr_dist_size();
+  r.rank = o->local_run ? 0 : tr_dist_rank();
   r.train = g_array_new(FALSE, TRUE, sizeof(ClipFeat));
   r.val = g_array_new(FALSE, TRUE, sizeof(ClipFeat));
   r.online = g_array_new(FALSE, TRUE, sizeof(ClipFeat));
@@ -605,22 +703,34 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
   char *prefix = NULL;
   if (o->out_dir && val_fold)
     prefix = g_strdup_printf("fold %d: ", val_fold);
-  tr_progress_init(&r.progress, o->quiet, prefix);
+  tr_progress_init(&r.progress, o->quiet || tr_dist_rank() != 0, prefix);
   g_free(prefix);
   memset(result, 0, sizeof *result);
   result->last_val_acc = -1;
   result->best_val_acc = -1;
   acrnn_set_threads(o->threads);
 
-  gboolean ok = setup(&r, error) &&
-                load_clips(&r, train_folds, n_train_folds, val_fold, error);
+  gboolean ok = setup(&r, error);
+  if (ok && o->bn_groups < 1) {
+    g_set_error(error, TRAIN_ERROR, 1, "--bn-groups must be at least 1");
+    ok = FALSE;
+  }
+  /* Rank 0 computes the features first (and fills the cache), the others
+   * then read them from the cache where they share it. */
+  if (ok && r.rank == 0)
+    ok = load_clips(&r, train_folds, n_train_folds, val_fold, error);
+  if (r.world > 1 && (ok || r.rank != 0))
+    tr_dist_barrier();
+  if (ok && r.rank != 0)
+    ok = load_clips(&r, train_folds, n_train_folds, val_fold, error);
   if (ok) {
     compute_norm(&r);
-    if (resume) {
-      ok = load_checkpoint(&r, resume, error);
-      if (ok)
-        restore_history(&r, paths->log);
-    }
+    ok = check_features(&r, error);
+  }
+  if (ok && resume) {
+    ok = load_checkpoint(&r, resume, error);
+    if (ok)
+      restore_history(&r, paths->log);
   }
   if (!ok) {
     run_clear(&r);
@@ -629,19 +739,35 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
   gboolean with_val = r.val->len > 0;
   int C = r.info.n_labels, B = r.fp.bands, S = r.info.segment_frames;
   size_t dim = 2 * (size_t)B * (size_t)S;
+  size_t np = acrnn_net_n_params(r.net), nb = acrnn_net_n_buffers(r.net);
   int bs = o->batch_size;
+  /* the global batch is split into world * bn_groups shards; this rank
+   * computes bn_groups consecutive ones */
+  int groups = o->bn_groups, n_shards = r.world * groups;
+  int first_shard = r.rank * groups;
+  /* the all-reduced block: the gradients, the batch norm running
+   * statistics, then loss, correct, seen and stop */
+  if (n_shards > 1)
+    r.grads = g_new0(float, np + nb + 4);
   float *x = g_new(float, dim *(size_t)bs);
   float *y = g_new(float, (size_t)C *(size_t)bs);
   int steps_run = 0, epochs_run = 0;
   gint64 run_start = g_get_monotonic_time();
   double total_at_start = r.total_s;
+  double t_steps = 0, t_compute = 0, t_reduce = 0, segs_run = 0;
   gboolean stop = FALSE;
-  if (!o->quiet)
+  if (!r.progress.quiet)
     tr_progress_message(
         &r.progress,
         "training on %zu clips (%zu segments per epoch, augmented copies "
-        "included), validating on %u; %d classes; %zu parameters",
-        r.n_orig, count_segments(&r), r.val->len, C, acrnn_net_n_params(r.net));
+        "included), validating on %u; %d classes; %zu parameters%s",
+        r.n_orig, count_segments(&r), r.val->len, C, np,
+        r.world > 1 ? "; data-parallel" : "");
+  if (!r.progress.quiet && r.world > 1)
+    tr_progress_message(&r.progress,
+                        "%d ranks, each computing %d of the %d shards of "
+                        "every batch of %d",
+                        r.world, groups, n_shards, bs);
 
   gboolean stop_mid = FALSE;
   while (ok && !stop && r.epoch < o->epochs) {
@@ -656,9 +782,17 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
     float lr = acrnn_sgd_lr(r.opt, r.epoch);
     GArray *set = current_set(&r);
     for (; r.step < steps; r.step++) {
+      gint64 ts = g_get_monotonic_time();
       int b = (int)MIN((size_t)bs, n_refs - (size_t)r.step * bs);
-      memset(y, 0, sizeof(float) * (size_t)C * (size_t)b);
-      for (int i = 0; i < b; i++) {
+      /* mixup pairs over the whole global batch, so every rank builds it;
+       * without mixup only this rank's shards are needed */
+      int lo = 0, hi = b;
+      if (!(o->mixup_alpha > 0)) {
+        lo = tr_shard_start(b, n_shards, first_shard);
+        hi = tr_shard_start(b, n_shards, first_shard + groups);
+      }
+      memset(y + (size_t)lo * C, 0, sizeof(float) * (size_t)C * (hi - lo));
+      for (int i = lo; i < hi; i++) {
         SegRef ref = refs[(size_t)r.step * bs + i];
         const ClipFeat *cf = &g_array_index(set, ClipFeat, ref.clip);
         acrnn_segment_extract(cf->frames, cf->n, B, S, r.info.segment_hop,
@@ -668,9 +802,59 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
       }
       if (o->mixup_alpha > 0)
         acrnn_mixup(&r.rng, (float)o->mixup_alpha, x, dim, y, C, b);
+      if (debug_fault(&r, "kill", steps_run + 1))
+        raise(SIGKILL);
+      if (debug_fault(&r, "error", steps_run + 1)) {
+        g_set_error(error, TRAIN_ERROR, 1,
+                    "epoch %d step %d: simulated failure (--debug-fault "
+                    "error)",
+                    r.epoch + 1, r.step + 1);
+        ok = FALSE;
+        break;
+      }
+      gint64 tc = g_get_monotonic_time();
       TrStepStats st;
-      tr_step_shard(r.net, x, y, b, &r.rng, &st);
-      tr_step_update(r.opt, r.net, lr);
+      float *grads = r.grads ? r.grads : acrnn_net_grads(r.net);
+      if (n_shards == 1) /* one process, one group: dropout after mixup */
+        tr_step_shard(r.net, x, y, b, &r.rng, &st);
+      else
+        tr_step_groups(r.net, x, y, b, n_shards, first_shard, groups,
+                       dropout_seed(o->seed, r.epoch, r.step), grads, &st);
+      gint64 tr0 = g_get_monotonic_time();
+      gboolean interrupted = tr_interrupt_requested();
+      if (r.world > 1) {
+        /* One all-reduce per step: the sum of the size-weighted gradients
+         * is the gradient of the global batch's mean loss; the running
+         * statistics become the mean of the ranks' (each rank's follow its
+         * own shards), so every rank holds the same. */
+        float *buf = acrnn_net_buffers(r.net), *stats = grads + np + nb;
+        memcpy(grads + np, buf, nb * sizeof(float));
+        stats[0] = (float)st.loss_sum;
+        stats[1] = (float)st.correct;
+        stats[2] = (float)st.n;
+        stats[3] = interrupted ? 1.0f : 0.0f;
+        tr_dist_sum_floats(grads, np + nb + 4);
+        for (size_t i = 0; i < nb; i++)
+          buf[i] = grads[np + i] / (float)r.world;
+        st.loss_sum = stats[0];
+        st.correct = stats[1];
+        st.n = (int)lrintf(stats[2]);
+        interrupted = stats[3] > 0;
+      }
+      gint64 tr1 = g_get_monotonic_time();
+      tr_step_update(r.opt, r.net, grads, lr);
+      if (debug_fault(&r, "desync", steps_run + 1))
+        acrnn_net_params(r.net)[0] += 1e-3f;
+      if (o->check_sync && r.world > 1 &&
+          !check_sync(&r, steps_run + 1, error)) {
+        ok = FALSE;
+        break;
+      }
+      gint64 te = g_get_monotonic_time();
+      t_steps += (te - ts) / 1e6;
+      t_compute += (tr0 - tc) / 1e6;
+      t_reduce += (tr1 - tr0) / 1e6;
+      segs_run += b;
       r.ep_loss += st.loss_sum;
       r.ep_correct += st.correct;
       r.ep_seen += st.n;
@@ -683,19 +867,21 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
       tr_progress_step(&r.progress, r.epoch + 1, o->epochs, r.step + 1, steps,
                        r.ep_loss / r.ep_seen, r.ep_correct / r.ep_seen,
                        steps_run * (double)bs / MAX(secs, 1e-9), left);
-      if (tr_interrupt_requested() ||
+      if (interrupted ||
           (o->stop_after_steps > 0 && steps_run >= o->stop_after_steps)) {
         r.step++;
         stop_mid = TRUE;
+        result->interrupted = interrupted;
         break;
       }
     }
     g_free(refs);
+    if (!ok)
+      break;
     if (stop_mid) {
       r.ep_elapsed += (g_get_monotonic_time() - t0) / 1e6;
       r.total_s = total_at_start + (g_get_monotonic_time() - run_start) / 1e6;
       stop = TRUE;
-      result->interrupted = tr_interrupt_requested();
       ok = save_checkpoint(&r, paths->checkpoint, error);
       break;
     }
@@ -715,7 +901,8 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
     if (ok && with_val && e.val_acc > r.best_acc) {
       r.best_acc = e.val_acc;
       r.best_epoch = e.epoch;
-      ok = acrnn_model_save(paths->model, r.net, &r.info, error);
+      if (r.rank == 0)
+        ok = acrnn_model_save(paths->model, r.net, &r.info, error);
     }
     epochs_run++;
     r.epoch++;
@@ -732,16 +919,32 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
   }
   if (ok && !stop) {
     ok = save_outputs(&r, paths, with_val, error);
-    if (ok && with_val && r.best_epoch == 0)
+    if (ok && with_val && r.best_epoch == 0 && r.rank == 0)
       ok = acrnn_model_save(paths->model, r.net, &r.info, error);
   }
-  if (ok && stop)
+  if (ok && stop && tr_dist_rank() == 0) /* even with --quiet */
     tr_progress_message(&r.progress,
                         "%s at epoch %d step %d: checkpoint saved to %s; "
                         "continue with --resume %s",
                         result->interrupted ? "interrupted" : "stopped",
                         r.epoch + 1, r.step, paths->checkpoint,
                         paths->checkpoint);
+  if (ok && o->timings) {
+    /* the mean over the ranks of each rank's times */
+    double t[3] = {t_steps, t_compute, t_reduce};
+    if (r.world > 1)
+      tr_dist_sum_doubles(t, 3);
+    for (int i = 0; i < 3; i++)
+      t[i] /= r.world;
+    int n = MAX(steps_run, 1);
+    if (tr_dist_rank() == 0)
+      printf("timings: ranks %d threads %d steps %d segments %.0f "
+             "step_s %.6f seg_per_s %.3f compute_ms_per_step %.3f "
+             "allreduce_ms_per_step %.3f\n",
+             r.world, o->threads, steps_run, segs_run, t[0],
+             segs_run / MAX(t[0], 1e-9), 1e3 * t[1] / n, 1e3 * t[2] / n);
+    fflush(stdout);
+  }
   if (ok) {
     const TrEpochRecord *e =
         r.history->len
