@@ -18,33 +18,11 @@
  * the loader ignores those tensors. */
 #define EXTRA_TENSORS_KEY "acrnn_extra_tensors"
 
-static gboolean fail(GError **error, int code, const char *path,
-                     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
-
-static gboolean fail(GError **error, int code, const char *path,
-                     const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_set_error(error, ACRNN_MODEL_ERROR, code, "%s: %s", path, msg);
-  g_free(msg);
-  return FALSE;
-}
-
-static char *shape_string(int ndim, const int64_t *shape) {
-  GString *s = g_string_new("[");
-  for (int i = 0; i < ndim; i++)
-    g_string_append_printf(s, "%s%" PRId64, i ? ", " : "", shape[i]);
-  g_string_append_c(s, ']');
-  return g_string_free(s, FALSE);
-}
-
 static char *net_shape_string(const AcrnnTensorInfo *t) {
   int64_t s[4];
   for (int i = 0; i < t->ndim && i < 4; i++)
     s[i] = t->shape[i];
-  return shape_string(t->ndim, s);
+  return acrnn_st_shape_string(t->ndim, s);
 }
 
 /* Index of the first NaN or Inf of x, or -1. */
@@ -69,9 +47,9 @@ static GHashTable *extra_tensor_set(AcrnnStFile *f, GError **error) {
   if (json_parser_load_from_data(parser, json, -1, NULL))
     root = json_parser_get_root(parser);
   if (root == NULL || !JSON_NODE_HOLDS_ARRAY(root)) {
-    fail(error, ACRNN_MODEL_ERROR_CONTENT, acrnn_st_path(f),
-         "metadata entry %s is not a JSON array of tensor names",
-         EXTRA_TENSORS_KEY);
+    acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, acrnn_st_path(f),
+                  "metadata entry %s is not a JSON array of tensor names",
+                  EXTRA_TENSORS_KEY);
     g_object_unref(parser);
     g_hash_table_destroy(set);
     return NULL;
@@ -117,16 +95,17 @@ static gboolean check_extras(AcrnnStFile *f, AcrnnNet *net,
       continue;
     if (is_batches_tracked(net, t->name)) {
       if (t->dtype != ACRNN_ST_I64 || t->numel != 1)
-        ok = fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
-                  "tensor %s has dtype %s and %" PRIu64
-                  " elements, expected one I64 value",
-                  t->name, acrnn_st_dtype_name(t->dtype), t->numel);
+        ok = acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+                           "tensor %s has dtype %s and %" PRIu64
+                           " elements, expected one I64 value",
+                           t->name, acrnn_st_dtype_name(t->dtype), t->numel);
       continue;
     }
-    ok = fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
-              "unexpected tensor %s, expected only the tensors of the "
-              "network (attention \"%s\")",
-              t->name, acrnn_attention_to_string(&info->attention, buf));
+    ok = acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+                       "unexpected tensor %s, expected only the tensors of the "
+                       "network (attention \"%s\")",
+                       t->name,
+                       acrnn_attention_to_string(&info->attention, buf));
   }
   if (extras)
     g_hash_table_destroy(extras);
@@ -146,25 +125,26 @@ static gboolean fill_net(AcrnnStFile *f, AcrnnNet *net,
     char *want = net_shape_string(ti);
     gboolean ok = TRUE;
     if (t == NULL) {
-      ok =
-          fail(error, C, path,
-               "tensor %s is missing, expected shape %s (attention \"%s\", "
-               "%d labels)",
-               ti->name, want, acrnn_attention_to_string(&info->attention, buf),
-               info->n_labels);
+      ok = acrnn_io_fail(
+          error, C, path,
+          "tensor %s is missing, expected shape %s (attention \"%s\", "
+          "%d labels)",
+          ti->name, want, acrnn_attention_to_string(&info->attention, buf),
+          info->n_labels);
     } else if (t->dtype != ACRNN_ST_F32 && t->dtype != ACRNN_ST_F16 &&
                t->dtype != ACRNN_ST_BF16) {
-      ok = fail(error, C, path,
-                "tensor %s has dtype %s, expected F32 (or F16, BF16)", ti->name,
-                acrnn_st_dtype_name(t->dtype));
+      ok = acrnn_io_fail(error, C, path,
+                         "tensor %s has dtype %s, expected F32 (or F16, BF16)",
+                         ti->name, acrnn_st_dtype_name(t->dtype));
     } else {
       gboolean same = t->ndim == ti->ndim;
       for (int d = 0; same && d < ti->ndim; d++)
         same = t->shape[d] == ti->shape[d];
       if (!same) {
-        char *have = shape_string(t->ndim, t->shape);
-        ok = fail(error, C, path, "tensor %s has shape %s, expected %s",
-                  ti->name, have, want);
+        char *have = acrnn_st_shape_string(t->ndim, t->shape);
+        ok =
+            acrnn_io_fail(error, C, path, "tensor %s has shape %s, expected %s",
+                          ti->name, have, want);
         g_free(have);
       }
     }
@@ -176,17 +156,19 @@ static gboolean fill_net(AcrnnStFile *f, AcrnnNet *net,
       return FALSE;
     gssize bad = first_non_finite(data, ti->numel);
     if (bad >= 0)
-      return fail(error, C, path,
-                  "tensor %s has %s value at index %zd, expected finite "
-                  "weights (a diverged training run?)",
-                  ti->name, isnan(data[bad]) ? "a NaN" : "an Inf", bad);
+      return acrnn_io_fail(
+          error, C, path,
+          "tensor %s has %s value at index %zd, expected finite "
+          "weights (a diverged training run?)",
+          ti->name, isnan(data[bad]) ? "a NaN" : "an Inf", bad);
     if (g_str_has_suffix(ti->name, ".running_var"))
       for (size_t k = 0; k < ti->numel; k++)
         if (data[k] < 0.0f)
-          return fail(error, C, path,
-                      "tensor %s has the negative value %g at index %zu, "
-                      "expected variances >= 0",
-                      ti->name, data[k], k);
+          return acrnn_io_fail(
+              error, C, path,
+              "tensor %s has the negative value %g at index %zu, "
+              "expected variances >= 0",
+              ti->name, data[k], k);
   }
   return TRUE;
 }
@@ -197,20 +179,22 @@ static AcrnnNet *load_net(AcrnnStFile *f, AcrnnModelInfo *info,
   const int C = ACRNN_MODEL_ERROR_CONTENT;
   const char *json = acrnn_st_meta(f, "acrnn");
   if (json == NULL) {
-    fail(error, C, path,
-         "no \"acrnn\" entry in the __metadata__ of the file, expected a "
-         "JSON object with the labels, feature parameters, attention, mean "
-         "and std (is it an acrnn model?)");
+    acrnn_io_fail(
+        error, C, path,
+        "no \"acrnn\" entry in the __metadata__ of the file, expected a "
+        "JSON object with the labels, feature parameters, attention, mean "
+        "and std (is it an acrnn model?)");
     return NULL;
   }
   if (!acrnn_model_info_from_json(path, json, info, error))
     return NULL;
   const AcrnnStTensor *cls = acrnn_st_find(f, "classifier.weight");
   if (cls != NULL && cls->ndim == 2 && cls->shape[0] != info->n_labels) {
-    fail(error, C, path,
-         "the metadata has %d labels but classifier.weight has %" PRId64
-         " rows, expected one label per classifier output",
-         info->n_labels, cls->shape[0]);
+    acrnn_io_fail(
+        error, C, path,
+        "the metadata has %d labels but classifier.weight has %" PRId64
+        " rows, expected one label per classifier output",
+        info->n_labels, cls->shape[0]);
     return NULL;
   }
   AcrnnNetConfig cfg;
@@ -218,8 +202,9 @@ static AcrnnNet *load_net(AcrnnStFile *f, AcrnnModelInfo *info,
   GError *nerr = NULL;
   AcrnnNet *net = acrnn_net_new(&cfg, &nerr);
   if (net == NULL) {
-    fail(error, C, path, "the metadata describes an invalid network: %s",
-         nerr ? nerr->message : "unknown error");
+    acrnn_io_fail(error, C, path,
+                  "the metadata describes an invalid network: %s",
+                  nerr ? nerr->message : "unknown error");
     g_clear_error(&nerr);
     return NULL;
   }
@@ -258,16 +243,16 @@ float *acrnn_model_read_extra(const char *path, const char *name, size_t *numel,
   float *out = NULL;
   const AcrnnStTensor *t = acrnn_st_find(f, name);
   if (t == NULL) {
-    fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
-         "no tensor %s, expected a checkpoint saved with it", name);
+    acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+                  "no tensor %s, expected a checkpoint saved with it", name);
   } else if (t->numel > SIZE_MAX / sizeof(float)) {
-    fail(error, ACRNN_MODEL_ERROR_CONTENT, path, "tensor %s is too large",
-         name);
+    acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+                  "tensor %s is too large", name);
   } else {
     out = g_try_new(float, MAX((size_t)t->numel, 1));
     if (out == NULL)
-      fail(error, ACRNN_MODEL_ERROR_IO, path, "out of memory reading tensor %s",
-           name);
+      acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path,
+                    "out of memory reading tensor %s", name);
     else if (!acrnn_st_read_float(f, t, out, error))
       g_clear_pointer(&out, g_free);
     else if (numel)
@@ -285,8 +270,8 @@ char *acrnn_model_read_meta(const char *path, const char *key, GError **error) {
   const char *v = acrnn_st_meta(f, key);
   char *out = v ? g_strdup(v) : NULL;
   if (v == NULL)
-    fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
-         "no metadata entry \"%s\" in the file", key);
+    acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+                  "no metadata entry \"%s\" in the file", key);
   acrnn_st_close(f);
   return out;
 }
@@ -299,44 +284,49 @@ static gboolean check_net_matches(const char *path, AcrnnNet *net,
   char a[8], b[8];
   const int C = ACRNN_MODEL_ERROR_CONTENT;
   if (cfg->n_classes != info->n_labels)
-    return fail(error, C, path,
-                "cannot save: the network has %d classes but the model info "
-                "has %d labels, expected one label per class",
-                cfg->n_classes, info->n_labels);
+    return acrnn_io_fail(
+        error, C, path,
+        "cannot save: the network has %d classes but the model info "
+        "has %d labels, expected one label per class",
+        cfg->n_classes, info->n_labels);
   if (cfg->bands != info->features.bands)
-    return fail(error, C, path,
-                "cannot save: the network has %d input bands but the feature "
-                "parameters have %d",
-                cfg->bands, info->features.bands);
+    return acrnn_io_fail(
+        error, C, path,
+        "cannot save: the network has %d input bands but the feature "
+        "parameters have %d",
+        cfg->bands, info->features.bands);
   if (cfg->frames != info->segment_frames)
-    return fail(error, C, path,
-                "cannot save: the network takes %d frames but the model info "
-                "has segment_frames %d",
-                cfg->frames, info->segment_frames);
+    return acrnn_io_fail(
+        error, C, path,
+        "cannot save: the network takes %d frames but the model info "
+        "has segment_frames %d",
+        cfg->frames, info->segment_frames);
   if (cfg->attention.kind != info->attention.kind ||
       (cfg->attention.kind == ACRNN_ATTENTION_CNN &&
        cfg->attention.cnn_layer != info->attention.cnn_layer))
-    return fail(error, C, path,
-                "cannot save: the network has attention \"%s\" but the model "
-                "info says \"%s\"",
-                acrnn_attention_to_string(&cfg->attention, a),
-                acrnn_attention_to_string(&info->attention, b));
+    return acrnn_io_fail(
+        error, C, path,
+        "cannot save: the network has attention \"%s\" but the model "
+        "info says \"%s\"",
+        acrnn_attention_to_string(&cfg->attention, a),
+        acrnn_attention_to_string(&info->attention, b));
   for (size_t i = 0; i < acrnn_net_n_tensors(net); i++) {
     const AcrnnTensorInfo *t = acrnn_net_tensor(net, i);
     const float *x = acrnn_net_tensor_data(net, t);
     gssize bad = first_non_finite(x, t->numel);
     if (bad >= 0)
-      return fail(error, C, path,
-                  "cannot save: tensor %s has %s value at index %zd, "
-                  "expected finite weights",
-                  t->name, isnan(x[bad]) ? "a NaN" : "an Inf", bad);
+      return acrnn_io_fail(error, C, path,
+                           "cannot save: tensor %s has %s value at index %zd, "
+                           "expected finite weights",
+                           t->name, isnan(x[bad]) ? "a NaN" : "an Inf", bad);
     if (g_str_has_suffix(t->name, ".running_var"))
       for (size_t k = 0; k < t->numel; k++)
         if (x[k] < 0.0f)
-          return fail(error, C, path,
-                      "cannot save: tensor %s has the negative value %g at "
-                      "index %zu, expected variances >= 0",
-                      t->name, x[k], k);
+          return acrnn_io_fail(
+              error, C, path,
+              "cannot save: tensor %s has the negative value %g at "
+              "index %zu, expected variances >= 0",
+              t->name, x[k], k);
   }
   return TRUE;
 }
@@ -348,30 +338,34 @@ static gboolean check_extra_args(const char *path, AcrnnNet *net,
   const int C = ACRNN_MODEL_ERROR_CONTENT;
   for (size_t i = 0; names && names[i]; i++) {
     if (data == NULL || numel == NULL)
-      return fail(error, C, path,
-                  "cannot save: extra tensor %s has no data or size", names[i]);
+      return acrnn_io_fail(error, C, path,
+                           "cannot save: extra tensor %s has no data or size",
+                           names[i]);
     if (acrnn_net_find_tensor(net, names[i]) != NULL ||
         is_batches_tracked(net, names[i]) ||
         strcmp(names[i], "__metadata__") == 0)
-      return fail(error, C, path,
-                  "cannot save: extra tensor name %s clashes with a network "
-                  "tensor, expected a distinct name",
-                  names[i]);
+      return acrnn_io_fail(
+          error, C, path,
+          "cannot save: extra tensor name %s clashes with a network "
+          "tensor, expected a distinct name",
+          names[i]);
     for (size_t j = 0; j < i; j++)
       if (strcmp(names[i], names[j]) == 0)
-        return fail(error, C, path,
-                    "cannot save: extra tensor name %s is used twice",
-                    names[i]);
+        return acrnn_io_fail(error, C, path,
+                             "cannot save: extra tensor name %s is used twice",
+                             names[i]);
   }
   for (size_t i = 0; meta && meta[i]; i += 2) {
     if (meta[i + 1] == NULL)
-      return fail(error, C, path,
-                  "cannot save: extra metadata key %s has no value", meta[i]);
+      return acrnn_io_fail(error, C, path,
+                           "cannot save: extra metadata key %s has no value",
+                           meta[i]);
     if (strcmp(meta[i], "acrnn") == 0 ||
         strcmp(meta[i], EXTRA_TENSORS_KEY) == 0 ||
         strcmp(meta[i], "format") == 0)
-      return fail(error, C, path,
-                  "cannot save: extra metadata key %s is reserved", meta[i]);
+      return acrnn_io_fail(error, C, path,
+                           "cannot save: extra metadata key %s is reserved",
+                           meta[i]);
   }
   return TRUE;
 }
@@ -384,27 +378,28 @@ static gboolean write_atomically(const char *path, const AcrnnStEntry *e,
   int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0666);
   if (fd < 0) {
     int err = errno;
-    fail(error, ACRNN_MODEL_ERROR_IO, path,
-         "cannot create a temporary file next to it: %s", g_strerror(err));
+    acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path,
+                  "cannot create a temporary file next to it: %s",
+                  g_strerror(err));
     g_free(tmp);
     return FALSE;
   }
   gboolean ok = acrnn_st_write_fd(fd, path, e, n, meta, error);
   if (ok && fsync(fd) != 0) {
     int err = errno;
-    ok = fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot write to disk: %s",
-              g_strerror(err));
+    ok = acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path,
+                       "cannot write to disk: %s", g_strerror(err));
   }
   if (close(fd) != 0 && ok) {
     int err = errno;
-    ok = fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot write: %s",
-              g_strerror(err));
+    ok = acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot write: %s",
+                       g_strerror(err));
   }
   if (ok && rename(tmp, path) != 0) {
     int err = errno;
-    ok =
-        fail(error, ACRNN_MODEL_ERROR_IO, path,
-             "cannot replace the file with the new model: %s", g_strerror(err));
+    ok = acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path,
+                       "cannot replace the file with the new model: %s",
+                       g_strerror(err));
   }
   if (!ok) {
     unlink(tmp);

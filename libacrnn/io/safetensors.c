@@ -46,11 +46,8 @@ struct AcrnnStFile {
   GHashTable *meta;  /* key -> value; NULL without __metadata__ */
 };
 
-static gboolean fail(GError **error, int code, const char *path,
-                     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
-
-static gboolean fail(GError **error, int code, const char *path,
-                     const char *fmt, ...) {
+gboolean acrnn_io_fail(GError **error, int code, const char *path,
+                       const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   char *msg = g_strdup_vprintf(fmt, ap);
@@ -60,8 +57,7 @@ static gboolean fail(GError **error, int code, const char *path,
   return FALSE;
 }
 
-/* "[64, 32, 3, 1]", "[]" for a scalar. */
-static char *shape_string(int ndim, const int64_t *shape) {
+char *acrnn_st_shape_string(int ndim, const int64_t *shape) {
   GString *s = g_string_new("[");
   for (int i = 0; i < ndim; i++)
     g_string_append_printf(s, "%s%" PRId64, i ? ", " : "", shape[i]);
@@ -98,15 +94,15 @@ static gboolean read_at(AcrnnStFile *f, void *buf, size_t n, uint64_t off,
       if (errno == EINTR)
         continue;
       int e = errno;
-      return fail(error, ACRNN_MODEL_ERROR_IO, f->path,
-                  "cannot read %zu bytes at offset %" PRIu64 ": %s", n, off,
-                  g_strerror(e));
+      return acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, f->path,
+                           "cannot read %zu bytes at offset %" PRIu64 ": %s", n,
+                           off, g_strerror(e));
     }
     if (r == 0)
-      return fail(error, ACRNN_MODEL_ERROR_FORMAT, f->path,
-                  "unexpected end of file at byte %" PRIu64
-                  " (expected %zu more bytes): the file was truncated",
-                  off, n);
+      return acrnn_io_fail(error, ACRNN_MODEL_ERROR_FORMAT, f->path,
+                           "unexpected end of file at byte %" PRIu64
+                           " (expected %zu more bytes): the file was truncated",
+                           off, n);
     p += r;
     n -= (size_t)r;
     off += (uint64_t)r;
@@ -141,54 +137,58 @@ static gboolean parse_entry(const char *path, const char *name, JsonNode *node,
                             GError **error) {
   const int F = ACRNN_MODEL_ERROR_FORMAT;
   if (!JSON_NODE_HOLDS_OBJECT(node))
-    return fail(error, F, path,
-                "header entry \"%s\" is %s, expected an object with dtype, "
-                "shape and data_offsets",
-                name, json_kind(node));
+    return acrnn_io_fail(
+        error, F, path,
+        "header entry \"%s\" is %s, expected an object with dtype, "
+        "shape and data_offsets",
+        name, json_kind(node));
   JsonObject *o = json_node_get_object(node);
   JsonNode *dn = json_object_get_member(o, "dtype");
   if (dn == NULL || !JSON_NODE_HOLDS_VALUE(dn) ||
       json_node_get_value_type(dn) != G_TYPE_STRING)
-    return fail(error, F, path,
-                "tensor %s has no dtype string, expected e.g. \"dtype\": "
-                "\"F32\"",
-                name);
+    return acrnn_io_fail(
+        error, F, path,
+        "tensor %s has no dtype string, expected e.g. \"dtype\": "
+        "\"F32\"",
+        name);
   const char *ds = json_node_get_string(dn);
   if (!parse_dtype(ds, &t->dtype))
-    return fail(error, F, path,
-                "tensor %s has unknown dtype \"%s\", expected a safetensors "
-                "dtype such as F32, F16 or BF16",
-                name, ds);
+    return acrnn_io_fail(
+        error, F, path,
+        "tensor %s has unknown dtype \"%s\", expected a safetensors "
+        "dtype such as F32, F16 or BF16",
+        name, ds);
 
   JsonNode *sn = json_object_get_member(o, "shape");
   if (sn == NULL || !JSON_NODE_HOLDS_ARRAY(sn))
-    return fail(error, F, path,
-                "tensor %s has no shape array, expected e.g. \"shape\": "
-                "[64, 32, 3, 1]",
-                name);
+    return acrnn_io_fail(
+        error, F, path,
+        "tensor %s has no shape array, expected e.g. \"shape\": "
+        "[64, 32, 3, 1]",
+        name);
   JsonArray *sa = json_node_get_array(sn);
   guint ndim = json_array_get_length(sa);
   if (ndim > ACRNN_ST_MAX_DIMS)
-    return fail(error, F, path,
-                "tensor %s has %u dimensions, expected at most %d", name, ndim,
-                ACRNN_ST_MAX_DIMS);
+    return acrnn_io_fail(error, F, path,
+                         "tensor %s has %u dimensions, expected at most %d",
+                         name, ndim, ACRNN_ST_MAX_DIMS);
   t->ndim = (int)ndim;
   uint64_t numel = 1;
   for (guint i = 0; i < ndim; i++) {
     uint64_t d;
     if (!get_uint(json_array_get_element(sa, i), &d) || d > INT64_MAX)
-      return fail(error, F, path,
-                  "tensor %s: shape element %u is not a non-negative "
-                  "integer",
-                  name, i);
+      return acrnn_io_fail(error, F, path,
+                           "tensor %s: shape element %u is not a non-negative "
+                           "integer",
+                           name, i);
     t->shape[i] = (int64_t)d;
     if (!g_uint64_checked_mul(&numel, numel, d))
-      return fail(error, F, path, "tensor %s: shape too large", name);
+      return acrnn_io_fail(error, F, path, "tensor %s: shape too large", name);
   }
   t->numel = numel;
   uint64_t bytes;
   if (!g_uint64_checked_mul(&bytes, numel, dtypes[t->dtype].size))
-    return fail(error, F, path, "tensor %s: shape too large", name);
+    return acrnn_io_fail(error, F, path, "tensor %s: shape too large", name);
 
   JsonNode *on = json_object_get_member(o, "data_offsets");
   JsonArray *oa =
@@ -196,28 +196,28 @@ static gboolean parse_entry(const char *path, const char *name, JsonNode *node,
   if (oa == NULL || json_array_get_length(oa) != 2 ||
       !get_uint(json_array_get_element(oa, 0), &t->begin) ||
       !get_uint(json_array_get_element(oa, 1), &t->end))
-    return fail(error, F, path,
-                "tensor %s has no valid data_offsets, expected two "
-                "non-negative integers [begin, end]",
-                name);
+    return acrnn_io_fail(error, F, path,
+                         "tensor %s has no valid data_offsets, expected two "
+                         "non-negative integers [begin, end]",
+                         name);
   if (t->begin > t->end)
-    return fail(error, F, path,
-                "tensor %s has data_offsets [%" PRIu64 ", %" PRIu64
-                "] out of order, expected begin <= end",
-                name, t->begin, t->end);
+    return acrnn_io_fail(error, F, path,
+                         "tensor %s has data_offsets [%" PRIu64 ", %" PRIu64
+                         "] out of order, expected begin <= end",
+                         name, t->begin, t->end);
   if (t->end > data_size)
-    return fail(error, F, path,
-                "tensor %s has data_offsets [%" PRIu64 ", %" PRIu64
-                "] outside the file: its data area holds only %" PRIu64
-                " bytes (truncated file?)",
-                name, t->begin, t->end, data_size);
+    return acrnn_io_fail(error, F, path,
+                         "tensor %s has data_offsets [%" PRIu64 ", %" PRIu64
+                         "] outside the file: its data area holds only %" PRIu64
+                         " bytes (truncated file?)",
+                         name, t->begin, t->end, data_size);
   if (t->end - t->begin != bytes) {
-    char *s = shape_string(t->ndim, t->shape);
-    fail(error, F, path,
-         "tensor %s of dtype %s and shape %s needs %" PRIu64
-         " bytes but its data_offsets [%" PRIu64 ", %" PRIu64 "] span %" PRIu64
-         " bytes",
-         name, ds, s, bytes, t->begin, t->end, t->end - t->begin);
+    char *s = acrnn_st_shape_string(t->ndim, t->shape);
+    acrnn_io_fail(error, F, path,
+                  "tensor %s of dtype %s and shape %s needs %" PRIu64
+                  " bytes but its data_offsets [%" PRIu64 ", %" PRIu64
+                  "] span %" PRIu64 " bytes",
+                  name, ds, s, bytes, t->begin, t->end, t->end - t->begin);
     g_free(s);
     return FALSE;
   }
@@ -227,9 +227,9 @@ static gboolean parse_entry(const char *path, const char *name, JsonNode *node,
 static gboolean parse_metadata(const char *path, JsonNode *node,
                                GHashTable *meta, GError **error) {
   if (!JSON_NODE_HOLDS_OBJECT(node))
-    return fail(error, ACRNN_MODEL_ERROR_FORMAT, path,
-                "__metadata__ is %s, expected an object of strings",
-                json_kind(node));
+    return acrnn_io_fail(error, ACRNN_MODEL_ERROR_FORMAT, path,
+                         "__metadata__ is %s, expected an object of strings",
+                         json_kind(node));
   JsonObjectIter it;
   const char *key;
   JsonNode *v;
@@ -237,9 +237,9 @@ static gboolean parse_metadata(const char *path, JsonNode *node,
   while (json_object_iter_next(&it, &key, &v)) {
     if (!JSON_NODE_HOLDS_VALUE(v) ||
         json_node_get_value_type(v) != G_TYPE_STRING)
-      return fail(error, ACRNN_MODEL_ERROR_FORMAT, path,
-                  "__metadata__ entry \"%s\" is %s, expected a string", key,
-                  json_kind(v));
+      return acrnn_io_fail(error, ACRNN_MODEL_ERROR_FORMAT, path,
+                           "__metadata__ entry \"%s\" is %s, expected a string",
+                           key, json_kind(v));
     g_hash_table_insert(meta, g_strdup(key), g_strdup(json_node_get_string(v)));
   }
   return TRUE;
@@ -266,27 +266,28 @@ static gboolean check_layout(AcrnnStFile *f, uint64_t data_size,
   for (size_t i = 0; i < f->n_tensors; i++) {
     const AcrnnStTensor *t = &f->tensors[i];
     if (t->begin < pos)
-      return fail(error, F, f->path,
-                  "tensors %s (data_offsets [%" PRIu64 ", %" PRIu64
-                  "]) and %s (data_offsets [%" PRIu64 ", %" PRIu64
-                  "]) overlap, expected each tensor to have its own bytes",
-                  prev->name, prev->begin, prev->end, t->name, t->begin,
-                  t->end);
+      return acrnn_io_fail(
+          error, F, f->path,
+          "tensors %s (data_offsets [%" PRIu64 ", %" PRIu64
+          "]) and %s (data_offsets [%" PRIu64 ", %" PRIu64
+          "]) overlap, expected each tensor to have its own bytes",
+          prev->name, prev->begin, prev->end, t->name, t->begin, t->end);
     if (t->begin > pos)
-      return fail(error, F, f->path,
-                  "%" PRIu64
-                  " unused bytes before tensor %s (data_offsets [%" PRIu64
-                  ", %" PRIu64 "]), expected the tensors to be stored "
-                  "one after the other",
-                  t->begin - pos, t->name, t->begin, t->end);
+      return acrnn_io_fail(
+          error, F, f->path,
+          "%" PRIu64 " unused bytes before tensor %s (data_offsets [%" PRIu64
+          ", %" PRIu64 "]), expected the tensors to be stored "
+          "one after the other",
+          t->begin - pos, t->name, t->begin, t->end);
     pos = t->end;
     prev = t;
   }
   if (pos != data_size)
-    return fail(error, F, f->path,
-                "%" PRIu64 " bytes after the last tensor's data, expected the "
-                "file to end there",
-                data_size - pos);
+    return acrnn_io_fail(error, F, f->path,
+                         "%" PRIu64
+                         " bytes after the last tensor's data, expected the "
+                         "file to end there",
+                         data_size - pos);
   return TRUE;
 }
 
@@ -294,11 +295,12 @@ static gboolean parse_header(AcrnnStFile *f, GError **error) {
   const int F = ACRNN_MODEL_ERROR_FORMAT;
   const char *path = f->path;
   if (f->file_size < 8)
-    return fail(error, F, path,
-                "the file is %" PRIu64 " bytes long, too short for a "
-                "safetensors file (expected an 8-byte header length, a JSON "
-                "header and the tensor data)",
-                f->file_size);
+    return acrnn_io_fail(
+        error, F, path,
+        "the file is %" PRIu64 " bytes long, too short for a "
+        "safetensors file (expected an 8-byte header length, a JSON "
+        "header and the tensor data)",
+        f->file_size);
   guint8 lenbuf[8];
   if (!read_at(f, lenbuf, 8, 0, error))
     return FALSE;
@@ -306,19 +308,22 @@ static gboolean parse_header(AcrnnStFile *f, GError **error) {
   for (int i = 7; i >= 0; i--)
     hlen = (hlen << 8) | lenbuf[i];
   if (hlen == 0)
-    return fail(error, F, path,
-                "header length is 0, expected the byte length of the JSON "
-                "header that follows it");
+    return acrnn_io_fail(
+        error, F, path,
+        "header length is 0, expected the byte length of the JSON "
+        "header that follows it");
   if (hlen > f->file_size - 8)
-    return fail(error, F, path,
-                "header length %" PRIu64 " is larger than the rest of the "
-                "file (%" PRIu64 " bytes): the file is truncated or not a "
-                "safetensors file",
-                hlen, f->file_size - 8);
+    return acrnn_io_fail(
+        error, F, path,
+        "header length %" PRIu64 " is larger than the rest of the "
+        "file (%" PRIu64 " bytes): the file is truncated or not a "
+        "safetensors file",
+        hlen, f->file_size - 8);
   if (hlen > ACRNN_ST_MAX_HEADER)
-    return fail(error, F, path,
-                "header length %" PRIu64 " exceeds the limit of %u bytes", hlen,
-                ACRNN_ST_MAX_HEADER);
+    return acrnn_io_fail(error, F, path,
+                         "header length %" PRIu64
+                         " exceeds the limit of %u bytes",
+                         hlen, ACRNN_ST_MAX_HEADER);
   f->data_start = 8 + hlen;
   uint64_t data_size = f->file_size - f->data_start;
 
@@ -327,17 +332,18 @@ static gboolean parse_header(AcrnnStFile *f, GError **error) {
   text[hlen] = '\0';
   JsonParser *parser = NULL;
   if (ok && memchr(text, '\0', (size_t)hlen) != NULL)
-    ok = fail(error, F, path,
-              "the header contains a NUL byte, expected "
-              "JSON text");
+    ok = acrnn_io_fail(error, F, path,
+                       "the header contains a NUL byte, expected "
+                       "JSON text");
   if (ok && !g_utf8_validate(text, (gssize)hlen, NULL))
-    ok = fail(error, F, path, "the header is not valid UTF-8 JSON text");
+    ok = acrnn_io_fail(error, F, path,
+                       "the header is not valid UTF-8 JSON text");
   if (ok) {
     GError *jerr = NULL;
     parser = json_parser_new();
     if (!json_parser_load_from_data(parser, text, (gssize)hlen, &jerr)) {
-      ok = fail(error, F, path, "the header is not valid JSON: %s",
-                jerr->message);
+      ok = acrnn_io_fail(error, F, path, "the header is not valid JSON: %s",
+                         jerr->message);
       g_error_free(jerr);
     }
   }
@@ -350,8 +356,8 @@ static gboolean parse_header(AcrnnStFile *f, GError **error) {
 
   JsonNode *root = json_parser_get_root(parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-    fail(error, F, path, "the header is %s, expected a JSON object",
-         root ? json_kind(root) : "empty");
+    acrnn_io_fail(error, F, path, "the header is %s, expected a JSON object",
+                  root ? json_kind(root) : "empty");
     g_object_unref(parser);
     return FALSE;
   }
@@ -389,22 +395,23 @@ AcrnnStFile *acrnn_st_open(const char *path, GError **error) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int e = errno;
-    fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot open the file: %s",
-         g_strerror(e));
+    acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot open the file: %s",
+                  g_strerror(e));
     return NULL;
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {
     int e = errno;
-    fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot stat the file: %s",
-         g_strerror(e));
+    acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot stat the file: %s",
+                  g_strerror(e));
     close(fd);
     return NULL;
   }
   if (!S_ISREG(st.st_mode)) {
-    fail(error, ACRNN_MODEL_ERROR_IO, path,
-         "%s, expected a safetensors model file",
-         S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
+    acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path,
+                  "%s, expected a safetensors model file",
+                  S_ISDIR(st.st_mode) ? "is a directory"
+                                      : "is not a regular file");
     close(fd);
     return NULL;
   }
@@ -482,8 +489,8 @@ gboolean acrnn_st_read_raw(AcrnnStFile *f, const AcrnnStTensor *t, void *buf,
                            GError **error) {
   uint64_t bytes = t->end - t->begin;
   if (bytes > SIZE_MAX)
-    return fail(error, ACRNN_MODEL_ERROR_FORMAT, f->path,
-                "tensor %s is too large for this machine", t->name);
+    return acrnn_io_fail(error, ACRNN_MODEL_ERROR_FORMAT, f->path,
+                         "tensor %s is too large for this machine", t->name);
   return read_at(f, buf, (size_t)bytes, f->data_start + t->begin, error);
 }
 
@@ -525,13 +532,13 @@ gboolean acrnn_st_read_float(AcrnnStFile *f, const AcrnnStTensor *t, float *out,
     return TRUE;
   }
   if (t->dtype != ACRNN_ST_F16 && t->dtype != ACRNN_ST_BF16)
-    return fail(error, ACRNN_MODEL_ERROR_CONTENT, f->path,
-                "tensor %s has dtype %s, expected F32, F16 or BF16", t->name,
-                dtypes[t->dtype].name);
+    return acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, f->path,
+                         "tensor %s has dtype %s, expected F32, F16 or BF16",
+                         t->name, dtypes[t->dtype].name);
   uint16_t *half = g_try_malloc(t->numel * 2 + 1);
   if (half == NULL)
-    return fail(error, ACRNN_MODEL_ERROR_IO, f->path,
-                "out of memory reading tensor %s", t->name);
+    return acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, f->path,
+                         "out of memory reading tensor %s", t->name);
   gboolean ok = acrnn_st_read_raw(f, t, half, error);
   if (ok)
     for (uint64_t i = 0; i < t->numel; i++) {
@@ -555,8 +562,8 @@ static gboolean write_all(int fd, const char *path, const void *data, size_t n,
       if (errno == EINTR)
         continue;
       int e = errno;
-      return fail(error, ACRNN_MODEL_ERROR_IO, path, "cannot write: %s",
-                  g_strerror(e));
+      return acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path,
+                           "cannot write: %s", g_strerror(e));
     }
     p += w;
     n -= (size_t)w;
@@ -594,29 +601,32 @@ static gboolean check_entries(const char *path, const AcrnnStEntry *entries,
     const AcrnnStEntry *e = &entries[i];
     if (e->name == NULL || e->name[0] == '\0' ||
         !g_utf8_validate(e->name, -1, NULL)) {
-      ok = fail(error, C, path, "tensor %zu has no valid UTF-8 name", i);
+      ok = acrnn_io_fail(error, C, path, "tensor %zu has no valid UTF-8 name",
+                         i);
     } else if (strcmp(e->name, "__metadata__") == 0 ||
                g_hash_table_contains(seen, e->name)) {
-      ok = fail(error, C, path,
-                "tensor name %s is used twice or reserved, expected unique "
-                "names",
-                e->name);
+      ok = acrnn_io_fail(
+          error, C, path,
+          "tensor name %s is used twice or reserved, expected unique "
+          "names",
+          e->name);
     } else if ((unsigned)e->dtype >= ACRNN_ST_N_DTYPES || e->ndim < 0 ||
                e->ndim > ACRNN_ST_MAX_DIMS) {
-      ok = fail(error, C, path, "tensor %s has an invalid dtype or rank",
-                e->name);
+      ok = acrnn_io_fail(error, C, path,
+                         "tensor %s has an invalid dtype or rank", e->name);
     } else {
       uint64_t numel = 1;
       for (int d = 0; ok && d < e->ndim; d++)
         if (e->shape[d] < 0 ||
             !g_uint64_checked_mul(&numel, numel, (uint64_t)e->shape[d]))
-          ok = fail(error, C, path, "tensor %s has an invalid shape", e->name);
+          ok = acrnn_io_fail(error, C, path, "tensor %s has an invalid shape",
+                             e->name);
       if (ok &&
           (!g_uint64_checked_mul(&sizes[i], numel, dtypes[e->dtype].size) ||
            sizes[i] > SIZE_MAX))
-        ok = fail(error, C, path, "tensor %s is too large", e->name);
+        ok = acrnn_io_fail(error, C, path, "tensor %s is too large", e->name);
       if (ok && sizes[i] > 0 && e->data == NULL)
-        ok = fail(error, C, path, "tensor %s has no data", e->name);
+        ok = acrnn_io_fail(error, C, path, "tensor %s has no data", e->name);
       g_hash_table_add(seen, (gpointer)e->name);
     }
   }
@@ -636,8 +646,9 @@ gboolean acrnn_st_write_fd(int fd, const char *path,
     if (meta_kv[i + 1] == NULL || !g_utf8_validate(meta_kv[i], -1, NULL) ||
         !g_utf8_validate(meta_kv[i + 1], -1, NULL)) {
       g_free(sizes);
-      return fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
-                  "metadata entry %s has no valid UTF-8 value", meta_kv[i]);
+      return acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+                           "metadata entry %s has no valid UTF-8 value",
+                           meta_kv[i]);
     }
 
   JsonBuilder *b = json_builder_new();

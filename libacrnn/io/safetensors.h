@@ -44,6 +44,13 @@ typedef enum {
 #define ACRNN_ST_MAX_HEADER 100000000u
 
 /** "F32", "BF16", ... */
+/* Sets a ACRNN_MODEL_ERROR error "path: message" and returns FALSE. */
+gboolean acrnn_io_fail(GError **error, int code, const char *path,
+                       const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/* "[64, 32, 3, 1]", "[]" for a scalar (g_free it). */
+char *acrnn_st_shape_string(int ndim, const int64_t *shape);
+
 const char *acrnn_st_dtype_name(AcrnnStDtype dtype);
 /** Bytes per element. */
 size_t acrnn_st_dtype_size(AcrnnStDtype dtype);
