@@ -19,6 +19,7 @@ enum {
   PROP_POST_MESSAGES,
   PROP_BATCH,
   PROP_LABELS,
+  PROP_THREADS,
 };
 
 struct _GstSoundClassifier {
@@ -136,6 +137,7 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   proxy_property(gobject_class, cc, PROP_THRESHOLD, "threshold");
   proxy_property(gobject_class, cc, PROP_POST_MESSAGES, "post-messages");
   proxy_property(gobject_class, cc, PROP_BATCH, "batch");
+  proxy_property(gobject_class, cc, PROP_THREADS, "threads");
   proxy_property(gobject_class, cc, PROP_LABELS, "labels");
   g_type_class_unref(cc);
 

@@ -52,7 +52,8 @@ acrnn_field() {
 # Reads `gst-launch-1.0 -m` output and prints one line per acrnn message:
 #   segment  0:00:01.486  dog  0.912  (dog 0.912, rain 0.050, ...)
 #   final    4 segments   dog  0.874  (...)
-# and the ERROR lines of gst-launch. Exits 1 when no final message came.
+# and, on stderr, gst-launch's ERROR lines and its complaint about a
+# pipeline it cannot build. Exits 1 when no final message came.
 acrnn_print_messages() {
   local line final=1
   while IFS= read -r line; do
@@ -74,7 +75,7 @@ acrnn_print_messages() {
             "$(acrnn_time "$ts")" "$label" "$conf" "$top"
         fi
         ;;
-      ERROR:*) echo "$line" >&2 ;;
+      ERROR:* | "WARNING: erroneous pipeline"*) echo "$line" >&2 ;;
     esac
   done
   return $final

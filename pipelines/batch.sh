@@ -5,20 +5,26 @@
 #   pipelines/batch.sh FILE...          (ACRNN_MODEL=... to choose a model)
 #
 # Each file runs through its own gst-launch pipeline (uridecodebin picks the
-# audio track; soundclassifier batch=16 for speed); only the final message,
+# audio track; soundclassifier batch=16 threads=<cores, at most 16> with a
+# single-threaded BLAS for speed); only the final message,
 # the decision over the whole file, is kept. A file that fails gets "error".
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=acrnn-env.sh
 source "$(dirname "$0")/acrnn-env.sh"
 
 if [ $# -lt 1 ]; then
   echo "usage: $0 FILE..." >&2; exit 2
 fi
+# one copy of the network per core beats a multi-threaded BLAS
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
+threads=$(nproc 2>/dev/null || echo 1)
+[ "$threads" -le 16 ] || threads=16
 printf '%-40s %-20s %10s  %s\n' file label confidence top-3
 status=0
 for f in "$@"; do
   uri="file://$(realpath "$f")"
     line=$(gst-launch-1.0 -m uridecodebin uri="$uri" caps=audio/x-raw expose-all-streams=false ! \
-           soundclassifier "${acrnn_model[@]}" batch=16 post-messages=true ! \
+           soundclassifier "${acrnn_model[@]}" batch=16 threads="$threads" post-messages=true ! \
            fakesink sync=false 2>&1 | grep -F '(element): acrnn,' | grep -F 'final=(boolean)true' || true)
   if [ -z "$line" ]; then
     printf '%-40s %-20s %10s  %s\n' "$f" error - -

@@ -11,6 +11,7 @@
 #   audioconvert ! audioresample ! audio/x-raw,format=F32LE,channels=1,rate=44100 !
 #     gammatonespec ! acrnnclassify
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=acrnn-env.sh
 source "$(dirname "$0")/acrnn-env.sh"
 
 play=0

@@ -10,6 +10,7 @@
 # A label is known only once its segment (~1.5 s of audio) is complete, so
 # the video and audio wait in queues big enough for that delay.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=acrnn-env.sh
 source "$(dirname "$0")/acrnn-env.sh"
 
 if [ $# -lt 1 ] || [ $# -gt 2 ] || [ ! -f "$1" ]; then

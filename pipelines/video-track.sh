@@ -8,6 +8,7 @@
 # soundclassifier bin (audioconvert, audioresample, gammatonespec and
 # acrnnclassify configured from the model), the video pad to a fakesink.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=acrnn-env.sh
 source "$(dirname "$0")/acrnn-env.sh"
 
 if [ $# -ne 1 ] || [ ! -f "$1" ]; then

@@ -1,0 +1,107 @@
+/* test-classify-threads.c - acrnnclassify's threads property: a batch split
+ * over several copies of the network on several threads gives the same
+ * messages, in the same order, as one thread; more threads than segments
+ * and changing threads while playing work; soundclassifier proxies it. */
+#include "gst-test-util.h"
+
+#include <gst/gst.h>
+#include <string.h>
+
+#define BANDS 32
+
+static char *tmpdir, *model;
+
+/* 300 buffers of 1024 samples at 44100 Hz: 599 frames, 8 segments. */
+static TestRun *run_with(const char *classifier_props) {
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=300 samplesperbuffer=1024 wave=saw freq=270 ! "
+      "audio/x-raw,rate=44100,channels=1 ! audioconvert ! "
+      "gammatonespec bands=%d ! "
+      "acrnnclassify model=\"%s\" top-k=%d %s ! fakesink",
+      BANDS, model, TEST_N_LABELS, classifier_props);
+  TestRun *run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_false(run->timed_out);
+  g_assert_true(run->eos);
+  return run;
+}
+
+/* The same messages (labels, scores, times), within float noise. */
+static void assert_same_results(const TestRun *a, const TestRun *b) {
+  g_assert_cmpuint(a->results->len, ==, b->results->len);
+  for (guint i = 0; i < a->results->len; i++) {
+    const GstStructure *sa = g_ptr_array_index(a->results, i);
+    const GstStructure *sb = g_ptr_array_index(b->results, i);
+    test_check_result_fields(sb, TEST_N_LABELS);
+    g_assert_cmpstr(gst_structure_get_string(sa, "label"), ==,
+                    gst_structure_get_string(sb, "label"));
+    guint64 ta = 0, tb = 1;
+    gst_structure_get_uint64(sa, "timestamp", &ta);
+    gst_structure_get_uint64(sb, "timestamp", &tb);
+    g_assert_cmpuint(ta, ==, tb);
+    const GValue *la = gst_structure_get_value(sa, "labels");
+    const GValue *lb = gst_structure_get_value(sb, "labels");
+    const GValue *pa = gst_structure_get_value(sa, "scores");
+    const GValue *pb = gst_structure_get_value(sb, "scores");
+    for (guint k = 0; k < TEST_N_LABELS; k++) {
+      g_assert_cmpstr(g_value_get_string(gst_value_array_get_value(la, k)), ==,
+                      g_value_get_string(gst_value_array_get_value(lb, k)));
+      g_assert_cmpfloat_with_epsilon(
+          g_value_get_double(gst_value_array_get_value(pa, k)),
+          g_value_get_double(gst_value_array_get_value(pb, k)), 1e-6);
+    }
+  }
+}
+
+static void test_same_results(void) {
+  TestRun *one = run_with("batch=5 threads=1");
+  /* 8 segments and the final */
+  g_assert_cmpuint(one->results->len, ==, 9);
+  g_assert_nonnull(test_final_result(one));
+  /* batches of 5 and 3: parts 2+2+1 and 1+1+1; 8 threads > any batch */
+  const char *variants[] = {"batch=5 threads=2", "batch=5 threads=3",
+                            "batch=5 threads=8", "batch=1 threads=4"};
+  for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
+    g_test_message("%s", variants[i]);
+    TestRun *other = run_with(variants[i]);
+    assert_same_results(one, other);
+    test_run_free(other);
+  }
+  test_run_free(one);
+}
+
+static void test_properties(void) {
+  GstElement *c = gst_element_factory_make("acrnnclassify", NULL);
+  guint threads = 0;
+  g_object_get(c, "threads", &threads, NULL);
+  g_assert_cmpuint(threads, ==, 1);
+  g_object_set(c, "threads", 4, NULL);
+  g_object_get(c, "threads", &threads, NULL);
+  g_assert_cmpuint(threads, ==, 4);
+  GParamSpec *spec =
+      g_object_class_find_property(G_OBJECT_GET_CLASS(c), "threads");
+  g_assert_cmpuint(G_PARAM_SPEC_UINT(spec)->minimum, ==, 1);
+  gst_object_unref(c);
+
+  GstElement *bin = gst_element_factory_make("soundclassifier", NULL);
+  g_object_set(bin, "threads", 3, NULL);
+  g_object_get(bin, "threads", &threads, NULL);
+  g_assert_cmpuint(threads, ==, 3);
+  gst_object_unref(bin);
+}
+
+int main(int argc, char **argv) {
+  gst_init(&argc, &argv);
+  g_test_init(&argc, &argv, NULL);
+  tmpdir = test_tmpdir();
+  model = test_make_model(tmpdir, "threads.safetensors", BANDS, 9);
+  g_test_add_func("/acrnnclassify/threads/same-results", test_same_results);
+  g_test_add_func("/acrnnclassify/threads/properties", test_properties);
+  int ret = g_test_run();
+  test_rmdir(tmpdir);
+  g_free(model);
+  g_free(tmpdir);
+  gst_deinit();
+  return ret;
+}

@@ -1,0 +1,702 @@
+/* test-pipelines.c - runs every script of pipelines/ (play-file, video-track,
+ * video-label, microphone, batch) and the two example applications
+ * (pipelines/classify built from examples/classify.c, examples/classify.py)
+ * as a user would, on short generated clips (WAV, FLAC, Matroska with Theora
+ * video and Vorbis audio) and a random test model, and checks every line
+ * they print against the same classification done in this process: each
+ * segment's label, confidence, time and top-3, the final decision, and the
+ * exit status.
+ *
+ * Environment: ACRNN_BUILD_ROOT (the build tree, given to the scripts as
+ * ACRNN_BUILD_DIR), ACRNN_SOURCE_ROOT, ACRNN_CLASSIFY_EXAMPLE (the built
+ * example), ACRNN_SANITIZE (b_sanitize: the uninstrumented gst-launch-1.0
+ * cannot load a sanitized plugin, so the tests skip). */
+#include "gst-test-util.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* seconds a script or an example may run before it counts as hung */
+#define SCRIPT_TIMEOUT "40"
+
+static char *tmpdir, *model;
+
+/* ---- generated clips ---- */
+
+typedef struct {
+  const char *name;
+  const char *description; /* gst-launch, %s = the output path */
+} ClipRecipe;
+
+/* 3 s each: at 44100 Hz, 257 frames, 3 segments */
+static const ClipRecipe recipes[] = {
+    {"tone.wav",
+     "audiotestsrc num-buffers=30 samplesperbuffer=4410 wave=sine freq=440 ! "
+     "audio/x-raw,format=S16LE,rate=44100,channels=1 ! wavenc ! "
+     "filesink location=\"%s\""},
+    {"noise.flac",
+     "audiotestsrc num-buffers=36 samplesperbuffer=4000 wave=pink-noise ! "
+     "audio/x-raw,format=S16LE,rate=48000,channels=2 ! flacenc ! "
+     "filesink location=\"%s\""},
+    {"clip.mkv",
+     "videotestsrc num-buffers=30 ! "
+     "video/x-raw,width=320,height=240,framerate=10/1 ! theoraenc ! queue ! "
+     "mux. audiotestsrc num-buffers=72 samplesperbuffer=2000 wave=ticks ! "
+     "audio/x-raw,rate=48000,channels=2 ! audioconvert ! vorbisenc ! queue ! "
+     "mux. matroskamux name=mux ! filesink location=\"%s\""},
+};
+
+/* The path of a generated clip, made on first use. */
+static char *clip(const char *name) {
+  char *path = g_build_filename(tmpdir, name, NULL);
+  if (g_file_test(path, G_FILE_TEST_EXISTS))
+    return path;
+  for (size_t i = 0; i < G_N_ELEMENTS(recipes); i++) {
+    if (strcmp(recipes[i].name, name) != 0)
+      continue;
+    char *desc = g_strdup_printf(recipes[i].description, path);
+    TestRun *run = test_run_pipeline(desc, 30, 0);
+    g_free(desc);
+    g_assert_no_error(run->error);
+    g_assert_true(run->eos);
+    test_run_free(run);
+    return path;
+  }
+  g_assert_not_reached();
+}
+
+/* ---- what the pipelines must print ---- */
+
+typedef struct {
+  gboolean final;
+  guint64 segments; /* final: over how many segments */
+  double time;      /* segment: stream time in seconds */
+  char *label;
+  double confidence;
+  char **top_labels; /* the top-k, best first */
+  double *top_scores;
+  guint n_top;
+} Result;
+
+static void result_free(Result *r) {
+  g_free(r->label);
+  g_strfreev(r->top_labels);
+  g_free(r->top_scores);
+  g_free(r);
+}
+
+static GPtrArray *results_new(void) {
+  return g_ptr_array_new_with_free_func((GDestroyNotify)result_free);
+}
+
+/* The results of the acrnn messages of a pipeline run in this process. */
+static GPtrArray *expected_results(const char *source) {
+  char *desc = g_strdup_printf(
+      "%s ! soundclassifier model=\"%s\" ! fakesink sync=false", source, model);
+  TestRun *run = test_run_pipeline(desc, 30, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  g_assert_nonnull(test_final_result(run));
+  GPtrArray *out = results_new();
+  for (guint i = 0; i < run->results->len; i++) {
+    const GstStructure *s = g_ptr_array_index(run->results, i);
+    test_check_result_fields(s, TEST_N_LABELS);
+    Result *r = g_new0(Result, 1);
+    gst_structure_get_boolean(s, "final", &r->final);
+    if (r->final) {
+      gst_structure_get_uint64(s, "segments", &r->segments);
+    } else {
+      guint64 t = 0;
+      gst_structure_get_uint64(s, "stream-time", &t);
+      r->time = (double)t / GST_SECOND;
+    }
+    r->label = g_strdup(gst_structure_get_string(s, "label"));
+    gst_structure_get_double(s, "confidence", &r->confidence);
+    const GValue *labels = gst_structure_get_value(s, "labels");
+    const GValue *scores = gst_structure_get_value(s, "scores");
+    r->n_top = gst_value_array_get_size(labels);
+    r->top_labels = g_new0(char *, r->n_top + 1);
+    r->top_scores = g_new0(double, r->n_top);
+    for (guint k = 0; k < r->n_top; k++) {
+      r->top_labels[k] =
+          g_value_dup_string(gst_value_array_get_value(labels, k));
+      r->top_scores[k] =
+          g_value_get_double(gst_value_array_get_value(scores, k));
+    }
+    g_ptr_array_add(out, r);
+  }
+  test_run_free(run);
+  /* 3 s clips: 3 segments and the final */
+  g_assert_cmpuint(out->len, ==, 4);
+  return out;
+}
+
+static GPtrArray *expected_for_file(const char *path) {
+  char *source = g_strdup_printf(
+      "filesrc location=\"%s\" ! decodebin ! audio/x-raw ! audioconvert", path);
+  GPtrArray *out = expected_results(source);
+  g_free(source);
+  return out;
+}
+
+/* ---- running the scripts ---- */
+
+typedef struct {
+  int status; /* exit status; -1: killed */
+  char *out, *err;
+} Spawned;
+
+static void spawned_free(Spawned *s) {
+  g_free(s->out);
+  g_free(s->err);
+  g_free(s);
+}
+
+/* Runs argv (under `timeout`) with the test model, the build tree and the
+ * extra NAME=VALUE pairs of env (NULL-terminated) in the environment. */
+static Spawned *spawn(const char *const *argv, const char *const *env) {
+  char **envp = g_get_environ();
+  envp = g_environ_setenv(envp, "ACRNN_MODEL", model, TRUE);
+  envp = g_environ_setenv(envp, "ACRNN_BUILD_DIR", g_getenv("ACRNN_BUILD_ROOT"),
+                          TRUE);
+  for (size_t i = 0; env != NULL && env[i] != NULL; i += 2)
+    envp = g_environ_setenv(envp, env[i], env[i + 1], TRUE);
+  GPtrArray *args = g_ptr_array_new();
+  g_ptr_array_add(args, "timeout");
+  g_ptr_array_add(args, "-k");
+  g_ptr_array_add(args, "5");
+  g_ptr_array_add(args, SCRIPT_TIMEOUT);
+  for (size_t i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add(args, (char *)argv[i]);
+  g_ptr_array_add(args, NULL);
+
+  Spawned *s = g_new0(Spawned, 1);
+  GError *error = NULL;
+  int wait_status = 0;
+  gboolean ok =
+      g_spawn_sync(NULL, (char **)args->pdata, envp, G_SPAWN_SEARCH_PATH, NULL,
+                   NULL, &s->out, &s->err, &wait_status, &error);
+  g_assert_no_error(error);
+  g_assert_true(ok);
+  g_ptr_array_free(args, TRUE);
+  g_strfreev(envp);
+  s->status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+  g_test_message("%s: exit status %d\nstdout:\n%s\nstderr:\n%s", argv[0],
+                 s->status, s->out, s->err);
+  /* 124: timeout killed it */
+  g_assert_cmpint(s->status, !=, 124);
+  return s;
+}
+
+static char *script(const char *name) {
+  return g_build_filename(g_getenv("ACRNN_SOURCE_ROOT"), "pipelines", name,
+                          NULL);
+}
+
+/* ---- parsing what they print ---- */
+
+typedef enum {
+  STYLE_SCRIPT, /* acrnn-env.sh's acrnn_print_messages */
+  STYLE_C,      /* examples/classify.c */
+  STYLE_PYTHON, /* examples/classify.py */
+} Style;
+
+/* "dog 0.344, rain 0.335" (sep ", ") or "dog 0.344 rain 0.335" (sep " "). */
+static void parse_top(Result *r, const char *text) {
+  GRegex *re = g_regex_new("([^\\s,]+) ([0-9]+\\.[0-9]{3})", 0, 0, NULL);
+  GMatchInfo *m = NULL;
+  GPtrArray *labels = g_ptr_array_new();
+  GArray *scores = g_array_new(FALSE, FALSE, sizeof(double));
+  g_regex_match(re, text, 0, &m);
+  while (g_match_info_matches(m)) {
+    g_ptr_array_add(labels, g_match_info_fetch(m, 1));
+    char *v = g_match_info_fetch(m, 2);
+    double d = g_ascii_strtod(v, NULL);
+    g_array_append_val(scores, d);
+    g_free(v);
+    g_match_info_next(m, NULL);
+  }
+  g_match_info_free(m);
+  g_regex_unref(re);
+  r->n_top = labels->len;
+  g_ptr_array_add(labels, NULL);
+  r->top_labels = (char **)g_ptr_array_free(labels, FALSE);
+  r->top_scores = (double *)g_array_free(scores, FALSE);
+}
+
+/* Parses every line of out; a line that is neither a segment nor the final
+ * result fails the test, except the lines in `allowed`. */
+static GPtrArray *parse_output(const char *out, Style style,
+                               const char *allowed) {
+  static const char *const patterns[][2] = {
+      [STYLE_SCRIPT] =
+          {"^segment  ([0-9]+):([0-9]{2}):([0-9]{2}\\.[0-9]{3})  (\\S+) +"
+           "([0-9]\\.[0-9]{3})  \\((.*)\\)$",
+           "^final    ([0-9]+) segments +(\\S+) +([0-9]\\.[0-9]{3})  "
+           "\\((.*)\\)$"},
+      [STYLE_C] =
+          {"^segment  ([0-9]+):([0-9]{2}):([0-9]{2}\\.[0-9]{9}): (\\S+) "
+           "\\(([0-9]\\.[0-9]{3})\\)  top: (.*)$",
+           "^final    ([0-9]+) segments: (\\S+) \\(([0-9]\\.[0-9]{3})\\)  "
+           "top: (.*)$"},
+      [STYLE_PYTHON] =
+          {"^segment +()()([0-9]+\\.[0-9]{3}) s: (\\S+) "
+           "\\(([0-9]\\.[0-9]{3})\\)  top: (.*)$",
+           "^final    ([0-9]+) segments: (\\S+) \\(([0-9]\\.[0-9]{3})\\)  "
+           "top: (.*)$"},
+  };
+  GRegex *seg_re = g_regex_new(patterns[style][0], 0, 0, NULL);
+  GRegex *fin_re = g_regex_new(patterns[style][1], 0, 0, NULL);
+  g_assert_nonnull(seg_re);
+  g_assert_nonnull(fin_re);
+  GPtrArray *results = results_new();
+  char **lines = g_strsplit(out, "\n", -1);
+  for (char **l = lines; *l != NULL; l++) {
+    if (**l == '\0' || (allowed != NULL && strcmp(*l, allowed) == 0))
+      continue;
+    GMatchInfo *m = NULL;
+    Result *r = g_new0(Result, 1);
+    char *top;
+    if (g_regex_match(seg_re, *l, 0, &m)) {
+      char *h = g_match_info_fetch(m, 1), *min = g_match_info_fetch(m, 2),
+           *sec = g_match_info_fetch(m, 3);
+      r->time = g_ascii_strtod(sec, NULL) + 60.0 * atoi(min) + 3600.0 * atoi(h);
+      g_free(h);
+      g_free(min);
+      g_free(sec);
+      r->label = g_match_info_fetch(m, 4);
+      char *c = g_match_info_fetch(m, 5);
+      r->confidence = g_ascii_strtod(c, NULL);
+      g_free(c);
+      top = g_match_info_fetch(m, 6);
+    } else {
+      g_match_info_free(m);
+      if (!g_regex_match(fin_re, *l, 0, &m)) {
+        g_test_message("unexpected output line: \"%s\"", *l);
+        g_test_fail();
+        g_match_info_free(m);
+        result_free(r);
+        continue;
+      }
+      r->final = TRUE;
+      char *n = g_match_info_fetch(m, 1);
+      r->segments = g_ascii_strtoull(n, NULL, 10);
+      g_free(n);
+      r->label = g_match_info_fetch(m, 2);
+      char *c = g_match_info_fetch(m, 3);
+      r->confidence = g_ascii_strtod(c, NULL);
+      g_free(c);
+      top = g_match_info_fetch(m, 4);
+    }
+    parse_top(r, top);
+    g_free(top);
+    g_match_info_free(m);
+    g_ptr_array_add(results, r);
+  }
+  g_strfreev(lines);
+  g_regex_unref(seg_re);
+  g_regex_unref(fin_re);
+  return results;
+}
+
+/* The printed values are rounded to 3 decimals (and computed in batches, so
+ * they may differ from the expected ones in the last bits). */
+#define PRINTED_EPS 0.0011
+
+static void check_result(const Result *got, const Result *want,
+                         double time_eps) {
+  g_assert_cmpint(got->final, ==, want->final);
+  g_assert_cmpstr(got->label, ==, want->label);
+  g_assert_cmpfloat_with_epsilon(got->confidence, want->confidence,
+                                 PRINTED_EPS);
+  if (want->final)
+    g_assert_cmpuint(got->segments, ==, want->segments);
+  else
+    g_assert_cmpfloat_with_epsilon(got->time, want->time, time_eps);
+  g_assert_cmpuint(got->n_top, ==, want->n_top);
+  for (guint k = 0; k < want->n_top; k++) {
+    g_assert_cmpstr(got->top_labels[k], ==, want->top_labels[k]);
+    g_assert_cmpfloat_with_epsilon(got->top_scores[k], want->top_scores[k],
+                                   PRINTED_EPS);
+  }
+}
+
+/* Every segment line, then the final line, as expected. */
+static void check_output(const char *out, Style style, const char *allowed,
+                         const GPtrArray *want, double time_eps) {
+  GPtrArray *got = parse_output(out, style, allowed);
+  g_assert_cmpuint(got->len, ==, want->len);
+  for (guint i = 0; i < want->len; i++)
+    check_result(g_ptr_array_index(got, i), g_ptr_array_index(want, i),
+                 time_eps);
+  g_ptr_array_unref(got);
+}
+
+/* ---- the tests ---- */
+
+static void test_play_file(void) {
+  const char *clips[] = {"tone.wav", "noise.flac"};
+  char *path = script("play-file.sh");
+  for (size_t i = 0; i < G_N_ELEMENTS(clips); i++) {
+    char *file = clip(clips[i]);
+    GPtrArray *want = expected_for_file(file);
+    const char *argv[] = {path, file, NULL};
+    Spawned *s = spawn(argv, NULL);
+    g_assert_cmpint(s->status, ==, 0);
+    check_output(s->out, STYLE_SCRIPT, NULL, want, 0.0011);
+    spawned_free(s);
+    g_ptr_array_unref(want);
+    g_free(file);
+  }
+  g_free(path);
+}
+
+static void test_video_track(void) {
+  char *path = script("video-track.sh"), *file = clip("clip.mkv");
+  GPtrArray *want = expected_for_file(file);
+  const char *argv[] = {path, file, NULL};
+  Spawned *s = spawn(argv, NULL);
+  g_assert_cmpint(s->status, ==, 0);
+  check_output(s->out, STYLE_SCRIPT, NULL, want, 0.0011);
+  spawned_free(s);
+  g_ptr_array_unref(want);
+  g_free(file);
+  g_free(path);
+}
+
+/* The frame of a Theora Matroska file shown at time t, as 8-bit grey. */
+static GBytes *gray_frame_at(const char *file, GstClockTime t, int *width,
+                             int *height) {
+  char *desc = g_strdup_printf(
+      "filesrc location=\"%s\" ! matroskademux ! theoradec ! videoconvert ! "
+      "video/x-raw,format=GRAY8 ! appsink name=sink sync=false",
+      file);
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch(desc, &error);
+  g_free(desc);
+  g_assert_no_error(error);
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GBytes *frame = NULL;
+  GstSample *sample;
+  while (frame == NULL && (sample = gst_app_sink_try_pull_sample(
+                               GST_APP_SINK(sink), 20 * GST_SECOND)) != NULL) {
+    GstBuffer *buf = gst_sample_get_buffer(sample);
+    if (GST_BUFFER_PTS(buf) + GST_BUFFER_DURATION(buf) > t) {
+      GstStructure *s = gst_caps_get_structure(gst_sample_get_caps(sample), 0);
+      gst_structure_get_int(s, "width", width);
+      gst_structure_get_int(s, "height", height);
+      GstMapInfo map;
+      gst_buffer_map(buf, &map, GST_MAP_READ);
+      /* GRAY8 rows are padded to 4 bytes: 320 wide needs none */
+      g_assert_cmpuint(map.size, >=, (gsize)*width * *height);
+      frame = g_bytes_new(map.data, (gsize)*width * *height);
+      gst_buffer_unmap(buf, &map);
+    }
+    gst_sample_unref(sample);
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  g_assert_nonnull(frame);
+  return frame;
+}
+
+/* Mean absolute difference of two grey frames over rows [y0, y1), columns
+ * [x0, x1). */
+static double mean_diff(GBytes *a, GBytes *b, int width, int x0, int x1, int y0,
+                        int y1) {
+  const guint8 *pa = g_bytes_get_data(a, NULL), *pb = g_bytes_get_data(b, NULL);
+  double sum = 0;
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      sum += fabs((double)pa[y * width + x] - pb[y * width + x]);
+  return sum / ((double)(x1 - x0) * (y1 - y0));
+}
+
+static void test_video_label(void) {
+  char *path = script("video-label.sh"), *file = clip("clip.mkv");
+  char *out = g_build_filename(tmpdir, "labelled.mkv", NULL);
+  GPtrArray *want = expected_for_file(file);
+  const char *argv[] = {path, file, out, NULL};
+  Spawned *s = spawn(argv, NULL);
+  g_assert_cmpint(s->status, ==, 0);
+  char *written = g_strdup_printf("written: %s", out);
+  check_output(s->out, STYLE_SCRIPT, written, want, 0.0011);
+  g_assert_nonnull(strstr(s->out, written));
+  g_free(written);
+  spawned_free(s);
+
+  /* the output keeps both streams, whole */
+  char *desc =
+      g_strdup_printf("filesrc location=\"%s\" ! matroskademux name=d "
+                      "d.video_0 ! queue ! theoradec ! fakesink sync=false "
+                      "d.audio_0 ! queue ! vorbisdec ! fakesink sync=false",
+                      out);
+  TestRun *run = test_run_pipeline(desc, 30, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  test_run_free(run);
+
+  /* At 1.9 s the label of the segment starting at 1.486 s is drawn at the
+   * top left; the bottom of the picture is the input's, re-encoded. */
+  int w = 0, h = 0, w2 = 0, h2 = 0;
+  GstClockTime t = 19 * GST_SECOND / 10;
+  GBytes *before = gray_frame_at(file, t, &w, &h);
+  GBytes *after = gray_frame_at(out, t, &w2, &h2);
+  g_assert_cmpint(w, ==, 320);
+  g_assert_cmpint(h, ==, 240);
+  g_assert_cmpint(w2, ==, w);
+  g_assert_cmpint(h2, ==, h);
+  double text = mean_diff(before, after, w, 0, 40, 0, 30);
+  double rest = mean_diff(before, after, w, 0, w, h / 2, h);
+  g_test_message("mean difference: label area %.1f, bottom half %.1f", text,
+                 rest);
+  g_assert_cmpfloat(text, >, 5.0);
+  g_assert_cmpfloat(rest, <, 1.0);
+  g_bytes_unref(before);
+  g_bytes_unref(after);
+
+  g_ptr_array_unref(want);
+  g_free(out);
+  g_free(file);
+  g_free(path);
+}
+
+static void test_microphone(void) {
+  /* a live test signal instead of the sound card: 3 s in real time */
+  const char *signal =
+      "audiotestsrc wave=sine freq=440 samplesperbuffer=4410 num-buffers=30";
+  GPtrArray *want = expected_results(signal);
+  char *mic = g_strdup_printf("%s is-live=true", signal);
+  char *path = script("microphone.sh");
+  const char *argv[] = {path, NULL};
+  const char *env[] = {"ACRNN_MIC_SRC", mic, NULL};
+  Spawned *s = spawn(argv, env);
+  g_assert_cmpint(s->status, ==, 0);
+  /* live timestamps start when the clock does: allow for a late start */
+  check_output(s->out, STYLE_SCRIPT, NULL, want, 0.25);
+  spawned_free(s);
+
+  /* a source that is not there: an error, not a hang */
+  const char *bad_env[] = {"ACRNN_MIC_SRC", "nosuchsrc", NULL};
+  s = spawn(argv, bad_env);
+  g_assert_cmpint(s->status, !=, 0);
+  g_assert_cmpstr(s->out, ==, "");
+  g_assert_nonnull(strstr(s->err, "nosuchsrc"));
+  spawned_free(s);
+
+  g_ptr_array_unref(want);
+  g_free(mic);
+  g_free(path);
+}
+
+/* batch.sh: a header, a row per file (error for a missing one); the exit
+ * status says whether all worked. */
+static void test_batch(void) {
+  const char *names[] = {"tone.wav", "noise.flac", "clip.mkv"};
+  char *files[G_N_ELEMENTS(names)];
+  GPtrArray *want[G_N_ELEMENTS(names)];
+  for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+    files[i] = clip(names[i]);
+    want[i] = expected_for_file(files[i]);
+  }
+  char *missing = g_build_filename(tmpdir, "missing.wav", NULL);
+  char *path = script("batch.sh");
+  const char *argv[] = {path, files[0], files[1], missing, files[2], NULL};
+  Spawned *s = spawn(argv, NULL);
+  g_assert_cmpint(s->status, ==, 1);
+  char **lines = g_strsplit(s->out, "\n", -1);
+  g_assert_cmpuint(g_strv_length(lines), ==, 6); /* 5 lines and "" */
+  g_assert_cmpstr(lines[5], ==, "");
+  g_assert_true(
+      g_regex_match_simple("^file +label +confidence +top-3$", lines[0], 0, 0));
+  const char *row_files[] = {files[0], files[1], missing, files[2]};
+  GPtrArray *row_want[] = {want[0], want[1], NULL, want[2]};
+  for (int i = 0; i < 4; i++) {
+    char **cols = g_regex_split_simple(" +", lines[i + 1], 0, 0);
+    g_assert_cmpstr(cols[0], ==, row_files[i]);
+    if (row_want[i] == NULL) {
+      g_assert_cmpstr(cols[1], ==, "error");
+      g_assert_cmpstr(cols[2], ==, "-");
+      g_assert_cmpstr(cols[3], ==, "-");
+      g_assert_null(cols[4]);
+    } else {
+      const Result *w = g_ptr_array_index(row_want[i], row_want[i]->len - 1);
+      g_assert_true(w->final);
+      /* the row, rebuilt as a script final line */
+      Result got = {.final = TRUE, .segments = w->segments};
+      got.label = cols[1];
+      got.confidence = g_ascii_strtod(cols[2], NULL);
+      char *top = g_strjoinv(" ", cols + 3);
+      parse_top(&got, top);
+      g_free(top);
+      check_result(&got, w, 0);
+      g_strfreev(got.top_labels);
+      g_free(got.top_scores);
+    }
+    g_strfreev(cols);
+  }
+  g_strfreev(lines);
+  spawned_free(s);
+
+  /* all files good: status 0 */
+  const char *good[] = {path, files[2], NULL};
+  s = spawn(good, NULL);
+  g_assert_cmpint(s->status, ==, 0);
+  g_assert_nonnull(strstr(s->out, files[2]));
+  spawned_free(s);
+
+  /* no file: usage */
+  const char *none[] = {path, NULL};
+  s = spawn(none, NULL);
+  g_assert_cmpint(s->status, ==, 2);
+  spawned_free(s);
+
+  for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+    g_free(files[i]);
+    g_ptr_array_unref(want[i]);
+  }
+  g_free(missing);
+  g_free(path);
+}
+
+static void test_classify_c(void) {
+  const char *exe = g_getenv("ACRNN_CLASSIFY_EXAMPLE");
+  g_assert_nonnull(exe);
+  char *file = clip("noise.flac");
+  GPtrArray *want = expected_for_file(file);
+  const char *argv[] = {exe, file, model, NULL};
+  char *plugins =
+      g_build_filename(g_getenv("ACRNN_BUILD_ROOT"), "gst-plugins", NULL);
+  const char *env[] = {"GST_PLUGIN_PATH", plugins, NULL};
+  Spawned *s = spawn(argv, env);
+  g_assert_cmpint(s->status, ==, 0);
+  check_output(s->out, STYLE_C, NULL, want, 1e-9);
+  spawned_free(s);
+
+  /* a missing model: an error naming it, status 1 */
+  char *bad = g_build_filename(tmpdir, "no-model.safetensors", NULL);
+  const char *bad_argv[] = {exe, file, bad, NULL};
+  s = spawn(bad_argv, env);
+  g_assert_cmpint(s->status, ==, 1);
+  g_assert_nonnull(strstr(s->err, bad));
+  spawned_free(s);
+
+  g_free(bad);
+  g_free(plugins);
+  g_ptr_array_unref(want);
+  g_free(file);
+}
+
+static void test_classify_python(void) {
+  const char *check[] = {"/usr/bin/python3", "-c",
+                         "import gi; gi.require_version('Gst', '1.0')", NULL};
+  int wait_status = 1;
+  if (!g_spawn_sync(NULL, (char **)check, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+                    NULL, NULL, NULL, NULL, &wait_status, NULL) ||
+      !g_spawn_check_wait_status(wait_status, NULL)) {
+    g_test_skip("/usr/bin/python3 with PyGObject and the GStreamer "
+                "introspection data (python3-gi, gir1.2-gstreamer-1.0) is "
+                "needed");
+    return;
+  }
+  char *file = clip("clip.mkv");
+  char *py = g_build_filename(g_getenv("ACRNN_SOURCE_ROOT"), "pipelines",
+                              "examples", "classify.py", NULL);
+  GPtrArray *want = expected_for_file(file);
+  const char *argv[] = {"/usr/bin/python3", py, file, model, NULL};
+  char *plugins =
+      g_build_filename(g_getenv("ACRNN_BUILD_ROOT"), "gst-plugins", NULL);
+  const char *env[] = {"GST_PLUGIN_PATH", plugins, NULL};
+  Spawned *s = spawn(argv, env);
+  g_assert_cmpint(s->status, ==, 0);
+  check_output(s->out, STYLE_PYTHON, NULL, want, 0.0011);
+  spawned_free(s);
+  g_free(plugins);
+  g_ptr_array_unref(want);
+  g_free(py);
+  g_free(file);
+}
+
+/* A script given a model that does not exist fails, naming the file; a
+ * missing input is a usage error. */
+static void test_errors(void) {
+  char *file = clip("tone.wav");
+  char *bad = g_build_filename(tmpdir, "no-model.safetensors", NULL);
+  const char *names[] = {"play-file.sh", "video-track.sh"};
+  for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+    char *path = script(names[i]);
+    const char *argv[] = {path, file, NULL};
+    const char *env[] = {"ACRNN_MODEL", bad, NULL};
+    Spawned *s = spawn(argv, env);
+    g_assert_cmpint(s->status, !=, 0);
+    g_assert_nonnull(strstr(s->err, "no-model.safetensors"));
+    g_assert_null(strstr(s->out, "final"));
+    spawned_free(s);
+
+    char *missing = g_build_filename(tmpdir, "missing.wav", NULL);
+    const char *argv2[] = {path, missing, NULL};
+    s = spawn(argv2, NULL);
+    g_assert_cmpint(s->status, ==, 2);
+    g_assert_nonnull(strstr(s->err, "usage"));
+    spawned_free(s);
+    g_free(missing);
+    g_free(path);
+  }
+  g_free(bad);
+  g_free(file);
+}
+
+static void skip_sanitized(void) {
+  g_test_skip("a sanitized build: gst-launch-1.0 and python3 cannot load the "
+              "instrumented plugin");
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  const char *sanitize = g_getenv("ACRNN_SANITIZE");
+  gboolean sanitized =
+      sanitize != NULL && sanitize[0] != '\0' && strcmp(sanitize, "none") != 0;
+  if (sanitized) {
+    g_test_add_func("/pipelines/all", skip_sanitized);
+    g_test_run();
+    return 77; /* meson: skipped */
+  }
+  tmpdir = test_tmpdir();
+  /* a registry of our own, shared with the scripts we run */
+  char *registry = g_build_filename(tmpdir, "registry.bin", NULL);
+  g_setenv("GST_REGISTRY", registry, TRUE);
+  g_free(registry);
+  gst_init(&argc, &argv);
+  /* seed 7: the clips do not all get the same label */
+  model = test_make_model(tmpdir, "model.safetensors", 32, 7);
+
+  const struct {
+    const char *path;
+    GTestFunc func;
+  } tests[] = {
+      {"/pipelines/play-file", test_play_file},
+      {"/pipelines/video-track", test_video_track},
+      {"/pipelines/video-label", test_video_label},
+      {"/pipelines/microphone", test_microphone},
+      {"/pipelines/batch", test_batch},
+      {"/pipelines/classify-c", test_classify_c},
+      {"/pipelines/classify-py", test_classify_python},
+      {"/pipelines/errors", test_errors},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)
+    g_test_add_func(tests[i].path, tests[i].func);
+  int ret = g_test_run();
+  test_rmdir(tmpdir);
+  g_free(model);
+  g_free(tmpdir);
+  gst_deinit();
+  return ret;
+}
