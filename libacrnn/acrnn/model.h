@@ -74,8 +74,9 @@ float *acrnn_model_read_extra(const char *path, const char *name,
 /** Reads an extra metadata string of a checkpoint (g_free it). */
 char *acrnn_model_read_meta(const char *path, const char *key, GError **error);
 
-/** The model bundled with the project: $ACRNN_MODEL if set, else the build
- * tree or installed data directory copy. g_free the result. */
+/** The model bundled with the project: $ACRNN_MODEL if set; else, when the
+ * library runs from its build tree, models/esc50-acrnn.safetensors of the
+ * source tree; else the installed copy in $datadir/acrnn. g_free it. */
 char *acrnn_model_default_path(void);
 
 G_END_DECLS

@@ -1,9 +1,12 @@
 /* model_info.c - AcrnnModelInfo: defaults, copies, the network configuration
  * it implies, its "acrnn" metadata JSON (SPEC section 3) and where the
  * bundled model lives. */
+#define _GNU_SOURCE /* dladdr */
 #include "model_meta.h"
+#include <dlfcn.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ACRNN_MODEL_VERSION 1
@@ -44,15 +47,28 @@ void acrnn_model_info_net_config(const AcrnnModelInfo *info,
   cfg->attention = info->attention;
 }
 
+/* TRUE when this code runs from the build tree (the library or a test
+ * program under ACRNN_BUILD_ROOT), not from an installation. */
+static gboolean running_from_build_tree(void) {
+  Dl_info where;
+  if (!dladdr((void *)acrnn_model_default_path, &where) || !where.dli_fname)
+    return FALSE;
+  char *real = realpath(where.dli_fname, NULL);
+  char *root = realpath(ACRNN_BUILD_ROOT, NULL);
+  gboolean inside = real && root && g_str_has_prefix(real, root) &&
+                    (real[strlen(root)] == '/' || real[strlen(root)] == 0);
+  free(real);
+  free(root);
+  return inside;
+}
+
 char *acrnn_model_default_path(void) {
   const char *env = g_getenv("ACRNN_MODEL");
   if (env != NULL && env[0] != '\0')
     return g_strdup(env);
-  char *p = g_build_filename(ACRNN_SOURCE_ROOT, "models",
-                             "esc50-acrnn.safetensors", NULL);
-  if (g_file_test(p, G_FILE_TEST_IS_REGULAR))
-    return p;
-  g_free(p);
+  if (running_from_build_tree()) /* the source tree's bundled model */
+    return g_build_filename(ACRNN_SOURCE_ROOT, "models",
+                            "esc50-acrnn.safetensors", NULL);
   return g_build_filename(ACRNN_DATADIR, "esc50-acrnn.safetensors", NULL);
 }
 
