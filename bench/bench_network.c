@@ -2,19 +2,32 @@
  * inference at batch 1 and 64, and a training step (forward, backward, SGD
  * update) at batch 64, in segments per second and GFLOP/s.
  *
- *   bench_network [--threads N] [--attention rnn] [--seconds S]
- * Prints one line per figure: "name segments_per_s gflops". */
+ *   bench_network [--threads N] [--attention rnn] [--seconds S] [--only NAME]
+ * Prints one line per figure: "name segments_per_s gflops cpu_segments_per_s",
+ * the last per second of this process's CPU time (all its threads), which
+ * other load on a shared machine disturbs less than wall time: use it to
+ * compare two builds at 1 thread. --only runs just the figure NAME
+ * (infer_b1, infer_b64 or train_b64), for profiling. */
 #include <acrnn/acrnn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-static double now(void) { return g_get_monotonic_time() / 1e6; }
+static double now(void) {
+  return g_get_monotonic_time() / 1e6;
+}
+
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 int main(int argc, char **argv) {
   int threads = 1;
   double seconds = 3.0;
-  const char *attention = "rnn";
+  const char *attention = "rnn", *only = NULL;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--threads") == 0)
       threads = atoi(argv[i + 1]);
@@ -22,6 +35,8 @@ int main(int argc, char **argv) {
       attention = argv[i + 1];
     else if (strcmp(argv[i], "--seconds") == 0)
       seconds = atof(argv[i + 1]);
+    else if (strcmp(argv[i], "--only") == 0)
+      only = argv[i + 1];
   }
   acrnn_set_threads(threads);
   AcrnnNetConfig cfg;
@@ -35,8 +50,8 @@ int main(int argc, char **argv) {
   acrnn_net_init_random(net, 1);
   const int max_batch = 64;
   size_t seg = (size_t)2 * cfg.bands * cfg.frames;
-  float *x = g_new(float, seg * max_batch);
-  float *y = g_new0(float, (size_t)max_batch * cfg.n_classes);
+  float *x = g_new(float, seg *max_batch);
+  float *y = g_new0(float, (size_t)max_batch *cfg.n_classes);
   AcrnnRng rng;
   acrnn_rng_seed(&rng, 3);
   for (size_t i = 0; i < seg * max_batch; i++)
@@ -58,29 +73,35 @@ int main(int argc, char **argv) {
               {"infer_b64", 64, FALSE},
               {"train_b64", 64, TRUE}};
   for (size_t r = 0; r < G_N_ELEMENTS(runs); r++) {
-    int b = runs[r].batch;
-    /* one warm-up pass allocates the activations */
-    acrnn_net_forward(net, x, b, runs[r].train, &rng);
-    long segs = 0;
-    double t0 = now(), t = t0;
+    if (only && strcmp(only, runs[r].name) != 0)
+      continue;
+    const int b = runs[r].batch;
+    /* One untimed warm-up step allocates and first touches the activations
+     * and gradient buffers, as bench_torch.py's warm-up step does. */
+    long segs = -b;
+    double t0 = 0.0, t = 0.0, c0 = 0.0;
     do {
       if (runs[r].train) {
         acrnn_net_zero_grad(net);
         acrnn_net_forward(net, x, b, TRUE, &rng);
         acrnn_net_loss(net, y);
         acrnn_net_backward(net);
-        acrnn_sgd_step(opt, acrnn_net_params(net), acrnn_net_grads(net),
-                       0.01f);
+        acrnn_sgd_step(opt, acrnn_net_params(net), acrnn_net_grads(net), 0.01f);
       } else {
         acrnn_net_forward(net, x, b, FALSE, NULL);
       }
-      segs += b;
       t = now();
+      if (segs < 0) {
+        t0 = t;
+        c0 = cpu_now();
+      }
+      segs += b;
     } while (t - t0 < seconds);
     double sps = segs / (t - t0);
     /* a training step costs about 3 forwards (backward = 2 forwards) */
     double gf = sps * flops * (runs[r].train ? 3.0 : 1.0) / 1e9;
-    printf("%s %.2f %.1f\n", runs[r].name, sps, gf);
+    printf("%s %.2f %.1f %.2f\n", runs[r].name, sps, gf,
+           segs / (cpu_now() - c0));
     fflush(stdout);
   }
   acrnn_sgd_free(opt);

@@ -1,43 +1,102 @@
 #!/usr/bin/python3
-"""Runs bench_network and bench_torch.py with 1 and 2 threads and prints
-acrnn's figures next to PyTorch's, with the ratio acrnn / PyTorch.
+"""Runs bench_network and bench_torch.py (the PyTorch reference module,
+tests/reference/acrnn_ref.py) with 1 and 2 threads, both in the same run, and
+prints a Markdown table of segments/s, GFLOP/s and the ratio acrnn / PyTorch,
+headed by the machine, ready to quote in the README.
 
-usage: compare.py BENCH_NETWORK [--seconds S]"""
+usage: compare.py BENCH_NETWORK [--seconds S] [--threads 1,2]"""
+import argparse
+import ctypes
 import os
+import platform
 import subprocess
-import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
+FIGURES = (("infer_b1", "inference, batch 1"),
+           ("infer_b64", "inference, batch 64"),
+           ("train_b64", "training step, batch 64"))
 
 
 def run(cmd):
+    """Runs a benchmark; returns its {figure: [values]} and '#' lines."""
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    res = {}
+    res, notes = {}, []
     for line in out.splitlines():
         if line.startswith("#"):
-            print(line)
-            continue
-        f = line.split()
-        res[f[0]] = [float(v) for v in f[1:]]
-    return res
+            notes.append(line[1:].strip())
+        elif line.strip():
+            f = line.split()
+            res[f[0]] = [float(v) for v in f[1:]]
+    return res, notes
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def openblas_version(exe):
+    """openblas_get_config() of the OpenBLAS that exe is linked with."""
+    try:
+        ldd = subprocess.run(["ldd", exe], capture_output=True, text=True).stdout
+        path = next(l.split("=>")[1].split()[0] for l in ldd.splitlines()
+                    if "openblas" in l and "=>" in l)
+        lib = ctypes.CDLL(path)
+        lib.openblas_get_config.restype = ctypes.c_char_p
+        return lib.openblas_get_config().decode()
+    except (OSError, StopIteration, IndexError, AttributeError):
+        return "OpenBLAS (version unknown)"
+
+
+def torch_version():
+    out = subprocess.run(["/usr/bin/python3", "-c",
+                          "import torch; print(torch.__version__)"],
+                         capture_output=True, text=True).stdout.strip()
+    return out or "unknown"
 
 
 def main():
-    exe = sys.argv[1]
-    seconds = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--seconds" else "3"
-    env_note = os.environ.get("OPENBLAS_CORETYPE", "")
-    print(f"network benchmark (segments/s, 128x128 segments, 50 classes){' OPENBLAS_CORETYPE=' + env_note if env_note else ''}")
-    rows = []
-    for threads in (1, 2):
-        c = run([exe, "--threads", str(threads), "--seconds", seconds])
-        t = run(["/usr/bin/python3", os.path.join(here, "bench_torch.py"),
-                 "--threads", str(threads), "--seconds", seconds])
-        for name in ("infer_b1", "infer_b64", "train_b64"):
-            rows.append((name, threads, c[name][0], c[name][1], t[name][0]))
-    print(f"{'figure':<10} {'threads':>7} {'acrnn seg/s':>12} {'GFLOP/s':>8} "
-          f"{'torch seg/s':>12} {'ratio':>6}")
-    for name, th, cs, gf, ts in rows:
-        print(f"{name:<10} {th:>7} {cs:>12.2f} {gf:>8.1f} {ts:>12.2f} {cs / ts:>6.2f}")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bench_network")
+    ap.add_argument("--seconds", default="3")
+    ap.add_argument("--threads", default="1,2")
+    a = ap.parse_args()
+    threads = [int(t) for t in a.threads.split(",")]
+
+    rows, gflop = [], None
+    for th in threads:
+        c, notes = run([a.bench_network, "--threads", str(th),
+                        "--seconds", a.seconds])
+        t, _ = run(["/usr/bin/python3", os.path.join(here, "bench_torch.py"),
+                    "--threads", str(th), "--seconds", a.seconds])
+        for n in notes:
+            if "GFLOP per segment" in n:
+                gflop = float(n.split("GFLOP per segment")[0].split()[-1])
+        for name, what in FIGURES:
+            rows.append((what, th, c[name][0], c[name][1], t[name][0]))
+
+    print(f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs "
+          f"(shared; figures are noisy)  ")
+    print(f"acrnn: {openblas_version(a.bench_network)}  ")
+    print(f"PyTorch {torch_version()} (tests/reference/acrnn_ref.py), "
+          f"/usr/bin/python3  ")
+    print(f"Segments of 2 x 128 x 128, 50 classes, rnn attention; "
+          f"{gflop if gflop else '?'} GFLOP per segment forward, a training "
+          f"step counted as 3 forwards; {a.seconds} s per figure.")
+    print()
+    print("| figure | threads | acrnn seg/s | acrnn GFLOP/s | "
+          "PyTorch seg/s | PyTorch GFLOP/s | acrnn / PyTorch |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for what, th, cs, gf, ts in rows:
+        tg = gf * ts / cs if cs > 0 else 0.0  # same FLOP count per segment
+        print(f"| {what} | {th} | {cs:.1f} | {gf:.1f} | {ts:.1f} | {tg:.1f} "
+              f"| {cs / ts:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,14 @@
  *     = x[ci][n0+s][i+ki-ph][j+kj-pw]      (zero outside the map)
  * so the forward pass is one product per chunk,
  *   y[:, chunk] = W[Cout][K] x col[K][nc*nr*W]   (ldc = N*H*W),
- * and the backward pass dW += dY col^T, dcol = W^T dY, col2im(dcol) += dx.
+ * and the backward pass dW += dY col^T. The input gradient is itself a
+ * 'same' convolution of dY with the flipped kernel, channels swapped:
+ *   dx[ci] += sum_co sum_k w[co][ci][K-1-k] shift_k(dy[co]),
+ * so it is one more product of the same good shape over im2col(dY),
+ *   dx[:, chunk] += Wt[Cin][Cout*K] x col_dy[Cout*K][cols],
+ * accumulated by sgemm itself (beta 1). (Only when one row of col_dy would
+ * not fit the caller's workspace does it fall back to dcol = W^T dY and
+ * col2im, a product with the short inner dimension Cout.)
  * Chunks are sized so the column buffer stays in the L2 cache: it is
  * written by im2col and read right away by sgemm, never round-tripping
  * through main memory. Padding is handled by ranges of rows and columns,
@@ -16,6 +23,7 @@
 #include "layers.h"
 
 #include <cblas.h>
+#include <glib.h>
 #include <string.h>
 
 /* Column buffer budget, in floats. */
@@ -29,18 +37,25 @@ typedef struct {
   int nc, nr;
 } ConvPlan;
 
-static ConvPlan conv_plan(int cin, int n, int h, int w, int kh, int kw) {
+/* The plan for a column buffer of at most budget floats (but at least one
+ * output row, whatever the budget). */
+static ConvPlan conv_plan_budget(int cin, int n, int h, int w, int kh, int kw,
+                                 size_t budget) {
   ConvPlan p = {1, h};
   const size_t row = (size_t)cin * kh * kw * w; /* floats per output row */
   const size_t per = row * h;                   /* floats per sample */
-  if (per <= CONV_COL_FLOATS) {
-    size_t nc = CONV_COL_FLOATS / per;
+  if (per <= budget) {
+    size_t nc = budget / per;
     p.nc = nc > (size_t)n ? n : (int)nc;
   } else {
-    size_t nr = CONV_COL_FLOATS / row;
+    size_t nr = budget / row;
     p.nr = nr < 1 ? 1 : (int)nr;
   }
   return p;
+}
+
+static ConvPlan conv_plan(int cin, int n, int h, int w, int kh, int kw) {
+  return conv_plan_budget(cin, n, h, w, kh, kw, CONV_COL_FLOATS);
 }
 
 static int is_pointwise(int kh, int kw) {
@@ -191,27 +206,21 @@ static void col2im_add(float *dx, const float *col, const ConvChunk *c, int n,
   }
 }
 
-/* y[co][0..cols) += b[co], rows ld apart (no bias when b is NULL), then
- * max(y, 0) when relu is set. */
-static void add_bias(float *y, const float *b, int cout, size_t cols, size_t ld,
-                     int relu) {
-  if (!b && !relu)
+/* The epilogue, on rows ld apart: y[co][0..cols) = scale[co] * y + b[co]
+ * (scale 1 when NULL, no bias when NULL), then max(y, 0) when relu is set. */
+static void epilogue(float *y, const float *scale, const float *b, int cout,
+                     size_t cols, size_t ld, int relu) {
+  if (!scale && !b && !relu)
     return;
-  for (int co = 0; co < cout; co++) {
-    float *row = y + (size_t)co * ld;
-    const float v = b ? b[co] : 0.0f;
-    if (relu)
-      for (size_t i = 0; i < cols; i++)
-        row[i] = row[i] + v > 0.0f ? row[i] + v : 0.0f;
-    else
-      for (size_t i = 0; i < cols; i++)
-        row[i] += v;
-  }
+  for (int co = 0; co < cout; co++)
+    acrnn_affine_relu(y + (size_t)co * ld, y + (size_t)co * ld, cols,
+                      scale ? scale[co] : 1.0f, b ? b[co] : 0.0f, relu);
 }
 
 static void conv2d_forward(float *y, const float *x, const float *w,
-                           const float *b, int n, int cin, int cout, int h,
-                           int wd, int kh, int kw, float *ws, int relu) {
+                           const float *scale, const float *b, int n, int cin,
+                           int cout, int h, int wd, int kh, int kw, float *ws,
+                           int relu) {
   if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || wd <= 0)
     return;
   const size_t hw = (size_t)h * wd;
@@ -222,7 +231,7 @@ static void conv2d_forward(float *y, const float *x, const float *w,
     /* The input already is the column matrix: one product, no copy. */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int)nhw, k,
                 1.0f, w, k, x, (int)nhw, 0.0f, y, (int)nhw);
-    add_bias(y, b, cout, nhw, nhw, relu);
+    epilogue(y, scale, b, cout, nhw, nhw, relu);
     return;
   }
 
@@ -235,7 +244,7 @@ static void conv2d_forward(float *y, const float *x, const float *w,
       float *yc = y + (size_t)n0 * hw + (size_t)i0 * wd;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, cols, k,
                   1.0f, w, k, ws, cols, 0.0f, yc, (int)nhw);
-      add_bias(yc, b, cout, (size_t)cols, nhw, relu); /* while in cache */
+      epilogue(yc, scale, b, cout, (size_t)cols, nhw, relu); /* in cache */
     }
   }
 }
@@ -243,13 +252,14 @@ static void conv2d_forward(float *y, const float *x, const float *w,
 void acrnn_conv2d_forward(float *y, const float *x, const float *w,
                           const float *b, int n, int cin, int cout, int h,
                           int wd, int kh, int kw, float *ws) {
-  conv2d_forward(y, x, w, b, n, cin, cout, h, wd, kh, kw, ws, 0);
+  conv2d_forward(y, x, w, NULL, b, n, cin, cout, h, wd, kh, kw, ws, 0);
 }
 
-void acrnn_conv2d_relu_forward(float *y, const float *x, const float *w,
-                               const float *b, int n, int cin, int cout, int h,
-                               int wd, int kh, int kw, float *ws) {
-  conv2d_forward(y, x, w, b, n, cin, cout, h, wd, kh, kw, ws, 1);
+void acrnn_conv2d_scale_relu_forward(float *y, const float *x, const float *w,
+                                     const float *scale, const float *shift,
+                                     int n, int cin, int cout, int h, int wd,
+                                     int kh, int kw, float *ws) {
+  conv2d_forward(y, x, w, scale, shift, n, cin, cout, h, wd, kh, kw, ws, 1);
 }
 
 void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
@@ -277,25 +287,56 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
     return;
   }
 
-  if (!dw && !dx)
+  if (dw) {
+    const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);
+    for (int n0 = 0; n0 < n; n0 += p.nc)
+      for (int i0 = 0; i0 < h; i0 += p.nr) {
+        const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
+        const int cols = c.nc * c.nr * wd;
+        im2col(ws, x, &c, n, cin, h, wd, kh, kw);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, k, cols,
+                    1.0f, dy + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw, ws,
+                    cols, 1.0f, dw, k);
+      }
+  }
+  if (!dx)
     return;
+  /* The caller sized ws for im2col(x); im2col(dy) has cout/cin times as many
+   * rows, so its chunks are cut to the same budget. */
+  const size_t budget = acrnn_conv2d_workspace(cin, n, h, wd, kh, kw);
+  const int kk = kh * kw, kt = cout * kk;
+  if ((size_t)kt * wd <= budget) {
+    /* wt[ci][co*K + f] = w[co][ci][K-1-f]: channels swapped, kernel flipped */
+    float *wt = g_new(float, (size_t)cin *kt);
+    for (int co = 0; co < cout; co++)
+      for (int ci = 0; ci < cin; ci++) {
+        const float *src = w + ((size_t)co * cin + ci) * kk;
+        float *dst = wt + (size_t)ci * kt + (size_t)co * kk;
+        for (int f = 0; f < kk; f++)
+          dst[f] = src[kk - 1 - f];
+      }
+    const ConvPlan p = conv_plan_budget(cout, n, h, wd, kh, kw, budget);
+    for (int n0 = 0; n0 < n; n0 += p.nc)
+      for (int i0 = 0; i0 < h; i0 += p.nr) {
+        const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
+        const int cols = c.nc * c.nr * wd;
+        im2col(ws, dy, &c, n, cout, h, wd, kh, kw);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cin, cols, kt,
+                    1.0f, wt, kt, ws, cols, 1.0f,
+                    dx + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw);
+      }
+    g_free(wt);
+    return;
+  }
+  /* Fallback: dcol = W^T dY in the column buffer, then col2im. */
   const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);
-  for (int n0 = 0; n0 < n; n0 += p.nc) {
+  for (int n0 = 0; n0 < n; n0 += p.nc)
     for (int i0 = 0; i0 < h; i0 += p.nr) {
       const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
       const int cols = c.nc * c.nr * wd;
-      const float *dyc = dy + (size_t)n0 * hw + (size_t)i0 * wd;
-      if (dw) {
-        im2col(ws, x, &c, n, cin, h, wd, kh, kw);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, k, cols,
-                    1.0f, dyc, (int)nhw, ws, cols, 1.0f, dw, k);
-      }
-      if (dx) {
-        /* The column buffer is reused for dcol = W^T dY. */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, cout,
-                    1.0f, w, k, dyc, (int)nhw, 0.0f, ws, cols);
-        col2im_add(dx, ws, &c, n, cin, h, wd, kh, kw);
-      }
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, cout, 1.0f,
+                  w, k, dy + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw, 0.0f,
+                  ws, cols);
+      col2im_add(dx, ws, &c, n, cin, h, wd, kh, kw);
     }
-  }
 }

@@ -9,7 +9,9 @@
  * - Sequences are [N][T][D], batch first.
  * - Every backward function ACCUMULATES (+=) into all its gradient outputs,
  *   input gradients included; the caller zeroes them. A NULL input gradient
- *   is skipped.
+ *   is skipped. The only exceptions are the *_set variants, which overwrite
+ *   (=) their input gradient and so spare the caller a memset of a large
+ *   map; their parameter gradients still accumulate.
  * - Workspaces are caller-owned scratch, sized by the *_workspace()
  *   functions, and carry nothing between calls.
  */
@@ -26,11 +28,13 @@ size_t acrnn_conv2d_workspace(int cin, int n, int h, int w, int kh, int kw);
 void acrnn_conv2d_forward(float *y, const float *x, const float *w,
                           const float *b, int n, int cin, int cout, int h,
                           int wd, int kh, int kw, float *ws);
-/* The same followed by ReLU, fused while the output is in cache
- * (inference, where batch norm is folded into w and b). */
-void acrnn_conv2d_relu_forward(float *y, const float *x, const float *w,
-                               const float *b, int n, int cin, int cout, int h,
-                               int wd, int kh, int kw, float *ws);
+/* y = max(scale[co] * conv(x, w) + shift[co], 0): the per-channel affine
+ * map and ReLU applied while the output is in cache (inference, where batch
+ * norm and the conv bias fold into scale and shift). */
+void acrnn_conv2d_scale_relu_forward(float *y, const float *x, const float *w,
+                                     const float *scale, const float *shift,
+                                     int n, int cin, int cout, int h, int wd,
+                                     int kh, int kw, float *ws);
 void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w, int n, int cin,
                            int cout, int h, int wd, int kh, int kw, float *ws);
@@ -52,17 +56,42 @@ void acrnn_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
                               const float *dy, const float *x,
                               const float *mean, const float *rstd,
                               const float *gamma, int c, size_t m);
+/* Batch norm followed by ReLU, fused (training): y = max(bn(x), 0), with
+ * the same statistics and running updates as acrnn_batchnorm_forward_train.
+ * y may not be x. */
+void acrnn_batchnorm_relu_forward_train(float *y, float *mean, float *rstd,
+                                        const float *x, const float *gamma,
+                                        const float *beta, float *running_mean,
+                                        float *running_var, int c, size_t m,
+                                        float momentum, float eps);
+/* Its backward: dy is the gradient of y = max(bn(x), 0), y that output.
+ * dx is OVERWRITTEN (=) and may be dy itself (in place); dgamma, dbeta
+ * accumulate. */
+void acrnn_batchnorm_relu_backward_set(float *dx, float *dgamma, float *dbeta,
+                                       const float *dy, const float *y,
+                                       const float *x, const float *mean,
+                                       const float *rstd, const float *gamma,
+                                       int c, size_t m);
 
 /* ---- relu.c ------------------------------------------------------------ */
 void acrnn_relu_forward(float *y, const float *x, size_t n); /* y may be x */
 /* dx += dy where y > 0 */
 void acrnn_relu_backward(float *dx, const float *dy, const float *y, size_t n);
+/* y = scale * x + shift, then max(y, 0) if relu is set; y may be x. */
+void acrnn_affine_relu(float *y, const float *x, size_t n, float scale,
+                       float shift, int relu);
 
 /* ---- maxpool.c: kernel = stride (ph, pw), floor; cn = C*N planes ------- */
+/* The window's first maximum in row-major order wins; a NaN wins over any
+ * number, the window's last NaN over earlier ones (as PyTorch). */
 void acrnn_maxpool_forward(float *y, int32_t *argmax, const float *x, int cn,
                            int h, int w, int ph, int pw);
 void acrnn_maxpool_backward(float *dx, const float *dy, const int32_t *argmax,
                             int cn, int h, int w, int ph, int pw);
+/* The same, but OVERWRITES all of dx[cn][h][w] (zero off the argmaxes). */
+void acrnn_maxpool_backward_set(float *dx, const float *dy,
+                                const int32_t *argmax, int cn, int h, int w,
+                                int ph, int pw);
 
 /* ---- dense.c: y[M][out] = x[M][in] w[out][in]^T + b (b may be NULL) ---- */
 void acrnn_dense_forward(float *y, const float *x, const float *w,

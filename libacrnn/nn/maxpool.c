@@ -1,36 +1,117 @@
 /* maxpool.c - 2-D max pooling with kernel = stride (ph, pw), floor mode,
  * over cn independent planes; remembers the argmax of each window as an
- * index into its input plane (i * w + j). NaN wins, as in PyTorch. */
+ * index into its input plane (i * w + j).
+ *
+ * Semantics are PyTorch's row-major scan "if (v > best || isnan(v)) take v":
+ * the first maximum wins, a NaN beats any number and a later NaN an earlier
+ * one. In flat indices (increasing in row-major order) that is: the maximum
+ * with the smallest index, or, if the window holds NaNs, the NaN with the
+ * largest index.
+ *
+ * The scan is split in two so that the bulk of it vectorises, even at -O2:
+ * a vertical pass down the ph rows of a band of windows, along contiguous
+ * columns (a branch-free select per element), leaves each column's best
+ * (value, index); a horizontal pass then picks the best of the pw columns
+ * of each window with the index rule above, which gives exactly the
+ * element the row-major scan would. */
 #include "layers.h"
 
-#include <math.h>
+#include <string.h>
+
+#define TILE 256 /* columns per vertical pass (stack arrays) */
+#define V 16     /* columns per fixed-count inner loop */
+
+/* One band row: best/arg[0..n) updated with row xr (flat index base + j):
+ * take v if v > best or v is NaN (a later NaN wins in the column). */
+static void column_update(float *restrict best, int32_t *restrict arg,
+                          const float *restrict xr, int32_t base, int n) {
+  int j = 0;
+  for (; j + V <= n; j += V)
+    for (int k = 0; k < V; k++) {
+      const float v = xr[j + k], b = best[j + k];
+      const int t = (v > b) | (v != v);
+      best[j + k] = t ? v : b;
+      arg[j + k] = t ? base + j + k : arg[j + k];
+    }
+  for (; j < n; j++) {
+    const float v = xr[j], b = best[j];
+    const int t = (v > b) | (v != v);
+    best[j] = t ? v : b;
+    arg[j] = t ? base + j : arg[j];
+  }
+}
+
+/* Column candidate (v, id) beats the window's best so far (b, bid)? */
+static inline int beats(float v, int32_t id, float b, int32_t bid) {
+  if (v != v) /* NaN: beats numbers, and NaNs earlier in row-major order */
+    return b == b || id > bid;
+  return v > b || (v == b && id < bid);
+}
+
+static void pool_plane(float *y, int32_t *argmax, const float *x, int h, int w,
+                       int ph, int pw) {
+  const int oh = h / ph, ow = w / pw;
+  const int tile_w = TILE / pw; /* windows per tile */
+  float cv[TILE];
+  int32_t ci[TILE];
+  for (int oi = 0; oi < oh; oi++) {
+    for (int o0 = 0; o0 < ow; o0 += tile_w) {
+      const int nw = ow - o0 < tile_w ? ow - o0 : tile_w;
+      const int j0 = o0 * pw, n = nw * pw;
+      const int i0 = oi * ph;
+      /* vertical: the first row initialises the column bests */
+      memcpy(cv, x + (size_t)i0 * w + j0, sizeof(float) * (size_t)n);
+      for (int j = 0; j < n; j++)
+        ci[j] = i0 * w + j0 + j;
+      for (int i = i0 + 1; i < i0 + ph; i++)
+        column_update(cv, ci, x + (size_t)i * w + j0, i * w + j0, n);
+      /* horizontal: the best of each window's pw columns */
+      float *yo = y + (size_t)oi * ow + o0;
+      int32_t *ao = argmax + (size_t)oi * ow + o0;
+      for (int o = 0; o < nw; o++) {
+        float b = cv[o * pw];
+        int32_t bid = ci[o * pw];
+        for (int k = 1; k < pw; k++)
+          if (beats(cv[o * pw + k], ci[o * pw + k], b, bid)) {
+            b = cv[o * pw + k];
+            bid = ci[o * pw + k];
+          }
+        yo[o] = b;
+        ao[o] = bid;
+      }
+    }
+  }
+}
+
+/* Windows wider than a tile: the plain row-major scan. */
+static void pool_plane_scan(float *y, int32_t *argmax, const float *x, int h,
+                            int w, int ph, int pw) {
+  const int oh = h / ph, ow = w / pw;
+  for (int oi = 0; oi < oh; oi++)
+    for (int oj = 0; oj < ow; oj++) {
+      int32_t bid = oi * ph * w + oj * pw;
+      float b = x[bid];
+      for (int i = oi * ph; i < oi * ph + ph; i++)
+        for (int j = oj * pw; j < oj * pw + pw; j++)
+          if (x[i * w + j] > b || x[i * w + j] != x[i * w + j]) {
+            b = x[i * w + j];
+            bid = i * w + j;
+          }
+      y[oi * ow + oj] = b;
+      argmax[oi * ow + oj] = bid;
+    }
+}
 
 void acrnn_maxpool_forward(float *y, int32_t *argmax, const float *x, int cn,
                            int h, int w, int ph, int pw) {
   if (ph <= 0 || pw <= 0)
     return;
-  const int oh = h / ph, ow = w / pw;
+  const size_t in = (size_t)h * w, out = (size_t)(h / ph) * (w / pw);
   for (int p = 0; p < cn; p++) {
-    const float *xp = x + (size_t)p * h * w;
-    float *yp = y + (size_t)p * oh * ow;
-    int32_t *ap = argmax + (size_t)p * oh * ow;
-    for (int oi = 0; oi < oh; oi++) {
-      for (int oj = 0; oj < ow; oj++) {
-        int best = oi * ph * w + oj * pw;
-        float bv = xp[best];
-        for (int i = oi * ph; i < oi * ph + ph; i++) {
-          for (int j = oj * pw; j < oj * pw + pw; j++) {
-            const float v = xp[i * w + j];
-            if (v > bv || (isnan(v) && !isnan(bv))) {
-              bv = v;
-              best = i * w + j;
-            }
-          }
-        }
-        yp[oi * ow + oj] = bv;
-        ap[oi * ow + oj] = best;
-      }
-    }
+    if (pw <= TILE)
+      pool_plane(y + p * out, argmax + p * out, x + p * in, h, w, ph, pw);
+    else
+      pool_plane_scan(y + p * out, argmax + p * out, x + p * in, h, w, ph, pw);
   }
 }
 
@@ -45,5 +126,29 @@ void acrnn_maxpool_backward(float *dx, const float *dy, const int32_t *argmax,
     const int32_t *ap = argmax + (size_t)p * out;
     for (size_t o = 0; o < out; o++)
       dp[ap[o]] += gp[o];
+  }
+}
+
+/* Every element of dx is written once, in order: zeros (a memset, fast at
+ * any optimisation level), then dy at each argmax while the rows are still
+ * in cache; rows and columns past the last window stay 0. */
+void acrnn_maxpool_backward_set(float *dx, const float *dy,
+                                const int32_t *argmax, int cn, int h, int w,
+                                int ph, int pw) {
+  if (!dx || ph <= 0 || pw <= 0)
+    return;
+  const int oh = h / ph, ow = w / pw;
+  for (int p = 0; p < cn; p++) {
+    float *dp = dx + (size_t)p * h * w;
+    const float *gp = dy + (size_t)p * oh * ow;
+    const int32_t *ap = argmax + (size_t)p * oh * ow;
+    for (int oi = 0; oi < oh; oi++) {
+      memset(dp + (size_t)oi * ph * w, 0, sizeof(float) * (size_t)ph * w);
+      for (int oj = 0; oj < ow; oj++)
+        dp[ap[oi * ow + oj]] = gp[oi * ow + oj];
+    }
+    if (oh * ph < h)
+      memset(dp + (size_t)oh * ph * w, 0,
+             sizeof(float) * (size_t)(h - oh * ph) * w);
   }
 }

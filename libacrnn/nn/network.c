@@ -67,8 +67,7 @@ struct AcrnnNet {
   size_t ws_size;
   float *gbuf[3];                          /* conv-map gradient scratch */
   float *dseq, *dy0, *dd0, *dy1, *dh, *dv; /* sequence gradients */
-  float *fold_w, *fold_b; /* inference: batch norm folded into conv */
-  size_t fold_w_size, fold_b_size;
+  float *fold_s, *fold_b; /* inference: batch norm + bias as scale, shift */
 };
 
 gboolean acrnn_attention_parse(const char *s, AcrnnAttention *out,
@@ -329,7 +328,7 @@ void acrnn_net_free(AcrnnNet *net) {
   if (!net)
     return;
   free_activations(net);
-  g_free(net->fold_w);
+  g_free(net->fold_s);
   g_free(net->fold_b);
   for (size_t i = 0; i < net->n_tensors; i++)
     g_free(net->names[i]);
@@ -535,32 +534,29 @@ static void seq_to_map_add(float *map, const float *seq, int c_, int n, int hf,
               seq[seq_index(c, i, h, s, c_ * hf, hf, t)];
 }
 
-/* Inference: w' = w * g / sqrt(rv + eps), b' = (b - rm) * g / sqrt(rv + eps)
- * + beta, so a block is conv + ReLU. */
+/* Inference: batch norm after the conv is the per-channel affine map
+ *   s = g / sqrt(rv + eps), shift = (b - rm) * s + beta
+ * applied to the conv without bias, so a block is one conv with an
+ * epilogue max(s * y + shift, 0); the weights themselves are not copied. */
 static void fold_batchnorm(AcrnnNet *net) {
-  size_t nw = 0, nb = 0;
-  for (int i = 0; i < N_BLOCKS; i++) {
-    nw += net->tensors[net->blk[i].t_w].numel;
+  size_t nb = 0;
+  for (int i = 0; i < N_BLOCKS; i++)
     nb += (size_t)net->blk[i].cout;
-  }
-  if (!net->fold_w) {
-    net->fold_w = g_new(float, nw);
+  if (!net->fold_s) {
+    net->fold_s = g_new(float, nb);
     net->fold_b = g_new(float, nb);
   }
-  float *fw = net->fold_w, *fb = net->fold_b;
+  float *fs = net->fold_s, *fb = net->fold_b;
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
-    const float *w = P(net, b->t_w), *bias = P(net, b->t_b);
+    const float *bias = P(net, b->t_b);
     const float *g = P(net, b->t_g), *beta = P(net, b->t_beta);
     const float *rm = BUF(net, b->t_rm), *rv = BUF(net, b->t_rv);
-    size_t per = (size_t)b->cin * b->kh * b->kw;
     for (int c = 0; c < b->cout; c++) {
-      float s = g[c] / sqrtf(rv[c] + BN_EPS);
-      for (size_t k = 0; k < per; k++)
-        fw[c * per + k] = w[c * per + k] * s;
-      fb[c] = (bias[c] - rm[c]) * s + beta[c];
+      fs[c] = g[c] / sqrtf(rv[c] + BN_EPS);
+      fb[c] = (bias[c] - rm[c]) * fs[c] + beta[c];
     }
-    fw += per * b->cout;
+    fs += b->cout;
     fb += b->cout;
   }
 }
@@ -579,7 +575,7 @@ const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
 
   if (!training)
     fold_batchnorm(net);
-  const float *fw = net->fold_w, *fb = net->fold_b;
+  const float *fs = net->fold_s, *fb = net->fold_b;
   const float *in = net->x0;
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
@@ -588,17 +584,17 @@ const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
       acrnn_conv2d_forward(net->conv_out[i], in, P(net, b->t_w), P(net, b->t_b),
                            n, b->cin, b->cout, b->h, b->w, b->kh, b->kw,
                            net->ws);
-      acrnn_batchnorm_forward_train(
+      acrnn_batchnorm_relu_forward_train(
           net->act[i], net->bn_mean[i], net->bn_rstd[i], net->conv_out[i],
           P(net, b->t_g), P(net, b->t_beta), BUF(net, b->t_rm),
           BUF(net, b->t_rv), b->cout, m, BN_MOMENTUM, BN_EPS);
-      acrnn_relu_forward(net->act[i], net->act[i], (size_t)b->cout * m);
     } else {
-      acrnn_conv2d_relu_forward(net->act[i], in, fw, fb, n, b->cin, b->cout,
-                                b->h, b->w, b->kh, b->kw, net->ws);
+      acrnn_conv2d_scale_relu_forward(net->act[i], in, P(net, b->t_w), fs, fb,
+                                      n, b->cin, b->cout, b->h, b->w, b->kh,
+                                      b->kw, net->ws);
+      fs += b->cout;
+      fb += b->cout;
     }
-    fw += (size_t)b->cout * b->cin * b->kh * b->kw;
-    fb += b->cout;
     const float *out = net->act[i];
     if (i == net->attn_block) {
       acrnn_attention_cnn_forward(net->att_out, net->attn, out,
@@ -714,7 +710,11 @@ void acrnn_net_backward(AcrnnNet *net) {
     dtop = dgin[l];
   }
 
-  /* conv blocks, top down; gbuf[0] holds the gradient of the block output */
+  /* Conv blocks, top down, in three map-sized gradient buffers: dout (the
+   * gradient of the block's output), then the gradient of its ReLU output
+   * (un-pooled, through the attention), which batch norm + ReLU backward
+   * turns in place into the gradient of the conv output, then the conv's
+   * input gradient, which is the next dout. */
   const Block *last = &net->blk[N_BLOCKS - 1];
   float *dout = net->gbuf[0];
   memset(dout, 0, sizeof(float) * (size_t)last->cout * n * last->oh * last->ow);
@@ -729,9 +729,8 @@ void acrnn_net_backward(AcrnnNet *net) {
     float *dact = dout;
     if (b->ph) { /* un-pool into a full-size map */
       dact = spare[0];
-      memset(dact, 0, sz * sizeof(float));
-      acrnn_maxpool_backward(dact, dout, net->argmax[i], b->cout * n, b->h,
-                             b->w, b->ph, b->pw);
+      acrnn_maxpool_backward_set(dact, dout, net->argmax[i], b->cout * n, b->h,
+                                 b->w, b->ph, b->pw);
       spare[0] = dout;
     }
     if (i == net->attn_block) {
@@ -743,18 +742,14 @@ void acrnn_net_backward(AcrnnNet *net) {
       spare[0] = dact;
       dact = dm;
     }
-    /* ReLU and batch norm: dbn then dconv */
-    float *dbn = spare[0];
-    memset(dbn, 0, sz * sizeof(float));
-    acrnn_relu_backward(dbn, dact, net->act[i], sz);
-    float *dconv = dact; /* dact is dead now */
-    memset(dconv, 0, sz * sizeof(float));
-    acrnn_batchnorm_backward(dconv, G(net, b->t_g), G(net, b->t_beta), dbn,
-                             net->conv_out[i], net->bn_mean[i], net->bn_rstd[i],
-                             P(net, b->t_g), b->cout, m);
+    float *dconv = dact; /* in place */
+    acrnn_batchnorm_relu_backward_set(dconv, G(net, b->t_g), G(net, b->t_beta),
+                                      dact, net->act[i], net->conv_out[i],
+                                      net->bn_mean[i], net->bn_rstd[i],
+                                      P(net, b->t_g), b->cout, m);
     float *dx = NULL;
     if (i > 0) {
-      dx = dbn; /* dbn is dead now */
+      dx = spare[0];
       const Block *p = &net->blk[i - 1];
       memset(dx, 0, sizeof(float) * (size_t)p->cout * n * p->oh * p->ow);
     }

@@ -191,6 +191,20 @@ static void check_conv_shape(const ConvShape *s, gboolean finite_diff,
                        s->kh, s->kw, c.ws);
   assert_close("conv y (no bias)", c.y, yref, ny, 1e-4, 1e-5);
 
+  /* Per-channel scale, shift and ReLU in the epilogue. */
+  {
+    float *sc = rand_vec(s->cout, &rng), *sh = rand_vec(s->cout, &rng);
+    acrnn_conv2d_scale_relu_forward(c.y, c.x, c.w, sc, sh, s->n, s->cin,
+                                    s->cout, s->h, s->w, s->kh, s->kw, c.ws);
+    const size_t plane = ny / s->cout;
+    for (size_t i = 0; i < ny; i++) {
+      const double v = sc[i / plane] * yref[i] + sh[i / plane];
+      yref[i] = v > 0.0 ? v : 0.0;
+    }
+    assert_close("conv scale relu", c.y, yref, ny, 1e-4, 1e-5);
+    g_free(sc), g_free(sh);
+  }
+
   /* Backward of L = sum(y * r): dy = r. */
   float *dx = g_new0(float, nx), *dw = g_new0(float, nw);
   float *db = g_new0(float, s->cout);
@@ -376,6 +390,101 @@ static void test_batchnorm_backward(void) {
   g_free(b.mean), g_free(b.rstd), g_free(b.rm), g_free(b.rv);
 }
 
+/* Batch norm + ReLU fused: the same as the two layers in sequence, forward
+ * and backward (dx overwritten, in place allowed), and finite differences
+ * of L = sum(relu(bn(x)) * r). */
+static double bn_relu_loss(void *p) {
+  BnCtx *b = p;
+  acrnn_batchnorm_relu_forward_train(b->y, b->mean, b->rstd, b->x, b->gamma,
+                                     b->beta, b->rm, b->rv, b->c, b->m, 0.1f,
+                                     1e-5f);
+  return dot_d(b->y, b->r, (size_t)b->c * b->m);
+}
+
+static void test_batchnorm_relu(void) {
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 12);
+  /* m = 2100 > the 1024-value blocks the sums run over */
+  BnCtx b = {.c = 3, .m = 2100};
+  const size_t n = (size_t)b.c * b.m;
+  b.x = rand_vec(n, &rng);
+  for (size_t i = 0; i < n; i++) /* distinct means and scales per channel */
+    b.x[i] = b.x[i] * (1.0f + (float)(i / b.m)) + 3.0f * (float)(i / b.m);
+  b.gamma = rand_vec(b.c, &rng);
+  b.beta = rand_vec(b.c, &rng);
+  b.r = rand_vec(n, &rng);
+  b.y = g_new(float, n);
+  b.mean = g_new(float, b.c);
+  b.rstd = g_new(float, b.c);
+  b.rm = g_new0(float, b.c);
+  b.rv = g_new0(float, b.c);
+
+  /* Forward: batch norm then ReLU. */
+  float *y2 = g_new(float, n), *mean2 = g_new(float, b.c);
+  float *rstd2 = g_new(float, b.c), *rm2 = g_new0(float, b.c);
+  float *rv2 = g_new0(float, b.c);
+  acrnn_batchnorm_forward_train(y2, mean2, rstd2, b.x, b.gamma, b.beta, rm2,
+                                rv2, b.c, b.m, 0.1f, 1e-5f);
+  acrnn_relu_forward(y2, y2, n);
+  bn_relu_loss(&b);
+  assert_close_f("bn relu y", b.y, y2, n, 1e-5, 1e-6);
+  assert_close_f("bn relu mean", b.mean, mean2, b.c, 1e-6, 1e-6);
+  assert_close_f("bn relu rstd", b.rstd, rstd2, b.c, 1e-6, 1e-6);
+  assert_close_f("bn relu running mean", b.rm, rm2, b.c, 1e-6, 1e-6);
+  assert_close_f("bn relu running var", b.rv, rv2, b.c, 1e-6, 1e-6);
+  /* Statistics against a direct double computation. */
+  for (int ch = 0; ch < b.c; ch++) {
+    double mu = 0.0, var = 0.0;
+    for (size_t i = 0; i < b.m; i++)
+      mu += b.x[ch * b.m + i];
+    mu /= (double)b.m;
+    for (size_t i = 0; i < b.m; i++)
+      var += (b.x[ch * b.m + i] - mu) * (b.x[ch * b.m + i] - mu);
+    var /= (double)b.m;
+    g_assert_cmpfloat_with_epsilon(b.mean[ch], mu, 1e-5);
+    g_assert_cmpfloat_with_epsilon(b.rstd[ch] * sqrt(var + 1e-5), 1.0, 1e-5);
+  }
+
+  /* Backward against relu backward then batch norm backward; in place. */
+  float *dbn = g_new0(float, n), *dx2 = g_new0(float, n);
+  float *dg2 = g_new0(float, b.c), *dbeta2 = g_new0(float, b.c);
+  acrnn_relu_backward(dbn, b.r, b.y, n);
+  acrnn_batchnorm_backward(dx2, dg2, dbeta2, dbn, b.x, b.mean, b.rstd, b.gamma,
+                           b.c, b.m);
+  float *dx = g_new(float, n), *dg = g_new0(float, b.c);
+  float *dbeta = g_new0(float, b.c);
+  for (size_t i = 0; i < n; i++)
+    dx[i] = NAN; /* overwritten, never read */
+  acrnn_batchnorm_relu_backward_set(dx, dg, dbeta, b.r, b.y, b.x, b.mean,
+                                    b.rstd, b.gamma, b.c, b.m);
+  assert_close_f("bn relu dx", dx, dx2, n, 1e-4, 1e-6);
+  assert_close_f("bn relu dgamma", dg, dg2, b.c, 1e-4, 1e-5);
+  assert_close_f("bn relu dbeta", dbeta, dbeta2, b.c, 1e-4, 1e-5);
+  float *inplace = g_memdup2(b.r, sizeof(float) * n);
+  acrnn_batchnorm_relu_backward_set(inplace, dg, dbeta, inplace, b.y, b.x,
+                                    b.mean, b.rstd, b.gamma, b.c, b.m);
+  assert_close_f("bn relu dx in place", inplace, dx, n, 0, 0);
+  for (int ch = 0; ch < b.c; ch++) /* parameter gradients accumulated */
+    g_assert_cmpfloat_with_epsilon(dg[ch], 2.0f * dg2[ch],
+                                   1e-4 * (1.0 + fabs(dg2[ch])));
+
+  /* Finite differences on every 97th element of x. (gamma and beta move
+   * all values at once, so some cross the ReLU's kink; their gradients are
+   * checked against the unfused layers above, which have their own finite
+   * difference test.) */
+  memset(dg, 0, sizeof(float) * b.c);
+  memset(dbeta, 0, sizeof(float) * b.c);
+  acrnn_batchnorm_relu_backward_set(dx, dg, dbeta, b.r, b.y, b.x, b.mean,
+                                    b.rstd, b.gamma, b.c, b.m);
+  fd_check("bn relu fd dx", b.x, n, dx, bn_relu_loss, &b, 1e-2f, 97);
+
+  g_free(inplace), g_free(dbn), g_free(dx2), g_free(dg2), g_free(dbeta2);
+  g_free(dx), g_free(dg), g_free(dbeta);
+  g_free(y2), g_free(mean2), g_free(rstd2), g_free(rm2), g_free(rv2);
+  g_free(b.x), g_free(b.gamma), g_free(b.beta), g_free(b.r), g_free(b.y);
+  g_free(b.mean), g_free(b.rstd), g_free(b.rm), g_free(b.rv);
+}
+
 /* ---- relu -------------------------------------------------------------- */
 
 static void test_relu(void) {
@@ -449,6 +558,65 @@ static void test_maxpool(void) {
     g_assert_cmpint(am[o] % w, <, ow * pw);
   }
   g_free(dx), g_free(x), g_free(perm);
+}
+
+/* PyTorch's scan: if (v > best || isnan(v)) take v, row-major. */
+static void maxpool_ref(float *y, int32_t *am, const float *x, int cn, int h,
+                        int w, int ph, int pw) {
+  const int oh = h / ph, ow = w / pw;
+  for (int p = 0; p < cn; p++)
+    for (int oi = 0; oi < oh; oi++)
+      for (int oj = 0; oj < ow; oj++) {
+        float best = -INFINITY;
+        int bi = oi * ph * w + oj * pw;
+        for (int i = oi * ph; i < oi * ph + ph; i++)
+          for (int j = oj * pw; j < oj * pw + pw; j++) {
+            const float v = x[(size_t)p * h * w + i * w + j];
+            if (v > best || isnan(v))
+              best = v, bi = i * w + j;
+          }
+        y[(p * oh + oi) * ow + oj] = best;
+        am[(p * oh + oi) * ow + oj] = bi;
+      }
+}
+
+/* The network's pools and a generic one, on data with many ties (small
+ * integers and zeros, as after ReLU) and a few NaNs; the overwriting
+ * backward against the accumulating one. */
+static void test_maxpool_shapes(void) {
+  static const int pools[][2] = {{4, 3}, {4, 1}, {1, 3},  {2, 2},
+                                 {3, 5}, {2, 7}, {1, 300}};
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 9);
+  for (size_t k = 0; k < G_N_ELEMENTS(pools); k++) {
+    const int cn = 3, h = 13, ph = pools[k][0], pw = pools[k][1];
+    const int w = pw > 100 ? 2 * pw + 5 : 17; /* > 256: the plain scan */
+    const int oh = h / ph, ow = w / pw;
+    const size_t n = (size_t)cn * h * w, no = (size_t)cn * oh * ow;
+    float *x = g_new(float, n);
+    for (size_t i = 0; i < n; i++) {
+      const float u = acrnn_rng_uniform(&rng);
+      x[i] = u < 0.4f ? 0.0f : (float)(int)(4.0f * u);
+    }
+    x[5] = NAN, x[6] = NAN, x[w + 5] = NAN, x[n - 1] = NAN;
+    float *y = g_new(float, no), *ye = g_new(float, no);
+    int32_t *am = g_new(int32_t, no), *ame = g_new(int32_t, no);
+    acrnn_maxpool_forward(y, am, x, cn, h, w, ph, pw);
+    maxpool_ref(ye, ame, x, cn, h, w, ph, pw);
+    for (size_t o = 0; o < no; o++) {
+      g_assert_cmpint(am[o], ==, ame[o]);
+      g_assert_true(y[o] == ye[o] || (isnan(y[o]) && isnan(ye[o])));
+    }
+    float *dy = rand_vec(no, &rng), *dx = g_new0(float, n);
+    float *dxs = g_new(float, n);
+    for (size_t i = 0; i < n; i++)
+      dxs[i] = NAN; /* every element is written */
+    acrnn_maxpool_backward(dx, dy, am, cn, h, w, ph, pw);
+    acrnn_maxpool_backward_set(dxs, dy, am, cn, h, w, ph, pw);
+    assert_close_f("maxpool backward set", dxs, dx, n, 0, 0);
+    g_free(x), g_free(y), g_free(ye), g_free(am), g_free(ame);
+    g_free(dy), g_free(dx), g_free(dxs);
+  }
 }
 
 /* ---- dense ------------------------------------------------------------- */
@@ -643,8 +811,10 @@ int main(int argc, char **argv) {
   g_test_add_func("/nn/conv2d/chunked", test_conv2d_chunked);
   g_test_add_func("/nn/batchnorm/running-stats", test_batchnorm_running_stats);
   g_test_add_func("/nn/batchnorm/backward", test_batchnorm_backward);
+  g_test_add_func("/nn/batchnorm/relu-fused", test_batchnorm_relu);
   g_test_add_func("/nn/relu", test_relu);
   g_test_add_func("/nn/maxpool", test_maxpool);
+  g_test_add_func("/nn/maxpool/shapes-ties-nan", test_maxpool_shapes);
   g_test_add_func("/nn/dense", test_dense);
   g_test_add_func("/nn/dropout", test_dropout);
   g_test_add_func("/nn/softmax", test_softmax);
