@@ -77,11 +77,11 @@ static void channel_stats(const float *x, size_t m, float *mean, float *rstd,
   }
 }
 
-void acrnn_batchnorm_forward_train(float *y, float *mean, float *rstd,
-                                   const float *x, const float *gamma,
-                                   const float *beta, float *running_mean,
-                                   float *running_var, int c, size_t m,
-                                   float momentum, float eps) {
+/* Normalises every channel with its batch statistics, then ReLU if relu. */
+static void forward_train(float *y, float *mean, float *rstd, const float *x,
+                          const float *gamma, const float *beta,
+                          float *running_mean, float *running_var, int c,
+                          size_t m, float momentum, float eps, int relu) {
   if (m == 0)
     return;
   for (int ch = 0; ch < c; ch++) {
@@ -92,8 +92,17 @@ void acrnn_batchnorm_forward_train(float *y, float *mean, float *rstd,
                   running_mean ? &running_mean[ch] : NULL,
                   running_var ? &running_var[ch] : NULL, momentum, eps, &scale,
                   &shift);
-    acrnn_affine_relu(yr, xr, m, scale, shift, 0);
+    acrnn_affine_relu(yr, xr, m, scale, shift, relu);
   }
+}
+
+void acrnn_batchnorm_forward_train(float *y, float *mean, float *rstd,
+                                   const float *x, const float *gamma,
+                                   const float *beta, float *running_mean,
+                                   float *running_var, int c, size_t m,
+                                   float momentum, float eps) {
+  forward_train(y, mean, rstd, x, gamma, beta, running_mean, running_var, c, m,
+                momentum, eps, 0);
 }
 
 void acrnn_batchnorm_relu_forward_train(float *y, float *mean, float *rstd,
@@ -101,18 +110,8 @@ void acrnn_batchnorm_relu_forward_train(float *y, float *mean, float *rstd,
                                         const float *beta, float *running_mean,
                                         float *running_var, int c, size_t m,
                                         float momentum, float eps) {
-  if (m == 0)
-    return;
-  for (int ch = 0; ch < c; ch++) {
-    const float *xr = x + (size_t)ch * m;
-    float *yr = y + (size_t)ch * m;
-    float scale, shift;
-    channel_stats(xr, m, &mean[ch], &rstd[ch], gamma[ch], beta[ch],
-                  running_mean ? &running_mean[ch] : NULL,
-                  running_var ? &running_var[ch] : NULL, momentum, eps, &scale,
-                  &shift);
-    acrnn_affine_relu(yr, xr, m, scale, shift, 1);
-  }
+  forward_train(y, mean, rstd, x, gamma, beta, running_mean, running_var, c, m,
+                momentum, eps, 1);
 }
 
 void acrnn_batchnorm_forward_infer(float *y, const float *x, const float *gamma,
