@@ -10,6 +10,7 @@
 #   pipelines/demo.sh [FILE...]
 #   ACRNN_MODEL=other.safetensors pipelines/demo.sh   another model
 #   ACRNN_BUILD_DIR=dir                               another build folder
+#   ACRNN_DEMO_SKIP_BUILD=1                           use that build as it is
 #
 # A file that cannot be classified (missing, not audio, empty) gets one
 # "error:" line and the others go on; the exit status is 0 only when every
@@ -31,7 +32,8 @@ if [ ! -f "$build/build.ninja" ]; then
     exit 1
   }
 fi
-if ! meson compile -C "$build" >"$build.compile.log" 2>&1; then
+if [ -z "${ACRNN_DEMO_SKIP_BUILD:-}" ] &&
+  ! meson compile -C "$build" >"$build.compile.log" 2>&1; then
   tail -n 30 "$build.compile.log" >&2
   echo "demo: the build failed (log: $build.compile.log)" >&2
   exit 1
