@@ -66,6 +66,9 @@ def main():
     ap.add_argument("bench_network")
     ap.add_argument("--seconds", default="3")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--features", metavar="BENCH_FEATURES",
+                    help="also compare feature extraction with the numpy "
+                         "reference (tests/reference/features_ref.py)")
     a = ap.parse_args()
     threads = [int(t) for t in a.threads.split(",")]
 
@@ -97,6 +100,20 @@ def main():
         tg = gf * ts / cs if cs > 0 else 0.0  # same FLOP count per segment
         print(f"| {what} | {th} | {cs:.1f} | {gf:.1f} | {ts:.1f} | {tg:.1f} "
               f"| {cs / ts:.2f}x |")
+    if a.features:
+        c = subprocess.run([a.features], check=True, capture_output=True,
+                           text=True).stdout
+        r = subprocess.run(["/usr/bin/python3",
+                            os.path.join(here, "bench_features_ref.py")],
+                           check=True, capture_output=True, text=True).stdout
+        cf = max(float(line.split("real-time factor")[1].split("x")[0])
+                 for line in c.splitlines() if "real-time factor" in line)
+        rf = float(r.split("real-time factor")[1].split("x")[0])
+        print()
+        print("| feature extraction, 1 thread | acrnn (x real time) | "
+              "numpy reference (x real time) | acrnn / numpy |")
+        print("|---|---:|---:|---:|")
+        print(f"| 60 s at 44.1 kHz | {cf:.0f}x | {rf:.0f}x | {cf / rf:.1f}x |")
 
 
 if __name__ == "__main__":
