@@ -9,6 +9,7 @@ int tr_cmd_train(int argc, char **argv);
 int tr_cmd_cv(int argc, char **argv);
 int tr_cmd_eval(int argc, char **argv);
 int tr_cmd_features(int argc, char **argv);
+int tr_cmd_export(int argc, char **argv);
 
 /* Prints "acrnn-train: <message>" to stderr. */
 void tr_print_error(const char *what, const GError *error);

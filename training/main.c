@@ -1,5 +1,6 @@
-/* main.c - acrnn-train: trains, cross-validates and evaluates ACRNN models
- * and precomputes feature caches; dispatches to the subcommands. */
+/* main.c - acrnn-train: trains, cross-validates, evaluates and exports
+ * ACRNN models and precomputes feature caches; dispatches to the
+ * subcommands. */
 #include "commands.h"
 #include "dist.h"
 #include "plot.h"
@@ -22,6 +23,8 @@ static const char usage[] =
     "  eval      accuracy, per-class precision/recall/F1 and confusion\n"
     "            matrix (CSV, PNG, JSON) of a model on a dataset\n"
     "  features  precompute the feature cache of a dataset\n"
+    "  export    rewrite a model or checkpoint as a model file in F32, F16\n"
+    "            or BF16 (--model IN --out OUT --dtype f16: half the size)\n"
     "\n"
     "Run 'acrnn-train COMMAND --help' for the options of a command.\n"
     "Under mpirun or srun, train and cv run data-parallel over the ranks\n"
@@ -63,10 +66,12 @@ int main(int argc, char **argv) {
     rc = tr_cmd_eval(argc - 1, argv + 1);
   else if (strcmp(argv[1], "features") == 0)
     rc = tr_cmd_features(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "export") == 0)
+    rc = tr_cmd_export(argc - 1, argv + 1);
   else {
     fprintf(stderr,
-            "acrnn-train: unknown command \"%s\" (expected train, cv, eval "
-            "or features)\n\n%s",
+            "acrnn-train: unknown command \"%s\" (expected train, cv, eval, "
+            "features or export)\n\n%s",
             argv[1], usage);
     rc = 2;
   }

@@ -55,6 +55,25 @@ AcrnnNet *acrnn_model_load(const char *path, AcrnnModelInfo *info,
 gboolean acrnn_model_save(const char *path, AcrnnNet *net,
                           const AcrnnModelInfo *info, GError **error);
 
+/** The dtype of the tensors of a saved model. */
+typedef enum {
+  ACRNN_MODEL_DTYPE_F32 = 0, /**< 4 bytes a value, exact */
+  ACRNN_MODEL_DTYPE_F16,  /**< IEEE half: 11 significant bits, |x| <= 65504 */
+  ACRNN_MODEL_DTYPE_BF16, /**< bfloat16: 8 significant bits, F32's range */
+} AcrnnModelDtype;
+
+/** Like acrnn_model_save() (same checks, same atomic write), with every
+ * tensor of the network, batch norm running statistics included, stored in
+ * dtype: F16 and BF16 halve the file. Values are rounded to the nearest
+ * representable one (ties to even); tiny ones may become subnormal or 0.
+ * A finite value too large for F16 (one that would round to Inf, |x| >=
+ * 65520) is refused with an ACRNN_MODEL_ERROR_CONTENT error naming the
+ * tensor, the index and the value, and nothing is written. The loader reads
+ * all three dtypes back as F32. */
+gboolean acrnn_model_save_as(const char *path, AcrnnNet *net,
+                             const AcrnnModelInfo *info, AcrnnModelDtype dtype,
+                             GError **error);
+
 /** Like acrnn_model_save() with extra named F32 tensors (e.g. optimizer
  * state) and extra string metadata entries (NULL-terminated key, value
  * pairs), for checkpoints. extra_names is NULL-terminated (NULL for none);

@@ -1,8 +1,8 @@
 /* model_file.c - loading and saving acrnn models (SPEC section 3): the
  * network's tensors under their state_dict() names in a safetensors file with
  * an "acrnn" metadata entry; strict validation on load, atomic replacement
- * (temporary file, fsync, rename) on save, extra tensors and metadata for
- * training checkpoints. */
+ * (temporary file, fsync, rename) on save in F32, F16 or BF16, extra tensors
+ * and metadata for training checkpoints. */
 #include "model_meta.h"
 #include "safetensors.h"
 #include <errno.h>
@@ -417,31 +417,78 @@ static gboolean write_atomically(const char *path, const AcrnnStEntry *e,
   return ok;
 }
 
-gboolean acrnn_model_save_full(const char *path, AcrnnNet *net,
-                               const AcrnnModelInfo *info,
-                               const char *const *extra_names,
-                               const float *const *extra_data,
-                               const size_t *extra_numel,
-                               const char *const *extra_meta, GError **error) {
+/* The net's tensors converted to 16-bit dtype (F16 or BF16), one
+ * g_malloc'd array each, into halves[]; fails on a value F16 cannot hold. */
+static gboolean convert_tensors(const char *path, AcrnnNet *net,
+                                AcrnnStDtype dtype, uint16_t **halves,
+                                GError **error) {
+  for (size_t i = 0; i < acrnn_net_n_tensors(net); i++) {
+    const AcrnnTensorInfo *t = acrnn_net_tensor(net, i);
+    const float *x = acrnn_net_tensor_data(net, t);
+    uint16_t *h = g_new(uint16_t, MAX(t->numel, 1));
+    halves[i] = h;
+    for (size_t k = 0; k < t->numel; k++) {
+      if (dtype == ACRNN_ST_BF16) {
+        h[k] = acrnn_st_float_to_bf16(x[k]);
+        continue;
+      }
+      h[k] = acrnn_st_float_to_f16(x[k]);
+      if ((h[k] & 0x7fffu) == 0x7c00u) /* a finite value became Inf */
+        return acrnn_io_fail(
+            error, ACRNN_MODEL_ERROR_CONTENT, path,
+            "cannot save as F16: tensor %s has the value %g at index %zu, "
+            "beyond the F16 range (|x| <= 65504); save as F32 or BF16",
+            t->name, x[k], k);
+    }
+  }
+  return TRUE;
+}
+
+static gboolean save_impl(const char *path, AcrnnNet *net,
+                          const AcrnnModelInfo *info, AcrnnModelDtype dtype,
+                          const char *const *extra_names,
+                          const float *const *extra_data,
+                          const size_t *extra_numel,
+                          const char *const *extra_meta, GError **error) {
   g_return_val_if_fail(path != NULL && net != NULL && info != NULL, FALSE);
+  if (dtype != ACRNN_MODEL_DTYPE_F32 && dtype != ACRNN_MODEL_DTYPE_F16 &&
+      dtype != ACRNN_MODEL_DTYPE_BF16)
+    return acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
+                         "cannot save: unknown model dtype %d, expected F32, "
+                         "F16 or BF16",
+                         (int)dtype);
   if (!acrnn_model_info_validate(path, info, error) ||
       !check_net_matches(path, net, info, error) ||
       !check_extra_args(path, net, extra_names, extra_data, extra_numel,
                         extra_meta, error))
     return FALSE;
+  AcrnnStDtype st = dtype == ACRNN_MODEL_DTYPE_F16    ? ACRNN_ST_F16
+                    : dtype == ACRNN_MODEL_DTYPE_BF16 ? ACRNN_ST_BF16
+                                                      : ACRNN_ST_F32;
 
   size_t n_net = acrnn_net_n_tensors(net), n_extra = 0;
   while (extra_names && extra_names[n_extra])
     n_extra++;
+  uint16_t **halves = NULL;
+  if (st != ACRNN_ST_F32) {
+    halves = g_new0(uint16_t *, n_net);
+    if (!convert_tensors(path, net, st, halves, error)) {
+      for (size_t i = 0; i < n_net; i++)
+        g_free(halves[i]);
+      g_free(halves);
+      return FALSE;
+    }
+  }
   AcrnnStEntry *e = g_new0(AcrnnStEntry, n_net + n_extra);
   for (size_t i = 0; i < n_net; i++) {
     const AcrnnTensorInfo *t = acrnn_net_tensor(net, i);
     e[i].name = t->name;
-    e[i].dtype = ACRNN_ST_F32;
+    e[i].dtype = st;
     e[i].ndim = t->ndim;
     for (int d = 0; d < t->ndim; d++)
       e[i].shape[d] = t->shape[d];
-    e[i].data = acrnn_net_tensor_data(net, t);
+    e[i].data = halves ? (const void *)halves[i]
+                       : (const void *)acrnn_net_tensor_data(net, t);
   }
   JsonArray *names = json_array_new();
   for (size_t i = 0; i < n_extra; i++) {
@@ -477,10 +524,30 @@ gboolean acrnn_model_save_full(const char *path, AcrnnNet *net,
                                  (const char *const *)meta->pdata, error);
   g_ptr_array_unref(meta);
   g_free(e);
+  for (size_t i = 0; halves && i < n_net; i++)
+    g_free(halves[i]);
+  g_free(halves);
   return ok;
+}
+
+gboolean acrnn_model_save_full(const char *path, AcrnnNet *net,
+                               const AcrnnModelInfo *info,
+                               const char *const *extra_names,
+                               const float *const *extra_data,
+                               const size_t *extra_numel,
+                               const char *const *extra_meta, GError **error) {
+  return save_impl(path, net, info, ACRNN_MODEL_DTYPE_F32, extra_names,
+                   extra_data, extra_numel, extra_meta, error);
 }
 
 gboolean acrnn_model_save(const char *path, AcrnnNet *net,
                           const AcrnnModelInfo *info, GError **error) {
-  return acrnn_model_save_full(path, net, info, NULL, NULL, NULL, NULL, error);
+  return save_impl(path, net, info, ACRNN_MODEL_DTYPE_F32, NULL, NULL, NULL,
+                   NULL, error);
+}
+
+gboolean acrnn_model_save_as(const char *path, AcrnnNet *net,
+                             const AcrnnModelInfo *info, AcrnnModelDtype dtype,
+                             GError **error) {
+  return save_impl(path, net, info, dtype, NULL, NULL, NULL, NULL, error);
 }

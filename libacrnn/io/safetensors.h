@@ -101,6 +101,15 @@ gboolean acrnn_st_read_float(AcrnnStFile *f, const AcrnnStTensor *t, float *out,
 float acrnn_st_f16_to_float(uint16_t h);
 float acrnn_st_bf16_to_float(uint16_t b);
 
+/** Float to half and bfloat16 bit patterns (half_float.c), rounding to
+ * nearest, ties to even, as IEEE 754 conversions do: values the format
+ * represents convert exactly, values below its smallest normal become
+ * subnormals (or zero), finite values too large become Inf (for half:
+ * |x| >= 65520, i.e. anything that does not round to 65504), NaN stays NaN
+ * (quiet, sign and top payload bits kept). */
+uint16_t acrnn_st_float_to_f16(float x);
+uint16_t acrnn_st_float_to_bf16(float x);
+
 /** A tensor to write: data in host byte order, numel = product of shape. */
 typedef struct {
   const char *name;

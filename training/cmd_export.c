@@ -1,0 +1,107 @@
+/* cmd_export.c - "acrnn-train export": rewrites a model (or the network of
+ * a training checkpoint) as a plain model file in F32, F16 or BF16, written
+ * atomically. */
+#include "commands.h"
+#include <acrnn/acrnn.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char summary[] =
+    "Loads the model IN (a model file or a training checkpoint, whose\n"
+    "optimizer state is dropped) and writes its network and metadata to OUT\n"
+    "with every tensor in the chosen dtype:\n"
+    "  f32   4 bytes a value, exact (the default)\n"
+    "  f16   IEEE half: half the size, 11 significant bits; refused when a\n"
+    "        value is too large for it (beyond 65504, rounding to Inf)\n"
+    "  bf16  bfloat16: half the size, 8 significant bits, F32's range\n"
+    "Values are rounded to nearest (ties to even). OUT is replaced\n"
+    "atomically (written to a temporary file next to it, then renamed), so\n"
+    "it may be IN itself. Every acrnn tool loads all three dtypes.";
+
+static gboolean parse_dtype(const char *s, AcrnnModelDtype *out,
+                            GError **error) {
+  if (s == NULL || g_ascii_strcasecmp(s, "f32") == 0)
+    *out = ACRNN_MODEL_DTYPE_F32;
+  else if (g_ascii_strcasecmp(s, "f16") == 0)
+    *out = ACRNN_MODEL_DTYPE_F16;
+  else if (g_ascii_strcasecmp(s, "bf16") == 0)
+    *out = ACRNN_MODEL_DTYPE_BF16;
+  else {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--dtype \"%s\": expected f32, f16 or bf16", s);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static const char *dtype_name(AcrnnModelDtype d) {
+  return d == ACRNN_MODEL_DTYPE_F16    ? "F16"
+         : d == ACRNN_MODEL_DTYPE_BF16 ? "BF16"
+                                       : "F32";
+}
+
+int tr_cmd_export(int argc, char **argv) {
+  char *in = NULL, *out = NULL, *dtype_s = NULL;
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+      {"model", 'm', 0, G_OPTION_ARG_FILENAME, &in,
+       "the model or checkpoint to read", "IN.safetensors"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "the model file to write",
+       "OUT.safetensors"},
+      {"dtype", 0, 0, G_OPTION_ARG_STRING, &dtype_s,
+       "dtype of the written tensors: f32, f16 or bf16 (default: f32)",
+       "DTYPE"},
+      {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print nothing on success",
+       NULL},
+      {NULL, 0, 0, 0, NULL, NULL, NULL}};
+  GError *error = NULL;
+  AcrnnModelInfo info;
+  acrnn_model_info_init(&info);
+  AcrnnNet *net = NULL;
+  AcrnnModelDtype dtype = ACRNN_MODEL_DTYPE_F32;
+  int rc = 1;
+
+  GOptionContext *ctx = g_option_context_new(NULL);
+  g_option_context_set_summary(ctx, summary);
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  gboolean ok = g_option_context_parse(ctx, &argc, &argv, &error);
+  g_option_context_free(ctx);
+  if (ok && argc > 1) {
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "unexpected argument \"%s\"", argv[1]);
+    ok = FALSE;
+  }
+  if (ok && in == NULL) {
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "no input: give --model IN.safetensors");
+    ok = FALSE;
+  }
+  if (ok && out == NULL) {
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "no output: give --out OUT.safetensors");
+    ok = FALSE;
+  }
+  if (ok)
+    ok = parse_dtype(dtype_s, &dtype, &error);
+  if (ok) {
+    acrnn_model_info_clear(&info);
+    ok = (net = acrnn_model_load(in, &info, &error)) != NULL;
+  }
+  if (ok)
+    ok = acrnn_model_save_as(out, net, &info, dtype, &error);
+  if (ok) {
+    if (!quiet)
+      printf("wrote %s (%s, %zu values, %d labels)\n", out, dtype_name(dtype),
+             acrnn_net_n_params(net) + acrnn_net_n_buffers(net), info.n_labels);
+    rc = 0;
+  } else {
+    tr_print_error("export", error);
+    g_clear_error(&error);
+  }
+  acrnn_net_free(net);
+  acrnn_model_info_clear(&info);
+  g_free(in);
+  g_free(out);
+  g_free(dtype_s);
+  return rc;
+}
