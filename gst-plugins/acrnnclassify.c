@@ -12,8 +12,14 @@
  * class of highest mean probability over its segments. With threads = N > 1
  * a batch is split over N copies of the network run by N threads (the
  * results are the same). A DISCONT buffer whose
- * PTS is not where the previous frames end starts a new run (segments
- * restart there); a flush forgets everything.
+ * PTS is not where the previous frames end, or a GAP event, starts a new run
+ * (segments restart there); a flush forgets everything; a new stream
+ * (STREAM_START with another stream id, as after concat) first ends the
+ * previous one with its final message.
+ *
+ * Message times: "timestamp" is the PTS of the segment's first frame;
+ * "stream-time" and "running-time" are that position converted through the
+ * current segment (clipped to it, so that they are always valid).
  */
 #include "acrnnclassify.h"
 #include "features-caps.h"
@@ -77,6 +83,7 @@ struct _GstAcrnnClassify {
   gboolean caps_refused; /* the caps error was posted (sticky caps retry) */
   gboolean text_caps_sent;
   GstSegment segment;
+  gchar *stream_id; /* of the last STREAM_START */
   int frame_floats; /* 2 * bands */
 
   gboolean need_start;
@@ -162,7 +169,12 @@ static gboolean load_model(GstAcrnnClassify *self) {
   if (net == NULL) {
     gboolean io =
         g_error_matches(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_IO);
-    if (io)
+    if (io && !g_file_test(path, G_FILE_TEST_EXISTS))
+      GST_ELEMENT_ERROR(
+          self, RESOURCE, NOT_FOUND,
+          ("Could not load the acrnn model \"%s\": %s", path, error->message),
+          ("model property: %s", GST_STR_NULL(property)));
+    else if (io)
       GST_ELEMENT_ERROR(
           self, RESOURCE, OPEN_READ,
           ("Could not load the acrnn model \"%s\": %s", path, error->message),
@@ -188,6 +200,18 @@ static gboolean load_model(GstAcrnnClassify *self) {
   self->loaded_property = property;
   GST_OBJECT_UNLOCK(self);
   return TRUE;
+}
+
+gboolean gst_acrnn_classify_update_model(GstAcrnnClassify *self) {
+  g_return_val_if_fail(GST_IS_ACRNN_CLASSIFY(self), FALSE);
+  GST_OBJECT_LOCK(self);
+  gboolean changed = !self->have_model ||
+                     g_strcmp0(self->model_path, self->loaded_property) != 0;
+  GST_OBJECT_UNLOCK(self);
+  if (!changed)
+    return TRUE;
+  unload_model(self);
+  return load_model(self);
 }
 
 /* ---- stream state ---- */
@@ -221,6 +245,7 @@ static void free_stream(GstAcrnnClassify *self) {
   self->caps_refused = FALSE;
   self->text_caps_sent = FALSE;
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
+  g_clear_pointer(&self->stream_id, g_free);
   reset_stream(self);
 }
 
@@ -236,6 +261,28 @@ static GstClockTime frame_time(GstAcrnnClassify *self, guint64 frame) {
 
 static void take_array(GstStructure *s, const char *field, GValue *array) {
   gst_structure_take_value(s, field, array);
+}
+
+/* Stream and running time of position: converted through the segment,
+ * the position clipped to it first; a segment in another format (not from
+ * gammatonespec) counts as the default TIME segment. */
+static void segment_times(GstAcrnnClassify *self, GstClockTime position,
+                          GstClockTime *stream_time,
+                          GstClockTime *running_time) {
+  GstSegment def;
+  const GstSegment *seg = &self->segment;
+  if (seg->format != GST_FORMAT_TIME) {
+    gst_segment_init(&def, GST_FORMAT_TIME);
+    seg = &def;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID(position))
+    position = seg->start;
+  if (position < seg->start)
+    position = seg->start;
+  if (GST_CLOCK_TIME_IS_VALID(seg->stop) && position > seg->stop)
+    position = seg->stop;
+  *stream_time = gst_segment_to_stream_time(seg, GST_FORMAT_TIME, position);
+  *running_time = gst_segment_to_running_time(seg, GST_FORMAT_TIME, position);
 }
 
 /* Posts an "acrnn" message for probabilities probs. */
@@ -271,10 +318,8 @@ static void post_result(GstAcrnnClassify *self, const float *probs,
     g_value_set_double(&d, probs[order[i]]);
     gst_value_array_append_and_take_value(&scores, &d);
   }
-  GstClockTime stream_time =
-      gst_segment_to_stream_time(&self->segment, GST_FORMAT_TIME, start);
-  GstClockTime running_time =
-      gst_segment_to_running_time(&self->segment, GST_FORMAT_TIME, start);
+  GstClockTime stream_time, running_time;
+  segment_times(self, start, &stream_time, &running_time);
   GstStructure *s = gst_structure_new(
       "acrnn", "label", G_TYPE_STRING, self->info.labels[best], "class-id",
       G_TYPE_INT, best, "confidence", G_TYPE_DOUBLE, (double)probs[best],
@@ -514,10 +559,15 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
     }
   }
   if (self->need_start) {
-    self->run_start = GST_CLOCK_TIME_IS_VALID(pts) ? pts
-                      : GST_CLOCK_TIME_IS_VALID(self->stream_end)
-                          ? self->stream_end
-                          : 0;
+    if (GST_CLOCK_TIME_IS_VALID(pts))
+      self->run_start = pts;
+    else if (GST_CLOCK_TIME_IS_VALID(self->stream_end))
+      self->run_start = self->stream_end;
+    else if (self->segment.format == GST_FORMAT_TIME &&
+             GST_CLOCK_TIME_IS_VALID(self->segment.start))
+      self->run_start = self->segment.start;
+    else
+      self->run_start = 0;
     if (!GST_CLOCK_TIME_IS_VALID(self->stream_start))
       self->stream_start = self->run_start;
     self->need_start = FALSE;
@@ -635,6 +685,14 @@ static gboolean set_caps(GstAcrnnClassify *self, GstCaps *caps) {
   return TRUE;
 }
 
+/* The end of a stream: its last segments, then its final message. */
+static void end_stream(GstAcrnnClassify *self) {
+  if (self->negotiated)
+    end_run(self);
+  post_final(self);
+  reset_stream(self);
+}
+
 static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(parent);
   switch (GST_EVENT_TYPE(event)) {
@@ -649,14 +707,28 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     gst_event_copy_segment(event, &self->segment);
     ensure_text_caps(self);
     break;
-  case GST_EVENT_GAP:
+  case GST_EVENT_GAP: {
+    GstClockTime timestamp, duration;
+    gst_event_parse_gap(event, &timestamp, &duration);
+    if (duration != 0 && self->negotiated)
+      end_run(self); /* no features for a while: the run ends */
     ensure_text_caps(self);
     break;
+  }
+  case GST_EVENT_STREAM_START: {
+    const gchar *id = NULL;
+    gst_event_parse_stream_start(event, &id);
+    if (self->stream_id != NULL && g_strcmp0(id, self->stream_id) != 0) {
+      GST_DEBUG_OBJECT(self, "new stream %s: ending %s", GST_STR_NULL(id),
+                       self->stream_id);
+      end_stream(self);
+    }
+    g_free(self->stream_id);
+    self->stream_id = g_strdup(id);
+    break;
+  }
   case GST_EVENT_EOS:
-    if (self->negotiated)
-      end_run(self);
-    post_final(self);
-    reset_stream(self);
+    end_stream(self);
     break;
   case GST_EVENT_FLUSH_STOP:
     reset_stream(self);
@@ -665,6 +737,44 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     break;
   }
   return gst_pad_event_default(pad, parent, event);
+}
+
+/* Any features of the template, those of the loaded model first (so that a
+ * source before gammatonespec sample-rate=0 picks the model's rate; an
+ * audioresample keeps its input rate when it can, as always); other ones
+ * are refused or warned about in set_caps with a message that says what to
+ * change. */
+static gboolean sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS)
+    return gst_pad_query_default(pad, parent, query);
+  GstCaps *filter, *caps = gst_caps_new_empty();
+  gst_query_parse_caps(query, &filter);
+  GST_OBJECT_LOCK(self);
+  if (self->have_model) {
+    const AcrnnFeatureParams *m = &self->info.features;
+    gst_caps_append_structure(
+        caps,
+        gst_structure_new(ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING,
+                          GST_AUDIO_NE(F32), "bands", G_TYPE_INT, m->bands,
+                          "sample-rate", G_TYPE_INT, m->sample_rate, "n-fft",
+                          G_TYPE_INT, m->n_fft, "hop", G_TYPE_INT, m->hop,
+                          "delta-width", G_TYPE_INT, m->delta_width, NULL));
+  }
+  GST_OBJECT_UNLOCK(self);
+  GstCaps *templ = gst_pad_get_pad_template_caps(pad);
+  GstCaps *model = gst_caps_intersect(caps, templ);
+  gst_caps_unref(caps);
+  caps = gst_caps_merge(model, templ);
+  if (filter != NULL) {
+    GstCaps *tmp =
+        gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    caps = tmp;
+  }
+  gst_query_set_caps_result(query, caps);
+  gst_caps_unref(caps);
+  return TRUE;
 }
 
 static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
@@ -676,12 +786,15 @@ static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   gboolean live;
   GstClockTime min, max;
   gst_query_parse_latency(query, &live, &min, &max);
-  /* A segment's label leaves when its last frame arrives. */
+  /* A segment's label leaves when the last frame of the last segment of its
+   * batch arrives. */
   GST_OBJECT_LOCK(self);
   GstClockTime ours = 0;
   if (self->have_model && self->info.features.sample_rate > 0)
     ours = gst_util_uint64_scale_int(
-        (guint64)(self->info.segment_frames - 1) * self->info.features.hop,
+        ((guint64)(self->info.segment_frames - 1) +
+         (guint64)(self->batch - 1) * self->info.segment_hop) *
+            self->info.features.hop,
         GST_SECOND, self->info.features.sample_rate);
   GST_OBJECT_UNLOCK(self);
   min += ours;
@@ -701,19 +814,11 @@ static GstStateChangeReturn change_state(GstElement *element,
     if (!load_model(self))
       return GST_STATE_CHANGE_FAILURE;
     break;
-  case GST_STATE_CHANGE_READY_TO_PAUSED: {
-    /* the model property changed in READY: load the new model */
-    GST_OBJECT_LOCK(self);
-    gboolean changed = g_strcmp0(self->model_path, self->loaded_property) != 0;
-    GST_OBJECT_UNLOCK(self);
-    if (changed) {
-      unload_model(self);
-      if (!load_model(self))
-        return GST_STATE_CHANGE_FAILURE;
-    }
+  case GST_STATE_CHANGE_READY_TO_PAUSED:
+    if (!gst_acrnn_classify_update_model(self))
+      return GST_STATE_CHANGE_FAILURE;
     free_stream(self);
     break;
-  }
   default:
     break;
   }
@@ -902,6 +1007,7 @@ static void gst_acrnn_classify_init(GstAcrnnClassify *self) {
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(chain));
   gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_event));
+  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_query));
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");

@@ -19,6 +19,11 @@ GST_ELEMENT_REGISTER_DECLARE(acrnnclassify);
 gboolean gst_acrnn_classify_get_feature_params(GstAcrnnClassify *self,
                                                AcrnnFeatureParams *params);
 
+/* For soundclassifier and READY to PAUSED: in READY, loads the model again
+ * when the model property changed since it was loaded; FALSE (with an ERROR
+ * message posted) when that fails. */
+gboolean gst_acrnn_classify_update_model(GstAcrnnClassify *self);
+
 G_END_DECLS
 
 #endif

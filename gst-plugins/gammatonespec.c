@@ -4,10 +4,18 @@
  *
  * Timing: frame t of a run starts at sample t*hop; its buffer PTS is the run's
  * start PTS + t*hop/rate, buffer offsets are frame indices. A run starts at
- * the first buffer, after a flush, a new stream, a rate change, or a DISCONT
- * buffer whose PTS is not where the previous samples end; the frames still
- * waiting for their delta context are pushed (end-of-run edge rule) before a
- * new run starts, and at EOS.
+ * the first buffer, after a flush, a new stream, a rate change, a GAP event,
+ * or a DISCONT buffer whose PTS is not where the previous samples end; the
+ * frames still waiting for their delta context are pushed (end-of-run edge
+ * rule) before a new run starts, and at EOS. Input without timestamps is
+ * timed from the segment start (a run after a DISCONT without PTS goes on
+ * where the previous one ended). A segment in another format than TIME
+ * (raw audio straight from filesrc) is replaced downstream by a TIME segment
+ * from 0, the time base of the frames.
+ *
+ * The sink caps query honours downstream: the rates it offers are those of
+ * the sample-rate property (0: any) that downstream accepts for features of
+ * the other properties, in downstream's order of preference.
  */
 #include "gammatonespec.h"
 #include "features-caps.h"
@@ -53,6 +61,7 @@ struct _GstGammatoneSpec {
   gboolean discont;       /* mark the next output buffer DISCONT */
   GstClockTime run_start; /* PTS of sample 0 of the run */
   guint64 samples_in;     /* samples pushed in this run */
+  GstClockTime run_end;   /* where the last run ended, NONE before any */
   GstClockTime latency;   /* object lock; NONE before caps */
 };
 
@@ -111,6 +120,10 @@ static GstFlowReturn push_ready(GstGammatoneSpec *self) {
  * next buffer starts a new run. */
 static GstFlowReturn drain(GstGammatoneSpec *self) {
   GstFlowReturn ret = GST_FLOW_OK;
+  if (self->samples_in > 0 && self->params.sample_rate > 0)
+    self->run_end = self->run_start +
+                    gst_util_uint64_scale_int(self->samples_in, GST_SECOND,
+                                              self->params.sample_rate);
   if (self->fx != NULL && self->samples_in > 0) {
     acrnn_feature_extractor_flush(self->fx);
     ret = push_ready(self);
@@ -164,6 +177,8 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
   if (self->need_start) {
     if (GST_CLOCK_TIME_IS_VALID(pts))
       self->run_start = pts;
+    else if (GST_CLOCK_TIME_IS_VALID(self->run_end))
+      self->run_start = self->run_end;
     else if (self->segment.format == GST_FORMAT_TIME &&
              GST_CLOCK_TIME_IS_VALID(self->segment.start))
       self->run_start = self->segment.start;
@@ -236,7 +251,7 @@ static gboolean set_caps(GstGammatoneSpec *self, GstCaps *caps) {
   GError *error = NULL;
   AcrnnFeatureExtractor *fx = acrnn_feature_extractor_new(&p, &error);
   if (fx == NULL) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
                       ("Invalid gammatonespec properties for %d Hz audio: %s",
                        p.sample_rate, error->message),
                       ("input caps %" GST_PTR_FORMAT, caps));
@@ -274,13 +289,36 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   }
   case GST_EVENT_SEGMENT:
     gst_event_copy_segment(event, &self->segment);
+    if (self->segment.format != GST_FORMAT_TIME) {
+      /* the frames are timed from 0 (the input has no timestamps) */
+      GST_DEBUG_OBJECT(self, "%s segment: pushing a TIME segment instead",
+                       gst_format_get_name(self->segment.format));
+      GstSegment time;
+      gst_segment_init(&time, GST_FORMAT_TIME);
+      GstEvent *out = gst_event_new_segment(&time);
+      gst_event_set_seqnum(out, gst_event_get_seqnum(event));
+      gst_event_unref(event);
+      event = out;
+    }
     break;
+  case GST_EVENT_GAP: {
+    /* no audio for a while: the run ends (its tail goes before the gap) */
+    GstClockTime timestamp, duration;
+    gst_event_parse_gap(event, &timestamp, &duration);
+    if (duration != 0)
+      drain(self);
+    break;
+  }
   case GST_EVENT_STREAM_START:
+    drain(self);
+    self->run_end = GST_CLOCK_TIME_NONE;
+    break;
   case GST_EVENT_EOS:
     drain(self);
     break;
   case GST_EVENT_FLUSH_STOP:
     reset_run(self);
+    self->run_end = GST_CLOCK_TIME_NONE;
     gst_segment_init(&self->segment, GST_FORMAT_UNDEFINED);
     break;
   default:
@@ -289,7 +327,56 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   return gst_pad_event_default(pad, parent, event);
 }
 
-/* The sink accepts any rate of the template unless sample-rate fixes one. */
+/* The feature caps the properties allow downstream, the sample rate (and
+ * with it fmax = 0) left open when rate is 0. */
+static GstCaps *output_filter(GstGammatoneSpec *self, int rate) {
+  GST_OBJECT_LOCK(self);
+  GstCaps *caps = gst_caps_new_simple(
+      ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING, GST_AUDIO_NE(F32),
+      "bands", G_TYPE_INT, self->bands, "n-fft", G_TYPE_INT, self->n_fft, "hop",
+      G_TYPE_INT, self->hop, "fmin", G_TYPE_DOUBLE, self->fmin, "delta-width",
+      G_TYPE_INT, self->delta_width, NULL);
+  double fmax = self->fmax;
+  GST_OBJECT_UNLOCK(self);
+  if (rate > 0) {
+    gst_caps_set_simple(caps, "sample-rate", G_TYPE_INT, rate, NULL);
+    if (fmax <= 0.0)
+      fmax = rate / 2.0;
+  }
+  if (fmax > 0.0)
+    gst_caps_set_simple(caps, "fmax", G_TYPE_DOUBLE, fmax, NULL);
+  return caps;
+}
+
+/* The input rates downstream accepts, as audio caps in its order of
+ * preference; NULL when downstream does not restrict them. */
+static GstCaps *downstream_rates(GstGammatoneSpec *self, int rate) {
+  GstCaps *filter = output_filter(self, rate);
+  GstCaps *peer = gst_pad_peer_query_caps(self->srcpad, filter);
+  GST_LOG_OBJECT(self,
+                 "downstream accepts %" GST_PTR_FORMAT " of %" GST_PTR_FORMAT,
+                 peer, filter);
+  gst_caps_unref(filter);
+  if (peer == NULL || gst_caps_is_any(peer)) {
+    if (peer != NULL)
+      gst_caps_unref(peer);
+    return NULL;
+  }
+  GstCaps *rates = gst_caps_new_empty();
+  for (guint i = 0; i < gst_caps_get_size(peer); i++) {
+    const GValue *v =
+        gst_structure_get_value(gst_caps_get_structure(peer, i), "sample-rate");
+    GstStructure *s = gst_structure_new_empty("audio/x-raw");
+    if (v != NULL)
+      gst_structure_set_value(s, "rate", v);
+    rates = gst_caps_merge_structure(rates, s);
+  }
+  gst_caps_unref(peer);
+  return rates;
+}
+
+/* The sink accepts the rates of the template, or the one the sample-rate
+ * property fixes, that downstream accepts. */
 static gboolean sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
   if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS)
@@ -302,6 +389,15 @@ static gboolean sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   if (rate > 0) {
     caps = gst_caps_make_writable(caps);
     gst_caps_set_simple(caps, "rate", G_TYPE_INT, rate, NULL);
+  }
+  GstCaps *rates = downstream_rates(self, rate);
+  if (rates != NULL) {
+    GstCaps *tmp =
+        gst_caps_intersect_full(rates, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    gst_caps_unref(rates);
+    caps = tmp;
+    GST_LOG_OBJECT(self, "with downstream: %" GST_PTR_FORMAT, caps);
   }
   if (filter != NULL) {
     GstCaps *tmp =
@@ -345,15 +441,41 @@ static void free_stream(GstGammatoneSpec *self) {
   self->samples_in = 0;
   self->need_start = TRUE;
   self->discont = FALSE;
+  self->run_end = GST_CLOCK_TIME_NONE;
   gst_segment_init(&self->segment, GST_FORMAT_UNDEFINED);
   GST_OBJECT_LOCK(self);
   self->latency = GST_CLOCK_TIME_NONE;
   GST_OBJECT_UNLOCK(self);
 }
 
+/* With a fixed sample-rate the properties can be checked before any data:
+ * bad ones fail the state change with a message naming them. */
+static gboolean check_properties(GstGammatoneSpec *self) {
+  GST_OBJECT_LOCK(self);
+  int rate = self->sample_rate;
+  GST_OBJECT_UNLOCK(self);
+  if (rate <= 0)
+    return TRUE; /* checked when the caps give the rate */
+  AcrnnFeatureParams p;
+  params_for_rate(self, rate, &p);
+  GError *error = NULL;
+  if (acrnn_feature_params_validate(&p, &error))
+    return TRUE;
+  GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+                    ("Invalid gammatonespec properties: %s", error->message),
+                    ("sample-rate %d, bands %d, n-fft %d, hop %d, fmin %g, "
+                     "fmax %g, delta-width %d",
+                     p.sample_rate, p.bands, p.n_fft, p.hop, p.fmin, p.fmax,
+                     p.delta_width));
+  g_error_free(error);
+  return FALSE;
+}
+
 static GstStateChangeReturn change_state(GstElement *element,
                                          GstStateChange transition) {
   GstGammatoneSpec *self = GST_GAMMATONE_SPEC(element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !check_properties(self))
+    return GST_STATE_CHANGE_FAILURE;
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
@@ -524,6 +646,7 @@ static void gst_gammatone_spec_init(GstGammatoneSpec *self) {
   self->fmax = DEFAULT_FMAX;
   self->delta_width = DEFAULT_DELTA_WIDTH;
   self->need_start = TRUE;
+  self->run_end = GST_CLOCK_TIME_NONE;
   self->latency = GST_CLOCK_TIME_NONE;
   gst_segment_init(&self->segment, GST_FORMAT_UNDEFINED);
 }

@@ -21,4 +21,4 @@ GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, acrnn,
                   "features and the attention-based convolutional recurrent "
                   "network",
                   plugin_init, PACKAGE_VERSION, "LGPL", "acrnn",
-                  "https://github.com/acrnn/acrnn")
+                  "acrnn source distribution (no public home yet)")

@@ -70,11 +70,17 @@ static GstStateChangeReturn change_state(GstElement *element,
                       (NULL));
     return GST_STATE_CHANGE_FAILURE;
   }
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
+      self->classify != NULL) {
+    /* a model set in READY: configured before the source starts */
+    if (!gst_acrnn_classify_update_model(GST_ACRNN_CLASSIFY(self->classify)))
+      return GST_STATE_CHANGE_FAILURE;
+    configure_from_model(self);
+  }
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   if (ret != GST_STATE_CHANGE_FAILURE &&
-      (transition == GST_STATE_CHANGE_NULL_TO_READY ||
-       transition == GST_STATE_CHANGE_READY_TO_PAUSED))
+      transition == GST_STATE_CHANGE_NULL_TO_READY)
     configure_from_model(self);
   return ret;
 }

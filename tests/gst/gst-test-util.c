@@ -11,11 +11,18 @@ const char *const test_labels[TEST_N_LABELS + 1] = {"dog", "rain", "siren",
 
 char *test_make_model(const char *dir, const char *name, int bands,
                       guint64 seed) {
+  return test_make_model_at_rate(dir, name, bands, 44100, seed);
+}
+
+char *test_make_model_at_rate(const char *dir, const char *name, int bands,
+                              int sample_rate, guint64 seed) {
   AcrnnModelInfo info;
   acrnn_model_info_init(&info);
   info.labels = g_strdupv((char **)test_labels);
   info.n_labels = TEST_N_LABELS;
   info.features.bands = bands;
+  info.features.sample_rate = sample_rate;
+  info.features.fmax = sample_rate / 2.0;
   info.mean[0] = -12.0f;
   info.std[0] = 6.0f;
   info.mean[1] = 0.0f;

@@ -13,6 +13,9 @@ extern const char *const test_labels[TEST_N_LABELS + 1];
  * feature parameters otherwise, 3 labels, to dir/name. Returns the path. */
 char *test_make_model(const char *dir, const char *name, int bands,
                       guint64 seed);
+/* The same for features at sample_rate (fmax = sample_rate / 2). */
+char *test_make_model_at_rate(const char *dir, const char *name, int bands,
+                              int sample_rate, guint64 seed);
 
 typedef struct {
   GPtrArray *results; /* GstStructure copies of the acrnn messages, in order */

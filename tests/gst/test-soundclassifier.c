@@ -1,7 +1,8 @@
 /* test-soundclassifier.c - the soundclassifier bin takes its feature
  * parameters from the model (here 64 bands, not gammatonespec's default),
- * converts any audio, and classifies the audio track of a Matroska video
- * (raw video + Vorbis 48 kHz stereo) through decodebin. */
+ * converts any audio, follows a model set in READY, and classifies the audio
+ * track of a Matroska video (raw video + Vorbis 48 kHz stereo) through
+ * decodebin. */
 #include "gst-test-util.h"
 
 #include <gst/gst.h>
@@ -53,6 +54,49 @@ static void test_properties(void) {
   gst_object_unref(bin);
 }
 
+/* A model set in READY (here with 32 bands instead of 64) configures the
+ * children before the source starts: no band mismatch. */
+static void test_model_set_in_ready(void) {
+  char *model32 = test_make_model(tmpdir, "test32.safetensors", 32, 4);
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=60 samplesperbuffer=1024 wave=pink-noise ! "
+      "soundclassifier name=c model=\"%s\" ! fakesink",
+      model);
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  g_free(desc);
+  g_assert_nonnull(pipeline);
+  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_READY), ==,
+                  GST_STATE_CHANGE_SUCCESS);
+  GstElement *c = gst_bin_get_by_name(GST_BIN(pipeline), "c");
+  g_object_set(c, "model", model32, NULL);
+  gst_object_unref(c);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  guint results = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
+                                           GST_MESSAGE_EOS | GST_MESSAGE_ERROR |
+                                               GST_MESSAGE_ELEMENT)) != NULL) {
+    GstMessageType type = GST_MESSAGE_TYPE(msg);
+    if (type == GST_MESSAGE_ERROR) {
+      GError *error = NULL;
+      gst_message_parse_error(msg, &error, NULL);
+      g_error("%s", error->message);
+    }
+    if (type == GST_MESSAGE_ELEMENT &&
+        gst_structure_has_name(gst_message_get_structure(msg), "acrnn"))
+      results++;
+    gst_message_unref(msg);
+    if (type == GST_MESSAGE_EOS)
+      break;
+  }
+  g_assert_cmpuint(results, ==, 2); /* one padded segment and the final */
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  g_free(model32);
+}
+
 static void test_video_audio_track(void) {
   char *mkv = g_build_filename(tmpdir, "clip.mkv", NULL);
   char *make = g_strdup_printf(
@@ -95,6 +139,8 @@ int main(int argc, char **argv) {
   model = test_make_model(tmpdir, "test64.safetensors", 64, 3);
   g_test_add_func("/soundclassifier/any-audio", test_any_audio);
   g_test_add_func("/soundclassifier/properties", test_properties);
+  g_test_add_func("/soundclassifier/model-set-in-ready",
+                  test_model_set_in_ready);
   g_test_add_func("/soundclassifier/video-audio-track", test_video_audio_track);
   int ret = g_test_run();
   test_rmdir(tmpdir);

@@ -1,0 +1,350 @@
+/* test-classify-events.c - acrnnclassify fed by a harness: stream-time and
+ * running-time go through the segment (non-zero start, time, base, rate 2),
+ * frames without PTS are timed from the segment start, a new stream id ends
+ * the previous stream with its final message, a BYTES segment counts as a
+ * default TIME segment, a GAP ends the run, the latency counts the batch,
+ * repeated state changes and a model set in READY, and a source feeding
+ * gammatonespec sample-rate=0 picks the model's rate. */
+#include "gst-test-util.h"
+
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <string.h>
+
+#define RATE 44100
+#define BANDS 32
+#define FEATURE_CAPS                                                           \
+  "audio/x-acrnn-features, format=F32LE, bands=32, "                           \
+  "frame-rate=(fraction)44100/512, sample-rate=44100, n-fft=1024, hop=512, "   \
+  "fmin=50.0, fmax=22050.0, delta-width=9"
+
+static char *tmpdir, *model;
+
+static GstStaticPadTemplate harness_src = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate harness_sink = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+typedef struct {
+  GstHarness *h;
+  GstBus *bus;
+} Fixture;
+
+static void fixture_start(Fixture *f, const char *props) {
+  f->h = gst_harness_new_empty();
+  GstElement *e = gst_element_factory_make("acrnnclassify", NULL);
+  g_object_set(e, "model", model, NULL);
+  if (props != NULL)
+    gst_util_set_object_arg(G_OBJECT(e), "batch", props);
+  f->bus = gst_bus_new();
+  gst_element_set_bus(e, f->bus);
+  gst_harness_add_element_full(f->h, e, &harness_src, "sink", &harness_sink,
+                               "src");
+  gst_object_unref(e);
+  gst_harness_set_src_caps_str(f->h, FEATURE_CAPS);
+}
+
+static void fixture_stop(Fixture *f) {
+  gst_element_set_bus(f->h->element, NULL);
+  gst_object_unref(f->bus);
+  gst_harness_teardown(f->h);
+}
+
+/* The acrnn messages posted so far. */
+static GPtrArray *messages(Fixture *f) {
+  GPtrArray *out =
+      g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered(f->bus, GST_MESSAGE_ELEMENT)) != NULL) {
+    const GstStructure *s = gst_message_get_structure(msg);
+    if (gst_structure_has_name(s, "acrnn"))
+      g_ptr_array_add(out, gst_structure_copy(s));
+    gst_message_unref(msg);
+  }
+  return out;
+}
+
+static GstBuffer *frames(guint n, GstClockTime pts, guint32 seed) {
+  GRand *rand = g_rand_new_with_seed(seed);
+  size_t len = (size_t)n * 2 * BANDS;
+  float *x = g_new(float, len);
+  for (size_t i = 0; i < len; i++)
+    x[i] = (float)(i % (2 * BANDS) < BANDS ? g_rand_double_range(rand, -20, -5)
+                                           : g_rand_double_range(rand, -1, 1));
+  g_rand_free(rand);
+  GstBuffer *buf = gst_buffer_new_wrapped(x, len * sizeof(float));
+  GST_BUFFER_PTS(buf) = pts;
+  return buf;
+}
+
+static GstClockTime frame_time(guint64 frame) {
+  return gst_util_uint64_scale_int(frame * 512, GST_SECOND, RATE);
+}
+
+static guint64 get_time(const GstStructure *s, const char *field) {
+  guint64 t = GST_CLOCK_TIME_NONE;
+  g_assert_true(gst_structure_get_uint64(s, field, &t));
+  return t;
+}
+
+static gboolean is_final(const GstStructure *s) {
+  gboolean final = FALSE;
+  g_assert_true(gst_structure_get_boolean(s, "final", &final));
+  return final;
+}
+
+/* segment start 10 s, time 100 s, base 5 s, rate 2: stream time = pts - 10 s
+ * + 100 s, running time = (pts - 10 s) / 2 + 5 s. */
+static void test_segment_times(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  seg.start = 10 * GST_SECOND;
+  seg.time = 100 * GST_SECOND;
+  seg.base = 5 * GST_SECOND;
+  seg.rate = 2.0;
+  seg.position = seg.start;
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
+  GstClockTime pts = 11 * GST_SECOND;
+  g_assert_cmpint(gst_harness_push(f.h, frames(200, pts, 1)), ==, GST_FLOW_OK);
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 3); /* 2 segments and the final */
+  for (guint i = 0; i < m->len; i++) {
+    const GstStructure *s = g_ptr_array_index(m, i);
+    test_check_result_fields(s, 3);
+    GstClockTime ts = i < 2 ? pts + frame_time(64 * i) : pts;
+    g_assert_cmpuint(get_time(s, "timestamp"), ==, ts);
+    g_assert_cmpuint(get_time(s, "stream-time"), ==,
+                     ts - 10 * GST_SECOND + 100 * GST_SECOND);
+    g_assert_cmpuint(get_time(s, "running-time"), ==,
+                     (ts - 10 * GST_SECOND) / 2 + 5 * GST_SECOND);
+  }
+  g_assert_true(is_final(g_ptr_array_index(m, 2)));
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
+/* Frames before the segment start (a seek into the middle of a segment):
+ * stream and running time are those of the segment start, never NONE. */
+static void test_before_segment(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  seg.start = 2 * GST_SECOND;
+  seg.time = 2 * GST_SECOND;
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
+  gst_harness_push(f.h, frames(130, GST_SECOND, 2));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 1);
+  const GstStructure *s = g_ptr_array_index(m, 0);
+  g_assert_cmpuint(get_time(s, "timestamp"), ==, GST_SECOND);
+  g_assert_cmpuint(get_time(s, "stream-time"), ==, 2 * GST_SECOND);
+  g_assert_cmpuint(get_time(s, "running-time"), ==, 0);
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
+/* A segment in another format (features not from gammatonespec, e.g. read
+ * back with filesrc) counts as the default TIME segment. */
+static void test_bytes_segment(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_BYTES);
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
+  gst_harness_push(f.h, frames(130, 4 * GST_SECOND, 6));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 1);
+  const GstStructure *s = g_ptr_array_index(m, 0);
+  g_assert_cmpuint(get_time(s, "timestamp"), ==, 4 * GST_SECOND);
+  g_assert_cmpuint(get_time(s, "stream-time"), ==, 4 * GST_SECOND);
+  g_assert_cmpuint(get_time(s, "running-time"), ==, 4 * GST_SECOND);
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
+/* No PTS at all: the frames are timed from the segment start. */
+static void test_no_pts(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  seg.start = 3 * GST_SECOND;
+  seg.time = 3 * GST_SECOND;
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
+  for (int i = 0; i < 4; i++)
+    gst_harness_push(f.h, frames(50, GST_CLOCK_TIME_NONE, (guint32)i));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 2); /* 200 frames: segments 0 and 1 */
+  for (guint i = 0; i < 2; i++) {
+    const GstStructure *s = g_ptr_array_index(m, i);
+    GstClockTime ts = 3 * GST_SECOND + frame_time(64 * i);
+    g_assert_cmpuint(get_time(s, "timestamp"), ==, ts);
+    g_assert_cmpuint(get_time(s, "stream-time"), ==, ts);
+    g_assert_cmpuint(get_time(s, "running-time"), ==, ts - 3 * GST_SECOND);
+  }
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
+/* concat-like input: a new stream id without EOS ends the first stream
+ * (its final message), the second gets its own. */
+static void test_new_stream(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  gst_harness_push(f.h, frames(200, 0, 3));
+  g_assert_true(
+      gst_harness_push_event(f.h, gst_event_new_stream_start("second")));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  gst_harness_push_event(f.h, gst_event_new_segment(&seg));
+  gst_harness_push(f.h, frames(100, 0, 4));
+  gst_harness_push_event(f.h, gst_event_new_eos());
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 5);
+  g_assert_false(is_final(g_ptr_array_index(m, 0)));
+  g_assert_false(is_final(g_ptr_array_index(m, 1)));
+  g_assert_true(is_final(g_ptr_array_index(m, 2)));
+  g_assert_false(is_final(g_ptr_array_index(m, 3)));
+  g_assert_true(is_final(g_ptr_array_index(m, 4)));
+  guint64 count = 0;
+  gst_structure_get_uint64(g_ptr_array_index(m, 2), "segments", &count);
+  g_assert_cmpuint(count, ==, 2);
+  gst_structure_get_uint64(g_ptr_array_index(m, 4), "segments", &count);
+  g_assert_cmpuint(count, ==, 1);
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
+/* A GAP ends the run: a short run is classified (padded) at the gap, not
+ * when more frames or EOS come. */
+static void test_gap(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  gst_harness_push(f.h, frames(100, 0, 5));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 0);
+  g_ptr_array_unref(m);
+  g_assert_true(gst_harness_push_event(
+      f.h, gst_event_new_gap(frame_time(100), GST_SECOND)));
+  m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 1);
+  g_assert_false(is_final(g_ptr_array_index(m, 0)));
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
+/* Latency: upstream's plus 127 frames, plus (batch - 1) segment hops. */
+static void test_latency(void) {
+  Fixture f;
+  fixture_start(&f, "3");
+  gst_harness_set_upstream_latency(f.h, 10 * GST_MSECOND);
+  g_assert_cmpuint(gst_harness_query_latency(f.h), ==,
+                   10 * GST_MSECOND + frame_time(127 + 2 * 64));
+  fixture_stop(&f);
+}
+
+/* NULL -> READY -> NULL again and again, through PAUSED too; a model set in
+ * READY is loaded at PAUSED and a missing one fails there, naming it. */
+static void test_state_cycles(void) {
+  GstElement *e = gst_element_factory_make("acrnnclassify", NULL);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  g_object_set(e, "model", model, NULL);
+  for (int i = 0; i < 3; i++) {
+    g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
+                    GST_STATE_CHANGE_SUCCESS);
+    if (i == 1) {
+      g_assert_cmpint(gst_element_set_state(e, GST_STATE_PAUSED), !=,
+                      GST_STATE_CHANGE_FAILURE);
+      g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
+                      GST_STATE_CHANGE_SUCCESS);
+    }
+    char **labels = NULL;
+    g_object_get(e, "labels", &labels, NULL);
+    g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
+    g_strfreev(labels);
+    g_assert_cmpint(gst_element_set_state(e, GST_STATE_NULL), ==,
+                    GST_STATE_CHANGE_SUCCESS);
+  }
+  g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
+                  GST_STATE_CHANGE_SUCCESS);
+  char *missing = g_build_filename(tmpdir, "missing.safetensors", NULL);
+  g_object_set(e, "model", missing, NULL);
+  g_assert_cmpint(gst_element_set_state(e, GST_STATE_PAUSED), ==,
+                  GST_STATE_CHANGE_FAILURE);
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull(msg);
+  GError *error = NULL;
+  gst_message_parse_error(msg, &error, NULL);
+  g_assert_true(
+      g_error_matches(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND));
+  g_assert_nonnull(strstr(error->message, missing));
+  g_error_free(error);
+  gst_message_unref(msg);
+  g_free(missing);
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_element_set_bus(e, NULL);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+}
+
+/* gammatonespec sample-rate=0 before acrnnclassify: the source picks the
+ * 16 kHz of the model (no mismatch warning), not its default 44.1 kHz. */
+static void test_model_rate(void) {
+  char *model16 =
+      test_make_model_at_rate(tmpdir, "model16k.safetensors", BANDS, 16000, 5);
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=20 ! gammatonespec name=spec sample-rate=0 "
+      "bands=%d ! acrnnclassify model=\"%s\" ! fakesink",
+      BANDS, model16);
+  g_free(model16);
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  g_free(desc);
+  g_assert_nonnull(pipeline);
+  GstElement *spec = gst_bin_get_by_name(GST_BIN(pipeline), "spec");
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstMessage *msg = gst_bus_timed_pop_filtered(
+      bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+  g_assert_nonnull(msg);
+  g_assert_cmpint(GST_MESSAGE_TYPE(msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref(msg);
+  GstPad *pad = gst_element_get_static_pad(spec, "sink");
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  int rate = 0;
+  gst_structure_get_int(gst_caps_get_structure(caps, 0), "rate", &rate);
+  g_assert_cmpint(rate, ==, 16000);
+  gst_caps_unref(caps);
+  gst_object_unref(pad);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(spec);
+  gst_object_unref(pipeline);
+}
+
+int main(int argc, char **argv) {
+  gst_init(&argc, &argv);
+  g_test_init(&argc, &argv, NULL);
+  tmpdir = test_tmpdir();
+  model = test_make_model(tmpdir, "events.safetensors", BANDS, 4);
+  g_test_add_func("/acrnnclassify/events/segment-times", test_segment_times);
+  g_test_add_func("/acrnnclassify/events/before-segment", test_before_segment);
+  g_test_add_func("/acrnnclassify/events/bytes-segment", test_bytes_segment);
+  g_test_add_func("/acrnnclassify/events/no-pts", test_no_pts);
+  g_test_add_func("/acrnnclassify/events/new-stream", test_new_stream);
+  g_test_add_func("/acrnnclassify/events/gap", test_gap);
+  g_test_add_func("/acrnnclassify/events/latency", test_latency);
+  g_test_add_func("/acrnnclassify/events/state-cycles", test_state_cycles);
+  g_test_add_func("/acrnnclassify/events/model-rate", test_model_rate);
+  int ret = g_test_run();
+  test_rmdir(tmpdir);
+  g_free(model);
+  g_free(tmpdir);
+  gst_deinit();
+  return ret;
+}
