@@ -209,45 +209,22 @@ static void dx_row(float *dx, const float *dy, const float *y, const float *x,
  *   dx = gamma * rstd / m * (m * dy - dbeta - xhat * dgamma)
  *      = k * dy + c0 + c1 * (x - mean)
  * with k = gamma * rstd, c0 = -k * dbeta / m, c1 = -k * rstd * dgamma / m. */
-void acrnn_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
-                              const float *dy, const float *x,
-                              const float *mean, const float *rstd,
-                              const float *gamma, int c, size_t m) {
+/* The gradient through batch norm, and first through ReLU when relu (its
+ * output y masks dy); dx accumulates without relu and is overwritten with
+ * it (the _set variant). */
+static void backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                     const float *y, const float *x, const float *mean,
+                     const float *rstd, const float *gamma, int c, size_t m,
+                     int relu) {
   if (m == 0)
     return;
   for (int ch = 0; ch < c; ch++) {
     const float *xr = x + (size_t)ch * m;
+    const float *yr = relu ? y + (size_t)ch * m : NULL;
     const float *gr = dy + (size_t)ch * m;
     const float mu = mean[ch], rs = rstd[ch];
     double sdy, sdyx;
-    grad_sums(gr, NULL, xr, m, mu, 0, &sdy, &sdyx);
-    sdyx *= rs;
-    if (dbeta)
-      dbeta[ch] += (float)sdy;
-    if (dgamma)
-      dgamma[ch] += (float)sdyx;
-    if (!dx)
-      continue;
-    const double k = (double)gamma[ch] * rs;
-    dx_row(dx + (size_t)ch * m, gr, NULL, xr, m, mu, (float)k,
-           (float)(-k * sdy / (double)m), (float)(-k * rs * sdyx / (double)m),
-           0);
-  }
-}
-
-void acrnn_batchnorm_relu_backward_set(float *dx, float *dgamma, float *dbeta,
-                                       const float *dy, const float *y,
-                                       const float *x, const float *mean,
-                                       const float *rstd, const float *gamma,
-                                       int c, size_t m) {
-  if (m == 0)
-    return;
-  for (int ch = 0; ch < c; ch++) {
-    const float *xr = x + (size_t)ch * m, *yr = y + (size_t)ch * m;
-    const float *gr = dy + (size_t)ch * m;
-    const float mu = mean[ch], rs = rstd[ch];
-    double sdy, sdyx;
-    grad_sums(gr, yr, xr, m, mu, 1, &sdy, &sdyx);
+    grad_sums(gr, yr, xr, m, mu, relu, &sdy, &sdyx);
     sdyx *= rs;
     if (dbeta)
       dbeta[ch] += (float)sdy;
@@ -258,6 +235,21 @@ void acrnn_batchnorm_relu_backward_set(float *dx, float *dgamma, float *dbeta,
     const double k = (double)gamma[ch] * rs;
     dx_row(dx + (size_t)ch * m, gr, yr, xr, m, mu, (float)k,
            (float)(-k * sdy / (double)m), (float)(-k * rs * sdyx / (double)m),
-           1);
+           relu);
   }
+}
+
+void acrnn_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
+                              const float *dy, const float *x,
+                              const float *mean, const float *rstd,
+                              const float *gamma, int c, size_t m) {
+  backward(dx, dgamma, dbeta, dy, NULL, x, mean, rstd, gamma, c, m, 0);
+}
+
+void acrnn_batchnorm_relu_backward_set(float *dx, float *dgamma, float *dbeta,
+                                       const float *dy, const float *y,
+                                       const float *x, const float *mean,
+                                       const float *rstd, const float *gamma,
+                                       int c, size_t m) {
+  backward(dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, c, m, 1);
 }
