@@ -206,3 +206,18 @@ GBytes *synth_read(const char *path) {
     return NULL;
   return g_bytes_new_take(data, len);
 }
+
+const char *synth_train_exe(int argc, char **argv, const char *test) {
+  const char *exe = g_getenv("ACRNN_TRAIN");
+  if (!exe && argc > 1)
+    exe = argv[1];
+  if (!exe)
+    g_printerr("usage: %s PATH-TO-acrnn-train\n", test);
+  return exe;
+}
+
+void synth_remove_tree(const char *dir) {
+  char *argv[] = {"rm", "-rf", (char *)dir, NULL};
+  g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+               NULL, NULL);
+}

@@ -32,6 +32,13 @@ void synth_esc50_dataset(const char *root, int per_class, int n_folds);
  * exit status and the outputs (g_free; may be NULL). */
 int synth_run(char **argv, char **out, char **err);
 
+/* The acrnn-train to test: $ACRNN_TRAIN, else argv[1]; NULL (after a usage
+ * message naming test) when neither is given. */
+const char *synth_train_exe(int argc, char **argv, const char *test);
+
+/* Removes a test's scratch folder and everything in it. */
+void synth_remove_tree(const char *dir);
+
 /* The options that make the network tiny and fast. */
 extern const char *const synth_fast_options[];
 

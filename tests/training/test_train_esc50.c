@@ -143,13 +143,9 @@ static void test_cv(void) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  train_exe = g_getenv("ACRNN_TRAIN");
-  if (!train_exe && argc > 1)
-    train_exe = argv[1];
-  if (!train_exe) {
-    g_printerr("usage: test_train_esc50 PATH-TO-acrnn-train\n");
+  train_exe = synth_train_exe(argc, argv, "test_train_esc50");
+  if (!train_exe)
     return 1;
-  }
   tmp = g_dir_make_tmp("acrnn-train-esc50-XXXXXX", NULL);
   data = g_build_filename(tmp, "esc", NULL);
   synth_esc50_dataset(data, 4, 2);
@@ -157,11 +153,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/training/esc50/split-by-source", test_split_by_source);
   g_test_add_func("/training/esc50/cv", test_cv);
   int rc = g_test_run();
-  if (rc == 0) {
-    char *argv_rm[] = {"rm", "-rf", tmp, NULL};
-    g_spawn_sync(NULL, argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                 NULL, NULL, NULL);
-  }
+  if (rc == 0)
+    synth_remove_tree(tmp);
   g_free(data);
   g_free(tmp);
   return rc;

@@ -166,13 +166,9 @@ static void test_help(void) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  train_exe = g_getenv("ACRNN_TRAIN");
-  if (!train_exe && argc > 1)
-    train_exe = argv[1];
-  if (!train_exe) {
-    g_printerr("usage: test_train_folder PATH-TO-acrnn-train\n");
+  train_exe = synth_train_exe(argc, argv, "test_train_folder");
+  if (!train_exe)
     return 1;
-  }
   tmp = g_dir_make_tmp("acrnn-train-test-XXXXXX", NULL);
   g_assert_nonnull(tmp);
   data = g_build_filename(tmp, "data", NULL);
@@ -183,11 +179,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/training/cli/train-eval", test_train_and_eval);
   g_test_add_func("/training/cli/bad-input", test_bad_input);
   int rc = g_test_run();
-  if (rc == 0) {
-    char *argv_rm[] = {"rm", "-rf", tmp, NULL};
-    g_spawn_sync(NULL, argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                 NULL, NULL, NULL);
-  }
+  if (rc == 0)
+    synth_remove_tree(tmp);
   g_free(model);
   g_free(folds_csv);
   g_free(data);

@@ -118,24 +118,17 @@ static void test_resume(void) {
 
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
-  train_exe = g_getenv("ACRNN_TRAIN");
-  if (!train_exe && argc > 1)
-    train_exe = argv[1];
-  if (!train_exe) {
-    g_printerr("usage: test_train_resume PATH-TO-acrnn-train\n");
+  train_exe = synth_train_exe(argc, argv, "test_train_resume");
+  if (!train_exe)
     return 1;
-  }
   tmp = g_dir_make_tmp("acrnn-train-resume-XXXXXX", NULL);
   data = g_build_filename(tmp, "data", NULL);
   synth_folder_dataset(data, 3, 3);
   folds_csv = g_build_filename(data, "folds.csv", NULL);
   g_test_add_func("/training/resume/bit-identical", test_resume);
   int rc = g_test_run();
-  if (rc == 0) {
-    char *argv_rm[] = {"rm", "-rf", tmp, NULL};
-    g_spawn_sync(NULL, argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                 NULL, NULL, NULL);
-  }
+  if (rc == 0)
+    synth_remove_tree(tmp);
   g_free(folds_csv);
   g_free(data);
   g_free(tmp);
