@@ -12,8 +12,13 @@
 
 G_BEGIN_DECLS
 
-/** Sets the number of threads the BLAS uses (1 = single-threaded). */
+/** Sets the number of threads libacrnn's compute uses, the BLAS's and its
+ * own convolution kernels' (1 = single-threaded). Not to be changed while
+ * another thread runs a network. */
 void acrnn_set_threads(int n);
+
+/** The count last set by acrnn_set_threads(); 1 before any call. */
+int acrnn_get_threads(void);
 
 G_END_DECLS
 

@@ -20,6 +20,7 @@
  * written by im2col and read right away by sgemm, never round-tripping
  * through main memory. Padding is handled by ranges of rows and columns,
  * never per element. */
+#include "conv2d_direct.h"
 #include "layers.h"
 
 #include <cblas.h>
@@ -62,13 +63,23 @@ static int is_pointwise(int kh, int kw) {
   return kh == 1 && kw == 1;
 }
 
-size_t acrnn_conv2d_workspace(int cin, int n, int h, int w, int kh, int kw) {
-  if (cin <= 0 || n <= 0 || h <= 0 || w <= 0 || kh <= 0 || kw <= 0)
+/* The column buffer of im2col(x). */
+static size_t im2col_workspace(int cin, int n, int h, int w, int kh, int kw) {
+  const ConvPlan p = conv_plan(cin, n, h, w, kh, kw);
+  return (size_t)cin * kh * kw * p.nc * p.nr * w;
+}
+
+size_t acrnn_conv2d_workspace(int cin, int cout, int n, int h, int w, int kh,
+                              int kw) {
+  if (cin <= 0 || cout <= 0 || n <= 0 || h <= 0 || w <= 0 || kh <= 0 || kw <= 0)
     return 0;
   if (is_pointwise(kh, kw))
     return 0; /* the input itself is the column matrix */
-  const ConvPlan p = conv_plan(cin, n, h, w, kh, kw);
-  return (size_t)cin * kh * kw * p.nc * p.nr * w;
+  /* Both paths' needs, so the path may change after sizing (tests). The
+   * direct path's is a few hundred KiB at most. */
+  const size_t col = im2col_workspace(cin, n, h, w, kh, kw);
+  const size_t direct = acrnn_conv2d_direct_workspace(cin, cout, h, w, kh, kw);
+  return col > direct ? col : direct;
 }
 
 /* Valid output range [lo, hi) of an axis of length len for a kernel offset
@@ -235,6 +246,12 @@ static void conv2d_forward(float *y, const float *x, const float *w,
     return;
   }
 
+  if (acrnn_conv2d_direct_chosen(h, wd, kh, kw)) {
+    acrnn_conv2d_direct(y, x, w, n, cin, cout, h, wd, kh, kw, scale, b, relu, 0,
+                        0, ws);
+    return;
+  }
+
   const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);
   for (int n0 = 0; n0 < n; n0 += p.nc) {
     for (int i0 = 0; i0 < h; i0 += p.nr) {
@@ -301,9 +318,14 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
   }
   if (!dx)
     return;
+  if (acrnn_conv2d_direct_chosen(h, wd, kh, kw)) {
+    acrnn_conv2d_direct(dx, dy, w, n, cout, cin, h, wd, kh, kw, NULL, NULL, 0,
+                        1, 1, ws);
+    return;
+  }
   /* The caller sized ws for im2col(x); im2col(dy) has cout/cin times as many
    * rows, so its chunks are cut to the same budget. */
-  const size_t budget = acrnn_conv2d_workspace(cin, n, h, wd, kh, kw);
+  const size_t budget = im2col_workspace(cin, n, h, wd, kh, kw);
   const int kk = kh * kw, kt = cout * kk;
   if ((size_t)kt * wd <= budget) {
     /* wt[ci][co*K + f] = w[co][ci][K-1-f]: channels swapped, kernel flipped */

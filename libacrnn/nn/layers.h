@@ -23,7 +23,27 @@
 #include <stdint.h>
 
 /* ---- conv2d.c: stride 1, 'same' zero padding (odd kernels), bias ------- */
-size_t acrnn_conv2d_workspace(int cin, int n, int h, int w, int kh, int kw);
+/* Scratch floats for forward and backward of one shape. */
+size_t acrnn_conv2d_workspace(int cin, int cout, int n, int h, int w, int kh,
+                              int kw);
+/* How a non-pointwise convolution is computed: AUTO picks, per shape, the
+ * direct kernel (conv2d_direct.c) on wide maps when the CPU has AVX2 or
+ * AVX-512, and im2col + sgemm otherwise. The other two force one path, for
+ * tests and benchmarks; set it before sizing workspaces, not during a
+ * pass. Process-wide. */
+typedef enum {
+  ACRNN_CONV_AUTO,
+  ACRNN_CONV_IM2COL,
+  ACRNN_CONV_DIRECT,
+} AcrnnConvPath;
+void acrnn_conv2d_set_path(AcrnnConvPath path);
+/* The vector build the direct path runs: "avx512", "avx2" or "generic"
+ * (the first this CPU runs). */
+const char *acrnn_conv2d_direct_isa(void);
+/* Makes the direct path run the named build, for tests; FALSE (and no
+ * change) if there is none of that name or this CPU cannot run it. Like
+ * the path, set it before sizing workspaces. */
+int acrnn_conv2d_direct_use(const char *isa);
 /* y[Cout][N][H][W] = conv(x[Cin][N][H][W], w[Cout][Cin][kh][kw]) + b */
 void acrnn_conv2d_forward(float *y, const float *x, const float *w,
                           const float *b, int n, int cin, int cout, int h,
@@ -83,7 +103,8 @@ void acrnn_affine_relu(float *y, const float *x, size_t n, float scale,
 
 /* ---- maxpool.c: kernel = stride (ph, pw), floor; cn = C*N planes ------- */
 /* The window's first maximum in row-major order wins; a NaN wins over any
- * number, the window's last NaN over earlier ones (as PyTorch). */
+ * number, the window's last NaN over earlier ones (as PyTorch). A NULL
+ * argmax computes the values only (inference). */
 void acrnn_maxpool_forward(float *y, int32_t *argmax, const float *x, int cn,
                            int h, int w, int ph, int pw);
 void acrnn_maxpool_backward(float *dx, const float *dy, const int32_t *argmax,

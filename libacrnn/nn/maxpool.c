@@ -98,8 +98,43 @@ static void pool_plane_scan(float *y, int32_t *argmax, const float *x, int h,
             bid = i * w + j;
           }
       y[oi * ow + oj] = b;
-      argmax[oi * ow + oj] = bid;
+      if (argmax)
+        argmax[oi * ow + oj] = bid;
     }
+}
+
+/* Inference: values only, no indices. max_nan(b, v) takes v if v > b or v
+ * is NaN, so a NaN anywhere in a window reaches the output, as in the scan
+ * above; with no ties to break, the order of the comparisons is free, and
+ * the vertical pass runs down the whole band width at once. */
+static inline float max_nan(float b, float v) {
+  return (v > b) | (v != v) ? v : b;
+}
+
+static void pool_plane_values(float *y, const float *x, int h, int w, int ph,
+                              int pw) {
+  const int oh = h / ph, ow = w / pw;
+  float cv[TILE];
+  for (int oi = 0; oi < oh; oi++) {
+    for (int j0 = 0; j0 < ow * pw; j0 += TILE / pw * pw) {
+      const int n =
+          ow * pw - j0 < TILE / pw * pw ? ow * pw - j0 : TILE / pw * pw;
+      const float *r = x + (size_t)oi * ph * w + j0;
+      memcpy(cv, r, sizeof(float) * (size_t)n);
+      for (int i = 1; i < ph; i++) {
+        const float *ri = r + (size_t)i * w;
+        for (int j = 0; j < n; j++)
+          cv[j] = max_nan(cv[j], ri[j]);
+      }
+      float *yo = y + (size_t)oi * ow + j0 / pw;
+      for (int o = 0; o < n / pw; o++) {
+        float b = cv[o * pw];
+        for (int k = 1; k < pw; k++)
+          b = max_nan(b, cv[o * pw + k]);
+        yo[o] = b;
+      }
+    }
+  }
 }
 
 void acrnn_maxpool_forward(float *y, int32_t *argmax, const float *x, int cn,
@@ -108,7 +143,11 @@ void acrnn_maxpool_forward(float *y, int32_t *argmax, const float *x, int cn,
     return;
   const size_t in = (size_t)h * w, out = (size_t)(h / ph) * (w / pw);
   for (int p = 0; p < cn; p++) {
-    if (pw <= TILE)
+    if (!argmax && pw <= TILE)
+      pool_plane_values(y + p * out, x + p * in, h, w, ph, pw);
+    else if (!argmax)
+      pool_plane_scan(y + p * out, NULL, x + p * in, h, w, ph, pw);
+    else if (pw <= TILE)
       pool_plane(y + p * out, argmax + p * out, x + p * in, h, w, ph, pw);
     else
       pool_plane_scan(y + p * out, argmax + p * out, x + p * in, h, w, ph, pw);

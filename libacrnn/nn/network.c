@@ -455,7 +455,8 @@ static void ensure_capacity(AcrnnNet *net, int n) {
       net->pool_out[i] = g_new(float, o);
       net->argmax[i] = g_new(int32_t, o);
     }
-    ws = MAX(ws, acrnn_conv2d_workspace(b->cin, n, b->h, b->w, b->kh, b->kw));
+    ws = MAX(ws, acrnn_conv2d_workspace(b->cin, b->cout, n, b->h, b->w, b->kh,
+                                        b->kw));
   }
   if (net->attn_block >= 0) {
     const Block *b = &net->blk[net->attn_block];
@@ -603,8 +604,8 @@ const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
       out = net->att_out;
     }
     if (b->ph) {
-      acrnn_maxpool_forward(net->pool_out[i], net->argmax[i], out, b->cout * n,
-                            b->h, b->w, b->ph, b->pw);
+      acrnn_maxpool_forward(net->pool_out[i], training ? net->argmax[i] : NULL,
+                            out, b->cout * n, b->h, b->w, b->ph, b->pw);
       out = net->pool_out[i];
     }
     in = out;
