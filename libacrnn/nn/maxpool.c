@@ -111,6 +111,16 @@ static inline float max_nan(float b, float v) {
   return (v > b) | (v != v) ? v : b;
 }
 
+/* The same on four lanes at once, branch-free (GCC vectors, vectorised at
+ * any -O; a branch per value mispredicts on half of them). */
+typedef float VPool __attribute__((vector_size(16)));
+typedef int32_t VPoolMask __attribute__((vector_size(16)));
+
+static inline VPool max_nan_v(VPool b, VPool v) {
+  const VPoolMask take = (v > b) | (v != v);
+  return (VPool)(((VPoolMask)v & take) | ((VPoolMask)b & ~take));
+}
+
 static void pool_plane_values(float *y, const float *x, int h, int w, int ph,
                               int pw) {
   const int oh = h / ph, ow = w / pw;
@@ -123,7 +133,15 @@ static void pool_plane_values(float *y, const float *x, int h, int w, int ph,
       memcpy(cv, r, sizeof(float) * (size_t)n);
       for (int i = 1; i < ph; i++) {
         const float *ri = r + (size_t)i * w;
-        for (int j = 0; j < n; j++)
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+          VPool b, v;
+          memcpy(&b, cv + j, sizeof b);
+          memcpy(&v, ri + j, sizeof v);
+          b = max_nan_v(b, v);
+          memcpy(cv + j, &b, sizeof b);
+        }
+        for (; j < n; j++)
           cv[j] = max_nan(cv[j], ri[j]);
       }
       float *yo = y + (size_t)oi * ow + j0 / pw;
