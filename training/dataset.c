@@ -70,31 +70,41 @@ int *tr_parse_fold_list(const char *s, int *n, GError **error) {
   return folds;
 }
 
-/* Stratified split: per class, clips (or groups of clips sharing a source)
- * in a seeded random order, each group to the fold with the fewest clips of
- * that class so far (lowest fold number on ties). */
+/* Stratified, balanced split: per class, the groups (clips sharing a source,
+ * or single clips) in a seeded random order, then largest first (a stable
+ * sort, so equal sizes keep the random order); each group goes to the fold
+ * with the fewest clips of that class so far, ties to the fold with the
+ * fewest clips of all classes so far, then to the lowest fold number. The
+ * second rule keeps the folds the same size overall: without it, every
+ * class would fill the low folds first. */
 void tr_assign_folds(TrClip *clips, size_t n, int n_labels, int k, guint64 seed,
                      gboolean by_source) {
   AcrnnRng rng;
   acrnn_rng_seed(&rng, seed ^ 0x5eedf01d5ULL);
   int *count = g_new(int, k);
+  int *total = g_new0(int, k);
   size_t *members = g_new(size_t, n > 0 ? n : 1);
   for (int c = 0; c < n_labels; c++) {
-    /* groups of class c, in file order */
+    /* groups of class c, in file order, with their sizes */
     GPtrArray *keys = g_ptr_array_new();
     GArray *first = g_array_new(FALSE, FALSE, sizeof(size_t));
+    GArray *size = g_array_new(FALSE, FALSE, sizeof(int));
     for (size_t i = 0; i < n; i++) {
       if (clips[i].label != c)
         continue;
-      gboolean seen = FALSE;
+      int seen = -1;
       if (by_source && clips[i].source)
-        for (guint g = 0; g < keys->len; g++)
+        for (guint g = 0; g < keys->len && seen < 0; g++)
           if (g_ptr_array_index(keys, g) &&
               strcmp(g_ptr_array_index(keys, g), clips[i].source) == 0)
-            seen = TRUE;
-      if (!seen) {
+            seen = (int)g;
+      if (seen >= 0) {
+        g_array_index(size, int, seen)++;
+      } else {
+        const int one = 1;
         g_ptr_array_add(keys, by_source ? clips[i].source : NULL);
         g_array_append_val(first, i);
+        g_array_append_val(size, one);
       }
     }
     guint ng = keys->len;
@@ -102,6 +112,15 @@ void tr_assign_folds(TrClip *clips, size_t n, int n_labels, int k, guint64 seed,
     for (guint g = 0; g < ng; g++)
       order[g] = g;
     acrnn_rng_shuffle(&rng, order, ng);
+    for (guint a = 1; a < ng; a++) { /* stable insertion sort, largest first */
+      const uint32_t g = order[a];
+      guint b = a;
+      for (; b > 0 && g_array_index(size, int, order[b - 1]) <
+                          g_array_index(size, int, g);
+           b--)
+        order[b] = order[b - 1];
+      order[b] = g;
+    }
     memset(count, 0, sizeof(int) * (size_t)k);
     for (guint oi = 0; oi < ng; oi++) {
       guint g = order[oi];
@@ -117,17 +136,21 @@ void tr_assign_folds(TrClip *clips, size_t n, int n_labels, int k, guint64 seed,
       }
       int best = 0;
       for (int f = 1; f < k; f++)
-        if (count[f] < count[best])
+        if (count[f] < count[best] ||
+            (count[f] == count[best] && total[f] < total[best]))
           best = f;
       for (size_t j = 0; j < m; j++)
         clips[members[j]].fold = best + 1;
       count[best] += (int)m;
+      total[best] += (int)m;
     }
     g_free(order);
     g_ptr_array_unref(keys);
     g_array_unref(first);
+    g_array_unref(size);
   }
   g_free(count);
+  g_free(total);
   g_free(members);
 }
 

@@ -145,20 +145,25 @@ class Clip:
 
 def assign_folds(clips, n_labels, k, seed, by_source):
     """tr_assign_folds: per class, groups (clips sharing a source, or single
-    clips) in a seeded random order, each to the fold with the fewest clips
-    of that class so far (lowest fold on ties)."""
+    clips) in a seeded random order, then largest first (stable); each to
+    the fold with the fewest clips of that class so far, ties to the fold
+    with the fewest clips overall, then the lowest fold."""
     rng = Rng((seed & M64) ^ 0x5EEDF01D5)
+    total = [0] * k
     for c in range(n_labels):
-        keys, first = [], []
+        keys, first, size = [], [], []
         for i, clip in enumerate(clips):
             if clip.label != c:
                 continue
-            seen = by_source and clip.source is not None and clip.source in keys
-            if not seen:
-                keys.append(clip.source if by_source else None)
-                first.append(i)
+            if by_source and clip.source is not None and clip.source in keys:
+                size[keys.index(clip.source)] += 1
+                continue
+            keys.append(clip.source if by_source else None)
+            first.append(i)
+            size.append(1)
         order = list(range(len(keys)))
         rng.shuffle(order)
+        order.sort(key=lambda g: -size[g])  # stable: ties keep the shuffle
         count = [0] * k
         for g in order:
             key = keys[g]
@@ -167,10 +172,11 @@ def assign_folds(clips, n_labels, k, seed, by_source):
                            if cl.label == c and cl.source == key]
             else:
                 members = [first[g]]
-            best = min(range(k), key=lambda f: (count[f], f))
+            best = min(range(k), key=lambda f: (count[f], total[f], f))
             for i in members:
                 clips[i].fold = best + 1
             count[best] += len(members)
+            total[best] += len(members)
 
 
 def _load_esc50(root, csv_path, esc10):

@@ -103,6 +103,42 @@ static void test_split_by_source(void) {
   tr_options_clear(&o);
 }
 
+/* The folds come out the same size overall, not only per class: 10
+ * classes of 3 single-clip sources into 2 folds give 15 + 15 (filling the
+ * low fold first in every class would give 20 + 10), and sources of
+ * several clips go first, so that 2 + 1 + 1 + 1 + 1 clips of a class into
+ * 2 folds give 3 + 3. */
+static void test_split_balanced(void) {
+  enum { N = 36 };
+  TrClip clips[N];
+  char *src[N];
+  for (int i = 0; i < 30; i++) {
+    src[i] = g_strdup_printf("s%d", i);
+    clips[i] = (TrClip){.label = i / 3, .source = src[i]};
+  }
+  for (int i = 30; i < N; i++) { /* class 10: sources a, a, b, c, d, e */
+    src[i] = g_strdup_printf("%c", i == 30 ? 'a' : 'a' + i - 31);
+    clips[i] = (TrClip){.label = 10, .source = src[i]};
+  }
+  for (guint64 seed = 1; seed <= 20; seed++) {
+    tr_assign_folds(clips, N, 11, 2, seed, TRUE);
+    int total[3] = {0, 0, 0}, c10[3] = {0, 0, 0};
+    for (int i = 0; i < N; i++) {
+      g_assert_cmpint(clips[i].fold, >=, 1);
+      g_assert_cmpint(clips[i].fold, <=, 2);
+      if (i < 30)
+        total[clips[i].fold]++;
+      else
+        c10[clips[i].fold]++;
+    }
+    g_assert_cmpint(total[1], ==, 15);
+    g_assert_cmpint(c10[1], ==, 3);
+    g_assert_cmpint(clips[30].fold, ==, clips[31].fold); /* one source */
+  }
+  for (int i = 0; i < N; i++)
+    g_free(src[i]);
+}
+
 static void test_cv(void) {
   char *dir = g_build_filename(tmp, "cv", NULL);
   const char *extra[] = {"--data",     data, "--out-dir",    dir,
@@ -151,6 +187,7 @@ int main(int argc, char **argv) {
   synth_esc50_dataset(data, 4, 2);
   g_test_add_func("/training/esc50/cache", test_cache);
   g_test_add_func("/training/esc50/split-by-source", test_split_by_source);
+  g_test_add_func("/training/esc50/split-balanced", test_split_balanced);
   g_test_add_func("/training/esc50/cv", test_cv);
   int rc = g_test_run();
   if (rc == 0)
