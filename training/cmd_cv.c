@@ -7,6 +7,7 @@
 #include "fingerprint.h"
 #include "options.h"
 #include "trainer.h"
+#include <acrnn/acrnn.h>
 #include <errno.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -24,6 +25,133 @@ static const char summary[] =
     "turn by all ranks together (as 'train' does); with --parallel folds\n"
     "whole folds run on different ranks (the i-th held-out fold, from 0,\n"
     "on rank i mod N, one process each) and rank 0 gathers the table.";
+
+/* DIR/fold-N.result.json: a finished fold's figures and the options it was
+ * trained with, so that --continue reports it without training again. */
+static char *result_path(const char *dir, int fold) {
+  char *name = g_strdup_printf("fold-%d.result.json", fold);
+  char *path = g_build_filename(dir, name, NULL);
+  g_free(name);
+  return path;
+}
+
+static gboolean write_result(const char *path, int fold, const TrRunResult *res,
+                             const char *opts, GError **error) {
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "fold");
+  json_builder_add_int_value(b, fold);
+  json_builder_set_member_name(b, "accuracy");
+  json_builder_add_double_value(b, res->last_val_acc);
+  json_builder_set_member_name(b, "best_accuracy");
+  json_builder_add_double_value(b, res->best_val_acc);
+  json_builder_set_member_name(b, "best_epoch");
+  json_builder_add_int_value(b, res->best_epoch);
+  json_builder_set_member_name(b, "epochs");
+  json_builder_add_int_value(b, res->epochs_done);
+  json_builder_set_member_name(b, "options");
+  json_builder_add_value(b, json_from_string(opts, NULL));
+  json_builder_end_object(b);
+  JsonNode *root = json_builder_get_root(b);
+  char *text = json_to_string(root, TRUE);
+  gboolean ok = g_file_set_contents(path, text, -1, error); /* atomic */
+  g_free(text);
+  json_node_unref(root);
+  g_object_unref(b);
+  return ok;
+}
+
+/* Whether the options a file was made with (JSON) are this run's, opts;
+ * if not, an error naming the first option that differs. */
+static gboolean same_options(const char *file, const char *theirs,
+                             const char *opts, GError **error) {
+  JsonNode *a = json_from_string(theirs, NULL),
+           *b = json_from_string(opts, NULL);
+  const char *differs = NULL;
+  if (!a || !b || !JSON_NODE_HOLDS_OBJECT(a)) {
+    differs = "(unreadable)";
+  } else {
+    JsonObject *oa = json_node_get_object(a), *ob = json_node_get_object(b);
+    GList *names = json_object_get_members(ob);
+    for (GList *l = names; l && !differs; l = l->next) {
+      JsonNode *va = json_object_get_member(oa, l->data);
+      if (!va || !json_node_equal(va, json_object_get_member(ob, l->data)))
+        differs = l->data;
+    }
+    g_list_free(names);
+  }
+  gboolean ok = differs == NULL;
+  if (!ok)
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--continue: %s was made with other options than this run's "
+                "(--%s differs): give the options of the stopped run, or "
+                "leave out --continue to start over",
+                file, differs);
+  if (a)
+    json_node_unref(a);
+  if (b)
+    json_node_unref(b);
+  return ok;
+}
+
+/* Reads a finished fold's result: FALSE without an error when there is
+ * none, FALSE with one when it is unreadable or from other options. */
+static gboolean read_result(const char *path, const char *opts,
+                            TrRunResult *res, GError **error) {
+  if (!g_file_test(path, G_FILE_TEST_EXISTS))
+    return FALSE;
+  JsonParser *p = json_parser_new();
+  gboolean ok = json_parser_load_from_file(p, path, error);
+  JsonObject *o = NULL;
+  if (ok) {
+    JsonNode *root = json_parser_get_root(p);
+    o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root)
+                                             : NULL;
+    ok = o && json_object_has_member(o, "accuracy") &&
+         json_object_has_member(o, "best_accuracy") &&
+         json_object_has_member(o, "best_epoch") &&
+         json_object_has_member(o, "options");
+    if (!ok)
+      g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                  "%s: expected a JSON object with accuracy, best_accuracy, "
+                  "best_epoch and options (delete it to train the fold again)",
+                  path);
+  } else {
+    g_prefix_error(error, "--continue: ");
+  }
+  if (ok) {
+    char *theirs = json_to_string(json_object_get_member(o, "options"), FALSE);
+    ok = same_options(path, theirs, opts, error);
+    g_free(theirs);
+  }
+  if (ok) {
+    memset(res, 0, sizeof *res);
+    res->last_val_acc = json_object_get_double_member(o, "accuracy");
+    res->best_val_acc = json_object_get_double_member(o, "best_accuracy");
+    res->best_epoch = (int)json_object_get_int_member(o, "best_epoch");
+  }
+  g_object_unref(p);
+  return ok;
+}
+
+/* The checkpoint of a stopped fold, if there is one made with opts:
+ * TRUE and *resume set; FALSE with an error if it is from other options. */
+static gboolean stopped_fold(const char *ckpt, const char *opts,
+                             const char **resume, GError **error) {
+  *resume = NULL;
+  if (!g_file_test(ckpt, G_FILE_TEST_EXISTS))
+    return TRUE;
+  char *theirs = acrnn_model_read_meta(ckpt, "acrnn-train.options", error);
+  if (!theirs) {
+    g_prefix_error(error, "--continue: ");
+    return FALSE;
+  }
+  gboolean ok = same_options(ckpt, theirs, opts, error);
+  g_free(theirs);
+  if (ok)
+    *resume = ckpt;
+  return ok;
+}
 
 static void mean_std(const double *v, int n, double *mean, double *std) {
   double s = 0, q = 0;
@@ -86,6 +214,8 @@ int tr_cmd_cv(int argc, char **argv) {
     tr_dist_barrier(); /* out_dir exists */
   /* per held-out fold: last, best, best epoch, done; summed over ranks */
   double *res_all = g_new0(double, 4 * (size_t)(n_hold + 1));
+  /* the options each fold is trained with, as its checkpoint stores them */
+  char *opts = tr_options_to_json(&ro);
   gboolean stopped = FALSE;
   if (ok)
     tr_interrupt_install();
@@ -105,12 +235,34 @@ int tr_cmd_cv(int argc, char **argv) {
     fo.log = fo.plot = fo.checkpoint = NULL;
     tr_run_paths_init(&paths, out, &fo);
     TrRunResult res;
-    if (!o.quiet && me == 0)
+    char *rpath = result_path(o.out_dir, f);
+    gboolean have = FALSE;
+    const char *resume = NULL;
+    if (o.cont) {
+      have = read_result(rpath, opts, &res, &error);
+      ok = have || !error;
+      if (ok && !have)
+        ok = stopped_fold(paths.checkpoint, opts, &resume, &error);
+    }
+    if (ok && have && me == 0) /* even with --quiet: nothing was trained */
+      fprintf(stderr, "fold %d: finished before, result from %s\n", f, rpath);
+    if (ok && resume && me == 0) /* even with --quiet, as the above */
+      fprintf(stderr, "fold %d: resuming from %s\n", f, resume);
+    if (ok && !have && !o.quiet && me == 0)
       fprintf(stderr, "fold %d: training on %d folds, %zu clips held out\n", f,
               n_train, tr_dataset_fold_size(ds, f));
-    ok = tr_train_run(&ro, ds, train, n_train, f, &paths, NULL, &res, &error);
+    if (ok && !have)
+      ok = tr_train_run(&ro, ds, train, n_train, f, &paths, resume, &res,
+                        &error);
+    if (ok && !have && !res.stopped && (by_fold || me == 0))
+      ok = write_result(rpath, f, &res, opts, &error);
+    g_free(rpath);
     if (ok && res.stopped) {
-      fprintf(stderr, "cross-validation interrupted in fold %d\n", f);
+      if (me == 0)
+        fprintf(stderr,
+                "cross-validation stopped in fold %d; continue it with the "
+                "same command and --continue\n",
+                f);
       stopped = TRUE;
     } else if (ok) {
       double *v = res_all + 4 * (size_t)k;
@@ -205,11 +357,8 @@ int tr_cmd_cv(int argc, char **argv) {
     json_builder_add_double_value(b, bm);
     json_builder_set_member_name(b, "std_best_accuracy");
     json_builder_add_double_value(b, bsd);
-    char *opts = tr_options_to_json(&o);
-    JsonNode *on = json_from_string(opts, NULL);
-    g_free(opts);
     json_builder_set_member_name(b, "options");
-    json_builder_add_value(b, on);
+    json_builder_add_value(b, json_from_string(opts, NULL));
     json_builder_end_object(b);
     JsonNode *root = json_builder_get_root(b);
     char *text = json_to_string(root, TRUE);
@@ -229,6 +378,7 @@ int tr_cmd_cv(int argc, char **argv) {
     g_clear_error(&error);
   }
   g_free(res_all);
+  g_free(opts);
   g_free(fold_of);
   g_free(last);
   g_free(best);

@@ -172,10 +172,17 @@ static const OptSpec specs[] = {
      "Continue a run from its checkpoint, bit for bit (its stored options "
      "apply; options given here override them)",
      FALSE},
-    {"stop-after-epochs", TR_CMD_TRAIN, G_OPTION_ARG_INT, F(stop_after_epochs),
-     "N", "Checkpoint and stop after N epochs of this run (0: never)", FALSE},
-    {"stop-after-steps", TR_CMD_TRAIN, G_OPTION_ARG_INT, F(stop_after_steps),
-     "N",
+    {"continue", TR_CMD_CV, G_OPTION_ARG_NONE, F(cont), NULL,
+     "Continue the cross-validation in --out-dir that was stopped: folds "
+     "that finished are reported from DIR/fold-N.result.json, the stopped "
+     "fold resumes from its checkpoint bit for bit (the options must be the "
+     "stopped run's; they are checked)",
+     FALSE},
+    {"stop-after-epochs", TRN, G_OPTION_ARG_INT, F(stop_after_epochs), "N",
+     "Checkpoint and stop after N epochs of this run (cv: of a fold) (0: "
+     "never)",
+     FALSE},
+    {"stop-after-steps", TRN, G_OPTION_ARG_INT, F(stop_after_steps), "N",
      "Checkpoint and stop after N steps of this run, as on Ctrl-C "
      "(0: never)",
      FALSE},

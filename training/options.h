@@ -65,6 +65,7 @@ typedef struct {
   char *checkpoint;
   int checkpoint_every;
   char *resume;
+  gboolean cont; /* cv --continue */
   int stop_after_epochs;
   int stop_after_steps;
   gboolean quiet;

@@ -177,6 +177,77 @@ static void test_cv(void) {
   g_free(dir);
 }
 
+static GBytes *file_bytes(const char *dir, const char *name) {
+  char *path = g_build_filename(dir, name, NULL), *text = NULL;
+  gsize len;
+  if (!g_file_get_contents(path, &text, &len, NULL))
+    g_error("cannot read %s", path);
+  g_free(path);
+  return g_bytes_new_take(text, len);
+}
+
+/* Runs cv on the tiny dataset into dir with the extra arguments; returns
+ * the exit status, stdout and stderr. */
+static int run_cv(const char *dir, const char *const *more, char **out,
+                  char **err) {
+  GPtrArray *a = g_ptr_array_new();
+  const char *base[] = {"--data",       data, "--out-dir", dir, "--epochs", "2",
+                        "--batch-size", "8",  "--no-cache"};
+  for (size_t i = 0; i < G_N_ELEMENTS(base); i++)
+    g_ptr_array_add(a, (gpointer)base[i]);
+  for (; more && *more; more++)
+    g_ptr_array_add(a, (gpointer)*more);
+  g_ptr_array_add(a, NULL);
+  char **argv = argv_new("cv", (const char **)a->pdata);
+  int rc = synth_run(argv, out, err);
+  g_strfreev(argv);
+  g_ptr_array_free(a, TRUE);
+  return rc;
+}
+
+/* A cross-validation stopped in its first fold and continued with
+ * --continue ends with the same models and table as one run straight
+ * through; continuing a finished one reads every fold back; continuing
+ * with other options is refused, naming the option. */
+static void test_cv_continue(void) {
+  char *whole = g_build_filename(tmp, "cv-whole", NULL);
+  char *parts = g_build_filename(tmp, "cv-parts", NULL);
+  char *out, *err, *out2, *err2;
+  g_assert_cmpint(run_cv(whole, NULL, &out, &err), ==, 0);
+
+  const char *stop[] = {"--stop-after-epochs", "1", NULL};
+  g_assert_cmpint(run_cv(parts, stop, &out2, &err2), ==, 130);
+  g_assert_nonnull(strstr(err2, "--continue"));
+  g_free(out2), g_free(err2);
+
+  const char *cont[] = {"--continue", NULL};
+  g_assert_cmpint(run_cv(parts, cont, &out2, &err2), ==, 0);
+  g_assert_nonnull(strstr(err2, "fold 1: resuming from"));
+  g_assert_null(strstr(err2, "fold 2: resuming"));
+  g_assert_cmpstr(out2, ==, out); /* the table */
+  for (int f = 1; f <= 2; f++) {
+    char *name = g_strdup_printf("fold-%d.safetensors", f);
+    GBytes *a = file_bytes(whole, name), *b = file_bytes(parts, name);
+    g_assert_true(g_bytes_equal(a, b));
+    g_bytes_unref(a), g_bytes_unref(b), g_free(name);
+  }
+  g_free(out2), g_free(err2);
+
+  g_assert_cmpint(run_cv(parts, cont, &out2, &err2), ==, 0);
+  g_assert_cmpstr(out2, ==, out);
+  g_assert_nonnull(strstr(err2, "fold 1: finished before"));
+  g_assert_nonnull(strstr(err2, "fold 2: finished before"));
+  g_free(out2), g_free(err2);
+
+  const char *other[] = {"--continue", "--lr", "0.05", NULL};
+  g_assert_cmpint(run_cv(parts, other, &out2, &err2), !=, 0);
+  g_assert_nonnull(strstr(err2, "--lr differs"));
+  g_free(out2), g_free(err2);
+
+  g_free(out), g_free(err);
+  g_free(whole), g_free(parts);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   train_exe = synth_train_exe(argc, argv, "test_train_esc50");
@@ -189,6 +260,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/training/esc50/split-by-source", test_split_by_source);
   g_test_add_func("/training/esc50/split-balanced", test_split_balanced);
   g_test_add_func("/training/esc50/cv", test_cv);
+  g_test_add_func("/training/esc50/cv-continue", test_cv_continue);
   int rc = g_test_run();
   if (rc == 0)
     synth_remove_tree(tmp);
