@@ -125,22 +125,26 @@ static int cpu_runs(const Tile *t) {
   return 1;
 }
 
+/* The build in use; atomic, as networks run on several threads at once
+ * (threads racing to choose it store the same pointer). */
 static const Tile *chosen_tile;
 
 static const Tile *tile(void) {
-  if (!chosen_tile) { /* idempotent: a race stores the same pointer */
+  const Tile *t = g_atomic_pointer_get(&chosen_tile);
+  if (!t) {
     size_t i = 0;
     while (!cpu_runs(&tiles[i]))
       i++; /* the last, generic, always runs */
-    chosen_tile = &tiles[i];
+    t = &tiles[i];
+    g_atomic_pointer_set(&chosen_tile, t);
   }
-  return chosen_tile;
+  return t;
 }
 
 int acrnn_conv2d_direct_use(const char *isa) {
-  for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++)
+  for (size_t i = 0; i < G_N_ELEMENTS(tiles); i++)
     if (strcmp(tiles[i].name, isa) == 0 && cpu_runs(&tiles[i])) {
-      chosen_tile = &tiles[i];
+      g_atomic_pointer_set(&chosen_tile, &tiles[i]);
       return 1;
     }
   return 0;
