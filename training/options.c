@@ -117,7 +117,9 @@ static const OptSpec specs[] = {
      "augmentation, random folds)",
      TRUE},
     {"threads", ALL, G_OPTION_ARG_INT, F(threads), "N",
-     "BLAS threads (the same seed and threads give the same weights)", TRUE},
+     "Compute threads: the BLAS and the convolution kernels (the same seed "
+     "and threads give the same weights)",
+     TRUE},
     {"bn-groups", TRN, G_OPTION_ARG_INT, F(bn_groups), "G",
      "Split each batch into G groups, each with its own batch norm "
      "statistics and dropout stream, and sum their size-weighted gradients. "
