@@ -49,6 +49,8 @@ static gboolean write_result(const char *path, int fold, const TrRunResult *res,
   json_builder_add_int_value(b, res->best_epoch);
   json_builder_set_member_name(b, "epochs");
   json_builder_add_int_value(b, res->epochs_done);
+  json_builder_set_member_name(b, "time_s");
+  json_builder_add_double_value(b, res->total_s);
   json_builder_set_member_name(b, "options");
   json_builder_add_value(b, json_from_string(opts, NULL));
   json_builder_end_object(b);
@@ -129,6 +131,7 @@ static gboolean read_result(const char *path, const char *opts,
     res->last_val_acc = json_object_get_double_member(o, "accuracy");
     res->best_val_acc = json_object_get_double_member(o, "best_accuracy");
     res->best_epoch = (int)json_object_get_int_member(o, "best_epoch");
+    res->total_s = json_object_get_double_member_with_default(o, "time_s", 0);
   }
   g_object_unref(p);
   return ok;
@@ -212,8 +215,10 @@ int tr_cmd_cv(int argc, char **argv) {
   ro.local_run = by_fold;
   if (ok && tr_dist_size() > 1)
     tr_dist_barrier(); /* out_dir exists */
-  /* per held-out fold: last, best, best epoch, done; summed over ranks */
-  double *res_all = g_new0(double, 4 * (size_t)(n_hold + 1));
+  /* per held-out fold: last, best, best epoch, time, done; summed over
+   * ranks */
+  enum { NV = 5 };
+  double *res_all = g_new0(double, NV *(size_t)(n_hold + 1));
   /* the options each fold is trained with, as its checkpoint stores them */
   char *opts = tr_options_to_json(&ro);
   gboolean stopped = FALSE;
@@ -265,11 +270,12 @@ int tr_cmd_cv(int argc, char **argv) {
                 f);
       stopped = TRUE;
     } else if (ok) {
-      double *v = res_all + 4 * (size_t)k;
+      double *v = res_all + NV * (size_t)k;
       v[0] = res.last_val_acc;
       v[1] = res.best_val_acc;
       v[2] = res.best_epoch;
-      v[3] = 1;
+      v[3] = res.total_s;
+      v[4] = 1;
       if (!by_fold && me == 0) {
         printf("fold %d: accuracy %.4f (best epoch %d: %.4f)\n", f,
                res.last_val_acc, res.best_epoch, res.best_val_acc);
@@ -287,10 +293,11 @@ int tr_cmd_cv(int argc, char **argv) {
   }
   double *last = g_new0(double, n_hold + 1), *best = g_new0(double, n_hold + 1);
   int *best_ep = g_new0(int, n_hold + 1), *fold_of = g_new0(int, n_hold + 1);
+  double *secs = g_new0(double, n_hold + 1);
   int done = 0;
   if (ok && by_fold) {
     double flag = stopped;
-    tr_dist_sum_doubles(res_all, 4 * (size_t)n_hold);
+    tr_dist_sum_doubles(res_all, NV * (size_t)n_hold);
     tr_dist_sum_doubles(&flag, 1);
     stopped = flag > 0;
   }
@@ -299,12 +306,13 @@ int tr_cmd_cv(int argc, char **argv) {
     ok = FALSE;
   }
   for (int k = 0; ok && k < n_hold; k++) {
-    const double *v = res_all + 4 * (size_t)k;
-    if (v[3] < 0.5)
+    const double *v = res_all + NV * (size_t)k;
+    if (v[4] < 0.5)
       continue;
     last[done] = v[0];
     best[done] = v[1];
     best_ep[done] = (int)v[2];
+    secs[done] = v[3];
     fold_of[done] = holdout[k];
     done++;
     if (by_fold && me == 0)
@@ -346,6 +354,8 @@ int tr_cmd_cv(int argc, char **argv) {
       json_builder_add_double_value(b, best[k]);
       json_builder_set_member_name(b, "best_epoch");
       json_builder_add_int_value(b, best_ep[k]);
+      json_builder_set_member_name(b, "time_s");
+      json_builder_add_double_value(b, secs[k]);
       json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -357,6 +367,11 @@ int tr_cmd_cv(int argc, char **argv) {
     json_builder_add_double_value(b, bm);
     json_builder_set_member_name(b, "std_best_accuracy");
     json_builder_add_double_value(b, bsd);
+    double total = 0;
+    for (int k = 0; k < done; k++)
+      total += secs[k];
+    json_builder_set_member_name(b, "time_s"); /* training, all folds */
+    json_builder_add_double_value(b, total);
     json_builder_set_member_name(b, "options");
     json_builder_add_value(b, json_from_string(opts, NULL));
     json_builder_end_object(b);
@@ -383,6 +398,7 @@ int tr_cmd_cv(int argc, char **argv) {
   g_free(last);
   g_free(best);
   g_free(best_ep);
+  g_free(secs);
   g_free(holdout);
   tr_dataset_free(ds);
   tr_options_clear(&o);

@@ -955,6 +955,7 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
     result->best_val_acc = r.best_acc;
     result->best_epoch = r.best_epoch;
     result->epochs_done = r.epoch;
+    result->total_s = r.total_s;
     result->stopped = stop;
   }
   g_free(x);

@@ -22,6 +22,7 @@ typedef struct {
   int best_epoch;
   double last_train_acc;
   int epochs_done;
+  double total_s;       /* training time, resumes included */
   gboolean stopped;     /* stopped early (interrupt or --stop-after-*) */
   gboolean interrupted; /* by a signal */
 } TrRunResult;

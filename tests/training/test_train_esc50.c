@@ -159,6 +159,7 @@ static void test_cv(void) {
   JsonObject *o = json_node_get_object(json_parser_get_root(p));
   JsonArray *folds = json_object_get_array_member(o, "folds");
   g_assert_cmpuint(json_array_get_length(folds), ==, 2);
+  g_assert_cmpfloat(json_object_get_double_member(o, "time_s"), >, 0.0);
   double m = json_object_get_double_member(o, "mean_accuracy");
   g_assert_cmpfloat(m, >=, 0.0);
   g_assert_cmpfloat(m, <=, 1.0);
