@@ -249,6 +249,28 @@ static void test_cv_continue(void) {
   g_free(whole), g_free(parts);
 }
 
+/* Fold k of cv is the run of train --val-fold k: the same last model, byte
+ * for byte (so a cv's fold can stand for a model trained on its own). */
+static void test_cv_fold_is_train(void) {
+  char *dir = g_build_filename(tmp, "cv-fold2", NULL);
+  char *out = NULL, *err = NULL;
+  const char *fold[] = {"--folds", "2", NULL};
+  g_assert_cmpint(run_cv(dir, fold, &out, &err), ==, 0);
+  g_free(out), g_free(err);
+  char *model = g_build_filename(dir, "alone.safetensors", NULL);
+  const char *extra[] = {
+      "--data",     data,         "--epochs", "2",     "--batch-size", "8",
+      "--no-cache", "--val-fold", "2",        "--out", model,          NULL};
+  char **argv = argv_new("train", extra);
+  g_assert_cmpint(synth_run(argv, &out, &err), ==, 0);
+  GBytes *a = file_bytes(dir, "fold-2.last.safetensors");
+  GBytes *b = file_bytes(dir, "alone.last.safetensors");
+  g_assert_true(g_bytes_equal(a, b));
+  g_bytes_unref(a), g_bytes_unref(b);
+  g_strfreev(argv);
+  g_free(out), g_free(err), g_free(model), g_free(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   train_exe = synth_train_exe(argc, argv, "test_train_esc50");
@@ -262,6 +284,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/training/esc50/split-balanced", test_split_balanced);
   g_test_add_func("/training/esc50/cv", test_cv);
   g_test_add_func("/training/esc50/cv-continue", test_cv_continue);
+  g_test_add_func("/training/esc50/cv-fold-is-train", test_cv_fold_is_train);
   int rc = g_test_run();
   if (rc == 0)
     synth_remove_tree(tmp);
