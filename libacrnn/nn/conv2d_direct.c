@@ -255,56 +255,70 @@ static void copy_band(float *xp, const float *x, size_t ldx, int cin, int h,
   }
 }
 
-/* One thread's share: samples [s0, s1), output rows [r0, r1) of each. */
+/* The work of one convolution, shared by its threads: items are (sample,
+ * block of output rows), taken in turn from an atomic counter, so that a
+ * thread on a busy core takes fewer of them instead of holding up the
+ * others. */
 typedef struct {
   float *y;
   const float *x, *wk;
-  float *band; /* the padded band buffer; NULL: the thread allocates one */
   int n, cin, cout, h, wd, kh, kw;
   const float *scale, *shift;
   int relu, accumulate;
-  int s0, s1, r0, r1;
-} DirectJob;
+  int row_blocks, block_rows; /* items per sample, rows per item */
+  gint next;                  /* the next item */
+} DirectWork;
 
-static void run_job(DirectJob *j) {
+typedef struct {
+  DirectWork *work;
+  float *band; /* the padded band buffer; NULL: the thread allocates one */
+} DirectWorker;
+
+/* Output rows [r0, r1) of sample s, in bands that fit the buffer xp. */
+static void run_item(const DirectWork *j, float *xp, int s, int r0, int r1) {
   const Tile *t = tile();
   const int h = j->h, wd = j->wd, kh = j->kh, kw = j->kw, cin = j->cin;
   const size_t hw = (size_t)h * wd, nhw = (size_t)j->n * hw;
   const int kk = kh * kw;
   const int wp = padded_width(wd, kw);
   const int rows_max = band_rows(cin, h, wd, kh, kw);
-  float *own = NULL, *xp = j->band;
-  if (!xp)
-    xp = own = g_new(float, band_floats(cin, h, wd, kh, kw));
-
-  for (int s = j->s0; s < j->s1; s++) {
-    for (int i0 = j->r0; i0 < j->r1; i0 += rows_max) {
-      const int rows = j->r1 - i0 < rows_max ? j->r1 - i0 : rows_max;
-      const size_t plane = (size_t)(rows + kh - 1) * wp;
-      copy_band(xp, j->x + (size_t)s * hw, nhw, cin, h, wd, kh, kw, i0, rows,
-                wp);
-      for (int cb = 0; cb < j->cout; cb += t->ocb) {
-        const DirectEpilogue ep = {j->scale ? j->scale + cb : NULL,
-                                   j->shift ? j->shift + cb : NULL, j->relu,
-                                   j->accumulate};
-        const int nco = j->cout - cb < t->ocb ? j->cout - cb : t->ocb;
-        t->fn(j->y + (size_t)cb * nhw + (size_t)s * hw + (size_t)i0 * wd, nhw,
-              xp, plane, wp, j->wk + (size_t)cb * cin * kk, cin, kh, kw, nco,
-              rows, wd, &ep);
-      }
+  for (int i0 = r0; i0 < r1; i0 += rows_max) {
+    const int rows = r1 - i0 < rows_max ? r1 - i0 : rows_max;
+    const size_t plane = (size_t)(rows + kh - 1) * wp;
+    copy_band(xp, j->x + (size_t)s * hw, nhw, cin, h, wd, kh, kw, i0, rows, wp);
+    for (int cb = 0; cb < j->cout; cb += t->ocb) {
+      const DirectEpilogue ep = {j->scale ? j->scale + cb : NULL,
+                                 j->shift ? j->shift + cb : NULL, j->relu,
+                                 j->accumulate};
+      const int nco = j->cout - cb < t->ocb ? j->cout - cb : t->ocb;
+      t->fn(j->y + (size_t)cb * nhw + (size_t)s * hw + (size_t)i0 * wd, nhw, xp,
+            plane, wp, j->wk + (size_t)cb * cin * kk, cin, kh, kw, nco, rows,
+            wd, &ep);
     }
   }
-  g_free(own);
 }
 
-static gpointer job_thread(gpointer data) {
-  run_job(data);
+static gpointer run_worker(gpointer data) {
+  DirectWorker *me = data;
+  DirectWork *j = me->work;
+  float *own = NULL, *xp = me->band;
+  if (!xp)
+    xp = own = g_new(float, band_floats(j->cin, j->h, j->wd, j->kh, j->kw));
+  const int items = j->n * j->row_blocks;
+  for (int it; (it = g_atomic_int_add(&j->next, 1)) < items;) {
+    const int s = it / j->row_blocks;
+    const int r0 = it % j->row_blocks * j->block_rows;
+    const int r1 = r0 + j->block_rows < j->h ? r0 + j->block_rows : j->h;
+    run_item(j, xp, s, r0, r1);
+  }
+  g_free(own);
   return NULL;
 }
 
-/* Threads split the samples when there are enough of them, else the rows
- * of each. Every output value is computed the same way whatever the split,
- * so results do not depend on the thread count. */
+/* Items are whole samples when there are at least as many as threads,
+ * else blocks of rows, four per thread. Every output value is computed the
+ * same way whichever thread takes it, so results do not depend on the
+ * thread count. */
 void acrnn_conv2d_direct(float *y, const float *x, const float *w, int n,
                          int cin, int cout, int h, int wd, int kh, int kw,
                          const float *scale, const float *shift, int relu,
@@ -317,14 +331,13 @@ void acrnn_conv2d_direct(float *y, const float *x, const float *w, int n,
   int nt = acrnn_get_threads();
   if (nt > DIRECT_MAX_THREADS)
     nt = DIRECT_MAX_THREADS;
-  const int by_sample = n >= nt;
-  if (!by_sample && nt > h)
-    nt = h;
-  DirectJob jobs[DIRECT_MAX_THREADS];
-  GThread *threads[DIRECT_MAX_THREADS] = {NULL};
-  for (int t = 0; t < nt; t++) {
-    DirectJob *j = &jobs[t];
-    *j = (DirectJob){.y = y,
+  int row_blocks = 1;
+  if (n < nt) {
+    row_blocks = 4 * nt < h ? 4 * nt : h;
+    const int block_rows = (h + row_blocks - 1) / row_blocks;
+    row_blocks = (h + block_rows - 1) / block_rows; /* none empty */
+  }
+  DirectWork work = {.y = y,
                      .x = x,
                      .wk = wk,
                      .n = n,
@@ -338,21 +351,20 @@ void acrnn_conv2d_direct(float *y, const float *x, const float *w, int n,
                      .shift = shift,
                      .relu = relu,
                      .accumulate = accumulate,
-                     .s1 = n,
-                     .r1 = h};
-    if (by_sample)
-      j->s0 = (int)((long)n * t / nt), j->s1 = (int)((long)n * (t + 1) / nt);
-    else
-      j->r0 = (int)((long)h * t / nt), j->r1 = (int)((long)h * (t + 1) / nt);
-  }
-  jobs[0].band = ws + packed_floats(cin, cout, kh, kw);
+                     .row_blocks = row_blocks,
+                     .block_rows = (h + row_blocks - 1) / row_blocks,
+                     .next = 0};
+  if (nt > n * row_blocks)
+    nt = n * row_blocks;
+  DirectWorker workers[DIRECT_MAX_THREADS];
+  GThread *threads[DIRECT_MAX_THREADS] = {NULL};
+  for (int t = 0; t < nt; t++)
+    workers[t] = (DirectWorker){&work, NULL};
+  workers[0].band = ws + packed_floats(cin, cout, kh, kw);
   for (int t = 1; t < nt; t++)
-    threads[t] = g_thread_try_new("acrnn-conv", job_thread, &jobs[t], NULL);
-  run_job(&jobs[0]);
-  for (int t = 1; t < nt; t++) {
+    threads[t] = g_thread_try_new("acrnn-conv", run_worker, &workers[t], NULL);
+  run_worker(&workers[0]); /* with no thread to be had, this does it all */
+  for (int t = 1; t < nt; t++)
     if (threads[t])
       g_thread_join(threads[t]);
-    else
-      run_job(&jobs[t]); /* no thread to be had: do its share here */
-  }
 }
