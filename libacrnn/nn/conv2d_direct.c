@@ -48,13 +48,6 @@ typedef struct {
 #define TILE_V v4sf
 #define TILE_VU v4sf_u
 #include "conv2d_direct_tile.h"
-#undef TILE_FN
-#undef TILE_TARGET
-#undef TILE_VL
-#undef TILE_OCB
-#undef TILE_NJ
-#undef TILE_V
-#undef TILE_VU
 
 #if defined(__x86_64__) || defined(__i386__)
 #define HAVE_X86_TILES 1
@@ -67,13 +60,6 @@ typedef struct {
 #define TILE_V v8sf
 #define TILE_VU v8sf_u
 #include "conv2d_direct_tile.h"
-#undef TILE_FN
-#undef TILE_TARGET
-#undef TILE_VL
-#undef TILE_OCB
-#undef TILE_NJ
-#undef TILE_V
-#undef TILE_VU
 
 #define TILE_FN tile_avx512
 #define TILE_TARGET __attribute__((target("avx512f")))
@@ -83,13 +69,6 @@ typedef struct {
 #define TILE_V v16sf
 #define TILE_VU v16sf_u
 #include "conv2d_direct_tile.h"
-#undef TILE_FN
-#undef TILE_TARGET
-#undef TILE_VL
-#undef TILE_OCB
-#undef TILE_NJ
-#undef TILE_V
-#undef TILE_VU
 #endif
 
 typedef void (*TileFn)(float *y, size_t ldc, const float *xp, size_t plane,

@@ -1,7 +1,8 @@
 /* conv2d_direct_tile.h - the register tile of the direct convolution
- * (conv2d_direct.c), included once per instruction set with these defined:
+ * (conv2d_direct.c), included once per instruction set with these defined
+ * (it undefines them at its end):
  *   TILE_FN      the function's name
- *   TILE_TARGET  a string for __attribute__((target)), or nothing
+ *   TILE_TARGET  an __attribute__((target(...))), or nothing
  *   TILE_VL      floats per vector
  *   TILE_OCB     output channels per tile (must equal DIRECT_OCB)
  *   TILE_NJ      vectors of output columns per tile
@@ -102,3 +103,11 @@ TILE_TARGET static void TILE_FN(float *y, size_t ldc, const float *xp,
 }
 
 #undef TILE_COLS
+/* the parameters, so that the next build defines its own */
+#undef TILE_FN
+#undef TILE_TARGET
+#undef TILE_VL
+#undef TILE_OCB
+#undef TILE_NJ
+#undef TILE_V
+#undef TILE_VU
