@@ -4,8 +4,10 @@
  *   TILE_FN      the function's name
  *   TILE_TARGET  an __attribute__((target(...))), or nothing
  *   TILE_VL      floats per vector
- *   TILE_OCB     output channels per tile (must equal DIRECT_OCB)
+ *   TILE_OCB     output channels per tile
  *   TILE_NJ      vectors of output columns per tile
+ * (TILE_OCB and TILE_VL * TILE_NJ are the ocb and cols of its entry in
+ * conv2d_direct.c's table of builds)
  *   TILE_V, TILE_VU  names for its vector type, aligned and unaligned
  * The tile keeps TILE_OCB x TILE_NJ vector accumulators in registers: for
  * every input channel and kernel tap it loads TILE_NJ vectors of one padded
