@@ -83,7 +83,8 @@ static void pool_plane(float *y, int32_t *argmax, const float *x, int h, int w,
   }
 }
 
-/* Windows wider than a tile: the plain row-major scan. */
+/* Windows wider than a tile: the plain row-major scan (argmax may be
+ * NULL). */
 static void pool_plane_scan(float *y, int32_t *argmax, const float *x, int h,
                             int w, int ph, int pw) {
   const int oh = h / ph, ow = w / pw;
@@ -124,11 +125,11 @@ static inline VPool max_nan_v(VPool b, VPool v) {
 static void pool_plane_values(float *y, const float *x, int h, int w, int ph,
                               int pw) {
   const int oh = h / ph, ow = w / pw;
+  const int span = TILE / pw * pw; /* columns of whole windows per pass */
   float cv[TILE];
   for (int oi = 0; oi < oh; oi++) {
-    for (int j0 = 0; j0 < ow * pw; j0 += TILE / pw * pw) {
-      const int n =
-          ow * pw - j0 < TILE / pw * pw ? ow * pw - j0 : TILE / pw * pw;
+    for (int j0 = 0; j0 < ow * pw; j0 += span) {
+      const int n = ow * pw - j0 < span ? ow * pw - j0 : span;
       const float *r = x + (size_t)oi * ph * w + j0;
       memcpy(cv, r, sizeof(float) * (size_t)n);
       for (int i = 1; i < ph; i++) {
@@ -161,14 +162,13 @@ void acrnn_maxpool_forward(float *y, int32_t *argmax, const float *x, int cn,
     return;
   const size_t in = (size_t)h * w, out = (size_t)(h / ph) * (w / pw);
   for (int p = 0; p < cn; p++) {
-    if (!argmax && pw <= TILE)
-      pool_plane_values(y + p * out, x + p * in, h, w, ph, pw);
-    else if (!argmax)
-      pool_plane_scan(y + p * out, NULL, x + p * in, h, w, ph, pw);
-    else if (pw <= TILE)
-      pool_plane(y + p * out, argmax + p * out, x + p * in, h, w, ph, pw);
+    int32_t *am = argmax ? argmax + p * out : NULL;
+    if (pw > TILE)
+      pool_plane_scan(y + p * out, am, x + p * in, h, w, ph, pw);
+    else if (am)
+      pool_plane(y + p * out, am, x + p * in, h, w, ph, pw);
     else
-      pool_plane_scan(y + p * out, argmax + p * out, x + p * in, h, w, ph, pw);
+      pool_plane_values(y + p * out, x + p * in, h, w, ph, pw);
   }
 }
 
