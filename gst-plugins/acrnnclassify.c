@@ -23,6 +23,7 @@
  */
 #include "acrnnclassify.h"
 #include "features-caps.h"
+#include "run-start.h"
 
 #include <acrnn/model.h>
 #include <acrnn/network.h>
@@ -559,15 +560,7 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
     }
   }
   if (self->need_start) {
-    if (GST_CLOCK_TIME_IS_VALID(pts))
-      self->run_start = pts;
-    else if (GST_CLOCK_TIME_IS_VALID(self->stream_end))
-      self->run_start = self->stream_end;
-    else if (self->segment.format == GST_FORMAT_TIME &&
-             GST_CLOCK_TIME_IS_VALID(self->segment.start))
-      self->run_start = self->segment.start;
-    else
-      self->run_start = 0;
+    self->run_start = acrnn_run_start(pts, self->stream_end, &self->segment);
     if (!GST_CLOCK_TIME_IS_VALID(self->stream_start))
       self->stream_start = self->run_start;
     self->need_start = FALSE;

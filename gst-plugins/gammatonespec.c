@@ -19,6 +19,7 @@
  */
 #include "gammatonespec.h"
 #include "features-caps.h"
+#include "run-start.h"
 
 #include <acrnn/features.h>
 #include <gst/audio/audio.h>
@@ -175,15 +176,7 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
     }
   }
   if (self->need_start) {
-    if (GST_CLOCK_TIME_IS_VALID(pts))
-      self->run_start = pts;
-    else if (GST_CLOCK_TIME_IS_VALID(self->run_end))
-      self->run_start = self->run_end;
-    else if (self->segment.format == GST_FORMAT_TIME &&
-             GST_CLOCK_TIME_IS_VALID(self->segment.start))
-      self->run_start = self->segment.start;
-    else
-      self->run_start = 0;
+    self->run_start = acrnn_run_start(pts, self->run_end, &self->segment);
     self->need_start = FALSE;
     self->discont = TRUE;
   }
