@@ -126,44 +126,41 @@ static void test_segment_times(void) {
   fixture_stop(&f);
 }
 
+/* Pushes seg and 130 frames (one segment) at pts: the one result message
+ * has the timestamp pts and the given stream and running times. */
+static void check_one_result(const GstSegment *seg, GstClockTime pts,
+                             guint32 seed, GstClockTime stream_time,
+                             GstClockTime running_time) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(seg)));
+  gst_harness_push(f.h, frames(130, pts, seed));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 1);
+  const GstStructure *s = g_ptr_array_index(m, 0);
+  g_assert_cmpuint(get_time(s, "timestamp"), ==, pts);
+  g_assert_cmpuint(get_time(s, "stream-time"), ==, stream_time);
+  g_assert_cmpuint(get_time(s, "running-time"), ==, running_time);
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
 /* Frames before the segment start (a seek into the middle of a segment):
  * stream and running time are those of the segment start, never NONE. */
 static void test_before_segment(void) {
-  Fixture f;
-  fixture_start(&f, NULL);
   GstSegment seg;
   gst_segment_init(&seg, GST_FORMAT_TIME);
   seg.start = 2 * GST_SECOND;
   seg.time = 2 * GST_SECOND;
-  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
-  gst_harness_push(f.h, frames(130, GST_SECOND, 2));
-  GPtrArray *m = messages(&f);
-  g_assert_cmpuint(m->len, ==, 1);
-  const GstStructure *s = g_ptr_array_index(m, 0);
-  g_assert_cmpuint(get_time(s, "timestamp"), ==, GST_SECOND);
-  g_assert_cmpuint(get_time(s, "stream-time"), ==, 2 * GST_SECOND);
-  g_assert_cmpuint(get_time(s, "running-time"), ==, 0);
-  g_ptr_array_unref(m);
-  fixture_stop(&f);
+  check_one_result(&seg, GST_SECOND, 2, 2 * GST_SECOND, 0);
 }
 
 /* A segment in another format (features not from gammatonespec, e.g. read
  * back with filesrc) counts as the default TIME segment. */
 static void test_bytes_segment(void) {
-  Fixture f;
-  fixture_start(&f, NULL);
   GstSegment seg;
   gst_segment_init(&seg, GST_FORMAT_BYTES);
-  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
-  gst_harness_push(f.h, frames(130, 4 * GST_SECOND, 6));
-  GPtrArray *m = messages(&f);
-  g_assert_cmpuint(m->len, ==, 1);
-  const GstStructure *s = g_ptr_array_index(m, 0);
-  g_assert_cmpuint(get_time(s, "timestamp"), ==, 4 * GST_SECOND);
-  g_assert_cmpuint(get_time(s, "stream-time"), ==, 4 * GST_SECOND);
-  g_assert_cmpuint(get_time(s, "running-time"), ==, 4 * GST_SECOND);
-  g_ptr_array_unref(m);
-  fixture_stop(&f);
+  check_one_result(&seg, 4 * GST_SECOND, 6, 4 * GST_SECOND, 4 * GST_SECOND);
 }
 
 /* No PTS at all: the frames are timed from the segment start. */
