@@ -1,4 +1,5 @@
-/* acrnn/features.h - log-gammatone features (SPEC section 1).
+/* acrnn/features.h - log-gammatone features (SPEC section 1), and log-mel
+ * features as an alternative filterbank (the paper's baseline input).
  *
  * One implementation, two entry points: acrnn_features_compute() for a whole
  * signal, and AcrnnFeatureExtractor for streams (push samples, pull the frames
@@ -16,15 +17,29 @@
 
 G_BEGIN_DECLS
 
+/** The filterbank applied to the power spectrum. */
+typedef enum {
+  /** SPEC section 1: 4th-order gammatone power responses, centres on the ERB
+   * scale from fmin to fmax (the default, the paper's Log-GTs). */
+  ACRNN_FILTERBANK_GAMMATONE = 0,
+  /** Triangular filters on the Slaney mel scale with Slaney area
+   * normalisation, edges from fmin to fmax: librosa.filters.mel()'s default
+   * (htk=False, norm="slaney"), the log-mel input of the paper's baseline. */
+  ACRNN_FILTERBANK_MEL = 1,
+} AcrnnFilterbank;
+
 /** Feature parameters; acrnn_feature_params_init() fills the SPEC defaults. */
 typedef struct {
   int sample_rate; /**< Hz, default 44100 */
-  int n_fft;       /**< window length N in samples, power of two, default 1024 */
-  int hop;         /**< hop H in samples, 1..n_fft, default 512 */
-  int bands;       /**< gammatone bands B, default 128 */
-  double fmin;     /**< lowest centre frequency in Hz, default 50 */
-  double fmax;     /**< highest centre frequency in Hz, default sample_rate/2 */
-  int delta_width; /**< regression width (odd, >= 3), default 9 */
+  int n_fft;   /**< window length N in samples, power of two, default 1024 */
+  int hop;     /**< hop H in samples, 1..n_fft, default 512 */
+  int bands;   /**< filterbank bands B, default 128 */
+  double fmin; /**< lowest centre frequency (mel: lowest edge) in Hz, default
+                  50 */
+  double fmax; /**< highest centre frequency (mel: highest edge) in Hz,
+                  default sample_rate/2 */
+  int delta_width;            /**< regression width (odd, >= 3), default 9 */
+  AcrnnFilterbank filterbank; /**< default ACRNN_FILTERBANK_GAMMATONE */
 } AcrnnFeatureParams;
 
 /** The log value of a silent band, ln(1e-10). */
@@ -36,6 +51,14 @@ void acrnn_feature_params_init(AcrnnFeatureParams *p);
  * and what was expected. */
 gboolean acrnn_feature_params_validate(const AcrnnFeatureParams *p,
                                        GError **error);
+
+/** "gammatone" or "mel" (a static string; NULL for an unknown value). */
+const char *acrnn_filterbank_to_string(AcrnnFilterbank fb);
+
+/** Parses "gammatone" or "mel"; on failure sets an error saying what is
+ * expected. */
+gboolean acrnn_filterbank_parse(const char *text, AcrnnFilterbank *fb,
+                                GError **error);
 
 /** The gammatone centre frequencies in Hz, ascending (bands values). */
 void acrnn_gammatone_centres(const AcrnnFeatureParams *p, double *centres);
@@ -91,8 +114,7 @@ size_t acrnn_segment_count(size_t n_frames, int segment_frames,
  * per channel: (x - mean[c]) / std[c]. Missing frames are silence. */
 void acrnn_segment_extract(const float *frames, size_t n_frames, int bands,
                            int segment_frames, int segment_hop, size_t s,
-                           const float mean[2], const float std[2],
-                           float *out);
+                           const float mean[2], const float std[2], float *out);
 
 G_END_DECLS
 

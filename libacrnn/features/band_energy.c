@@ -1,10 +1,11 @@
-/* band_energy.c - the gammatone matrix product E_t(i) = sum_k G_i(k) P_t(k)
- * over all bins (the weights never reach zero, so nothing is truncated).
+/* band_energy.c - the filterbank matrix product E_t(i) = sum_k G_i(k) P_t(k)
+ * over all bins (gammatone weights never reach zero, so nothing is
+ * truncated; mel bands sum their zeros too, at the same speed).
  * Bands are processed in blocks of BLOCK whose accumulators stay in vector
  * registers; each block's weights are stored contiguously, bin after bin.
  * Every band sums its bins in ascending order, whatever the block. */
 #include "band_energy.h"
-#include "gammatone.h"
+#include "filterbank.h"
 #include <string.h>
 
 #define LANES 8
@@ -24,7 +25,7 @@ AcrnnBandEnergy *acrnn_band_energy_new(const AcrnnFeatureParams *p) {
   be->bins = p->n_fft / 2 + 1;
   be->blocks = (p->bands + BLOCK - 1) / BLOCK;
   float *g = g_new(float, (size_t)p->bands * be->bins);
-  acrnn_gammatone_weights(p, g);
+  acrnn_filterbank_weights(p, g);
   size_t n_vec = (size_t)be->blocks * be->bins * VECS;
   be->weights = g_aligned_alloc0(n_vec, sizeof(v8sf), sizeof(v8sf));
   float *w = (float *)be->weights;

@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 
 typedef struct AcrnnBandEnergy AcrnnBandEnergy;
 
-/** The gammatone weights of p (which must be valid), laid out for speed. */
+/** The filterbank weights of p (which must be valid), laid out for speed. */
 AcrnnBandEnergy *acrnn_band_energy_new(const AcrnnFeatureParams *p);
 void acrnn_band_energy_free(AcrnnBandEnergy *be);
 

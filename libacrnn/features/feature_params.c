@@ -16,6 +16,7 @@ void acrnn_feature_params_init(AcrnnFeatureParams *p) {
   p->fmin = 50.0;
   p->fmax = p->sample_rate / 2.0;
   p->delta_width = 9;
+  p->filterbank = ACRNN_FILTERBANK_GAMMATONE;
 }
 
 static gboolean bad(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -68,5 +69,11 @@ gboolean acrnn_feature_params_validate(const AcrnnFeatureParams *p,
                "feature parameter delta_width = %d: expected an odd number "
                "from 3 to 1025",
                p->delta_width);
+  if (acrnn_filterbank_to_string(p->filterbank) == NULL)
+    return bad(error,
+               "feature parameter filterbank = %d: expected gammatone (%d) or "
+               "mel (%d)",
+               (int)p->filterbank, ACRNN_FILTERBANK_GAMMATONE,
+               ACRNN_FILTERBANK_MEL);
   return TRUE;
 }

@@ -1,8 +1,8 @@
 /* test_features.c - the log-gammatone extractor (SPEC section 1): streaming
  * equals offline bit for bit, frame counts, known values (sine, silence,
  * deltas of a linear log ramp), segments, reset, latency and every bad
- * input. The comparison with an independent reference is
- * test_features_ref.py. */
+ * input; the mel filterbank's tone peak and its names. The comparison with
+ * an independent reference is test_features_ref.py. */
 #include "feature_error.h"
 #include <acrnn/features.h>
 #include <math.h>
@@ -64,8 +64,8 @@ static float *stream(AcrnnFeatureExtractor *fx, const float *x, size_t n,
   return (float *)g_array_free(all, FALSE);
 }
 
-static void test_streaming_equals_offline(void) {
-  AcrnnFeatureParams p = defaults();
+static void check_streaming_equals_offline(const AcrnnFeatureParams *params) {
+  AcrnnFeatureParams p = *params;
   size_t n = 3 * SR + 123;
   float *x = test_signal(n);
   GError *error = NULL;
@@ -97,6 +97,13 @@ static void test_streaming_equals_offline(void) {
   acrnn_feature_extractor_free(fx);
   g_free(off);
   g_free(x);
+}
+
+static void test_streaming_equals_offline(void) {
+  AcrnnFeatureParams p = defaults();
+  check_streaming_equals_offline(&p);
+  p.filterbank = ACRNN_FILTERBANK_MEL;
+  check_streaming_equals_offline(&p);
 }
 
 static void test_frame_count(void) {
@@ -157,6 +164,72 @@ static void test_sine_peak(void) {
   }
   g_free(f);
   g_free(x);
+}
+
+/* Slaney mel scale, written here independently of mel.c. */
+static double slaney_mel(double f) {
+  return f < 1000 ? f * 3 / 200 : 15 + 27 * log(f / 1000) / log(6.4);
+}
+
+/* A 1 kHz tone peaks in the mel band centred nearest 1 kHz; band centres are
+ * bands + 2 points equally spaced in mel from fmin to fmax, less the ends. */
+static void test_mel_tone(void) {
+  AcrnnFeatureParams p = defaults();
+  p.filterbank = ACRNN_FILTERBANK_MEL;
+  size_t n = SR / 2;
+  float *x = g_new(float, n);
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float)(0.5 * sin(2 * G_PI * 1000.0 * i / SR));
+  size_t t = 0;
+  GError *error = NULL;
+  float *f = acrnn_features_compute(&p, x, n, &t, &error);
+  g_assert_no_error(error);
+  double m0 = slaney_mel(p.fmin), step = (slaney_mel(p.fmax) - m0) / 129;
+  int closest = (int)lround((slaney_mel(1000.0) - m0) / step) - 1;
+  g_assert_cmpint(closest, >, 20);
+  for (size_t k = 0; k < t; k++) {
+    const float *l = f + k * 256;
+    int best = 0;
+    for (int i = 0; i < 128; i++)
+      if (l[i] > l[best])
+        best = i;
+    g_assert_cmpint(abs(best - closest), <=, 1);
+    g_assert_cmpfloat(fabsf(l[128 + best]), <, 1e-3f);
+    /* triangles end: bands far above the tone hold only window leakage,
+     * more than 65 dB (15 nepers of power) down */
+    g_assert_cmpfloat(l[best] - l[127], >, 15.0f);
+  }
+  /* the same tone through the gammatone bank gives other values */
+  p.filterbank = ACRNN_FILTERBANK_GAMMATONE;
+  size_t t2 = 0;
+  float *g = acrnn_features_compute(&p, x, n, &t2, NULL);
+  g_assert_cmpuint(t2, ==, t);
+  g_assert_true(memcmp(f, g, t * 256 * sizeof(float)) != 0);
+  g_free(g);
+  g_free(f);
+  g_free(x);
+}
+
+static void test_filterbank_names(void) {
+  AcrnnFilterbank fb = ACRNN_FILTERBANK_MEL;
+  GError *error = NULL;
+  g_assert_true(acrnn_filterbank_parse("gammatone", &fb, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(fb, ==, ACRNN_FILTERBANK_GAMMATONE);
+  g_assert_true(acrnn_filterbank_parse("mel", &fb, &error));
+  g_assert_cmpint(fb, ==, ACRNN_FILTERBANK_MEL);
+  g_assert_cmpstr(acrnn_filterbank_to_string(fb), ==, "mel");
+  g_assert_cmpstr(acrnn_filterbank_to_string(ACRNN_FILTERBANK_GAMMATONE), ==,
+                  "gammatone");
+  g_assert_null(acrnn_filterbank_to_string((AcrnnFilterbank)7));
+  const char *bad[] = {"Mel", "log-mel", "", NULL};
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_assert_false(acrnn_filterbank_parse(bad[i], &fb, &error));
+    g_assert_error(error, ACRNN_FEATURES_ERROR, ACRNN_FEATURES_ERROR_PARAMS);
+    g_assert_nonnull(strstr(error->message, "expected \"gammatone\" or"));
+    g_clear_error(&error);
+  }
+  g_assert_cmpint(fb, ==, ACRNN_FILTERBANK_MEL);
 }
 
 static void test_silence(void) {
@@ -385,6 +458,7 @@ static void test_bad_params(void) {
   g_assert_cmpfloat(p.fmin, ==, 50.0);
   g_assert_cmpfloat(p.fmax, ==, 22050.0);
   g_assert_cmpint(p.delta_width, ==, 9);
+  g_assert_cmpint(p.filterbank, ==, ACRNN_FILTERBANK_GAMMATONE);
   g_assert_false(acrnn_feature_params_validate(NULL, NULL));
 #define BAD(field, value)                                                      \
   do {                                                                         \
@@ -409,6 +483,8 @@ static void test_bad_params(void) {
   BAD(fmin, INFINITY);
   BAD(delta_width, 8);
   BAD(delta_width, 1);
+  BAD(filterbank, (AcrnnFilterbank)2);
+  BAD(filterbank, (AcrnnFilterbank)-1);
 #undef BAD
   /* fmax must fit the sample rate actually used */
   p.sample_rate = 16000;
@@ -423,6 +499,8 @@ int main(int argc, char **argv) {
                   test_streaming_equals_offline);
   g_test_add_func("/features/frame-count", test_frame_count);
   g_test_add_func("/features/sine-peak", test_sine_peak);
+  g_test_add_func("/features/mel-tone", test_mel_tone);
+  g_test_add_func("/features/filterbank-names", test_filterbank_names);
   g_test_add_func("/features/silence", test_silence);
   g_test_add_func("/features/delta-linear-ramp", test_delta_of_linear_ramp);
   g_test_add_func("/features/segments", test_segments);

@@ -1,8 +1,11 @@
 """features_ref.py - an independent numpy reference of SPEC section 1
-(log-gammatone features), written from the SPEC text, in float64.
+(log-gammatone features), written from the SPEC text, in float64, and of
+the log-mel alternative (librosa.filters.mel's default filterbank: Slaney
+mel scale, Slaney area normalisation).
 
     features(x, sr=44100, n_fft=1024, hop=512, bands=128, fmin=50.0,
-             fmax=None, delta_width=9) -> array [T, 2*bands]
+             fmax=None, delta_width=9, filterbank="gammatone")
+        -> array [T, 2*bands]
 """
 import numpy as np
 
@@ -26,6 +29,35 @@ def gammatone_power_weights(sr, n_fft, bands, fmin, fmax):
     fk = np.arange(n_fft // 2 + 1, dtype=np.float64) * sr / n_fft
     ratio = (fk[np.newaxis, :] - f[:, np.newaxis]) / b[:, np.newaxis]
     return np.power(1.0 + ratio * ratio, -4.0)
+
+
+def slaney_hz_to_mel(f):
+    """Linear (3 per 200 Hz) below 1 kHz, logarithmic (27 per ln 6.4) above."""
+    f = np.asarray(f, dtype=np.float64)
+    return np.where(f < 1000.0, f * 3.0 / 200.0,
+                    15.0 + 27.0 * np.log(np.maximum(f, 1e-300) / 1000.0)
+                    / np.log(6.4))
+
+
+def slaney_mel_to_hz(m):
+    m = np.asarray(m, dtype=np.float64)
+    return np.where(m < 15.0, m * 200.0 / 3.0,
+                    1000.0 * np.exp((m - 15.0) * np.log(6.4) / 27.0))
+
+
+def mel_power_weights(sr, n_fft, bands, fmin, fmax):
+    """Triangles between bands + 2 mel-spaced edges, each of area 1 in Hz
+    (peak 2 / (upper edge - lower edge))."""
+    edges = slaney_mel_to_hz(np.linspace(slaney_hz_to_mel(fmin),
+                                         slaney_hz_to_mel(fmax), bands + 2))
+    fk = np.arange(n_fft // 2 + 1, dtype=np.float64) * sr / n_fft
+    w = np.zeros((bands, fk.size))
+    for i in range(bands):
+        lo, mid, hi = edges[i], edges[i + 1], edges[i + 2]
+        up = (fk - lo) / (mid - lo)
+        down = (hi - fk) / (hi - mid)
+        w[i] = np.clip(np.minimum(up, down), 0.0, None) * 2.0 / (hi - lo)
+    return w
 
 
 def power_spectra(x, n_fft, hop):
@@ -56,11 +88,13 @@ def regression_delta(logs, width):
 
 
 def features(x, sr=44100, n_fft=1024, hop=512, bands=128, fmin=50.0,
-             fmax=None, delta_width=9):
+             fmax=None, delta_width=9, filterbank="gammatone"):
     if fmax is None:
         fmax = sr / 2.0
     power = power_spectra(x, n_fft, hop)
-    weights = gammatone_power_weights(sr, n_fft, bands, fmin, fmax)
+    make = {"gammatone": gammatone_power_weights,
+            "mel": mel_power_weights}[filterbank]
+    weights = make(sr, n_fft, bands, fmin, fmax)
     energy = power @ weights.T
     logs = np.log(np.maximum(energy, LOG_FLOOR_ENERGY))
     return np.concatenate([logs, regression_delta(logs, delta_width)], axis=1)
