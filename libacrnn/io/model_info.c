@@ -162,6 +162,8 @@ char *acrnn_model_info_to_json(const AcrnnModelInfo *info) {
   json_builder_add_double_value(b, p->fmax);
   json_builder_set_member_name(b, "delta_width");
   json_builder_add_int_value(b, p->delta_width);
+  json_builder_set_member_name(b, "filterbank");
+  json_builder_add_string_value(b, acrnn_filterbank_to_string(p->filterbank));
   json_builder_set_member_name(b, "segment_frames");
   json_builder_add_int_value(b, info->segment_frames);
   json_builder_set_member_name(b, "segment_hop");
@@ -292,6 +294,26 @@ static gboolean get_labels(const char *path, JsonObject *o,
   return TRUE;
 }
 
+/* "filterbank" is optional (models without it are gammatone models). */
+static gboolean get_filterbank(const char *path, JsonObject *o,
+                               AcrnnFeatureParams *p, GError **error) {
+  JsonNode *n = json_object_get_member(o, "filterbank");
+  p->filterbank = ACRNN_FILTERBANK_GAMMATONE;
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    return fail(error, path,
+                "acrnn metadata field \"filterbank\" is not a string, "
+                "expected \"gammatone\" or \"mel\"");
+  GError *ferr = NULL;
+  if (!acrnn_filterbank_parse(json_node_get_string(n), &p->filterbank, &ferr)) {
+    fail(error, path, "acrnn metadata: %s", ferr->message);
+    g_error_free(ferr);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean parse_object(const char *path, JsonObject *o,
                              AcrnnModelInfo *info, GError **error) {
   AcrnnFeatureParams *p = &info->features;
@@ -330,7 +352,8 @@ static gboolean parse_object(const char *path, JsonObject *o,
     g_error_free(aerr);
     return FALSE;
   }
-  return acrnn_model_info_validate(path, info, error);
+  return get_filterbank(path, o, p, error) &&
+         acrnn_model_info_validate(path, info, error);
 }
 
 gboolean acrnn_model_info_from_json(const char *path, const char *json,

@@ -97,6 +97,7 @@ static void assert_infos_equal(const AcrnnModelInfo *a,
   g_assert_cmpfloat(a->features.fmin, ==, b->features.fmin);
   g_assert_cmpfloat(a->features.fmax, ==, b->features.fmax);
   g_assert_cmpint(a->features.delta_width, ==, b->features.delta_width);
+  g_assert_cmpint(a->features.filterbank, ==, b->features.filterbank);
   g_assert_cmpint(a->segment_frames, ==, b->segment_frames);
   g_assert_cmpint(a->segment_hop, ==, b->segment_hop);
   g_assert_cmpint(a->attention.kind, ==, b->attention.kind);
@@ -214,7 +215,7 @@ static void test_file_layout(void) {
   const char *fields[] = {
       "version",   "labels", "sample_rate", "n_fft",          "hop",
       "bands",     "fmin",   "fmax",        "segment_frames", "segment_hop",
-      "attention", "mean",   "std",         "delta_width"};
+      "attention", "mean",   "std",         "delta_width",    "filterbank"};
   for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
     g_assert_true(json_object_has_member(o, fields[i]));
   g_assert_cmpint(json_object_get_int_member(o, "version"), ==, 1);
@@ -264,8 +265,10 @@ static void test_info_basics(void) {
   g_assert_cmpint(a.n_labels, ==, 0);
   acrnn_model_info_clear(&a); /* twice is fine */
 
-  /* JSON round trip; delta_width is optional (default 9). */
+  /* JSON round trip; delta_width (default 9) and filterbank (default
+   * gammatone: models from before it existed) are optional. */
   b.features.delta_width = 5;
+  b.features.filterbank = ACRNN_FILTERBANK_MEL;
   char *json = acrnn_model_info_to_json(&b);
   AcrnnModelInfo c;
   acrnn_model_info_init(&c);
@@ -276,12 +279,16 @@ static void test_info_basics(void) {
   acrnn_model_info_clear(&c);
   JsonParser *p = json_parser_new();
   g_assert_true(json_parser_load_from_data(p, json, -1, NULL));
-  json_object_remove_member(json_node_get_object(json_parser_get_root(p)),
-                            "delta_width");
+  JsonObject *o = json_node_get_object(json_parser_get_root(p));
+  g_assert_cmpstr(json_object_get_string_member(o, "filterbank"), ==, "mel");
+  json_object_remove_member(o, "delta_width");
+  json_object_remove_member(o, "filterbank");
   char *json2 = json_to_string(json_parser_get_root(p), FALSE);
   acrnn_model_info_init(&c);
+  c.features.filterbank = ACRNN_FILTERBANK_MEL;
   g_assert_true(acrnn_model_info_from_json("x", json2, &c, &error));
   g_assert_cmpint(c.features.delta_width, ==, 9);
+  g_assert_cmpint(c.features.filterbank, ==, ACRNN_FILTERBANK_GAMMATONE);
   acrnn_model_info_clear(&c);
   g_object_unref(p);
   g_free(json);
@@ -966,6 +973,8 @@ static void test_bad_feature_params(Fixture *fx, gconstpointer unused) {
       {"fmax", "30000", "fmax = 30000"},
       {"fmin", "0", "fmin = 0"},
       {"delta_width", "4", "delta_width = 4"},
+      {"filterbank", "\"Mel\"", "filterbank \"Mel\""},
+      {"filterbank", "1", "\"filterbank\" is not a string"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     const char *what[] = {cases[i].what, "expected", NULL};
