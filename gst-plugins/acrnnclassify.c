@@ -612,6 +612,26 @@ static gboolean params_close(double a, double b) {
   return fabs(a - b) <= 1e-6 * MAX(fabs(a), fabs(b)) + 1e-9;
 }
 
+/* Posts the error that features do not fit the model, once for the sticky
+ * caps retried on every buffer; returns FALSE. */
+static gboolean refuse_caps(GstAcrnnClassify *self, GstCaps *caps,
+                            const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static gboolean refuse_caps(GstAcrnnClassify *self, GstCaps *caps,
+                            const char *fmt, ...) {
+  if (self->caps_refused)
+    return FALSE;
+  self->caps_refused = TRUE;
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("%s", msg),
+                    ("caps %" GST_PTR_FORMAT, caps));
+  g_free(msg);
+  return FALSE;
+}
+
 static gboolean set_caps(GstAcrnnClassify *self, GstCaps *caps) {
   AcrnnFeatureParams p;
   if (!gst_acrnn_features_caps_parse(caps, &p)) {
@@ -625,18 +645,23 @@ static gboolean set_caps(GstAcrnnClassify *self, GstCaps *caps) {
     return FALSE;
   }
   const AcrnnFeatureParams *m = &self->info.features;
-  if (p.bands != m->bands) {
-    if (self->caps_refused)
-      return FALSE;
-    self->caps_refused = TRUE;
-    GST_ELEMENT_ERROR(
-        self, CORE, NEGOTIATION,
-        ("The features have %d bands but the model \"%s\" expects %d: set "
-         "bands=%d on gammatonespec (or use soundclassifier, which takes its "
-         "feature parameters from the model).",
-         p.bands, self->loaded_path, m->bands, m->bands),
-        ("caps %" GST_PTR_FORMAT, caps));
-    return FALSE;
+  if (p.bands != m->bands)
+    return refuse_caps(
+        self, caps,
+        "The features have %d bands but the model \"%s\" expects %d: set "
+        "bands=%d on gammatonespec (or use soundclassifier, which takes its "
+        "feature parameters from the model).",
+        p.bands, self->loaded_path, m->bands, m->bands);
+  if (p.filterbank != m->filterbank) {
+    const char *want = acrnn_filterbank_to_string(m->filterbank);
+    return refuse_caps(
+        self, caps,
+        "The features come from the %s filterbank but the model \"%s\" was "
+        "trained on %s features: set filterbank=%s on gammatonespec (or use "
+        "soundclassifier, which takes its feature parameters from the "
+        "model).",
+        acrnn_filterbank_to_string(p.filterbank), self->loaded_path, want,
+        want);
   }
   if (p.sample_rate != m->sample_rate || p.n_fft != m->n_fft ||
       p.hop != m->hop || p.delta_width != m->delta_width ||

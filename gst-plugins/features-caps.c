@@ -2,6 +2,24 @@
  * audio/x-acrnn-features caps. */
 #include "features-caps.h"
 
+GType gst_acrnn_filterbank_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {ACRNN_FILTERBANK_GAMMATONE,
+       "4th-order gammatone responses on the ERB scale (the paper's Log-GTs)",
+       "gammatone"},
+      {ACRNN_FILTERBANK_MEL,
+       "Triangular filters on the Slaney mel scale, area-normalised "
+       "(librosa's default log-mel)",
+       "mel"},
+      {0, NULL, NULL},
+  };
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type,
+                      g_enum_register_static("GstAcrnnFilterbank", values));
+  return type;
+}
+
 GstCaps *gst_acrnn_features_caps_new(const AcrnnFeatureParams *p) {
   return gst_caps_new_simple(
       ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING, GST_AUDIO_NE(F32),
@@ -9,7 +27,8 @@ GstCaps *gst_acrnn_features_caps_new(const AcrnnFeatureParams *p) {
       p->sample_rate, p->hop, "sample-rate", G_TYPE_INT, p->sample_rate,
       "n-fft", G_TYPE_INT, p->n_fft, "hop", G_TYPE_INT, p->hop, "fmin",
       G_TYPE_DOUBLE, p->fmin, "fmax", G_TYPE_DOUBLE, p->fmax, "delta-width",
-      G_TYPE_INT, p->delta_width, NULL);
+      G_TYPE_INT, p->delta_width, "filterbank", G_TYPE_STRING,
+      acrnn_filterbank_to_string(p->filterbank), NULL);
 }
 
 gboolean gst_acrnn_features_caps_parse(const GstCaps *caps,
@@ -20,6 +39,9 @@ gboolean gst_acrnn_features_caps_parse(const GstCaps *caps,
   if (!gst_structure_has_name(s, ACRNN_FEATURES_MEDIA_TYPE))
     return FALSE;
   acrnn_feature_params_init(p);
+  const char *fb = gst_structure_get_string(s, "filterbank");
+  if (fb != NULL && !acrnn_filterbank_parse(fb, &p->filterbank, NULL))
+    return FALSE;
   return gst_structure_get_int(s, "bands", &p->bands) &&
          gst_structure_get_int(s, "sample-rate", &p->sample_rate) &&
          gst_structure_get_int(s, "n-fft", &p->n_fft) &&

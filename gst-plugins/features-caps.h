@@ -1,10 +1,13 @@
-/* features-caps.h - the caps of the log-gammatone feature stream that
- * gammatonespec produces and acrnnclassify consumes.
+/* features-caps.h - the caps of the log-gammatone (or log-mel) feature
+ * stream that gammatonespec produces and acrnnclassify consumes.
  *
  * audio/x-acrnn-features: each buffer holds whole frames of 2*bands native
  * endian float32 values (the bands log values, then the bands deltas). The
  * fields carry the feature parameters (see acrnn/features.h) and frame-rate =
- * sample-rate/hop frames per second.
+ * sample-rate/hop frames per second. gammatonespec adds filterbank =
+ * (string) { gammatone, mel }; it is left out of the template so that caps
+ * written without it (raw feature files read back) still fit: caps without
+ * it are gammatone features.
  */
 #ifndef GST_ACRNN_FEATURES_CAPS_H
 #define GST_ACRNN_FEATURES_CAPS_H
@@ -29,6 +32,10 @@ G_BEGIN_DECLS
                                      "fmin = (double) [ 0.0, 192000.0 ], "     \
                                      "fmax = (double) [ 0.0, 192000.0 ], "     \
                                      "delta-width = (int) [ 3, 1025 ]"
+
+/* The GEnum type of AcrnnFilterbank, for element properties. */
+#define GST_TYPE_ACRNN_FILTERBANK (gst_acrnn_filterbank_get_type())
+GType gst_acrnn_filterbank_get_type(void);
 
 /* Fixed caps describing a stream of frames made with p. */
 GstCaps *gst_acrnn_features_caps_new(const AcrnnFeatureParams *p);

@@ -1,6 +1,6 @@
 /* gammatonespec.c - the gammatonespec element: turns mono F32 audio into
- * log-gammatone feature frames (SPEC section 1) with the streaming
- * AcrnnFeatureExtractor.
+ * log-gammatone feature frames (SPEC section 1), or log-mel frames with
+ * filterbank=mel, with the streaming AcrnnFeatureExtractor.
  *
  * Timing: frame t of a run starts at sample t*hop; its buffer PTS is the run's
  * start PTS + t*hop/rate, buffer offsets are frame indices. A run starts at
@@ -36,6 +36,7 @@ enum {
   PROP_FMIN,
   PROP_FMAX,
   PROP_DELTA_WIDTH,
+  PROP_FILTERBANK,
 };
 
 #define DEFAULT_SAMPLE_RATE 44100
@@ -45,6 +46,7 @@ enum {
 #define DEFAULT_FMIN 50.0
 #define DEFAULT_FMAX 0.0
 #define DEFAULT_DELTA_WIDTH 9
+#define DEFAULT_FILTERBANK ACRNN_FILTERBANK_GAMMATONE
 
 struct _GstGammatoneSpec {
   GstElement parent;
@@ -53,6 +55,7 @@ struct _GstGammatoneSpec {
   /* properties, under the object lock */
   int sample_rate, bands, n_fft, hop, delta_width;
   double fmin, fmax;
+  AcrnnFilterbank filterbank;
 
   /* stream state, streaming thread */
   AcrnnFeatureExtractor *fx;
@@ -210,7 +213,8 @@ static gboolean params_equal(const AcrnnFeatureParams *a,
                              const AcrnnFeatureParams *b) {
   return a->sample_rate == b->sample_rate && a->n_fft == b->n_fft &&
          a->hop == b->hop && a->bands == b->bands && a->fmin == b->fmin &&
-         a->fmax == b->fmax && a->delta_width == b->delta_width;
+         a->fmax == b->fmax && a->delta_width == b->delta_width &&
+         a->filterbank == b->filterbank;
 }
 
 /* The feature parameters the properties give at rate. */
@@ -225,6 +229,7 @@ static void params_for_rate(GstGammatoneSpec *self, int rate,
   p->fmin = self->fmin;
   p->fmax = self->fmax > 0.0 ? self->fmax : rate / 2.0;
   p->delta_width = self->delta_width;
+  p->filterbank = self->filterbank;
   GST_OBJECT_UNLOCK(self);
 }
 
@@ -328,7 +333,8 @@ static GstCaps *output_filter(GstGammatoneSpec *self, int rate) {
       ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING, GST_AUDIO_NE(F32),
       "bands", G_TYPE_INT, self->bands, "n-fft", G_TYPE_INT, self->n_fft, "hop",
       G_TYPE_INT, self->hop, "fmin", G_TYPE_DOUBLE, self->fmin, "delta-width",
-      G_TYPE_INT, self->delta_width, NULL);
+      G_TYPE_INT, self->delta_width, "filterbank", G_TYPE_STRING,
+      acrnn_filterbank_to_string(self->filterbank), NULL);
   double fmax = self->fmax;
   GST_OBJECT_UNLOCK(self);
   if (rate > 0) {
@@ -457,9 +463,9 @@ static gboolean check_properties(GstGammatoneSpec *self) {
   GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
                     ("Invalid gammatonespec properties: %s", error->message),
                     ("sample-rate %d, bands %d, n-fft %d, hop %d, fmin %g, "
-                     "fmax %g, delta-width %d",
+                     "fmax %g, delta-width %d, filterbank %s",
                      p.sample_rate, p.bands, p.n_fft, p.hop, p.fmin, p.fmax,
-                     p.delta_width));
+                     p.delta_width, acrnn_filterbank_to_string(p.filterbank)));
   g_error_free(error);
   return FALSE;
 }
@@ -502,6 +508,9 @@ static void set_property(GObject *object, guint prop_id, const GValue *value,
   case PROP_DELTA_WIDTH:
     self->delta_width = g_value_get_int(value);
     break;
+  case PROP_FILTERBANK:
+    self->filterbank = (AcrnnFilterbank)g_value_get_enum(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -534,6 +543,9 @@ static void get_property(GObject *object, guint prop_id, GValue *value,
     break;
   case PROP_DELTA_WIDTH:
     g_value_set_int(value, self->delta_width);
+    break;
+  case PROP_FILTERBANK:
+    g_value_set_enum(value, self->filterbank);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -585,19 +597,29 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_FMIN,
       g_param_spec_double("fmin", "Lowest frequency",
-                          "Centre frequency of the lowest band in Hz", 1.0,
-                          192000.0, DEFAULT_FMIN, flags));
+                          "Centre frequency of the lowest band in Hz (mel: its "
+                          "lower edge)",
+                          1.0, 192000.0, DEFAULT_FMIN, flags));
   g_object_class_install_property(
       gobject_class, PROP_FMAX,
       g_param_spec_double("fmax", "Highest frequency",
-                          "Centre frequency of the highest band in Hz (0 = "
-                          "half the sample rate)",
+                          "Centre frequency of the highest band in Hz (mel: "
+                          "its upper edge; 0 = half the sample rate)",
                           0.0, 192000.0, DEFAULT_FMAX, flags));
   g_object_class_install_property(
       gobject_class, PROP_DELTA_WIDTH,
       g_param_spec_int("delta-width", "Delta width",
                        "Width in frames of the delta regression window (odd)",
                        3, 1025, DEFAULT_DELTA_WIDTH, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_FILTERBANK,
+      g_param_spec_enum("filterbank", "Filterbank",
+                        "Filterbank applied to the power spectrum: gammatone "
+                        "(the paper's log-gammatone features) or mel (log-mel, "
+                        "the paper's baseline input); a model expects the one "
+                        "it was trained on",
+                        GST_TYPE_ACRNN_FILTERBANK, DEFAULT_FILTERBANK, flags));
+  gst_type_mark_as_plugin_api(GST_TYPE_ACRNN_FILTERBANK, 0);
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -606,7 +628,8 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
       "Computes log-gammatone band energies and their deltas from mono float "
       "audio: frames of n-fft samples every hop samples, Hamming window, "
       "power spectrum weighted by 4th-order gammatone responses on the ERB "
-      "scale. Each output buffer holds whole frames of 2*bands float32 "
+      "scale (filterbank=mel: triangular mel filters). Each output buffer "
+      "holds whole frames of 2*bands float32 "
       "values (bands logs, then bands deltas), timestamped with the time of "
       "its first frame's first sample. Example: gst-launch-1.0 filesrc "
       "location=dog.wav ! decodebin ! audioconvert ! audioresample ! "
@@ -638,6 +661,7 @@ static void gst_gammatone_spec_init(GstGammatoneSpec *self) {
   self->fmin = DEFAULT_FMIN;
   self->fmax = DEFAULT_FMAX;
   self->delta_width = DEFAULT_DELTA_WIDTH;
+  self->filterbank = DEFAULT_FILTERBANK;
   self->need_start = TRUE;
   self->run_end = GST_CLOCK_TIME_NONE;
   self->latency = GST_CLOCK_TIME_NONE;

@@ -54,7 +54,7 @@ static void configure_from_model(GstSoundClassifier *self) {
   gst_caps_unref(caps);
   g_object_set(self->spec, "sample-rate", p.sample_rate, "bands", p.bands,
                "n-fft", p.n_fft, "hop", p.hop, "fmin", p.fmin, "fmax", p.fmax,
-               "delta-width", p.delta_width, NULL);
+               "delta-width", p.delta_width, "filterbank", p.filterbank, NULL);
   GST_DEBUG_OBJECT(self, "configured for %d Hz, %d bands", p.sample_rate,
                    p.bands);
 }

@@ -9,15 +9,12 @@
 const char *const test_labels[TEST_N_LABELS + 1] = {"dog", "rain", "siren",
                                                     NULL};
 
-char *test_make_model(const char *dir, const char *name, int bands,
-                      guint64 seed) {
-  return test_make_model_at_rate(dir, name, bands, 44100, seed);
-}
-
-char *test_make_model_at_rate(const char *dir, const char *name, int bands,
-                              int sample_rate, guint64 seed) {
+static char *make_model(const char *dir, const char *name, int bands,
+                        int sample_rate, AcrnnFilterbank filterbank,
+                        guint64 seed) {
   AcrnnModelInfo info;
   acrnn_model_info_init(&info);
+  info.features.filterbank = filterbank;
   info.labels = g_strdupv((char **)test_labels);
   info.n_labels = TEST_N_LABELS;
   info.features.bands = bands;
@@ -40,6 +37,22 @@ char *test_make_model_at_rate(const char *dir, const char *name, int bands,
   acrnn_net_free(net);
   acrnn_model_info_clear(&info);
   return path;
+}
+
+char *test_make_model(const char *dir, const char *name, int bands,
+                      guint64 seed) {
+  return make_model(dir, name, bands, 44100, ACRNN_FILTERBANK_GAMMATONE, seed);
+}
+
+char *test_make_model_at_rate(const char *dir, const char *name, int bands,
+                              int sample_rate, guint64 seed) {
+  return make_model(dir, name, bands, sample_rate, ACRNN_FILTERBANK_GAMMATONE,
+                    seed);
+}
+
+char *test_make_mel_model(const char *dir, const char *name, int bands,
+                          guint64 seed) {
+  return make_model(dir, name, bands, 44100, ACRNN_FILTERBANK_MEL, seed);
 }
 
 char *test_tmpdir(void) {

@@ -16,6 +16,9 @@ char *test_make_model(const char *dir, const char *name, int bands,
 /* The same for features at sample_rate (fmax = sample_rate / 2). */
 char *test_make_model_at_rate(const char *dir, const char *name, int bands,
                               int sample_rate, guint64 seed);
+/* The same for log-mel features (filterbank mel) at 44100 Hz. */
+char *test_make_mel_model(const char *dir, const char *name, int bands,
+                          guint64 seed);
 
 typedef struct {
   GPtrArray *results; /* GstStructure copies of the acrnn messages, in order */

@@ -1,7 +1,7 @@
 /* test-classify-errors.c - bad input never blocks or crashes the pipeline:
- * a missing, truncated or non-model file, a band count that does not match
- * the model, stereo or integer audio without a converter all end in an
- * ERROR message that says what is wrong. */
+ * a missing, truncated or non-model file, a band count or filterbank that
+ * does not match the model, stereo or integer audio without a converter all
+ * end in an ERROR message that says what is wrong. */
 #include "gst-test-util.h"
 
 #include <glib/gstdio.h>
@@ -11,10 +11,10 @@
 static char *tmpdir, *model;
 
 static TestRun *run_with(const char *model_path, const char *source,
-                         int bands) {
+                         const char *spec_props) {
   char *desc = g_strdup_printf(
-      "%s ! gammatonespec bands=%d ! acrnnclassify model=\"%s\" ! fakesink",
-      source, bands, model_path);
+      "%s ! gammatonespec %s ! acrnnclassify model=\"%s\" ! fakesink", source,
+      spec_props, model_path);
   TestRun *run = test_run_pipeline(desc, 30, 0);
   g_free(desc);
   g_assert_false(run->timed_out);
@@ -33,7 +33,7 @@ static void assert_contains(const char *haystack, const char *needle) {
 
 static void test_missing_model(void) {
   char *path = g_build_filename(tmpdir, "no-such-model.safetensors", NULL);
-  TestRun *run = run_with(path, SOURCE, 32);
+  TestRun *run = run_with(path, SOURCE, "bands=32");
   g_assert_true(run->error->domain == GST_RESOURCE_ERROR);
   assert_contains(run->error->message, path);
   g_assert_false(run->was_playing);
@@ -48,7 +48,7 @@ static void test_truncated_model(void) {
   char *path = g_build_filename(tmpdir, "truncated.safetensors", NULL);
   g_assert_true(g_file_set_contents(path, data, len / 2, NULL));
   g_free(data);
-  TestRun *run = run_with(path, SOURCE, 32);
+  TestRun *run = run_with(path, SOURCE, "bands=32");
   g_assert_true(run->error->domain == GST_RESOURCE_ERROR);
   assert_contains(run->error->message, path);
   test_run_free(run);
@@ -59,19 +59,36 @@ static void test_not_a_model(void) {
   char *path = g_build_filename(tmpdir, "garbage.safetensors", NULL);
   g_assert_true(
       g_file_set_contents(path, "this is not a safetensors file\n", -1, NULL));
-  TestRun *run = run_with(path, SOURCE, 32);
+  TestRun *run = run_with(path, SOURCE, "bands=32");
   assert_contains(run->error->message, path);
   test_run_free(run);
   g_free(path);
 }
 
 static void test_band_mismatch(void) {
-  TestRun *run = run_with(model, SOURCE, 64);
+  TestRun *run = run_with(model, SOURCE, "bands=64");
   g_assert_true(
       g_error_matches(run->error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION));
   assert_contains(run->error->message, "64 bands");
   assert_contains(run->error->message, model);
   test_run_free(run);
+}
+
+/* Log-mel features into a log-gammatone model, and the other way round. */
+static void test_filterbank_mismatch(void) {
+  TestRun *run = run_with(model, SOURCE, "bands=32 filterbank=mel");
+  g_assert_true(
+      g_error_matches(run->error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION));
+  assert_contains(run->error->message, "from the mel filterbank");
+  assert_contains(run->error->message, "set filterbank=gammatone");
+  assert_contains(run->error->message, model);
+  test_run_free(run);
+  char *mel = test_make_mel_model(tmpdir, "mel.safetensors", 32, 5);
+  run = run_with(mel, SOURCE, "bands=32");
+  assert_contains(run->error->message, "set filterbank=mel");
+  assert_contains(run->error->message, mel);
+  test_run_free(run);
+  g_free(mel);
 }
 
 /* A WAV file of the given raw caps, 0.5 s of noise. */
@@ -94,7 +111,7 @@ static char *make_wav(const char *name, const char *caps) {
 static void check_refused(const char *caps) {
   char *wav = make_wav("input.wav", caps);
   char *source = g_strdup_printf("filesrc location=\"%s\" ! wavparse", wav);
-  TestRun *run = run_with(model, source, 32);
+  TestRun *run = run_with(model, source, "bands=32");
   assert_contains(run->error_debug, "not-negotiated");
   test_run_free(run);
   g_free(source);
@@ -123,6 +140,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/classify-errors/truncated-model", test_truncated_model);
   g_test_add_func("/classify-errors/not-a-model", test_not_a_model);
   g_test_add_func("/classify-errors/band-mismatch", test_band_mismatch);
+  g_test_add_func("/classify-errors/filterbank-mismatch",
+                  test_filterbank_mismatch);
   g_test_add_func("/classify-errors/stereo", test_stereo_without_converter);
   g_test_add_func("/classify-errors/int", test_int_without_converter);
   g_test_add_func("/classify-errors/rate", test_rate_without_resampler);

@@ -1,10 +1,12 @@
 /* test-soundclassifier.c - the soundclassifier bin takes its feature
- * parameters from the model (here 64 bands, not gammatonespec's default),
+ * parameters from the model (here 64 bands, not gammatonespec's default;
+ * a log-mel model sets the mel filterbank),
  * converts any audio, follows a model set in READY, and classifies the audio
  * track of a Matroska video (raw video + Vorbis 48 kHz stereo) through
  * decodebin. */
 #include "gst-test-util.h"
 
+#include <acrnn/features.h>
 #include <gst/gst.h>
 
 static char *tmpdir, *model;
@@ -97,6 +99,48 @@ static void test_model_set_in_ready(void) {
   g_free(model32);
 }
 
+/* A log-mel model: the bin's gammatonespec computes log-mel features, and the
+ * stream is classified without a filterbank mismatch. */
+static void test_mel_model(void) {
+  char *mel = test_make_mel_model(tmpdir, "mel64.safetensors", 64, 6);
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=60 samplesperbuffer=1024 wave=pink-noise ! "
+      "soundclassifier name=c model=\"%s\" ! fakesink",
+      mel);
+  TestRun *run = test_run_pipeline(desc, 30, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  g_assert_cmpuint(run->results->len, ==, 2); /* a padded segment, the final */
+  test_run_free(run);
+
+  GstElement *bin = gst_element_factory_make("soundclassifier", NULL);
+  g_object_set(bin, "model", mel, NULL);
+  g_assert_cmpint(gst_element_set_state(bin, GST_STATE_READY), ==,
+                  GST_STATE_CHANGE_SUCCESS);
+  GstElement *spec = NULL;
+  GstIterator *it = gst_bin_iterate_elements(GST_BIN(bin));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object(&item);
+    if (g_str_has_prefix(GST_OBJECT_NAME(gst_element_get_factory(e)),
+                         "gammatonespec"))
+      spec = gst_object_ref(e);
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  g_assert_nonnull(spec);
+  int fb = -1, bands = 0;
+  g_object_get(spec, "filterbank", &fb, "bands", &bands, NULL);
+  g_assert_cmpint(fb, ==, ACRNN_FILTERBANK_MEL);
+  g_assert_cmpint(bands, ==, 64);
+  gst_object_unref(spec);
+  gst_element_set_state(bin, GST_STATE_NULL);
+  gst_object_unref(bin);
+  g_free(mel);
+}
+
 static void test_video_audio_track(void) {
   char *mkv = g_build_filename(tmpdir, "clip.mkv", NULL);
   char *make = g_strdup_printf(
@@ -141,6 +185,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/soundclassifier/properties", test_properties);
   g_test_add_func("/soundclassifier/model-set-in-ready",
                   test_model_set_in_ready);
+  g_test_add_func("/soundclassifier/mel-model", test_mel_model);
   g_test_add_func("/soundclassifier/video-audio-track", test_video_audio_track);
   int ret = g_test_run();
   test_rmdir(tmpdir);
