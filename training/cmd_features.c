@@ -29,15 +29,8 @@ int tr_cmd_features(int argc, char **argv) {
     ok = FALSE;
   }
   AcrnnFeatureParams fp;
-  acrnn_feature_params_init(&fp);
-  fp.sample_rate = o.sample_rate;
-  fp.n_fft = o.n_fft;
-  fp.hop = o.hop;
-  fp.bands = o.bands;
-  fp.fmin = o.fmin;
-  fp.fmax = o.fmax > 0 ? o.fmax : o.sample_rate / 2.0;
   if (ok)
-    ok = acrnn_feature_params_validate(&fp, &error);
+    ok = tr_options_feature_params(&o, &fp, &error);
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
   if (ok) {

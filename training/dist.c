@@ -178,8 +178,7 @@ gboolean tr_dist_check_same(const char *const *what, const guint64 *values,
     for (int i = 0; ok && i < n; i++)
       if (all[(size_t)r * n + i] != all[i]) {
         g_set_error(error, TR_DIST_ERROR, 1,
-                    "rank %d does not match rank 0: different %s", r,
-                    what[i]);
+                    "rank %d does not match rank 0: different %s", r, what[i]);
         ok = FALSE;
       }
   g_free(all);

@@ -28,12 +28,14 @@ static char *cache_key(const char *path, const AcrnnFeatureParams *p,
   char *abs = g_canonicalize_filename(path, NULL);
   char *text = g_strdup_printf(
       "v1|%s|%" G_GINT64_FORMAT "|%" G_GUINT64_FORMAT ".%u|%d|%d|%d|%d|%.17g|"
-      "%.17g|%d",
+      "%.17g|%d%s",
       abs, g_file_info_get_size(fi),
       g_file_info_get_attribute_uint64(fi, G_FILE_ATTRIBUTE_TIME_MODIFIED),
       g_file_info_get_attribute_uint32(fi, G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC),
       p->sample_rate, p->n_fft, p->hop, p->bands, p->fmin, p->fmax,
-      p->delta_width);
+      p->delta_width,
+      /* gammatone keys are those from before the filterbank choice */
+      p->filterbank == ACRNN_FILTERBANK_GAMMATONE ? "" : "|mel");
   char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA1, text, -1);
   g_free(text);
   g_free(abs);

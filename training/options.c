@@ -59,11 +59,16 @@ static const OptSpec specs[] = {
      TRUE},
     {"hop", FEAT, G_OPTION_ARG_INT, F(hop), "N", "STFT hop (samples)", TRUE},
     {"bands", FEAT, G_OPTION_ARG_INT, F(bands), "B",
-     "Gammatone bands (a multiple of 32 for the network)", TRUE},
+     "Filterbank bands (a multiple of 32 for the network)", TRUE},
     {"fmin", FEAT, G_OPTION_ARG_DOUBLE, F(fmin), "HZ",
      "Lowest band centre frequency", TRUE},
     {"fmax", FEAT, G_OPTION_ARG_DOUBLE, F(fmax), "HZ",
      "Highest band centre frequency (0: sample-rate/2)", TRUE},
+    {"filterbank", FEAT, G_OPTION_ARG_STRING, F(filterbank), "KIND",
+     "gammatone (the paper's log-gammatone features) or mel (log-mel: "
+     "librosa's default triangular mel filters, fmin and fmax their outer "
+     "edges)",
+     TRUE},
     {"segment-frames", FEAT, G_OPTION_ARG_INT, F(segment_frames), "N",
      "Frames per network input segment (>= 18)", TRUE},
     {"segment-hop", FEAT, G_OPTION_ARG_INT, F(segment_hop), "N",
@@ -216,6 +221,7 @@ void tr_options_init(TrOptions *o) {
   o->bands = 128;
   o->fmin = 50.0;
   o->fmax = 0.0;
+  o->filterbank = g_strdup("gammatone");
   o->segment_frames = 128;
   o->segment_hop = 64;
   o->attention = g_strdup("rnn");
@@ -385,4 +391,20 @@ gboolean tr_options_from_json(TrOptions *o, const char *json, GError **error) {
   }
   json_node_unref(root);
   return TRUE;
+}
+
+gboolean tr_options_feature_params(const TrOptions *o, AcrnnFeatureParams *fp,
+                                   GError **error) {
+  acrnn_feature_params_init(fp);
+  fp->sample_rate = o->sample_rate;
+  fp->n_fft = o->n_fft;
+  fp->hop = o->hop;
+  fp->bands = o->bands;
+  fp->fmin = o->fmin;
+  fp->fmax = o->fmax > 0 ? o->fmax : o->sample_rate / 2.0;
+  if (!acrnn_filterbank_parse(o->filterbank, &fp->filterbank, error)) {
+    g_prefix_error(error, "--filterbank: ");
+    return FALSE;
+  }
+  return acrnn_feature_params_validate(fp, error);
 }

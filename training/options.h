@@ -4,6 +4,7 @@
 #ifndef TR_OPTIONS_H
 #define TR_OPTIONS_H
 
+#include <acrnn/features.h>
 #include <glib.h>
 
 typedef struct {
@@ -23,6 +24,7 @@ typedef struct {
   int bands;
   double fmin;
   double fmax; /* 0: sample_rate / 2 */
+  char *filterbank;
   int segment_frames;
   int segment_hop;
   char *cache;
@@ -95,5 +97,9 @@ char *tr_options_to_json(const TrOptions *o);
 /* Sets the options found in a JSON object string made by
  * tr_options_to_json(). */
 gboolean tr_options_from_json(TrOptions *o, const char *json, GError **error);
+
+/* The feature parameters the feature options give, validated. */
+gboolean tr_options_feature_params(const TrOptions *o, AcrnnFeatureParams *fp,
+                                   GError **error);
 
 #endif

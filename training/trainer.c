@@ -541,14 +541,7 @@ static void scale_init(AcrnnNet *net, double std) {
 
 static gboolean setup(Run *r, GError **error) {
   const TrOptions *o = r->o;
-  acrnn_feature_params_init(&r->fp);
-  r->fp.sample_rate = o->sample_rate;
-  r->fp.n_fft = o->n_fft;
-  r->fp.hop = o->hop;
-  r->fp.bands = o->bands;
-  r->fp.fmin = o->fmin;
-  r->fp.fmax = o->fmax > 0 ? o->fmax : o->sample_rate / 2.0;
-  if (!acrnn_feature_params_validate(&r->fp, error))
+  if (!tr_options_feature_params(o, &r->fp, error))
     return FALSE;
   acrnn_model_info_init(&r->info);
   r->info.labels = g_strdupv(r->ds->labels);

@@ -58,6 +58,23 @@ static void test_cache(void) {
   g_assert_nonnull(strstr(out, "0 from the cache, 8 computed"));
   g_free(out);
   g_strfreev(argv);
+  /* another filterbank: computed again, then cached beside the gammatone
+   * entries, which still hit */
+  const char *extra3[] = {"--data", data,           "--esc10", "--cache",
+                          cache,    "--filterbank", "mel",     NULL};
+  argv = argv_new("features", extra3);
+  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  g_assert_nonnull(strstr(out, "0 from the cache, 8 computed"));
+  g_free(out);
+  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  g_assert_nonnull(strstr(out, "8 from the cache, 0 computed"));
+  g_free(out);
+  g_strfreev(argv);
+  argv = argv_new("features", extra2);
+  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  g_assert_nonnull(strstr(out, "8 from the cache, 0 computed"));
+  g_free(out);
+  g_strfreev(argv);
   g_free(audio);
   g_strfreev(fields);
   g_strfreev(lines);

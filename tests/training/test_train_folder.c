@@ -1,7 +1,8 @@
 /* test_train_folder.c - acrnn-train on a synthetic folder-per-class dataset
- * (WAV + FLAC, folds from a CSV): training reaches 100% on the training
- * clips and beats chance on held-out ones; eval writes its CSV, PNG and
- * JSON report; the log and curves are written; bad input gives a clear
+ * (WAV + FLAC, folds from a CSV), on log-gammatone and on log-mel features:
+ * training reaches 100% on the training clips and beats chance on held-out
+ * ones; eval writes its CSV, PNG and JSON report; the log and curves are
+ * written; the model records its filterbank; bad input gives a clear
  * error. */
 #include "synth_dataset.h"
 #include <glib/gstdio.h>
@@ -9,7 +10,7 @@
 #include <string.h>
 
 static const char *train_exe;
-static char *tmp, *data, *folds_csv, *model;
+static char *tmp, *data, *folds_csv;
 
 static char **argv_new(const char *cmd, const char *const *extra) {
   GPtrArray *a = g_ptr_array_new();
@@ -26,7 +27,8 @@ static char **argv_new(const char *cmd, const char *const *extra) {
   return (char **)g_ptr_array_free(a, FALSE);
 }
 
-static double eval_accuracy(const char *fold, const char *report) {
+static double eval_accuracy(const char *model, const char *fold,
+                            const char *report) {
   const char *extra[] = {"--model",     model,     "--data", data,
                          "--folds-csv", folds_csv, "--fold", fold,
                          "--report",    report,    NULL};
@@ -56,11 +58,40 @@ static double eval_accuracy(const char *fold, const char *report) {
   return acc;
 }
 
-static void test_train_and_eval(void) {
-  const char *extra[] = {"--data",       data,  "--folds-csv", folds_csv,
-                         "--val-fold",   "3",   "--epochs",    "12",
-                         "--batch-size", "8",   "--lr",        "0.02",
-                         "--out",        model, NULL};
+/* The "filterbank" of the acrnn metadata of a model file. */
+static char *model_filterbank(const char *path) {
+  GBytes *b = synth_read(path);
+  g_assert_nonnull(b);
+  gsize size;
+  const guint8 *d = g_bytes_get_data(b, &size);
+  guint64 len = 0;
+  for (int i = 7; i >= 0; i--)
+    len = (len << 8) | d[i];
+  g_assert_cmpuint(8 + len, <=, size);
+  char *header = g_strndup((const char *)d + 8, len);
+  JsonNode *h = json_from_string(header, NULL);
+  g_free(header);
+  g_assert_nonnull(h);
+  JsonObject *meta =
+      json_object_get_object_member(json_node_get_object(h), "__metadata__");
+  JsonNode *a =
+      json_from_string(json_object_get_string_member(meta, "acrnn"), NULL);
+  char *fb = g_strdup(
+      json_object_get_string_member(json_node_get_object(a), "filterbank"));
+  json_node_unref(a);
+  json_node_unref(h);
+  g_bytes_unref(b);
+  return fb;
+}
+
+static void train_and_eval(const char *filterbank) {
+  char *name = g_strdup_printf("model-%s.safetensors", filterbank);
+  char *model = g_build_filename(tmp, name, NULL);
+  g_free(name);
+  const char *extra[] = {
+      "--data",   data,  "--folds-csv",  folds_csv,  "--val-fold", "3",
+      "--epochs", "12",  "--batch-size", "8",        "--lr",       "0.02",
+      "--out",    model, "--filterbank", filterbank, NULL};
   char **argv = argv_new("train", extra);
   char *out = NULL, *err = NULL;
   int rc = synth_run(argv, &out, &err);
@@ -81,6 +112,9 @@ static void test_train_and_eval(void) {
     g_free(p);
   }
   g_assert_true(g_file_test(model, G_FILE_TEST_EXISTS));
+  char *fb = model_filterbank(model);
+  g_assert_cmpstr(fb, ==, filterbank);
+  g_free(fb);
   char *log = g_strconcat(stem, ".log.jsonl", NULL);
   char *text = NULL;
   g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
@@ -104,9 +138,9 @@ static void test_train_and_eval(void) {
   g_free(model);
   model = g_strconcat(stem, ".last.safetensors", NULL);
   char *report = g_build_filename(tmp, "report", NULL);
-  g_assert_cmpfloat(eval_accuracy("1", report), ==, 1.0);
-  g_assert_cmpfloat(eval_accuracy("2", report), ==, 1.0);
-  g_assert_cmpfloat(eval_accuracy("3", report), >, 0.5);
+  g_assert_cmpfloat(eval_accuracy(model, "1", report), ==, 1.0);
+  g_assert_cmpfloat(eval_accuracy(model, "2", report), ==, 1.0);
+  g_assert_cmpfloat(eval_accuracy(model, "3", report), >, 0.5);
 
   /* the report files */
   char *csv = g_strconcat(report, "-confusion.csv", NULL);
@@ -123,6 +157,15 @@ static void test_train_and_eval(void) {
   g_free(csv);
   g_free(report);
   g_free(stem);
+  g_free(model);
+}
+
+static void test_train_and_eval(void) {
+  train_and_eval("gammatone");
+}
+
+static void test_train_and_eval_mel(void) {
+  train_and_eval("mel");
 }
 
 static void test_bad_input(void) {
@@ -141,6 +184,7 @@ static void test_bad_input(void) {
   g_free(err);
   g_strfreev(argv);
   /* a missing dataset and an unknown option */
+  char *model = g_build_filename(tmp, "never.safetensors", NULL);
   const char *extra2[] = {"--data", "/nonexistent/acrnn", "--out", model, NULL};
   argv = argv_new("train", extra2);
   rc = synth_run(argv, NULL, &err);
@@ -148,6 +192,19 @@ static void test_bad_input(void) {
   g_assert_nonnull(strstr(err, "/nonexistent/acrnn"));
   g_free(err);
   g_strfreev(argv);
+  /* an unknown filterbank: nothing is trained or written */
+  const char *extra3[] = {"--data",  data,           "--folds-csv",
+                          folds_csv, "--filterbank", "bark",
+                          "--out",   model,          NULL};
+  argv = argv_new("train", extra3);
+  rc = synth_run(argv, NULL, &err);
+  g_assert_cmpint(rc, !=, 0);
+  g_assert_nonnull(strstr(err, "--filterbank"));
+  g_assert_nonnull(strstr(err, "\"bark\""));
+  g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
+  g_free(err);
+  g_strfreev(argv);
+  g_free(model);
   g_free(f);
   g_free(cls);
   g_free(bad);
@@ -174,14 +231,13 @@ int main(int argc, char **argv) {
   data = g_build_filename(tmp, "data", NULL);
   synth_folder_dataset(data, 6, 3);
   folds_csv = g_build_filename(data, "folds.csv", NULL);
-  model = g_build_filename(tmp, "model.safetensors", NULL);
   g_test_add_func("/training/cli/help", test_help);
   g_test_add_func("/training/cli/train-eval", test_train_and_eval);
+  g_test_add_func("/training/cli/train-eval-mel", test_train_and_eval_mel);
   g_test_add_func("/training/cli/bad-input", test_bad_input);
   int rc = g_test_run();
   if (rc == 0)
     synth_remove_tree(tmp);
-  g_free(model);
   g_free(folds_csv);
   g_free(data);
   g_free(tmp);
