@@ -109,7 +109,7 @@ def test_folds(exe, work):
     # a small random model with every label: eval only needs it to load
     model = acrnn_ref.ACRNN(len(labels), "none", 32, 32)
     fp = {"sample_rate": 44100, "n_fft": 1024, "hop": 512, "bands": 32, "fmin": 50.0,
-          "fmax": 22050.0}
+          "fmax": 22050.0, "filterbank": "gammatone"}
     mpath = os.path.join(work, "fold-model.safetensors")
     acrnn_ref.save_model(mpath, model, train_ref.model_meta(labels, fp, 32, 16, "none",
                                                             [0, 0], [1, 1]))

@@ -337,7 +337,8 @@ def clip_features(path, fp, cache):
     st = os.stat(path)
     key = hashlib.sha1(f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}"
                        f"\0{fp['sample_rate']}".encode()).hexdigest()
-    params = "-".join(str(fp[k]) for k in ("n_fft", "hop", "bands", "fmin", "fmax"))
+    params = "-".join(str(fp[k]) for k in ("n_fft", "hop", "bands", "fmin", "fmax",
+                                           "filterbank"))
     fkey = hashlib.sha1(f"{key}\0{params}".encode()).hexdigest()
     if cache:
         fpath = os.path.join(cache, fkey + ".npy")
@@ -355,7 +356,8 @@ def clip_features(path, fp, cache):
             decode(path, fp["sample_rate"], raw)
             x = np.fromfile(raw, dtype="<f4")
     f = features_ref.features(x, fp["sample_rate"], fp["n_fft"], fp["hop"], fp["bands"],
-                              fp["fmin"], fp["fmax"]).astype(np.float32)
+                              fp["fmin"], fp["fmax"],
+                              filterbank=fp["filterbank"]).astype(np.float32)
     if cache:
         tmp = os.path.join(cache, f"{fkey}.{os.getpid()}.part.npy")
         np.save(tmp, f)
@@ -436,6 +438,7 @@ def model_meta(labels, fp, sf, sh, attention, mean, std):
     return {"version": 1, "labels": list(labels), "sample_rate": fp["sample_rate"],
             "n_fft": fp["n_fft"], "hop": fp["hop"], "bands": fp["bands"],
             "fmin": float(fp["fmin"]), "fmax": float(fp["fmax"]), "delta_width": 9,
+            "filterbank": fp["filterbank"],
             "segment_frames": sf, "segment_hop": sh, "attention": attention,
             "mean": [float(mean[0]), float(mean[1])], "std": [float(std[0]), float(std[1])]}
 
@@ -468,7 +471,8 @@ def train_run(a, root, labels, clips, train_folds, val_fold, out, log, prefix=""
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed & M64)
     fp = {"sample_rate": a.sample_rate, "n_fft": a.n_fft, "hop": a.hop, "bands": a.bands,
-          "fmin": a.fmin, "fmax": a.fmax if a.fmax > 0 else a.sample_rate / 2.0}
+          "fmin": a.fmin, "fmax": a.fmax if a.fmax > 0 else a.sample_rate / 2.0,
+          "filterbank": a.filterbank}
     B, S, H, C, bs = a.bands, a.segment_frames, a.segment_hop, len(labels), a.batch_size
     train = [c for c in clips if c.fold in train_folds]
     val = [c for c in clips if val_fold and c.fold == val_fold]
@@ -592,6 +596,7 @@ def add_train_options(p):
     p.add_argument("--hop", type=int, default=512)
     p.add_argument("--bands", type=int, default=128)
     p.add_argument("--fmin", type=float, default=50.0)
+    p.add_argument("--filterbank", choices=("gammatone", "mel"), default="gammatone")
     p.add_argument("--fmax", type=float, default=0.0, help="0: sample-rate / 2")
     p.add_argument("--segment-frames", type=int, default=128)
     p.add_argument("--segment-hop", type=int, default=64)
