@@ -132,12 +132,28 @@ static void test_frame_count(void) {
   g_free(x);
 }
 
+/* Half a second of a 1 kHz tone at amplitude 0.5. */
+static float *tone(size_t *n) {
+  *n = SR / 2;
+  float *x = g_new(float, *n);
+  for (size_t i = 0; i < *n; i++)
+    x[i] = (float)(0.5 * sin(2 * G_PI * 1000.0 * i / SR));
+  return x;
+}
+
+/* The band with the largest log value of a frame (128 bands). */
+static int loudest_band(const float *frame) {
+  int best = 0;
+  for (int i = 0; i < 128; i++)
+    if (frame[i] > frame[best])
+      best = i;
+  return best;
+}
+
 static void test_sine_peak(void) {
   AcrnnFeatureParams p = defaults();
-  size_t n = SR / 2;
-  float *x = g_new(float, n);
-  for (size_t i = 0; i < n; i++)
-    x[i] = (float)(0.5 * sin(2 * G_PI * 1000.0 * i / SR));
+  size_t n;
+  float *x = tone(&n);
   size_t t = 0;
   float *f = acrnn_features_compute(&p, x, n, &t, NULL);
   g_assert_nonnull(f);
@@ -153,10 +169,7 @@ static void test_sine_peak(void) {
       closest = i;
   for (size_t k = 0; k < t; k++) {
     const float *l = f + k * 256;
-    int best = 0;
-    for (int i = 0; i < 128; i++)
-      if (l[i] > l[best])
-        best = i;
+    int best = loudest_band(l);
     g_assert_cmpint(abs(best - closest), <=, 1);
     /* a strong tone is far above the floor and its steady deltas are ~0 */
     g_assert_cmpfloat(l[best], >, 5.0f);
@@ -176,10 +189,8 @@ static double slaney_mel(double f) {
 static void test_mel_tone(void) {
   AcrnnFeatureParams p = defaults();
   p.filterbank = ACRNN_FILTERBANK_MEL;
-  size_t n = SR / 2;
-  float *x = g_new(float, n);
-  for (size_t i = 0; i < n; i++)
-    x[i] = (float)(0.5 * sin(2 * G_PI * 1000.0 * i / SR));
+  size_t n;
+  float *x = tone(&n);
   size_t t = 0;
   GError *error = NULL;
   float *f = acrnn_features_compute(&p, x, n, &t, &error);
@@ -189,10 +200,7 @@ static void test_mel_tone(void) {
   g_assert_cmpint(closest, >, 20);
   for (size_t k = 0; k < t; k++) {
     const float *l = f + k * 256;
-    int best = 0;
-    for (int i = 0; i < 128; i++)
-      if (l[i] > l[best])
-        best = i;
+    int best = loudest_band(l);
     g_assert_cmpint(abs(best - closest), <=, 1);
     g_assert_cmpfloat(fabsf(l[128 + best]), <, 1e-3f);
     /* triangles end: bands far above the tone hold only window leakage,
