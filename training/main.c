@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("acrnn-train 0.1.0\n");
+    printf("acrnn-train %s\n", TR_VERSION);
     return 0;
   }
   tr_dist_init(&argc, &argv);

@@ -218,6 +218,12 @@ static void test_help(void) {
   g_assert_nonnull(strstr(out, "(default: 0.2)"));
   g_assert_nonnull(strstr(out, "(default: 300)"));
   g_assert_nonnull(strstr(out, "(default: 0.01)"));
+  g_assert_nonnull(strstr(out, "--filterbank"));
+  g_free(out);
+  char *version[] = {(char *)train_exe, "--version", NULL};
+  g_assert_cmpint(synth_run(version, &out, NULL), ==, 0);
+  g_assert_true(g_str_has_prefix(out, "acrnn-train "));
+  g_assert_true(g_ascii_isdigit(out[strlen("acrnn-train ")]));
   g_free(out);
 }
 
