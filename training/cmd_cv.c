@@ -64,11 +64,18 @@ static gboolean write_result(const char *path, int fold, const TrRunResult *res,
 }
 
 /* Whether the options a file was made with (JSON) are this run's, opts;
- * if not, an error naming the first option that differs. */
+ * if not, an error naming the first option that differs. An option the
+ * stopped run's version did not have counts as its default. */
 static gboolean same_options(const char *file, const char *theirs,
                              const char *opts, GError **error) {
+  TrOptions d;
+  tr_options_init(&d);
+  char *defaults = tr_options_to_json(&d);
+  tr_options_clear(&d);
   JsonNode *a = json_from_string(theirs, NULL),
-           *b = json_from_string(opts, NULL);
+           *b = json_from_string(opts, NULL),
+           *def = json_from_string(defaults, NULL);
+  g_free(defaults);
   const char *differs = NULL;
   if (!a || !b || !JSON_NODE_HOLDS_OBJECT(a)) {
     differs = "(unreadable)";
@@ -77,11 +84,14 @@ static gboolean same_options(const char *file, const char *theirs,
     GList *names = json_object_get_members(ob);
     for (GList *l = names; l && !differs; l = l->next) {
       JsonNode *va = json_object_get_member(oa, l->data);
+      if (!va)
+        va = json_object_get_member(json_node_get_object(def), l->data);
       if (!va || !json_node_equal(va, json_object_get_member(ob, l->data)))
         differs = l->data;
     }
     g_list_free(names);
   }
+  json_node_unref(def);
   gboolean ok = differs == NULL;
   if (!ok)
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -262,6 +262,28 @@ static void test_cv_continue(void) {
   g_assert_nonnull(strstr(err2, "--lr differs"));
   g_free(out2), g_free(err2);
 
+  /* a result written before an option existed: the option's default
+   * matches it, another value does not */
+  char *result = g_build_filename(parts, "fold-2.result.json", NULL);
+  JsonParser *p = json_parser_new();
+  g_assert_true(json_parser_load_from_file(p, result, NULL));
+  JsonObject *opts = json_object_get_object_member(
+      json_node_get_object(json_parser_get_root(p)), "options");
+  g_assert_true(json_object_has_member(opts, "filterbank"));
+  json_object_remove_member(opts, "filterbank");
+  char *text = json_to_string(json_parser_get_root(p), TRUE);
+  g_assert_true(g_file_set_contents(result, text, -1, NULL));
+  g_assert_cmpint(run_cv(parts, cont, &out2, &err2), ==, 0);
+  g_assert_cmpstr(out2, ==, out);
+  g_free(out2), g_free(err2);
+  const char *mel[] = {"--continue", "--filterbank", "mel", NULL};
+  g_assert_cmpint(run_cv(parts, mel, &out2, &err2), !=, 0);
+  g_assert_nonnull(strstr(err2, "--filterbank differs"));
+  g_free(out2), g_free(err2);
+  g_free(text);
+  g_object_unref(p);
+  g_free(result);
+
   g_free(out), g_free(err);
   g_free(whole), g_free(parts);
 }
