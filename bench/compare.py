@@ -107,7 +107,8 @@ def main():
                             os.path.join(here, "bench_features_ref.py")],
                            check=True, capture_output=True, text=True).stdout
         cf = max(float(line.split("real-time factor")[1].split("x")[0])
-                 for line in c.splitlines() if "real-time factor" in line)
+                 for line in c.splitlines()
+                 if "real-time factor" in line and "gammatone" in line)
         rf = float(r.split("real-time factor")[1].split("x")[0])
         print()
         print("| feature extraction, 1 thread | acrnn (x real time) | "
