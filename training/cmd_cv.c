@@ -306,6 +306,7 @@ int tr_cmd_cv(int argc, char **argv) {
   double *secs = g_new0(double, n_hold + 1);
   int done = 0;
   if (ok && by_fold) {
+    tr_dist_idle_barrier(); /* a rank with fewer folds sleeps till the last */
     double flag = stopped;
     tr_dist_sum_doubles(res_all, NV * (size_t)n_hold);
     tr_dist_sum_doubles(&flag, 1);

@@ -129,6 +129,22 @@ void tr_dist_barrier(void) {
 #endif
 }
 
+void tr_dist_idle_barrier(void) {
+#ifdef ACRNN_HAVE_MPI
+  if (dist_size <= 1)
+    return;
+  MPI_Request req;
+  MPI_Ibarrier(MPI_COMM_WORLD, &req);
+  int done = 0;
+  for (;;) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (done)
+      break;
+    g_usleep(10000);
+  }
+#endif
+}
+
 void tr_dist_abort(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -23,6 +23,10 @@ void tr_dist_sum_floats(float *v, size_t n);
 void tr_dist_sum_doubles(double *v, size_t n);
 /* Waits for every rank. */
 void tr_dist_barrier(void);
+/* The same for a wait that may be long (ranks that finished their share
+ * early): polls every 10 ms and sleeps in between, where MPI_Barrier would
+ * keep a core busy. */
+void tr_dist_idle_barrier(void);
 
 /* Ends the whole job at once: prints "acrnn-train: rank R of N: message"
  * and aborts every rank (exit status code); in one process, exits. */
