@@ -7,7 +7,8 @@ what=${1:-test}
 build=(meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libjson-glib-dev
        libfftw3-dev libopenblas-dev libgstreamer1.0-dev
        libgstreamer-plugins-base1.0-dev librubberband-dev libcairo2-dev)
-run=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
+run=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+     gstreamer1.0-x)
 test=(python3 python3-numpy python3-scipy python3-torch python3-gi
       gir1.2-gstreamer-1.0 libopenmpi-dev openmpi-bin flac)
 case "$what" in
