@@ -6,6 +6,7 @@
  * Every band sums its bins in ascending order, whatever the block. */
 #include "band_energy.h"
 #include "filterbank.h"
+#include "isa.h"
 #include <string.h>
 
 #define LANES 8
@@ -48,18 +49,11 @@ void acrnn_band_energy_free(AcrnnBandEnergy *be) {
   g_free(be);
 }
 
-/* On x86-64 an AVX2/FMA clone is picked at load time where the CPU has it;
- * the summation order is the same in every clone. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
-    !defined(__SANITIZE_ADDRESS__)
-#define ACRNN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define ACRNN_CLONES
-#endif
-
-ACRNN_CLONES
-void acrnn_band_energy_apply(const AcrnnBandEnergy *be, const float *power,
-                             float *energy) {
+/* The product, built twice on x86-64: for AVX2 with FMA, and for the
+ * compiler's baseline; acrnn_isa() (the CPU's level, capped by ACRNN_ISA)
+ * chooses. The summation order is the same in both builds. */
+static inline __attribute__((always_inline)) void
+band_energy_body(const AcrnnBandEnergy *be, const float *power, float *energy) {
   for (int b = 0; b < be->blocks; b++) {
     const v8sf *w = be->weights + (size_t)b * be->bins * VECS;
     v8sf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
@@ -87,4 +81,27 @@ void acrnn_band_energy_apply(const AcrnnBandEnergy *be, const float *power,
     int n = be->bands - b * BLOCK;
     memcpy(energy + b * BLOCK, acc, sizeof(float) * (n < BLOCK ? n : BLOCK));
   }
+}
+
+static void band_energy_generic(const AcrnnBandEnergy *be, const float *power,
+                                float *energy) {
+  band_energy_body(be, power, energy);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma"))) static void
+band_energy_avx2(const AcrnnBandEnergy *be, const float *power, float *energy) {
+  band_energy_body(be, power, energy);
+}
+#endif
+
+void acrnn_band_energy_apply(const AcrnnBandEnergy *be, const float *power,
+                             float *energy) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (acrnn_isa() >= ACRNN_ISA_AVX2) {
+    band_energy_avx2(be, power, energy);
+    return;
+  }
+#endif
+  band_energy_generic(be, power, energy);
 }

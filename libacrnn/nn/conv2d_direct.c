@@ -17,9 +17,11 @@
  * from weights packed flipped, accumulating into dx.
  *
  * The tile is built three times: for AVX-512, for AVX2 with FMA, and for
- * the compiler's baseline vectors; the first one the CPU runs is used. */
+ * the compiler's baseline vectors; the first one at or below acrnn_isa()
+ * (the CPU's level, capped by ACRNN_ISA) is used. */
 #include "conv2d_direct.h"
 
+#include "isa.h"
 #include <acrnn/acrnn.h>
 #include <glib.h>
 #include <string.h>
@@ -82,26 +84,20 @@ typedef struct {
   TileFn fn;
   int ocb, cols; /* output channels and columns per tile */
   int fast;
-  const char *name;
+  AcrnnIsa isa; /* the vector level it needs */
 } Tile;
 
 static const Tile tiles[] = {
 #ifdef HAVE_X86_TILES
-    {tile_avx512, 8, 32, 1, "avx512"},
-    {tile_avx2, 4, 24, 1, "avx2"},
+    {tile_avx512, 8, 32, 1, ACRNN_ISA_AVX512},
+    {tile_avx2, 4, 24, 1, ACRNN_ISA_AVX2},
 #endif
-    {tile_generic, 4, 12, 0, "generic"},
+    {tile_generic, 4, 12, 0, ACRNN_ISA_GENERIC},
 };
 
+/* Whether t may run here: the CPU runs it and ACRNN_ISA allows it. */
 static int cpu_runs(const Tile *t) {
-#ifdef HAVE_X86_TILES
-  __builtin_cpu_init();
-  if (t->fn == tile_avx512)
-    return __builtin_cpu_supports("avx512f");
-  if (t->fn == tile_avx2)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-  return 1;
+  return t->isa <= acrnn_isa();
 }
 
 /* The build in use; atomic, as networks run on several threads at once
@@ -122,7 +118,7 @@ static const Tile *tile(void) {
 
 int acrnn_conv2d_direct_use(const char *isa) {
   for (size_t i = 0; i < G_N_ELEMENTS(tiles); i++)
-    if (strcmp(tiles[i].name, isa) == 0 && cpu_runs(&tiles[i])) {
+    if (strcmp(acrnn_isa_name(tiles[i].isa), isa) == 0 && cpu_runs(&tiles[i])) {
       g_atomic_pointer_set(&chosen_tile, &tiles[i]);
       return 1;
     }
@@ -136,7 +132,7 @@ void acrnn_conv2d_set_path(AcrnnConvPath path) {
 }
 
 const char *acrnn_conv2d_direct_isa(void) {
-  return tile()->name;
+  return acrnn_isa_name(tile()->isa);
 }
 
 int acrnn_conv2d_direct_chosen(int h, int w, int kh, int kw) {
