@@ -22,6 +22,7 @@
  * current segment (clipped to it, so that they are always valid).
  */
 #include "acrnnclassify.h"
+#include "auto-batch.h"
 #include "features-caps.h"
 #include "run-start.h"
 
@@ -42,12 +43,13 @@ enum {
   PROP_BATCH,
   PROP_LABELS,
   PROP_THREADS,
+  PROP_CURRENT_BATCH,
 };
 
 #define DEFAULT_TOP_K 3
 #define DEFAULT_THRESHOLD 0.0
 #define DEFAULT_POST_MESSAGES TRUE
-#define DEFAULT_BATCH 1
+#define DEFAULT_BATCH 0 /* auto */
 #define DEFAULT_THREADS 1
 
 /* A segment waiting in the batch. */
@@ -95,7 +97,7 @@ struct _GstAcrnnClassify {
   guint64 buf_first;
   size_t buf_cap; /* in frames */
 
-  guint batch_size; /* batch in use */
+  guint batch_size; /* batch in use (object lock to write), 0 before caps */
   float *batch_in;  /* [batch_size][2][bands][S] */
   PendingSegment *pending;
   guint n_pending;
@@ -243,6 +245,9 @@ static void free_stream(GstAcrnnClassify *self) {
   g_clear_pointer(&self->probs, g_free);
   g_clear_pointer(&self->prob_sum, g_free);
   self->negotiated = FALSE;
+  GST_OBJECT_LOCK(self);
+  self->batch_size = 0;
+  GST_OBJECT_UNLOCK(self);
   self->caps_refused = FALSE;
   self->text_caps_sent = FALSE;
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
@@ -685,7 +690,16 @@ static gboolean set_caps(GstAcrnnClassify *self, GstCaps *caps) {
   self->fp = p;
   self->frame_floats = 2 * p.bands;
   GST_OBJECT_LOCK(self);
-  self->batch_size = self->batch;
+  guint batch = self->batch;
+  GST_OBJECT_UNLOCK(self);
+  if (batch == 0) {
+    gboolean live = acrnn_upstream_is_live(self->sinkpad);
+    batch = acrnn_auto_batch(live);
+    GST_INFO_OBJECT(self, "batch=0 and a%s source: batches of %u",
+                    live ? " live" : " non-live", batch);
+  }
+  GST_OBJECT_LOCK(self);
+  self->batch_size = batch;
   GST_OBJECT_UNLOCK(self);
   size_t in_floats = 2 * (size_t)p.bands * self->info.segment_frames;
   int n = self->info.n_labels;
@@ -807,11 +821,14 @@ static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   /* A segment's label leaves when the last frame of the last segment of its
    * batch arrives. */
   GST_OBJECT_LOCK(self);
+  guint batch = self->batch_size > 0 ? self->batch_size : self->batch;
+  if (batch == 0)
+    batch = acrnn_auto_batch(live);
   GstClockTime ours = 0;
   if (self->have_model && self->info.features.sample_rate > 0)
     ours = gst_util_uint64_scale_int(
         ((guint64)(self->info.segment_frames - 1) +
-         (guint64)(self->batch - 1) * self->info.segment_hop) *
+         (guint64)(batch - 1) * self->info.segment_hop) *
             self->info.features.hop,
         GST_SECOND, self->info.features.sample_rate);
   GST_OBJECT_UNLOCK(self);
@@ -912,6 +929,9 @@ static void get_property(GObject *object, guint prop_id, GValue *value,
   case PROP_LABELS:
     g_value_set_boxed(value, self->have_model ? self->info.labels : NULL);
     break;
+  case PROP_CURRENT_BATCH:
+    g_value_set_uint(value, self->batch_size);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -973,10 +993,12 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_BATCH,
       g_param_spec_uint("batch", "Batch",
-                        "Segments per network forward (1 reports each "
-                        "segment as soon as it is complete; larger is faster "
-                        "for files)",
-                        1, 256, DEFAULT_BATCH,
+                        "Segments per network forward: 1 reports each "
+                        "segment as soon as it is complete, larger is faster "
+                        "for files; 0 chooses when the stream "
+                        "starts, from upstream's latency query: 1 for a live "
+                        "source, 16 otherwise (see current-batch)",
+                        0, 256, DEFAULT_BATCH,
                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                             GST_PARAM_MUTABLE_READY));
   g_object_class_install_property(
@@ -990,6 +1012,13 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
           1, 64, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property(
+      gobject_class, PROP_CURRENT_BATCH,
+      g_param_spec_uint("current-batch", "Current batch",
+                        "Segments per network forward in use for this "
+                        "stream: batch, or what batch=0 chose (0 until the "
+                        "stream's caps arrive)",
+                        0, 256, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property(
       gobject_class, PROP_LABELS,
       g_param_spec_boxed("labels", "Labels",

@@ -20,6 +20,7 @@ enum {
   PROP_BATCH,
   PROP_LABELS,
   PROP_THREADS,
+  PROP_CURRENT_BATCH,
 };
 
 struct _GstSoundClassifier {
@@ -145,6 +146,7 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   proxy_property(gobject_class, cc, PROP_BATCH, "batch");
   proxy_property(gobject_class, cc, PROP_THREADS, "threads");
   proxy_property(gobject_class, cc, PROP_LABELS, "labels");
+  proxy_property(gobject_class, cc, PROP_CURRENT_BATCH, "current-batch");
   g_type_class_unref(cc);
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
