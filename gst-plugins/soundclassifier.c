@@ -22,6 +22,7 @@ enum {
   PROP_LABELS,
   PROP_THREADS,
   PROP_CURRENT_BATCH,
+  PROP_SEGMENT_HOP,
 };
 
 struct _GstSoundClassifier {
@@ -129,6 +130,7 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   proxy_property(gobject_class, cc, PROP_THREADS, "threads");
   proxy_property(gobject_class, cc, PROP_LABELS, "labels");
   proxy_property(gobject_class, cc, PROP_CURRENT_BATCH, "current-batch");
+  proxy_property(gobject_class, cc, PROP_SEGMENT_HOP, "segment-hop");
   g_type_class_unref(cc);
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
