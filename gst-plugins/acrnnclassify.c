@@ -698,10 +698,11 @@ static gboolean set_caps(GstAcrnnClassify *self, GstCaps *caps) {
   guint batch = self->batch;
   GST_OBJECT_UNLOCK(self);
   if (batch == 0) {
-    gboolean live = acrnn_upstream_is_live(self->sinkpad);
-    batch = acrnn_auto_batch(live);
-    GST_INFO_OBJECT(self, "batch=0 and a%s source: batches of %u",
-                    live ? " live" : " non-live", batch);
+    const char *why;
+    batch =
+        gst_acrnn_auto_batch(GST_ELEMENT(self), self->srcpad,
+                             gst_acrnn_upstream_is_live(self->sinkpad), &why);
+    GST_INFO_OBJECT(self, "batch=0: batches of %u (%s)", batch, why);
   }
   GST_OBJECT_LOCK(self);
   self->batch_size = batch;
@@ -829,8 +830,12 @@ static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
    * batch arrives. */
   GST_OBJECT_LOCK(self);
   guint batch = self->batch_size > 0 ? self->batch_size : self->batch;
-  if (batch == 0)
-    batch = acrnn_auto_batch(live);
+  GST_OBJECT_UNLOCK(self);
+  if (batch == 0) {
+    const char *why;
+    batch = gst_acrnn_auto_batch(GST_ELEMENT(self), self->srcpad, live, &why);
+  }
+  GST_OBJECT_LOCK(self);
   guint64 hop = self->seg_hop > 0       ? (guint64)self->seg_hop
                 : self->segment_hop > 0 ? self->segment_hop
                                         : (guint64)self->info.segment_hop;
@@ -1012,8 +1017,10 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
                         "Segments per network forward: 1 reports each "
                         "segment as soon as it is complete, larger is faster "
                         "for files; 0 chooses when the stream "
-                        "starts, from upstream's latency query: 1 for a live "
-                        "source, 16 otherwise (see current-batch)",
+                        "starts: 16 when nothing waits for the labels (a "
+                        "source that is not live, no sink that syncs to the "
+                        "clock, the text pad unlinked or to such a sink), "
+                        "else 1 (see current-batch)",
                         0, 256, DEFAULT_BATCH,
                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                             GST_PARAM_MUTABLE_READY));

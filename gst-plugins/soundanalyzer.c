@@ -15,19 +15,16 @@
  * dropped before the tee, and the src pad passes a seek upstream once (a
  * seek with the seqnum of the last one gets its result again), so the
  * source sees it once. A seek with a negative rate is refused at the src
- * pad, as gammatonespec refuses it on the classifier's path. The properties are
- * soundclassifier's (model, top-k, threshold, batch, ...), batch defaulting
- * to 1 here: the audio is usually played as it is classified. */
+ * pad, as gammatonespec refuses it on the classifier's path. The properties
+ * are soundclassifier's (model, top-k, threshold, batch, ...); batch=0
+ * gives batches of 1 while the audio is played (its sink syncs to the
+ * clock), 16 when it runs as fast as it can (auto-batch.h). */
 #include "soundanalyzer.h"
 #include "property-proxy.h"
 #include "soundclassifier.h"
 
-#include <string.h>
-
 GST_DEBUG_CATEGORY_STATIC(gst_sound_analyzer_debug);
 #define GST_CAT_DEFAULT gst_sound_analyzer_debug
-
-#define DEFAULT_BATCH 1
 
 struct _GstSoundAnalyzer {
   GstBin parent;
@@ -128,19 +125,6 @@ static void get_property(GObject *object, guint prop_id, GValue *value,
     g_object_get_property(G_OBJECT(self->classifier), pspec->name, value);
 }
 
-/* soundclassifier's batch spec with this bin's default and blurb. */
-static GParamSpec *batch_spec(GParamSpec *theirs) {
-  GParamSpecUInt *u = G_PARAM_SPEC_UINT(theirs);
-  return g_param_spec_uint(
-      "batch", "Batch",
-      "Segments per network forward: 1 (the default here) posts each "
-      "segment's message as soon as it is complete, while the audio plays; "
-      "0 chooses 1 for a live source and 16 otherwise, as soundclassifier "
-      "does (for audio that is not played in real time)",
-      u->minimum, u->maximum, DEFAULT_BATCH,
-      theirs->flags & ~G_PARAM_STATIC_STRINGS);
-}
-
 static void gst_sound_analyzer_class_init(GstSoundAnalyzerClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
@@ -148,16 +132,14 @@ static void gst_sound_analyzer_class_init(GstSoundAnalyzerClass *klass) {
   gobject_class->set_property = set_property;
   gobject_class->get_property = get_property;
 
-  /* soundclassifier's properties, batch with this bin's default */
+  /* soundclassifier's properties */
   GObjectClass *bin_class = g_type_class_ref(GST_TYPE_SOUND_CLASSIFIER);
   guint n = 0, id = 1;
   GParamSpec **specs = g_object_class_list_properties(bin_class, &n);
   for (guint i = 0; i < n; i++) {
     if (specs[i]->owner_type != GST_TYPE_SOUND_CLASSIFIER)
       continue;
-    GParamSpec *copy = strcmp(specs[i]->name, "batch") == 0
-                           ? batch_spec(specs[i])
-                           : gst_acrnn_param_spec_copy(specs[i]);
+    GParamSpec *copy = gst_acrnn_param_spec_copy(specs[i]);
     g_assert(copy != NULL);
     g_object_class_install_property(gobject_class, id++, copy);
   }
@@ -214,7 +196,6 @@ static void gst_sound_analyzer_init(GstSoundAnalyzer *self) {
   self->sink = make(self, "fakesink");
   GstPad *tee_sink = NULL, *tee_audio = NULL;
   if (self->missing == NULL) {
-    g_object_set(self->classifier, "batch", DEFAULT_BATCH, NULL);
     /* the messages are the output: no clock, no preroll, no last sample */
     g_object_set(self->sink, "sync", FALSE, "async", FALSE,
                  "enable-last-sample", FALSE, NULL);

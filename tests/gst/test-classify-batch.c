@@ -1,7 +1,10 @@
 /* test-classify-batch.c - acrnnclassify's batch=0 (the default) chooses
- * from upstream's liveness when the stream starts: 1 for a live source, 16
- * for a file; the choice shows in the read-only current-batch property
- * (also on soundclassifier) and in the answered latency. */
+ * when the stream starts: 16 for a file classified as fast as it can be
+ * (labels to fakesink), 1 when something waits for the labels: a live
+ * source, a sink that syncs to the clock anywhere in the pipeline, labels
+ * going to another element (textoverlay). The choice shows in the read-only
+ * current-batch property (also on soundclassifier) and in the answered
+ * latency. */
 #include "gst-test-util.h"
 
 #include <gst/check/gstharness.h>
@@ -138,6 +141,58 @@ static void test_file(void) {
   g_free(wav);
 }
 
+/* A file played in real time (a sink syncs to the clock, on the labels'
+ * branch or on another one) gets batches of 1: its labels keep pace. */
+static void test_real_time(void) {
+  char *d = g_strdup_printf("audiotestsrc num-buffers=3 samplesperbuffer=4410 "
+                            "! soundclassifier name=c model=\"%s\" ! "
+                            "fakesink sync=true",
+                            model);
+  g_assert_cmpuint(current_batch_at_eos(d), ==, 1);
+  g_free(d);
+  d = g_strdup_printf(
+      "audiotestsrc num-buffers=3 samplesperbuffer=4410 ! tee name=t "
+      "t. ! queue ! soundclassifier name=c model=\"%s\" ! fakesink "
+      "t. ! queue ! fakesink sync=true",
+      model);
+  g_assert_cmpuint(current_batch_at_eos(d), ==, 1);
+  g_free(d);
+  /* the same without the syncing sink: 16 */
+  d = g_strdup_printf(
+      "audiotestsrc num-buffers=3 samplesperbuffer=4410 ! tee name=t "
+      "t. ! queue ! soundclassifier name=c model=\"%s\" ! fakesink "
+      "t. ! queue ! fakesink",
+      model);
+  g_assert_cmpuint(current_batch_at_eos(d), ==, 16);
+  g_free(d);
+}
+
+/* Labels that feed another element than a sink get batches of 1: it waits
+ * for them (textoverlay holds the video until its label comes; 16 segments
+ * would need 12 s of queued video, and pipelines/video-label.sh stalled). */
+static void test_labels_waited_for(void) {
+  char *d = g_strdup_printf("audiotestsrc num-buffers=3 samplesperbuffer=4410 "
+                            "! soundclassifier name=c model=\"%s\" ! queue ! "
+                            "fakesink",
+                            model);
+  g_assert_cmpuint(current_batch_at_eos(d), ==, 1);
+  g_free(d);
+  GstElementFactory *overlay = gst_element_factory_find("textoverlay");
+  if (overlay == NULL) {
+    g_test_skip("textoverlay is not installed (gstreamer1.0-x)");
+    return;
+  }
+  gst_object_unref(overlay);
+  d = g_strdup_printf(
+      "videotestsrc num-buffers=10 ! video/x-raw,framerate=25/1 ! queue ! "
+      "textoverlay name=o ! fakesink audiotestsrc num-buffers=3 "
+      "samplesperbuffer=4410 ! soundclassifier name=c model=\"%s\" ! "
+      "o.text_sink",
+      model);
+  g_assert_cmpuint(current_batch_at_eos(d), ==, 1);
+  g_free(d);
+}
+
 /* A batch that is set is used as it is, live or not. */
 static void test_explicit(void) {
   char *d = g_strdup_printf(
@@ -163,6 +218,9 @@ int main(int argc, char **argv) {
                   test_harness_not_live);
   g_test_add_func("/acrnnclassify/batch/live-source", test_live_source);
   g_test_add_func("/acrnnclassify/batch/file", test_file);
+  g_test_add_func("/acrnnclassify/batch/real-time", test_real_time);
+  g_test_add_func("/acrnnclassify/batch/labels-waited-for",
+                  test_labels_waited_for);
   g_test_add_func("/acrnnclassify/batch/explicit", test_explicit);
   int ret = g_test_run();
   test_rmdir(tmpdir);

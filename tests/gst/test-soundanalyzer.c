@@ -221,22 +221,19 @@ static void test_seeks(void) {
   g_free(d);
 }
 
-/* The classifier's properties are the bin's, batch defaulting to 1. */
+/* The classifier's properties are the bin's. */
 static void test_properties(void) {
   GstElement *e = gst_element_factory_make("soundanalyzer", NULL);
   guint batch = 0, top_k = 0;
   g_object_get(e, "batch", &batch, "top-k", &top_k, NULL);
-  g_assert_cmpuint(batch, ==, 1);
+  g_assert_cmpuint(batch, ==, 0);
   g_assert_cmpuint(top_k, ==, 3);
-  GParamSpec *spec =
-      g_object_class_find_property(G_OBJECT_GET_CLASS(e), "batch");
-  g_assert_cmpuint(G_PARAM_SPEC_UINT(spec)->default_value, ==, 1);
-  g_object_set(e, "model", model, "top-k", 2, "batch", 0, NULL);
+  g_object_set(e, "model", model, "top-k", 2, "batch", 5, NULL);
   char *m = NULL;
   g_object_get(e, "model", &m, "top-k", &top_k, "batch", &batch, NULL);
   g_assert_cmpstr(m, ==, model);
   g_assert_cmpuint(top_k, ==, 2);
-  g_assert_cmpuint(batch, ==, 0);
+  g_assert_cmpuint(batch, ==, 5);
   g_free(m);
   g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
                   GST_STATE_CHANGE_SUCCESS);
