@@ -2,15 +2,15 @@
  * model file on the log-gammatone frames of gammatonespec.
  *
  * Segment s covers frames [s*hop_s, s*hop_s + S) (S = segment_frames, hop_s
- * = segment-hop, by default segment_hop of the model); it is classified as soon
- * as its frames have arrived (up to `batch` segments per forward). For each
- * classified segment it posts an element message "acrnn" and pushes the label
- * as a text buffer (PTS = segment start, duration = segment hop, so consecutive
- * labels tile the timeline); a segment under `threshold` gives a GAP event
- * instead. At EOS a run with frames but no whole segment gives one segment
- * padded with silence, then the "final" message holds the decision over the
- * stream: the class of highest mean probability over its segments. With threads
- * = N > 1 a batch is split over N copies of the network run by N threads (the
+ * = segment_hop of the model); it is classified as soon as its frames have
+ * arrived (up to `batch` segments per forward). For each classified segment
+ * it posts an element message "acrnn" and pushes the label as a text buffer
+ * (PTS = segment start, duration = segment hop, so consecutive labels tile
+ * the timeline); a segment under `threshold` gives a GAP event instead. At
+ * EOS a run with frames but no whole segment gives one segment padded with
+ * silence, then the "final" message holds the decision over the stream: the
+ * class of highest mean probability over its segments. With threads = N > 1
+ * a batch is split over N copies of the network run by N threads (the
  * results are the same). A DISCONT buffer whose
  * PTS is not where the previous frames end, or a GAP event, starts a new run
  * (segments restart there); a flush forgets everything; a new stream
@@ -20,6 +20,9 @@
  * Message times: "timestamp" is the PTS of the segment's first frame;
  * "stream-time" and "running-time" are that position converted through the
  * current segment (clipped to it, so that they are always valid).
+ *
+ * Two properties change that: segment-hop sets hop_s (0: the model's), and
+ * batch=0 chooses the batch when the caps come (auto-batch.h).
  */
 #include "acrnnclassify.h"
 #include "auto-batch.h"
