@@ -20,8 +20,12 @@
  * Message times: "timestamp" is the PTS of the segment's first frame;
  * "stream-time" and "running-time" are that position converted through the
  * current segment (clipped to it, so that they are always valid).
+ *
+ * Two properties change that: segment-hop sets hop_s (0: the model's), and
+ * batch=0 chooses the batch when the caps come (auto-batch.h).
  */
 #include "acrnnclassify.h"
+#include "auto-batch.h"
 #include "features-caps.h"
 #include "run-start.h"
 
@@ -42,13 +46,16 @@ enum {
   PROP_BATCH,
   PROP_LABELS,
   PROP_THREADS,
+  PROP_CURRENT_BATCH,
+  PROP_SEGMENT_HOP,
 };
 
 #define DEFAULT_TOP_K 3
 #define DEFAULT_THRESHOLD 0.0
 #define DEFAULT_POST_MESSAGES TRUE
-#define DEFAULT_BATCH 1
+#define DEFAULT_BATCH 0 /* auto */
 #define DEFAULT_THREADS 1
+#define DEFAULT_SEGMENT_HOP 0 /* the model's */
 
 /* A segment waiting in the batch. */
 typedef struct {
@@ -68,6 +75,7 @@ struct _GstAcrnnClassify {
   gboolean post_messages;
   guint batch;
   guint threads;
+  guint segment_hop; /* 0: the model's */
 
   /* the model (READY and up); info and loaded_path under the object lock */
   AcrnnNet *net;
@@ -95,7 +103,8 @@ struct _GstAcrnnClassify {
   guint64 buf_first;
   size_t buf_cap; /* in frames */
 
-  guint batch_size; /* batch in use */
+  guint batch_size; /* batch in use (object lock to write), 0 before caps */
+  int seg_hop;      /* segment hop in use (object lock to write), as well */
   float *batch_in;  /* [batch_size][2][bands][S] */
   PendingSegment *pending;
   guint n_pending;
@@ -243,6 +252,10 @@ static void free_stream(GstAcrnnClassify *self) {
   g_clear_pointer(&self->probs, g_free);
   g_clear_pointer(&self->prob_sum, g_free);
   self->negotiated = FALSE;
+  GST_OBJECT_LOCK(self);
+  self->batch_size = 0;
+  self->seg_hop = 0;
+  GST_OBJECT_UNLOCK(self);
   self->caps_refused = FALSE;
   self->text_caps_sent = FALSE;
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
@@ -466,7 +479,7 @@ static GstFlowReturn run_batch(GstAcrnnClassify *self) {
 /* Adds segment s of the run (frames [s*hop_s, s*hop_s + S), fewer when the
  * run is short) to the batch. */
 static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 s) {
-  int S = self->info.segment_frames, H = self->info.segment_hop;
+  int S = self->info.segment_frames, H = self->seg_hop;
   guint64 first = s * H;
   g_assert(first >= self->buf_first);
   guint64 have = self->run_frames - first;
@@ -492,7 +505,7 @@ static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 s) {
 
 /* Queues every whole segment of the run and drops frames no segment needs. */
 static GstFlowReturn process_ready(GstAcrnnClassify *self) {
-  int S = self->info.segment_frames, H = self->info.segment_hop;
+  int S = self->info.segment_frames, H = self->seg_hop;
   GstFlowReturn ret = GST_FLOW_OK;
   while (ret == GST_FLOW_OK && self->run_frames >= self->run_segments * H + S)
     ret = queue_segment(self, self->run_segments);
@@ -685,7 +698,19 @@ static gboolean set_caps(GstAcrnnClassify *self, GstCaps *caps) {
   self->fp = p;
   self->frame_floats = 2 * p.bands;
   GST_OBJECT_LOCK(self);
-  self->batch_size = self->batch;
+  guint batch = self->batch;
+  GST_OBJECT_UNLOCK(self);
+  if (batch == 0) {
+    const char *why;
+    batch =
+        gst_acrnn_auto_batch(GST_ELEMENT(self), self->srcpad,
+                             gst_acrnn_upstream_is_live(self->sinkpad), &why);
+    GST_INFO_OBJECT(self, "batch=0: batches of %u (%s)", batch, why);
+  }
+  GST_OBJECT_LOCK(self);
+  self->batch_size = batch;
+  self->seg_hop =
+      self->segment_hop > 0 ? (int)self->segment_hop : self->info.segment_hop;
   GST_OBJECT_UNLOCK(self);
   size_t in_floats = 2 * (size_t)p.bands * self->info.segment_frames;
   int n = self->info.n_labels;
@@ -807,13 +832,23 @@ static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   /* A segment's label leaves when the last frame of the last segment of its
    * batch arrives. */
   GST_OBJECT_LOCK(self);
+  guint batch = self->batch_size > 0 ? self->batch_size : self->batch;
+  GST_OBJECT_UNLOCK(self);
+  if (batch == 0) {
+    const char *why;
+    batch = gst_acrnn_auto_batch(GST_ELEMENT(self), self->srcpad, live, &why);
+  }
+  GST_OBJECT_LOCK(self);
+  guint64 hop = self->seg_hop > 0       ? (guint64)self->seg_hop
+                : self->segment_hop > 0 ? self->segment_hop
+                                        : (guint64)self->info.segment_hop;
   GstClockTime ours = 0;
   if (self->have_model && self->info.features.sample_rate > 0)
-    ours = gst_util_uint64_scale_int(
-        ((guint64)(self->info.segment_frames - 1) +
-         (guint64)(self->batch - 1) * self->info.segment_hop) *
-            self->info.features.hop,
-        GST_SECOND, self->info.features.sample_rate);
+    ours =
+        gst_util_uint64_scale_int(((guint64)(self->info.segment_frames - 1) +
+                                   (guint64)(batch - 1) * hop) *
+                                      self->info.features.hop,
+                                  GST_SECOND, self->info.features.sample_rate);
   GST_OBJECT_UNLOCK(self);
   min += ours;
   if (GST_CLOCK_TIME_IS_VALID(max))
@@ -879,6 +914,9 @@ static void set_property(GObject *object, guint prop_id, const GValue *value,
   case PROP_THREADS:
     self->threads = g_value_get_uint(value);
     break;
+  case PROP_SEGMENT_HOP:
+    self->segment_hop = g_value_get_uint(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -911,6 +949,12 @@ static void get_property(GObject *object, guint prop_id, GValue *value,
     break;
   case PROP_LABELS:
     g_value_set_boxed(value, self->have_model ? self->info.labels : NULL);
+    break;
+  case PROP_CURRENT_BATCH:
+    g_value_set_uint(value, self->batch_size);
+    break;
+  case PROP_SEGMENT_HOP:
+    g_value_set_uint(value, self->segment_hop);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -973,10 +1017,14 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_BATCH,
       g_param_spec_uint("batch", "Batch",
-                        "Segments per network forward (1 reports each "
-                        "segment as soon as it is complete; larger is faster "
-                        "for files)",
-                        1, 256, DEFAULT_BATCH,
+                        "Segments per network forward: 1 reports each "
+                        "segment as soon as it is complete, larger is faster "
+                        "for files; 0 chooses when the stream "
+                        "starts: 16 when nothing waits for the labels (a "
+                        "source that is not live, no sink that syncs to the "
+                        "clock, the text pad unlinked or to such a sink), "
+                        "else 1 (see current-batch)",
+                        0, 256, DEFAULT_BATCH,
                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                             GST_PARAM_MUTABLE_READY));
   g_object_class_install_property(
@@ -990,6 +1038,24 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
           1, 64, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property(
+      gobject_class, PROP_SEGMENT_HOP,
+      g_param_spec_uint(
+          "segment-hop", "Segment hop",
+          "Frames between the starts of two classified segments; 0 = the "
+          "model's (64 for the bundled model, 0.74 s). Smaller values give "
+          "labels more often (a sound is reported up to one hop sooner) at "
+          "the cost of more network runs; the latency stays one segment",
+          0, 1024, DEFAULT_SEGMENT_HOP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property(
+      gobject_class, PROP_CURRENT_BATCH,
+      g_param_spec_uint("current-batch", "Current batch",
+                        "Segments per network forward in use for this "
+                        "stream: batch, or what batch=0 chose (0 until the "
+                        "stream's caps arrive)",
+                        0, 256, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property(
       gobject_class, PROP_LABELS,
       g_param_spec_boxed("labels", "Labels",
@@ -1038,6 +1104,7 @@ static void gst_acrnn_classify_init(GstAcrnnClassify *self) {
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->batch = DEFAULT_BATCH;
   self->threads = DEFAULT_THREADS;
+  self->segment_hop = DEFAULT_SEGMENT_HOP;
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
   reset_stream(self);
 }

@@ -16,6 +16,11 @@
  * The sink caps query honours downstream: the rates it offers are those of
  * the sample-rate property (0: any) that downstream accepts for features of
  * the other properties, in downstream's order of preference.
+ *
+ * Audio is analysed forwards only: a seek with a negative rate is refused
+ * (with a WARNING saying why) and a segment that plays backwards (rate or
+ * applied rate < 0) is a STREAM/NOT_IMPLEMENTED error. A NaN or Inf sample
+ * is a STREAM/FORMAT error giving its stream time.
  */
 #include "gammatonespec.h"
 #include "features-caps.h"
@@ -23,6 +28,7 @@
 
 #include <acrnn/features.h>
 #include <gst/audio/audio.h>
+#include <math.h>
 
 GST_DEBUG_CATEGORY_STATIC(gst_gammatone_spec_debug);
 #define GST_CAT_DEFAULT gst_gammatone_spec_debug
@@ -146,6 +152,45 @@ static void reset_run(GstGammatoneSpec *self) {
   self->need_start = TRUE;
 }
 
+/* Index of the first NaN or Inf of x[0..n), or n. */
+static size_t first_non_finite(const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i]))
+      return i;
+  return n;
+}
+
+/* Posts the error for the non-finite sample `index` of a buffer of the run
+ * whose first sample is sample `first` of the run: its stream time
+ * (h:mm:ss.mmm, truncated to the millisecond) in the message. */
+static void post_non_finite(GstGammatoneSpec *self, float value, guint64 first,
+                            size_t index, GstClockTime pts) {
+  GstClockTime at =
+      self->run_start + gst_util_uint64_scale_int(first + index, GST_SECOND,
+                                                  self->params.sample_rate);
+  GstClockTime stream = at;
+  const char *base = "stream time";
+  if (self->segment.format == GST_FORMAT_TIME) {
+    stream = gst_segment_to_stream_time(&self->segment, GST_FORMAT_TIME, at);
+    if (!GST_CLOCK_TIME_IS_VALID(stream)) {
+      stream = at; /* outside the segment */
+      base = "timestamp";
+    }
+  }
+  guint64 ms = stream / GST_MSECOND;
+  const char *kind = isnan(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
+  GST_ELEMENT_ERROR(
+      self, STREAM, FORMAT,
+      ("The input audio has a non-finite sample (%s) at %u:%02u:%02u.%03u %s: "
+       "audio samples must be finite numbers; check the source or the "
+       "elements before gammatonespec.",
+       kind, (guint)(ms / 3600000), (guint)(ms / 60000 % 60),
+       (guint)(ms / 1000 % 60), (guint)(ms % 1000), base),
+      ("sample %zu of the buffer with PTS %" GST_TIME_FORMAT
+       ", timestamp %" GST_TIME_FORMAT ", segment %" GST_SEGMENT_FORMAT,
+       index, GST_TIME_ARGS(pts), GST_TIME_ARGS(at), &self->segment));
+}
+
 static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
   GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
   GstFlowReturn ret = GST_FLOW_OK;
@@ -192,6 +237,14 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
     return GST_FLOW_ERROR;
   }
   size_t n = map.size / sizeof(float);
+  size_t bad = first_non_finite((const float *)map.data, n);
+  if (bad < n) {
+    post_non_finite(self, ((const float *)map.data)[bad], self->samples_in, bad,
+                    pts);
+    gst_buffer_unmap(buf, &map);
+    gst_buffer_unref(buf);
+    return GST_FLOW_ERROR;
+  }
   GError *error = NULL;
   gboolean ok = acrnn_feature_extractor_push(self->fx, (const float *)map.data,
                                              n, &error);
@@ -275,6 +328,21 @@ static gboolean set_caps(GstGammatoneSpec *self, GstCaps *caps) {
   return ok;
 }
 
+/* A segment that plays backwards: an error; FALSE refuses the event. */
+static gboolean check_forwards(GstGammatoneSpec *self, GstEvent *event) {
+  const GstSegment *segment;
+  gst_event_parse_segment(event, &segment);
+  if (segment->rate > 0.0 && segment->applied_rate > 0.0)
+    return TRUE;
+  GST_ELEMENT_ERROR(
+      self, STREAM, NOT_IMPLEMENTED,
+      ("The audio plays backwards (segment rate %g, applied rate %g): sounds "
+       "are classified only as they sound forwards. Seek with a positive rate.",
+       segment->rate, segment->applied_rate),
+      ("segment %" GST_SEGMENT_FORMAT, segment));
+  return FALSE;
+}
+
 static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
   switch (GST_EVENT_TYPE(event)) {
@@ -286,6 +354,10 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     return ok;
   }
   case GST_EVENT_SEGMENT:
+    if (!check_forwards(self, event)) {
+      gst_event_unref(event);
+      return FALSE;
+    }
     gst_event_copy_segment(event, &self->segment);
     if (self->segment.format != GST_FORMAT_TIME) {
       /* the frames are timed from 0 (the input has no timestamps) */
@@ -407,6 +479,28 @@ static gboolean sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   gst_query_set_caps_result(query, caps);
   gst_caps_unref(caps);
   return TRUE;
+}
+
+/* Seeks with a negative rate (reverse playback) are refused here, before
+ * anything upstream flushes. */
+static gboolean src_event(GstPad *pad, GstObject *parent, GstEvent *event) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_SEEK) {
+    gdouble rate;
+    gst_event_parse_seek(event, &rate, NULL, NULL, NULL, NULL, NULL, NULL);
+    if (rate < 0.0) {
+      GST_ELEMENT_WARNING(
+          self, CORE, SEEK,
+          ("Reverse playback is not supported: sounds are classified only "
+           "as they sound forwards. The seek (rate %g) was refused; seek with "
+           "a positive rate.",
+           rate),
+          ("%" GST_PTR_FORMAT, event));
+      gst_event_unref(event);
+      return FALSE;
+    }
+  }
+  return gst_pad_event_default(pad, parent, event);
 }
 
 static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
@@ -651,6 +745,7 @@ static void gst_gammatone_spec_init(GstGammatoneSpec *self) {
 
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
   gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(src_query));
+  gst_pad_set_event_function(self->srcpad, GST_DEBUG_FUNCPTR(src_event));
   gst_pad_use_fixed_caps(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 

@@ -1,7 +1,8 @@
-/* plugin.c - the "acrnn" GStreamer plugin: gammatonespec, acrnnclassify and
- * soundclassifier. */
+/* plugin.c - the "acrnn" GStreamer plugin: gammatonespec, acrnnclassify,
+ * soundclassifier and soundanalyzer. */
 #include "acrnnclassify.h"
 #include "gammatonespec.h"
+#include "soundanalyzer.h"
 #include "soundclassifier.h"
 
 #include <gst/gst.h>
@@ -11,6 +12,7 @@ static gboolean plugin_init(GstPlugin *plugin) {
   ok &= GST_ELEMENT_REGISTER(gammatonespec, plugin);
   ok &= GST_ELEMENT_REGISTER(acrnnclassify, plugin);
   ok &= GST_ELEMENT_REGISTER(soundclassifier, plugin);
+  ok &= GST_ELEMENT_REGISTER(soundanalyzer, plugin);
   return ok;
 }
 

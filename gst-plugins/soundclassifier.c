@@ -5,6 +5,7 @@
  * feature parameters. The classifier's properties are proxied. */
 #include "soundclassifier.h"
 #include "acrnnclassify.h"
+#include "property-proxy.h"
 
 #include <gst/audio/audio.h>
 
@@ -20,6 +21,8 @@ enum {
   PROP_BATCH,
   PROP_LABELS,
   PROP_THREADS,
+  PROP_CURRENT_BATCH,
+  PROP_SEGMENT_HOP,
 };
 
 struct _GstSoundClassifier {
@@ -106,27 +109,8 @@ static void proxy_property(GObjectClass *klass, GObjectClass *classify_class,
                            guint id, const char *name) {
   GParamSpec *src = g_object_class_find_property(classify_class, name);
   g_assert(src != NULL);
-  GParamSpec *copy;
-  GParamFlags flags = src->flags & ~G_PARAM_STATIC_STRINGS;
-  const char *nick = g_param_spec_get_nick(src);
-  const char *blurb = g_param_spec_get_blurb(src);
-  if (G_IS_PARAM_SPEC_STRING(src)) {
-    copy = g_param_spec_string(name, nick, blurb,
-                               G_PARAM_SPEC_STRING(src)->default_value, flags);
-  } else if (G_IS_PARAM_SPEC_UINT(src)) {
-    GParamSpecUInt *u = G_PARAM_SPEC_UINT(src);
-    copy = g_param_spec_uint(name, nick, blurb, u->minimum, u->maximum,
-                             u->default_value, flags);
-  } else if (G_IS_PARAM_SPEC_DOUBLE(src)) {
-    GParamSpecDouble *d = G_PARAM_SPEC_DOUBLE(src);
-    copy = g_param_spec_double(name, nick, blurb, d->minimum, d->maximum,
-                               d->default_value, flags);
-  } else if (G_IS_PARAM_SPEC_BOOLEAN(src)) {
-    copy = g_param_spec_boolean(
-        name, nick, blurb, G_PARAM_SPEC_BOOLEAN(src)->default_value, flags);
-  } else {
-    copy = g_param_spec_boxed(name, nick, blurb, src->value_type, flags);
-  }
+  GParamSpec *copy = gst_acrnn_param_spec_copy(src);
+  g_assert(copy != NULL);
   g_object_class_install_property(klass, id, copy);
 }
 
@@ -145,6 +129,8 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   proxy_property(gobject_class, cc, PROP_BATCH, "batch");
   proxy_property(gobject_class, cc, PROP_THREADS, "threads");
   proxy_property(gobject_class, cc, PROP_LABELS, "labels");
+  proxy_property(gobject_class, cc, PROP_CURRENT_BATCH, "current-batch");
+  proxy_property(gobject_class, cc, PROP_SEGMENT_HOP, "segment-hop");
   g_type_class_unref(cc);
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);

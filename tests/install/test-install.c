@@ -141,8 +141,8 @@ static void test_files(void) {
  * description that shows an example pipeline and a documented property
  * (blurb, and range/default when it has them) for each property. */
 static void test_gst_inspect(void) {
-  const char *elements[] = {"gammatonespec", "acrnnclassify",
-                            "soundclassifier"};
+  const char *elements[] = {"gammatonespec", "acrnnclassify", "soundclassifier",
+                            "soundanalyzer"};
   char *plugin = under(plugindir, "libgstacrnn.so");
   for (size_t i = 0; i < G_N_ELEMENTS(elements); i++) {
     const char *argv[] = {"gst-inspect-1.0", elements[i], NULL};
