@@ -4,18 +4,18 @@
  * Segment s covers frames [s*hop_s, s*hop_s + S) (S = segment_frames, hop_s
  * = segment_hop of the model); it is classified as soon as its frames have
  * arrived (up to `batch` segments per forward). For each classified segment
- * it posts an element message "acrnn" and pushes the label as a text buffer
- * (PTS = segment start, duration = segment hop, so consecutive labels tile
- * the timeline); a segment under `threshold` gives a GAP event instead. At
- * EOS a run with frames but no whole segment gives one segment padded with
- * silence, then the "final" message holds the decision over the stream: the
- * class of highest mean probability over its segments. With threads = N > 1
- * a batch is split over N copies of the network run by N threads (the
- * results are the same). A DISCONT buffer whose
- * PTS is not where the previous frames end, or a GAP event, starts a new run
- * (segments restart there); a flush forgets everything; a new stream
- * (STREAM_START with another stream id, as after concat) first ends the
- * previous one with its final message.
+ * it posts an element message "acrnn" and pushes the label and a newline
+ * as a text buffer (PTS = segment start, duration = segment hop, so
+ * consecutive labels tile the timeline); a segment under `threshold` gives a
+ * GAP event instead. At EOS a run with frames but no whole segment gives one
+ * segment padded with silence, then the "final" message holds the decision over
+ * the stream: the class of highest mean probability over its segments. With
+ * threads = N > 1 a batch is split over N copies of the network run by N
+ * threads (the results are the same). A DISCONT buffer whose PTS is not where
+ * the previous frames end, or a GAP event, starts a new run (segments restart
+ * there); a flush forgets everything; a new stream (STREAM_START with another
+ * stream id, as after concat) first ends the previous one with its final
+ * message.
  *
  * Message times: "timestamp" is the PTS of the segment's first frame;
  * "stream-time" and "running-time" are that position converted through the
@@ -343,9 +343,11 @@ static GstFlowReturn push_text(GstAcrnnClassify *self, const char *text,
     gst_pad_push_event(self->srcpad, gst_event_new_gap(start, duration));
     return GST_FLOW_OK;
   }
+  /* one line per label, so that a file of the text stream reads as lines */
   size_t len = strlen(text);
-  GstBuffer *buf = gst_buffer_new_allocate(NULL, len, NULL);
+  GstBuffer *buf = gst_buffer_new_allocate(NULL, len + 1, NULL);
   gst_buffer_fill(buf, 0, text, len);
+  gst_buffer_memset(buf, len, '\n', 1);
   GST_BUFFER_PTS(buf) = start;
   GST_BUFFER_DURATION(buf) = duration;
   return gst_pad_push(self->srcpad, buf);
@@ -1009,7 +1011,9 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
       "stream-time, running-time, duration, labels, scores, final=false, "
       "segment), then at EOS one with final=true and the decision over the "
       "whole stream (mean probability). The src pad gives each segment's "
-      "label as text (for textoverlay; otherwise link it to fakesink). "
+      "label as a line of UTF-8 text ending in a newline (for textoverlay, "
+      "a subtitle track or a filesink, which writes one label a line; "
+      "otherwise link it to fakesink). "
       "Example: gst-launch-1.0 -m filesrc location=dog.wav ! decodebin ! "
       "audioconvert ! audioresample ! gammatonespec ! acrnnclassify "
       "model=model.safetensors ! fakesink",

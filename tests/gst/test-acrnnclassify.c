@@ -5,6 +5,7 @@
  * the text output and a live source. */
 #include "gst-test-util.h"
 
+#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <math.h>
@@ -221,7 +222,10 @@ static void test_text_output(void) {
                          samples_time(n * 64 * 512));
     GstMapInfo map;
     gst_buffer_map(buf, &map, GST_MAP_READ);
-    char *text = g_strndup((const char *)map.data, map.size);
+    /* a label and a newline */
+    g_assert_cmpuint(map.size, >, 1);
+    g_assert_cmpint(map.data[map.size - 1], ==, '\n');
+    char *text = g_strndup((const char *)map.data, map.size - 1);
     gst_buffer_unmap(buf, &map);
     g_assert_true(g_strv_contains(test_labels, text));
     g_free(text);
@@ -233,6 +237,37 @@ static void test_text_output(void) {
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(sink);
   gst_object_unref(pipeline);
+}
+
+/* The text stream written by filesink is one label a line, one line per
+ * classified segment. */
+static void test_text_file(void) {
+  char *path = g_build_filename(tmpdir, "labels.txt", NULL);
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=172 samplesperbuffer=1024 wave=pink-noise ! "
+      "gammatonespec bands=%d ! acrnnclassify model=\"%s\" ! "
+      "filesink location=\"%s\"",
+      BANDS, model, path);
+  TestRun *run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  g_assert_true(g_str_has_suffix(text, "\n"));
+  char **lines = g_strsplit(text, "\n", -1);
+  guint n = g_strv_length(lines) - 1; /* after the last newline: "" */
+  g_assert_cmpstr(lines[n], ==, "");
+  g_assert_cmpuint(n, ==, run->results->len - 1);
+  for (guint i = 0; i < n; i++) {
+    const GstStructure *r = g_ptr_array_index(run->results, i);
+    g_assert_cmpstr(lines[i], ==, gst_structure_get_string(r, "label"));
+  }
+  g_strfreev(lines);
+  g_free(text);
+  g_unlink(path);
+  g_free(path);
+  test_run_free(run);
 }
 
 /* A live source: the first message arrives while the pipeline plays. */
@@ -265,6 +300,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/threshold-top-k", test_threshold_top_k);
   g_test_add_func("/acrnnclassify/labels-property", test_labels_property);
   g_test_add_func("/acrnnclassify/text-output", test_text_output);
+  g_test_add_func("/acrnnclassify/text-file", test_text_file);
   g_test_add_func("/acrnnclassify/live", test_live);
   int ret = g_test_run();
   test_rmdir(tmpdir);
