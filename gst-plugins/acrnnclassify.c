@@ -309,7 +309,12 @@ static void post_result(GstAcrnnClassify *self, const float *probs,
   GValue labels = G_VALUE_INIT, scores = G_VALUE_INIT;
   g_value_init(&labels, GST_TYPE_ARRAY);
   g_value_init(&scores, GST_TYPE_ARRAY);
+  GString *top = g_string_new(NULL); /* "dog:0.5700,rain:0.2300" */
   for (int i = 0; i < k; i++) {
+    char score[G_ASCII_DTOSTR_BUF_SIZE];
+    g_string_append_printf(
+        top, "%s%s:%s", i > 0 ? "," : "", self->info.labels[order[i]],
+        g_ascii_formatd(score, sizeof score, "%.4f", probs[order[i]]));
     GValue v = G_VALUE_INIT;
     g_value_init(&v, G_TYPE_STRING);
     g_value_set_string(&v, self->info.labels[order[i]]);
@@ -329,6 +334,8 @@ static void post_result(GstAcrnnClassify *self, const float *probs,
       G_TYPE_UINT64, duration, "final", G_TYPE_BOOLEAN, final, NULL);
   take_array(s, "labels", &labels);
   take_array(s, "scores", &scores);
+  gst_structure_set(s, "top-k", G_TYPE_STRING, top->str, NULL);
+  g_string_free(top, TRUE);
   gst_structure_set(s, final ? "segments" : "segment", G_TYPE_UINT64,
                     index_or_count, NULL);
   g_free(order);
@@ -1008,8 +1015,10 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
       "recurrent network. Takes the frames of gammatonespec, classifies "
       "every segment (128 frames, every 64 frames) and posts an element "
       "message \"acrnn\" (label, class-id, confidence, timestamp, "
-      "stream-time, running-time, duration, labels, scores, final=false, "
-      "segment), then at EOS one with final=true and the decision over the "
+      "stream-time, running-time, duration, labels, scores, top-k (the "
+      "same as one string, \"dog:0.5700,rain:0.2300\", for bindings that "
+      "cannot read arrays), final=false, segment), then at EOS one with "
+      "final=true and the decision over the "
       "whole stream (mean probability). The src pad gives each segment's "
       "label as a line of UTF-8 text ending in a newline (for textoverlay, "
       "a subtitle track or a filesink, which writes one label a line; "

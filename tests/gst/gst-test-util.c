@@ -210,6 +210,26 @@ void test_check_result_fields(const GstStructure *s, guint top_k) {
   g_assert_cmpfloat_with_epsilon(
       g_value_get_double(gst_value_array_get_value(scores, 0)), confidence,
       1e-9);
+  /* top-k: the same labels and scores as one plain string */
+  const char *top = gst_structure_get_string(s, "top-k");
+  g_assert_nonnull(top);
+  char **items = g_strsplit(top, ",", -1);
+  g_assert_cmpuint(g_strv_length(items), ==, top_k);
+  for (guint i = 0; i < top_k; i++) {
+    const char *colon = strrchr(items[i], ':');
+    g_assert_nonnull(colon);
+    char *name = g_strndup(items[i], colon - items[i]);
+    g_assert_cmpstr(name, ==,
+                    g_value_get_string(gst_value_array_get_value(labels, i)));
+    g_free(name);
+    char *end = NULL;
+    double v = g_ascii_strtod(colon + 1, &end);
+    g_assert_cmpstr(end, ==, "");
+    g_assert_cmpuint(strlen(colon + 1), ==, strlen("0.0000"));
+    g_assert_cmpfloat_with_epsilon(
+        v, g_value_get_double(gst_value_array_get_value(scores, i)), 5.1e-5);
+  }
+  g_strfreev(items);
   gboolean final;
   g_assert_true(gst_structure_get_boolean(s, "final", &final));
   guint64 count;
