@@ -81,6 +81,7 @@ TestRun *test_run_pipeline(const char *description, guint timeout_s,
   TestRun *run = g_new0(TestRun, 1);
   run->results =
       g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
+  run->sources = g_ptr_array_new_with_free_func(g_free);
   GError *error = NULL;
   GstElement *pipeline = gst_parse_launch(description, &error);
   g_assert_no_error(error);
@@ -129,6 +130,7 @@ TestRun *test_run_pipeline(const char *description, guint timeout_s,
         if (state == GST_STATE_PLAYING)
           run->result_while_playing = TRUE;
         g_ptr_array_add(run->results, gst_structure_copy(s));
+        g_ptr_array_add(run->sources, g_strdup(GST_MESSAGE_SRC_NAME(msg)));
         if (stop_after > 0 && run->results->len >= stop_after)
           done = TRUE;
       }
@@ -149,6 +151,7 @@ TestRun *test_run_pipeline(const char *description, guint timeout_s,
 
 void test_run_free(TestRun *run) {
   g_ptr_array_unref(run->results);
+  g_ptr_array_unref(run->sources);
   g_clear_error(&run->error);
   g_free(run->error_debug);
   g_free(run);

@@ -30,6 +30,41 @@ static void test_any_audio(void) {
   test_run_free(run);
 }
 
+/* Two classifiers in one pipeline: each one's messages come from the bin
+ * under the name it was given, not from its inner acrnnclassify. */
+static void test_message_source(void) {
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=50 samplesperbuffer=1000 wave=pink-noise ! "
+      "tee name=t t. ! queue ! soundclassifier name=left model=\"%s\" ! "
+      "fakesink t. ! queue ! soundclassifier name=right model=\"%s\" ! "
+      "fakesink",
+      model, model);
+  TestRun *run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  guint left = 0, right = 0, left_final = 0, right_final = 0;
+  for (guint i = 0; i < run->results->len; i++) {
+    const char *src = g_ptr_array_index(run->sources, i);
+    gboolean final = FALSE;
+    gst_structure_get_boolean(g_ptr_array_index(run->results, i), "final",
+                              &final);
+    if (g_strcmp0(src, "left") == 0) {
+      left++;
+      left_final += final;
+    } else {
+      g_assert_cmpstr(src, ==, "right");
+      right++;
+      right_final += final;
+    }
+  }
+  g_assert_cmpuint(left, >=, 2);
+  g_assert_cmpuint(left, ==, right);
+  g_assert_cmpuint(left_final, ==, 1);
+  g_assert_cmpuint(right_final, ==, 1);
+  test_run_free(run);
+}
+
 static void test_properties(void) {
   GstElement *bin = gst_element_factory_make("soundclassifier", NULL);
   g_assert_nonnull(bin);
@@ -182,6 +217,7 @@ int main(int argc, char **argv) {
   tmpdir = test_tmpdir();
   model = test_make_model(tmpdir, "test64.safetensors", 64, 3);
   g_test_add_func("/soundclassifier/any-audio", test_any_audio);
+  g_test_add_func("/soundclassifier/message-source", test_message_source);
   g_test_add_func("/soundclassifier/properties", test_properties);
   g_test_add_func("/soundclassifier/model-set-in-ready",
                   test_model_set_in_ready);
