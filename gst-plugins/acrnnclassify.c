@@ -864,15 +864,43 @@ static GstStateChangeReturn change_state(GstElement *element,
   return ret;
 }
 
+/* The model property. In PAUSED and PLAYING the stream is being classified
+ * with the loaded model (its feature parameters negotiated, its decision
+ * accumulating): a new path there is refused with a WARNING, and the
+ * property keeps naming the model in use. */
+static void set_model(GstAcrnnClassify *self, const char *path) {
+  GST_OBJECT_LOCK(self);
+  gboolean running = GST_STATE(self) >= GST_STATE_PAUSED;
+  gchar *in_use = NULL;
+  if (running)
+    in_use = g_strdup(self->loaded_path);
+  else {
+    g_free(self->model_path);
+    self->model_path = g_strdup(path);
+  }
+  GST_OBJECT_UNLOCK(self);
+  if (!running)
+    return;
+  GST_ELEMENT_WARNING(
+      self, LIBRARY, SETTINGS,
+      ("The model cannot change while the pipeline is PAUSED or PLAYING: "
+       "\"%s\" was not loaded, \"%s\" goes on classifying. Set the model "
+       "in the NULL or READY state (stop the pipeline, set it, play again).",
+       GST_STR_NULL(path), GST_STR_NULL(in_use)),
+      ("model property set in state %s",
+       gst_element_state_get_name(GST_STATE(self))));
+  g_free(in_use);
+}
+
 static void set_property(GObject *object, guint prop_id, const GValue *value,
                          GParamSpec *pspec) {
   GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(object);
+  if (prop_id == PROP_MODEL) {
+    set_model(self, g_value_get_string(value));
+    return;
+  }
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-  case PROP_MODEL:
-    g_free(self->model_path);
-    self->model_path = g_value_dup_string(value);
-    break;
   case PROP_TOP_K:
     self->top_k = g_value_get_uint(value);
     break;
@@ -950,7 +978,9 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
           "model", "Model",
           "Model file (safetensors) to load when going to READY; NULL = the "
           "bundled model ($ACRNN_MODEL, the build tree or the installed "
-          "copy). A change in READY is loaded when going to PAUSED",
+          "copy). A change in READY is loaded when going to PAUSED; in "
+          "PAUSED or PLAYING a change is refused with a WARNING message and "
+          "the model in use goes on (stop the pipeline to change it)",
           NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_READY));

@@ -239,6 +239,90 @@ static void test_text_output(void) {
   gst_object_unref(pipeline);
 }
 
+/* Plays pipeline to EOS; the final acrnn message (a copy). */
+static GstStructure *play_to_final(GstElement *pipeline) {
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstStructure *final = NULL;
+  GstMessage *msg;
+  while ((msg = gst_bus_timed_pop_filtered(bus, 50 * GST_SECOND,
+                                           GST_MESSAGE_EOS | GST_MESSAGE_ERROR |
+                                               GST_MESSAGE_ELEMENT)) != NULL) {
+    GstMessageType type = GST_MESSAGE_TYPE(msg);
+    const GstStructure *s = gst_message_get_structure(msg);
+    gboolean is_final = FALSE;
+    if (type == GST_MESSAGE_ELEMENT && gst_structure_has_name(s, "acrnn") &&
+        gst_structure_get_boolean(s, "final", &is_final) && is_final)
+      final = gst_structure_copy(s);
+    gst_message_unref(msg);
+    g_assert_cmpint(type, !=, GST_MESSAGE_ERROR);
+    if (type == GST_MESSAGE_EOS)
+      break;
+  }
+  gst_object_unref(bus);
+  g_assert_nonnull(final);
+  return final;
+}
+
+/* Setting the model in PAUSED is refused with a WARNING that names both
+ * files: the property still names the model in use, which classifies the
+ * whole stream; once stopped (READY), the new model is loaded. */
+static void test_model_change_refused(void) {
+  char *other = test_make_model(tmpdir, "other.safetensors", BANDS, 2);
+  TestRun *ref = run_classify(172, NULL);
+  const GstStructure *want = test_final_result(ref);
+  char *desc = classify_pipeline(172, "name=c");
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  g_free(desc);
+  GstElement *c = gst_bin_get_by_name(GST_BIN(pipeline), "c");
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PAUSED);
+  g_assert_cmpint(gst_element_get_state(pipeline, NULL, NULL, 30 * GST_SECOND),
+                  ==, GST_STATE_CHANGE_SUCCESS);
+  g_object_set(c, "model", other, NULL);
+  char *now = NULL;
+  g_object_get(c, "model", &now, NULL);
+  g_assert_cmpstr(now, ==, model);
+  g_free(now);
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  g_assert_nonnull(msg);
+  g_assert_true(GST_MESSAGE_SRC(msg) == GST_OBJECT(c));
+  GError *error = NULL;
+  gst_message_parse_warning(msg, &error, NULL);
+  g_assert_nonnull(strstr(error->message, "other.safetensors"));
+  g_assert_nonnull(strstr(error->message, "test.safetensors"));
+  g_error_free(error);
+  gst_message_unref(msg);
+  GstStructure *got = play_to_final(pipeline);
+  double a[TEST_N_LABELS], b[TEST_N_LABELS];
+  scores_by_label(want, a);
+  scores_by_label(got, b);
+  for (int i = 0; i < TEST_N_LABELS; i++)
+    g_assert_cmpfloat_with_epsilon(a[i], b[i], 1e-6);
+  gst_structure_free(got);
+
+  /* stopped: the change is taken */
+  gst_element_set_state(pipeline, GST_STATE_READY);
+  g_object_set(c, "model", other, NULL);
+  g_object_get(c, "model", &now, NULL);
+  g_assert_cmpstr(now, ==, other);
+  g_free(now);
+  got = play_to_final(pipeline);
+  scores_by_label(got, b);
+  double diff = 0;
+  for (int i = 0; i < TEST_N_LABELS; i++)
+    diff = MAX(diff, fabs(a[i] - b[i]));
+  g_assert_cmpfloat(diff, >, 1e-3);
+  gst_structure_free(got);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(c);
+  gst_object_unref(pipeline);
+  test_run_free(ref);
+  g_unlink(other);
+  g_free(other);
+}
+
 /* The text stream written by filesink is one label a line, one line per
  * classified segment. */
 static void test_text_file(void) {
@@ -301,6 +385,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/labels-property", test_labels_property);
   g_test_add_func("/acrnnclassify/text-output", test_text_output);
   g_test_add_func("/acrnnclassify/text-file", test_text_file);
+  g_test_add_func("/acrnnclassify/model-change-refused",
+                  test_model_change_refused);
   g_test_add_func("/acrnnclassify/live", test_live);
   int ret = g_test_run();
   test_rmdir(tmpdir);
