@@ -7,15 +7,18 @@
  * it posts an element message "acrnn" and pushes the label and a newline
  * as a text buffer (PTS = segment start, duration = segment hop, so
  * consecutive labels tile the timeline); a segment under `threshold` gives a
- * GAP event instead. At EOS a run with frames but no whole segment gives one
- * segment padded with silence, then the "final" message holds the decision over
- * the stream: the class of highest mean probability over its segments. With
- * threads = N > 1 a batch is split over N copies of the network run by N
- * threads (the results are the same). A DISCONT buffer whose PTS is not where
- * the previous frames end, or a GAP event, starts a new run (segments restart
- * there); a flush forgets everything; a new stream (STREAM_START with another
- * stream id, as after concat) first ends the previous one with its final
- * message.
+ * GAP event instead. At the end of a run (EOS, discontinuity, gap, new
+ * stream) a run with frames but no whole segment gives one segment padded
+ * with silence, and frames after the last whole segment give one more
+ * segment, the run's last S frames, so that every frame is classified (as
+ * acrnn_segment_count_covering() counts them). At EOS the "final" message
+ * then holds the decision over the stream: the class of highest mean
+ * probability over its segments. With threads = N > 1 a batch is split over N
+ * copies of the network run by N threads (the results are the same). A DISCONT
+ * buffer whose PTS is not where the previous frames end, or a GAP event, starts
+ * a new run (segments restart there); a flush forgets everything; a new stream
+ * (STREAM_START with another stream id, as after concat) first ends the
+ * previous one with its final message.
  *
  * Message times: "timestamp" is the PTS of the segment's first frame;
  * "stream-time" and "running-time" are that position converted through the
@@ -54,7 +57,7 @@ enum {
 typedef struct {
   guint64 index;                /* in the stream */
   GstClockTime start, duration; /* audio the segment covers */
-  GstClockTime text_duration;
+  GstClockTime text_start, text_duration;
 } PendingSegment;
 
 struct _GstAcrnnClassify {
@@ -90,7 +93,7 @@ struct _GstAcrnnClassify {
   gboolean need_start;
   GstClockTime run_start; /* PTS of frame 0 of the run */
   guint64 run_frames;     /* frames received in this run */
-  guint64 run_segments;   /* segments classified or pending in this run */
+  guint64 run_segments;   /* whole segments classified or pending */
   float *frames;          /* frames [buf_first, run_frames) of the run */
   guint64 buf_first;
   size_t buf_cap; /* in frames */
@@ -463,7 +466,7 @@ static GstFlowReturn run_batch(GstAcrnnClassify *self) {
     if (post && pass)
       post_result(self, p, seg->start, seg->duration, FALSE, seg->index);
     GstFlowReturn r = push_text(self, pass ? self->info.labels[best] : NULL,
-                                seg->start, seg->text_duration);
+                                seg->text_start, seg->text_duration);
     /* An unlinked or flushing text pad does not stop the classification. */
     if (r != GST_FLOW_OK && r != GST_FLOW_NOT_LINKED && ret == GST_FLOW_OK)
       ret = r;
@@ -472,11 +475,13 @@ static GstFlowReturn run_batch(GstAcrnnClassify *self) {
   return ret;
 }
 
-/* Adds segment s of the run (frames [s*hop_s, s*hop_s + S), fewer when the
- * run is short) to the batch. */
-static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 s) {
+/* Adds the segment of the run that starts at frame first (frames [first,
+ * first + S), fewer when the run is short) to the batch; its text starts at
+ * text_from (a frame) and lasts until text_to (a frame, or the end of the
+ * run's audio when G_MAXUINT64). */
+static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 first,
+                                   guint64 text_from, guint64 text_to) {
   int S = self->info.segment_frames, H = self->info.segment_hop;
-  guint64 first = s * H;
   g_assert(first >= self->buf_first);
   guint64 have = self->run_frames - first;
   guint64 used = MIN(have, (guint64)S);
@@ -490,22 +495,31 @@ static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 s) {
   seg->start = frame_time(self, first);
   seg->duration =
       samples_time(self, (used - 1) * self->fp.hop + self->fp.n_fft);
-  seg->text_duration = used < (guint64)S
-                           ? seg->duration
-                           : frame_time(self, first + H) - seg->start;
-  self->run_segments = s + 1;
+  seg->text_start = frame_time(self, text_from);
+  guint64 end_sample = (first + used - 1) * self->fp.hop + self->fp.n_fft;
+  GstClockTime text_end = text_to == G_MAXUINT64
+                              ? self->run_start + samples_time(self, end_sample)
+                              : frame_time(self, text_to);
+  seg->text_duration = text_end - seg->text_start;
   if (self->n_pending == self->batch_size)
     return run_batch(self);
   return GST_FLOW_OK;
 }
 
-/* Queues every whole segment of the run and drops frames no segment needs. */
+/* Queues every whole segment of the run and drops frames no segment needs:
+ * the next whole segment's, and the last S for the segment aligned to the
+ * end of the run. */
 static GstFlowReturn process_ready(GstAcrnnClassify *self) {
   int S = self->info.segment_frames, H = self->info.segment_hop;
   GstFlowReturn ret = GST_FLOW_OK;
-  while (ret == GST_FLOW_OK && self->run_frames >= self->run_segments * H + S)
-    ret = queue_segment(self, self->run_segments);
+  while (ret == GST_FLOW_OK && self->run_frames >= self->run_segments * H + S) {
+    guint64 first = self->run_segments * H;
+    self->run_segments++;
+    ret = queue_segment(self, first, first, first + H);
+  }
   guint64 keep_from = self->run_segments * H;
+  if (self->run_frames >= (guint64)S)
+    keep_from = MIN(keep_from, self->run_frames - S);
   if (keep_from > self->buf_first) {
     guint64 drop = MIN(keep_from, self->run_frames) - self->buf_first;
     guint64 left = self->run_frames - self->buf_first - drop;
@@ -516,11 +530,20 @@ static GstFlowReturn process_ready(GstAcrnnClassify *self) {
   return ret;
 }
 
-/* Ends the run: a run with frames but no segment gives a padded one. */
+/* Ends the run so that every frame is classified: a run with frames but no
+ * whole segment gives one padded with silence; frames after the last whole
+ * segment give one more segment, the run's last S frames (its text follows
+ * the last whole segment's, up to the end of the audio). */
 static GstFlowReturn end_run(GstAcrnnClassify *self) {
   GstFlowReturn ret = GST_FLOW_OK;
-  if (self->have_model && self->run_frames > 0 && self->run_segments == 0)
-    ret = queue_segment(self, 0);
+  int S = self->info.segment_frames, H = self->info.segment_hop;
+  if (self->have_model && self->run_frames > 0) {
+    if (self->run_segments == 0)
+      ret = queue_segment(self, 0, 0, G_MAXUINT64);
+    else if (self->run_frames > (self->run_segments - 1) * H + S)
+      ret = queue_segment(self, self->run_frames - S, self->run_segments * H,
+                          G_MAXUINT64);
+  }
   if (ret == GST_FLOW_OK)
     ret = run_batch(self);
   reset_run(self);
@@ -1043,7 +1066,9 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
       element_class, "ACRNN sound classifier", "Filter/Analyzer/Audio",
       "Classifies environmental sounds with an attention-based convolutional "
       "recurrent network. Takes the frames of gammatonespec, classifies "
-      "every segment (128 frames, every 64 frames) and posts an element "
+      "every segment (128 frames, every 64 frames; at the end of the stream "
+      "one more of its last 128 frames, so that every frame counts) and posts "
+      "an element "
       "message \"acrnn\" (label, class-id, confidence, timestamp, "
       "stream-time, running-time, duration, labels, scores, top-k (the "
       "same as one string, \"dog:0.5700,rain:0.2300\", for bindings that "

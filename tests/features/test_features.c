@@ -309,6 +309,35 @@ static void test_segments(void) {
   g_assert_cmpuint(acrnn_segment_count(431, 128, 64), ==, 5);
   g_assert_cmpuint(acrnn_segment_count(100, 0, 64), ==, 0);
   g_assert_cmpuint(acrnn_segment_count(300, 128, 0), ==, 0);
+  /* classifying: one more segment when frames follow the last whole one */
+  g_assert_cmpuint(acrnn_segment_count_covering(0, 128, 64), ==, 0);
+  g_assert_cmpuint(acrnn_segment_count_covering(100, 128, 64), ==, 1);
+  g_assert_cmpuint(acrnn_segment_count_covering(128, 128, 64), ==, 1);
+  g_assert_cmpuint(acrnn_segment_count_covering(129, 128, 64), ==, 2);
+  g_assert_cmpuint(acrnn_segment_count_covering(192, 128, 64), ==, 2);
+  g_assert_cmpuint(acrnn_segment_count_covering(193, 128, 64), ==, 3);
+  g_assert_cmpuint(acrnn_segment_count_covering(429, 128, 64), ==, 6);
+  g_assert_cmpuint(acrnn_segment_count_covering(100, 0, 64), ==, 0);
+  g_assert_cmpuint(acrnn_segment_first_frame(429, 128, 64, 4), ==, 256);
+  g_assert_cmpuint(acrnn_segment_first_frame(429, 128, 64, 5), ==, 301);
+  g_assert_cmpuint(acrnn_segment_first_frame(192, 128, 64, 1), ==, 64);
+  g_assert_cmpuint(acrnn_segment_first_frame(100, 128, 64, 0), ==, 0);
+  /* every frame of a stream is in a classified segment, which are whole
+   * (but for a short stream), in order, and start on the segment hop but
+   * for the last */
+  for (size_t n = 1; n < 700; n++) {
+    size_t count = acrnn_segment_count_covering(n, 128, 64);
+    size_t end = 0;
+    for (size_t s = 0; s < count; s++) {
+      size_t first = acrnn_segment_first_frame(n, 128, 64, s);
+      g_assert_cmpuint(first, <=, end);
+      if (s + 1 < count)
+        g_assert_cmpuint(first, ==, s * 64);
+      g_assert_true(n < 128 || first + 128 <= n);
+      end = first + 128;
+    }
+    g_assert_cmpuint(end, >=, n);
+  }
 
   const int bands = 4, S = 8, hop = 4;
   const size_t T = 21;
@@ -325,6 +354,16 @@ static void test_segments(void) {
     for (int b = 0; b < bands; b++)
       for (int j = 0; j < S; j++) {
         float x = (float)(1000 * c + 10 * b + 12 + j);
+        g_assert_cmpfloat(out[(c * bands + b) * S + j], ==,
+                          (x - mean[c]) / sd[c]);
+      }
+  /* the segment aligned to the end: frames [13, 21) */
+  g_assert_cmpuint(acrnn_segment_count_covering(T, S, hop), ==, 5);
+  acrnn_segment_extract(frames, T, bands, S, hop, 4, mean, sd, out);
+  for (int c = 0; c < 2; c++)
+    for (int b = 0; b < bands; b++)
+      for (int j = 0; j < S; j++) {
+        float x = (float)(1000 * c + 10 * b + 13 + j);
         g_assert_cmpfloat(out[(c * bands + b) * S + j], ==,
                           (x - mean[c]) / sd[c]);
       }

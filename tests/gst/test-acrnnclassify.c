@@ -5,6 +5,9 @@
  * the text output and a live source. */
 #include "gst-test-util.h"
 
+#include <acrnn/features.h>
+#include <acrnn/model.h>
+#include <acrnn/network.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -53,14 +56,15 @@ static void scores_by_label(const GstStructure *s, double *p) {
   }
 }
 
-/* 172 buffers of 1024 samples: 343 frames, 4 segments. */
+/* 172 buffers of 1024 samples: 343 frames, 4 whole segments (to frame 320)
+ * and the segment of the last 128 frames, [215, 343). */
 static void test_segments(void) {
   TestRun *run = run_classify(172, NULL);
-  g_assert_cmpuint(run->results->len, ==, 5);
+  g_assert_cmpuint(run->results->len, ==, 6);
   const GstStructure *final = test_final_result(run);
   g_assert_nonnull(final);
   double mean[TEST_N_LABELS] = {0};
-  for (guint s = 0; s < 4; s++) {
+  for (guint s = 0; s < 5; s++) {
     const GstStructure *r = g_ptr_array_index(run->results, s);
     test_check_result_fields(r, 3);
     guint64 index, ts, st, rt, dur;
@@ -70,19 +74,19 @@ static void test_segments(void) {
     gst_structure_get_uint64(r, "stream-time", &st);
     gst_structure_get_uint64(r, "running-time", &rt);
     gst_structure_get_uint64(r, "duration", &dur);
-    g_assert_cmpuint(ts, ==, samples_time(s * 64 * 512));
+    g_assert_cmpuint(ts, ==, samples_time((s < 4 ? s * 64 : 215) * 512));
     g_assert_cmpuint(st, ==, ts);
     g_assert_cmpuint(rt, ==, ts);
     g_assert_cmpuint(dur, ==, samples_time(127 * 512 + 1024));
     double p[TEST_N_LABELS];
     scores_by_label(r, p);
     for (int c = 0; c < TEST_N_LABELS; c++)
-      mean[c] += p[c] / 4;
+      mean[c] += p[c] / 5;
   }
   test_check_result_fields(final, 3);
   guint64 count, ts, dur;
   g_assert_true(gst_structure_get_uint64(final, "segments", &count));
-  g_assert_cmpuint(count, ==, 4);
+  g_assert_cmpuint(count, ==, 5);
   gst_structure_get_uint64(final, "timestamp", &ts);
   gst_structure_get_uint64(final, "duration", &dur);
   g_assert_cmpuint(ts, ==, 0);
@@ -100,13 +104,13 @@ static void test_segments(void) {
   test_run_free(run);
 }
 
-/* batch=3 (a batch of 3 then 1 at EOS) gives the results of batch=1. */
+/* batch=3 (a batch of 3 then 2 at EOS) gives the results of batch=1. */
 static void test_batch(void) {
   TestRun *one = run_classify(172, "batch=1");
   TestRun *three = run_classify(172, "batch=3");
-  g_assert_cmpuint(one->results->len, ==, 5);
-  g_assert_cmpuint(three->results->len, ==, 5);
-  for (guint i = 0; i < 5; i++) {
+  g_assert_cmpuint(one->results->len, ==, 6);
+  g_assert_cmpuint(three->results->len, ==, 6);
+  for (guint i = 0; i < 6; i++) {
     const GstStructure *a = g_ptr_array_index(one->results, i);
     const GstStructure *b = g_ptr_array_index(three->results, i);
     double pa[TEST_N_LABELS], pb[TEST_N_LABELS];
@@ -121,6 +125,82 @@ static void test_batch(void) {
   }
   test_run_free(one);
   test_run_free(three);
+}
+
+/* The segments' probabilities are the network's on the frames the library
+ * cuts from the whole stream (acrnn_segment_extract, as acrnn-train eval):
+ * the last one on the last 128 frames, so that the end of the stream is
+ * classified. */
+static void test_tail_segment(void) {
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=172 samplesperbuffer=1024 wave=saw freq=330 ! "
+      "audioconvert ! audioresample ! gammatonespec bands=%d ! tee name=t ! "
+      "queue ! acrnnclassify model=\"%s\" ! fakesink t. ! queue ! "
+      "appsink name=frames sync=false",
+      BANDS, model);
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  g_free(desc);
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "frames");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GByteArray *bytes = g_byte_array_new();
+  GstSample *sample;
+  while ((sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink),
+                                                30 * GST_SECOND)) != NULL) {
+    GstMapInfo map;
+    gst_buffer_map(gst_sample_get_buffer(sample), &map, GST_MAP_READ);
+    g_byte_array_append(bytes, map.data, (guint)map.size);
+    gst_buffer_unmap(gst_sample_get_buffer(sample), &map);
+    gst_sample_unref(sample);
+  }
+  g_assert_true(gst_app_sink_is_eos(GST_APP_SINK(sink)));
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GPtrArray *results =
+      g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
+  GstMessage *msg;
+  while (
+      (msg = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
+                                        GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS |
+                                            GST_MESSAGE_ERROR)) != NULL) {
+    GstMessageType type = GST_MESSAGE_TYPE(msg);
+    const GstStructure *s = gst_message_get_structure(msg);
+    if (type == GST_MESSAGE_ELEMENT && gst_structure_has_name(s, "acrnn"))
+      g_ptr_array_add(results, gst_structure_copy(s));
+    gst_message_unref(msg);
+    g_assert_cmpint(type, !=, GST_MESSAGE_ERROR);
+    if (type == GST_MESSAGE_EOS)
+      break;
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+
+  size_t n_frames = bytes->len / (2 * BANDS * sizeof(float));
+  g_assert_cmpuint(n_frames, ==, 343);
+  size_t count = acrnn_segment_count_covering(n_frames, 128, 64);
+  g_assert_cmpuint(count, ==, 5);
+  g_assert_cmpuint(results->len, ==, count + 1);
+  GError *error = NULL;
+  AcrnnModelInfo info;
+  AcrnnNet *net = acrnn_model_load(model, &info, &error);
+  g_assert_no_error(error);
+  float *x = g_new(float, 2 * BANDS * 128);
+  float probs[TEST_N_LABELS];
+  for (size_t s = 0; s < count; s++) {
+    acrnn_segment_extract((const float *)bytes->data, n_frames, BANDS, 128, 64,
+                          s, info.mean, info.std, x);
+    acrnn_net_forward(net, x, 1, FALSE, NULL);
+    acrnn_net_probabilities(net, probs);
+    double p[TEST_N_LABELS];
+    scores_by_label(g_ptr_array_index(results, s), p);
+    for (int c = 0; c < TEST_N_LABELS; c++)
+      g_assert_cmpfloat_with_epsilon(p[c], probs[c], 1e-5);
+  }
+  g_free(x);
+  acrnn_net_free(net);
+  acrnn_model_info_clear(&info);
+  g_ptr_array_unref(results);
+  g_byte_array_unref(bytes);
+  gst_object_unref(bus);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
 }
 
 /* 1 s (85 frames): one segment padded with silence, then the final. */
@@ -193,7 +273,10 @@ static void test_labels_property(void) {
   gst_object_unref(e);
 }
 
-/* The src pad gives each segment's label as text, timestamped. */
+/* The src pad gives each segment's label as text, timestamped: the whole
+ * segments' texts tile the timeline one segment hop each, the last
+ * segment's (the last 128 frames) lasts from there to the end of the
+ * audio. */
 static void test_text_output(void) {
   char *desc = g_strdup_printf(
       "audiotestsrc num-buffers=172 samplesperbuffer=1024 wave=pink-noise ! "
@@ -217,9 +300,10 @@ static void test_text_output(void) {
     }
     GstBuffer *buf = gst_sample_get_buffer(sample);
     g_assert_cmpuint(GST_BUFFER_PTS(buf), ==, samples_time(n * 64 * 512));
+    GstClockTime end = n < 4 ? samples_time((n + 1) * 64 * 512)
+                             : samples_time(342 * 512 + 1024);
     g_assert_cmpuint(GST_BUFFER_DURATION(buf), ==,
-                     samples_time((n + 1) * 64 * 512) -
-                         samples_time(n * 64 * 512));
+                     end - samples_time(n * 64 * 512));
     GstMapInfo map;
     gst_buffer_map(buf, &map, GST_MAP_READ);
     /* a label and a newline */
@@ -233,7 +317,7 @@ static void test_text_output(void) {
     n++;
   }
   g_assert_true(gst_app_sink_is_eos(GST_APP_SINK(sink)));
-  g_assert_cmpuint(n, ==, 4);
+  g_assert_cmpuint(n, ==, 5);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(sink);
   gst_object_unref(pipeline);
@@ -379,6 +463,7 @@ int main(int argc, char **argv) {
   model = test_make_model(tmpdir, "test.safetensors", BANDS, 1);
   g_test_add_func("/acrnnclassify/segments", test_segments);
   g_test_add_func("/acrnnclassify/batch", test_batch);
+  g_test_add_func("/acrnnclassify/tail-segment", test_tail_segment);
   g_test_add_func("/acrnnclassify/short-stream", test_short_stream);
   g_test_add_func("/acrnnclassify/empty-stream", test_empty_stream);
   g_test_add_func("/acrnnclassify/threshold-top-k", test_threshold_top_k);
