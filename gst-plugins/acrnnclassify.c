@@ -15,9 +15,11 @@
  * then holds the decision over the stream: the class of highest mean
  * probability over its segments. With threads = N > 1 a batch is split over N
  * copies of the network run by N threads (the results are the same). A DISCONT
- * buffer whose PTS is not where the previous frames end, or a GAP event, starts
- * a new run (segments restart there); a flush forgets everything; a new stream
- * (STREAM_START with another stream id, as after concat) first ends the
+ * buffer whose PTS is not where the previous frames end, a GAP event, or a
+ * SEGMENT event without a flush (a non-flushing seek) starts a new run
+ * (segments restart there); the final message's duration is the audio of the
+ * stream's runs summed, what was classified; a flush forgets everything; a new
+ * stream (STREAM_START with another stream id, as after concat) first ends the
  * previous one with its final message.
  *
  * Message times: "timestamp" is the PTS of the segment's first frame;
@@ -107,7 +109,8 @@ struct _GstAcrnnClassify {
   double *prob_sum; /* over the stream's segments */
   guint64 n_segments;
   GstClockTime stream_start, stream_end;
-  guint64 next_index; /* segment index in the stream */
+  GstClockTime classified; /* audio of the stream's ended runs, summed */
+  guint64 next_index;      /* segment index in the stream */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
@@ -234,6 +237,7 @@ static void reset_stream(GstAcrnnClassify *self) {
   self->next_index = 0;
   self->stream_start = GST_CLOCK_TIME_NONE;
   self->stream_end = GST_CLOCK_TIME_NONE;
+  self->classified = 0;
   if (self->prob_sum != NULL && self->have_model)
     memset(self->prob_sum, 0, sizeof(double) * self->info.n_labels);
 }
@@ -546,6 +550,9 @@ static GstFlowReturn end_run(GstAcrnnClassify *self) {
   }
   if (ret == GST_FLOW_OK)
     ret = run_batch(self);
+  if (self->run_frames > 0)
+    self->classified += samples_time(
+        self, (self->run_frames - 1) * self->fp.hop + self->fp.n_fft);
   reset_run(self);
   return ret;
 }
@@ -560,11 +567,9 @@ static void post_final(GstAcrnnClassify *self) {
   float *mean = g_new(float, n);
   for (int c = 0; c < n; c++)
     mean[c] = (float)(self->prob_sum[c] / (double)self->n_segments);
-  GstClockTime duration = 0;
-  if (GST_CLOCK_TIME_IS_VALID(self->stream_end) &&
-      self->stream_end > self->stream_start)
-    duration = self->stream_end - self->stream_start;
-  post_result(self, mean, self->stream_start, duration, TRUE, self->n_segments);
+  /* what was classified: after a non-flushing seek, not the file's extent */
+  post_result(self, mean, self->stream_start, self->classified, TRUE,
+              self->n_segments);
   g_free(mean);
 }
 
@@ -754,6 +759,10 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     return ok;
   }
   case GST_EVENT_SEGMENT:
+    /* A new segment without a flush (a non-flushing seek): the frames after
+     * it are a new run, timed from their own timestamps. */
+    if (self->negotiated && !self->need_start)
+      end_run(self);
     gst_event_copy_segment(event, &self->segment);
     ensure_text_caps(self);
     break;

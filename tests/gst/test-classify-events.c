@@ -2,7 +2,9 @@
  * running-time go through the segment (non-zero start, time, base, rate 2),
  * frames without PTS are timed from the segment start, a new stream id ends
  * the previous stream with its final message, a BYTES segment counts as a
- * default TIME segment, a GAP ends the run, the latency counts the batch,
+ * default TIME segment, a GAP ends the run, a non-flushing seek starts a new
+ * run and the final message sums what was classified, the latency counts
+ * the batch,
  * repeated state changes and a model set in READY, and a source feeding
  * gammatonespec sample-rate=0 picks the model's rate. */
 #include "gst-test-util.h"
@@ -217,6 +219,49 @@ static void test_new_stream(void) {
   fixture_stop(&f);
 }
 
+/* A non-flushing seek: a new SEGMENT event without a flush, then frames
+ * from the new position (here without DISCONT). They are a new run, timed
+ * from their PTS, and the final message describes what was classified:
+ * 200 + 150 frames' worth of audio in 3 + 2 segments, not the 11.7 s from
+ * the first frame to the last. */
+static void test_non_flushing_seek(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
+  gst_harness_push(f.h, frames(200, 0, 7));
+  seg.start = seg.time = seg.position = 10 * GST_SECOND;
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
+  gst_harness_push(f.h, frames(150, 10 * GST_SECOND, 8));
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 6);
+  /* segments: [0, 128), [64, 192), [72, 200); then from 10 s [0, 128),
+   * [22, 150) */
+  const GstClockTime want[] = {frame_time(0), frame_time(64), frame_time(72),
+                               10 * GST_SECOND,
+                               10 * GST_SECOND + frame_time(22)};
+  for (guint i = 0; i < 5; i++) {
+    g_assert_false(is_final(g_ptr_array_index(m, i)));
+    g_assert_cmpuint(get_time(g_ptr_array_index(m, i), "timestamp"), ==,
+                     want[i]);
+  }
+  const GstStructure *final = g_ptr_array_index(m, 5);
+  g_assert_true(is_final(final));
+  test_check_result_fields(final, 3);
+  guint64 count = 0;
+  g_assert_true(gst_structure_get_uint64(final, "segments", &count));
+  g_assert_cmpuint(count, ==, 5);
+  g_assert_cmpuint(get_time(final, "timestamp"), ==, 0);
+  GstClockTime audio =
+      gst_util_uint64_scale_int(199 * 512 + 1024, GST_SECOND, RATE) +
+      gst_util_uint64_scale_int(149 * 512 + 1024, GST_SECOND, RATE);
+  g_assert_cmpuint(get_time(final, "duration"), ==, audio);
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
 /* A GAP ends the run: a short run is classified (padded) at the gap, not
  * when more frames or EOS come. */
 static void test_gap(void) {
@@ -336,6 +381,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/events/no-pts", test_no_pts);
   g_test_add_func("/acrnnclassify/events/new-stream", test_new_stream);
   g_test_add_func("/acrnnclassify/events/gap", test_gap);
+  g_test_add_func("/acrnnclassify/events/non-flushing-seek",
+                  test_non_flushing_seek);
   g_test_add_func("/acrnnclassify/events/latency", test_latency);
   g_test_add_func("/acrnnclassify/events/state-cycles", test_state_cycles);
   g_test_add_func("/acrnnclassify/events/model-rate", test_model_rate);
