@@ -30,6 +30,7 @@
 #include "features-caps.h"
 #include "run-start.h"
 
+#include <acrnn/level.h>
 #include <acrnn/model.h>
 #include <acrnn/network.h>
 #include <math.h>
@@ -47,6 +48,7 @@ enum {
   PROP_BATCH,
   PROP_LABELS,
   PROP_THREADS,
+  PROP_SILENCE_THRESHOLD,
 };
 
 #define DEFAULT_TOP_K 3
@@ -54,12 +56,20 @@ enum {
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_BATCH 1
 #define DEFAULT_THREADS 1
+#define DEFAULT_SILENCE_THRESHOLD -60.0
+
+/* The label, class id and confidence of a silent segment. */
+#define SILENCE_LABEL "silence"
+#define SILENCE_CLASS_ID -1
 
 /* A segment waiting in the batch. */
 typedef struct {
   guint64 index;                /* in the stream */
   GstClockTime start, duration; /* audio the segment covers */
   GstClockTime text_start, text_duration;
+  double level;    /* dBFS */
+  gboolean silent; /* under silence-threshold: not run through the network */
+  guint input;     /* its row in batch_in and probs when not silent */
 } PendingSegment;
 
 struct _GstAcrnnClassify {
@@ -73,6 +83,7 @@ struct _GstAcrnnClassify {
   gboolean post_messages;
   guint batch;
   guint threads;
+  gdouble silence_threshold;
 
   /* the model (READY and up); info and loaded_path under the object lock */
   AcrnnNet *net;
@@ -104,10 +115,13 @@ struct _GstAcrnnClassify {
   float *batch_in;  /* [batch_size][2][bands][S] */
   PendingSegment *pending;
   guint n_pending;
-  float *probs; /* [batch_size][n_classes] */
+  guint n_inputs;         /* pending segments that are not silent */
+  AcrnnLevelMeter *meter; /* for the negotiated features */
+  float *probs;           /* [batch_size][n_classes] */
 
-  double *prob_sum; /* over the stream's segments */
-  guint64 n_segments;
+  double *prob_sum;   /* over the stream's segments */
+  guint64 n_segments; /* classified (not silent) segments of the stream */
+  guint64 n_silent;   /* silent segments of the stream */
   GstClockTime stream_start, stream_end;
   GstClockTime classified; /* audio of the stream's ended runs, summed */
   guint64 next_index;      /* segment index in the stream */
@@ -233,7 +247,9 @@ static void reset_run(GstAcrnnClassify *self) {
 static void reset_stream(GstAcrnnClassify *self) {
   reset_run(self);
   self->n_pending = 0;
+  self->n_inputs = 0;
   self->n_segments = 0;
+  self->n_silent = 0;
   self->next_index = 0;
   self->stream_start = GST_CLOCK_TIME_NONE;
   self->stream_end = GST_CLOCK_TIME_NONE;
@@ -249,6 +265,7 @@ static void free_stream(GstAcrnnClassify *self) {
   g_clear_pointer(&self->pending, g_free);
   g_clear_pointer(&self->probs, g_free);
   g_clear_pointer(&self->prob_sum, g_free);
+  g_clear_pointer(&self->meter, acrnn_level_meter_free);
   self->negotiated = FALSE;
   self->caps_refused = FALSE;
   self->text_caps_sent = FALSE;
@@ -293,14 +310,26 @@ static void segment_times(GstAcrnnClassify *self, GstClockTime position,
   *running_time = gst_segment_to_running_time(seg, GST_FORMAT_TIME, position);
 }
 
-/* Posts an "acrnn" message for probabilities probs. */
+/* Posts an "acrnn" message for probabilities probs, or for silence when
+ * probs is NULL (label "silence", class-id -1, confidence 1, silent=TRUE).
+ * A segment's message has its level (dBFS); the final one the count of
+ * silent segments. */
 static void post_result(GstAcrnnClassify *self, const float *probs,
                         GstClockTime start, GstClockTime duration,
-                        gboolean final, guint64 index_or_count) {
-  int n = self->info.n_labels;
+                        gboolean final, guint64 index_or_count, double level) {
+  static const float silence_prob = 1.0f;
+  static const char *const silence_labels[] = {SILENCE_LABEL};
+  const char *const *names = (const char *const *)self->info.labels;
+  int n = self->info.n_labels, offset = 0;
   GST_OBJECT_LOCK(self);
   int k = MIN((int)self->top_k, n);
   GST_OBJECT_UNLOCK(self);
+  if (probs == NULL) {
+    probs = &silence_prob;
+    names = silence_labels;
+    n = k = 1;
+    offset = SILENCE_CLASS_ID;
+  }
   int *order = g_new(int, n);
   for (int i = 0; i < n; i++)
     order[i] = i;
@@ -320,11 +349,11 @@ static void post_result(GstAcrnnClassify *self, const float *probs,
   for (int i = 0; i < k; i++) {
     char score[G_ASCII_DTOSTR_BUF_SIZE];
     g_string_append_printf(
-        top, "%s%s:%s", i > 0 ? "," : "", self->info.labels[order[i]],
+        top, "%s%s:%s", i > 0 ? "," : "", names[order[i]],
         g_ascii_formatd(score, sizeof score, "%.4f", probs[order[i]]));
     GValue v = G_VALUE_INIT;
     g_value_init(&v, G_TYPE_STRING);
-    g_value_set_string(&v, self->info.labels[order[i]]);
+    g_value_set_string(&v, names[order[i]]);
     gst_value_array_append_and_take_value(&labels, &v);
     GValue d = G_VALUE_INIT;
     g_value_init(&d, G_TYPE_DOUBLE);
@@ -334,15 +363,21 @@ static void post_result(GstAcrnnClassify *self, const float *probs,
   GstClockTime stream_time, running_time;
   segment_times(self, start, &stream_time, &running_time);
   GstStructure *s = gst_structure_new(
-      "acrnn", "label", G_TYPE_STRING, self->info.labels[best], "class-id",
-      G_TYPE_INT, best, "confidence", G_TYPE_DOUBLE, (double)probs[best],
+      "acrnn", "label", G_TYPE_STRING, names[best], "class-id", G_TYPE_INT,
+      best + offset, "confidence", G_TYPE_DOUBLE, (double)probs[best],
       "timestamp", G_TYPE_UINT64, start, "stream-time", G_TYPE_UINT64,
       stream_time, "running-time", G_TYPE_UINT64, running_time, "duration",
       G_TYPE_UINT64, duration, "final", G_TYPE_BOOLEAN, final, NULL);
   take_array(s, "labels", &labels);
   take_array(s, "scores", &scores);
-  gst_structure_set(s, "top-k", G_TYPE_STRING, top->str, NULL);
+  gst_structure_set(s, "top-k", G_TYPE_STRING, top->str, "silent",
+                    G_TYPE_BOOLEAN, offset == SILENCE_CLASS_ID, NULL);
   g_string_free(top, TRUE);
+  if (final)
+    gst_structure_set(s, "silent-segments", G_TYPE_UINT64, self->n_silent,
+                      NULL);
+  else
+    gst_structure_set(s, "level", G_TYPE_DOUBLE, level, NULL);
   gst_structure_set(s, final ? "segments" : "segment", G_TYPE_UINT64,
                     index_or_count, NULL);
   g_free(order);
@@ -418,7 +453,7 @@ static void forward_pending(GstAcrnnClassify *self) {
   GST_OBJECT_LOCK(self);
   guint threads = self->threads;
   GST_OBJECT_UNLOCK(self);
-  guint parts = MIN(threads, self->n_pending);
+  guint parts = MIN(threads, self->n_inputs);
   if (parts > 1 && !ensure_copies(self, parts - 1))
     parts = 1 + self->n_copies;
   size_t in_floats =
@@ -427,7 +462,7 @@ static void forward_pending(GstAcrnnClassify *self) {
   GThread **workers = g_newa(GThread *, parts);
   guint first = 0;
   for (guint p = 0; p < parts; p++) {
-    guint count = self->n_pending / parts + (p < self->n_pending % parts);
+    guint count = self->n_inputs / parts + (p < self->n_inputs % parts);
     jobs[p].net = p == 0 ? self->net : self->copies[p - 1];
     jobs[p].x = self->batch_in + first * in_floats;
     jobs[p].probs = self->probs + (size_t)first * self->info.n_labels;
@@ -445,20 +480,31 @@ static void forward_pending(GstAcrnnClassify *self) {
   }
 }
 
-/* Runs the network on the pending segments and reports them. */
+/* Runs the network on the pending segments that are not silent and reports
+ * them all, in order; a silent one is reported as silence and left out of
+ * the stream's decision. */
 static GstFlowReturn run_batch(GstAcrnnClassify *self) {
   if (self->n_pending == 0)
     return GST_FLOW_OK;
   int n = self->info.n_labels;
-  forward_pending(self);
+  if (self->n_inputs > 0)
+    forward_pending(self);
   GST_OBJECT_LOCK(self);
   double threshold = self->threshold;
   gboolean post = self->post_messages;
   GST_OBJECT_UNLOCK(self);
   GstFlowReturn ret = GST_FLOW_OK;
   for (guint b = 0; b < self->n_pending; b++) {
-    const float *p = self->probs + (size_t)b * n;
     const PendingSegment *seg = &self->pending[b];
+    if (seg->silent) {
+      self->n_silent++;
+      if (post)
+        post_result(self, NULL, seg->start, seg->duration, FALSE, seg->index,
+                    seg->level);
+      push_text(self, NULL, seg->text_start, seg->text_duration);
+      continue;
+    }
+    const float *p = self->probs + (size_t)seg->input * n;
     int best = 0;
     for (int c = 0; c < n; c++) {
       self->prob_sum[c] += p[c];
@@ -468,7 +514,8 @@ static GstFlowReturn run_batch(GstAcrnnClassify *self) {
     self->n_segments++;
     gboolean pass = p[best] >= threshold;
     if (post && pass)
-      post_result(self, p, seg->start, seg->duration, FALSE, seg->index);
+      post_result(self, p, seg->start, seg->duration, FALSE, seg->index,
+                  seg->level);
     GstFlowReturn r = push_text(self, pass ? self->info.labels[best] : NULL,
                                 seg->text_start, seg->text_duration);
     /* An unlinked or flushing text pad does not stop the classification. */
@@ -476,6 +523,7 @@ static GstFlowReturn run_batch(GstAcrnnClassify *self) {
       ret = r;
   }
   self->n_pending = 0;
+  self->n_inputs = 0;
   return ret;
 }
 
@@ -490,11 +538,22 @@ static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 first,
   guint64 have = self->run_frames - first;
   guint64 used = MIN(have, (guint64)S);
   size_t in_floats = 2 * (size_t)self->fp.bands * S;
-  acrnn_segment_extract(
-      self->frames + (first - self->buf_first) * self->frame_floats,
-      (size_t)have, self->fp.bands, S, H, 0, self->info.mean, self->info.std,
-      self->batch_in + self->n_pending * in_floats);
+  const float *frames =
+      self->frames + (first - self->buf_first) * self->frame_floats;
   PendingSegment *seg = &self->pending[self->n_pending++];
+  GST_OBJECT_LOCK(self);
+  double silence_threshold = self->silence_threshold;
+  GST_OBJECT_UNLOCK(self);
+  seg->level = self->meter != NULL
+                   ? acrnn_level_meter_db(self->meter, frames, (size_t)used)
+                   : 0.0;
+  seg->silent = seg->level < silence_threshold;
+  if (!seg->silent) {
+    seg->input = self->n_inputs++;
+    acrnn_segment_extract(frames, (size_t)have, self->fp.bands, S, H, 0,
+                          self->info.mean, self->info.std,
+                          self->batch_in + seg->input * in_floats);
+  }
   seg->index = self->next_index++;
   seg->start = frame_time(self, first);
   seg->duration =
@@ -561,15 +620,18 @@ static void post_final(GstAcrnnClassify *self) {
   GST_OBJECT_LOCK(self);
   gboolean post = self->post_messages;
   GST_OBJECT_UNLOCK(self);
-  if (!post || self->n_segments == 0)
+  if (!post || (self->n_segments == 0 && self->n_silent == 0))
     return;
   int n = self->info.n_labels;
-  float *mean = g_new(float, n);
-  for (int c = 0; c < n; c++)
-    mean[c] = (float)(self->prob_sum[c] / (double)self->n_segments);
+  float *mean = NULL; /* silence: every segment was silent */
+  if (self->n_segments > 0) {
+    mean = g_new(float, n);
+    for (int c = 0; c < n; c++)
+      mean[c] = (float)(self->prob_sum[c] / (double)self->n_segments);
+  }
   /* what was classified: after a non-flushing seek, not the file's extent */
   post_result(self, mean, self->stream_start, self->classified, TRUE,
-              self->n_segments);
+              self->n_segments, 0.0);
   g_free(mean);
 }
 
@@ -734,7 +796,16 @@ static gboolean set_caps(GstAcrnnClassify *self, GstCaps *caps) {
   self->probs = g_new(float, (size_t)self->batch_size *n);
   if (self->prob_sum == NULL)
     self->prob_sum = g_new0(double, n);
+  acrnn_level_meter_free(self->meter);
+  GError *error = NULL;
+  self->meter = acrnn_level_meter_new(&p, &error);
+  if (self->meter == NULL) { /* the caps were checked: not expected */
+    GST_WARNING_OBJECT(self, "no level meter, no silence gate: %s",
+                       error->message);
+    g_error_free(error);
+  }
   self->n_pending = 0;
+  self->n_inputs = 0;
   self->negotiated = TRUE;
   ensure_text_caps(self);
   return TRUE;
@@ -948,6 +1019,9 @@ static void set_property(GObject *object, guint prop_id, const GValue *value,
   case PROP_THREADS:
     self->threads = g_value_get_uint(value);
     break;
+  case PROP_SILENCE_THRESHOLD:
+    self->silence_threshold = g_value_get_double(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -977,6 +1051,9 @@ static void get_property(GObject *object, guint prop_id, GValue *value,
     break;
   case PROP_THREADS:
     g_value_set_uint(value, self->threads);
+    break;
+  case PROP_SILENCE_THRESHOLD:
+    g_value_set_double(value, self->silence_threshold);
     break;
   case PROP_LABELS:
     g_value_set_boxed(value, self->have_model ? self->info.labels : NULL);
@@ -1062,6 +1139,21 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property(
+      gobject_class, PROP_SILENCE_THRESHOLD,
+      g_param_spec_double(
+          "silence-threshold", "Silence threshold",
+          "Level in dBFS (full-scale sine = -3 dB, as the rms of the level "
+          "element) under which a segment is silence: it is reported with "
+          "label \"silence\", class-id -1 and silent=true, not run through "
+          "the network, left out of the final decision (a stream of silence "
+          "only gets a final message saying silence) and gives a gap on the "
+          "text pad. The level is the segment's mean power measured from its "
+          "band energies, the sound between fmin and fmax. Below -200 the "
+          "gate is off",
+          -1000.0, 0.0, DEFAULT_SILENCE_THRESHOLD,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property(
       gobject_class, PROP_LABELS,
       g_param_spec_boxed("labels", "Labels",
                          "Class names of the loaded model, index = class-id "
@@ -1115,6 +1207,7 @@ static void gst_acrnn_classify_init(GstAcrnnClassify *self) {
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->batch = DEFAULT_BATCH;
   self->threads = DEFAULT_THREADS;
+  self->silence_threshold = DEFAULT_SILENCE_THRESHOLD;
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
   reset_stream(self);
 }

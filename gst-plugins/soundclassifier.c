@@ -23,6 +23,7 @@ enum {
   PROP_BATCH,
   PROP_LABELS,
   PROP_THREADS,
+  PROP_SILENCE_THRESHOLD,
 };
 
 struct _GstSoundClassifier {
@@ -168,6 +169,8 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   proxy_property(gobject_class, cc, PROP_POST_MESSAGES, "post-messages");
   proxy_property(gobject_class, cc, PROP_BATCH, "batch");
   proxy_property(gobject_class, cc, PROP_THREADS, "threads");
+  proxy_property(gobject_class, cc, PROP_SILENCE_THRESHOLD,
+                 "silence-threshold");
   proxy_property(gobject_class, cc, PROP_LABELS, "labels");
   g_type_class_unref(cc);
 

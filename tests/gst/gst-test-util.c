@@ -175,15 +175,24 @@ const GstStructure *test_final_result(const TestRun *run) {
 void test_check_result_fields(const GstStructure *s, guint top_k) {
   const char *label = gst_structure_get_string(s, "label");
   g_assert_nonnull(label);
-  int class_id = -1;
+  int class_id = -2;
   g_assert_true(gst_structure_get_int(s, "class-id", &class_id));
-  g_assert_cmpint(class_id, >=, 0);
-  g_assert_cmpint(class_id, <, TEST_N_LABELS);
-  g_assert_cmpstr(label, ==, test_labels[class_id]);
+  gboolean silent = FALSE;
+  g_assert_true(gst_structure_get_boolean(s, "silent", &silent));
   double confidence = -1;
   g_assert_true(gst_structure_get_double(s, "confidence", &confidence));
-  g_assert_cmpfloat(confidence, >=, 1.0 / TEST_N_LABELS - 1e-6);
-  g_assert_cmpfloat(confidence, <=, 1.0 + 1e-6);
+  if (silent) { /* one label, "silence", of probability 1 */
+    g_assert_cmpint(class_id, ==, -1);
+    g_assert_cmpstr(label, ==, "silence");
+    g_assert_cmpfloat(confidence, ==, 1.0);
+    top_k = 1;
+  } else {
+    g_assert_cmpint(class_id, >=, 0);
+    g_assert_cmpint(class_id, <, TEST_N_LABELS);
+    g_assert_cmpstr(label, ==, test_labels[class_id]);
+    g_assert_cmpfloat(confidence, >=, 1.0 / TEST_N_LABELS - 1e-6);
+    g_assert_cmpfloat(confidence, <=, 1.0 + 1e-6);
+  }
   const char *times[] = {"timestamp", "stream-time", "running-time",
                          "duration"};
   for (size_t i = 0; i < G_N_ELEMENTS(times); i++) {
@@ -238,4 +247,14 @@ void test_check_result_fields(const GstStructure *s, guint top_k) {
   guint64 count;
   g_assert_true(
       gst_structure_get_uint64(s, final ? "segments" : "segment", &count));
+  if (final) {
+    guint64 n_silent;
+    g_assert_true(gst_structure_get_uint64(s, "silent-segments", &n_silent));
+    g_assert_true(silent == (count == 0 && n_silent > 0));
+  } else {
+    double level;
+    g_assert_true(gst_structure_get_double(s, "level", &level));
+    g_assert_cmpfloat(level, >=, -200.0);
+    g_assert_cmpfloat(level, <=, 10.0);
+  }
 }

@@ -407,6 +407,82 @@ static void test_model_change_refused(void) {
   g_free(other);
 }
 
+/* A stream of 4 s of wave with the given extra properties (audiotestsrc),
+ * classified with extra classifier properties. */
+static TestRun *run_wave(const char *wave, const char *extra) {
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=172 samplesperbuffer=1024 wave=%s ! "
+      "audioconvert ! audioresample ! gammatonespec bands=%d ! "
+      "acrnnclassify model=\"%s\" %s ! fakesink",
+      wave, BANDS, model, extra != NULL ? extra : "");
+  TestRun *run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  for (guint i = 0; i < run->results->len; i++)
+    test_check_result_fields(g_ptr_array_index(run->results, i), 3);
+  return run;
+}
+
+/* Segments of run that are silent, and whether each level is in [lo, hi]. */
+static guint count_silent(const TestRun *run, double lo, double hi) {
+  guint silent = 0;
+  for (guint i = 0; i + 1 < run->results->len; i++) {
+    const GstStructure *s = g_ptr_array_index(run->results, i);
+    gboolean is_silent = FALSE;
+    double level = 0;
+    gst_structure_get_boolean(s, "silent", &is_silent);
+    gst_structure_get_double(s, "level", &level);
+    g_test_message("segment %u: level %.1f dBFS, %s", i, level,
+                   gst_structure_get_string(s, "label"));
+    g_assert_cmpfloat(level, >=, lo);
+    g_assert_cmpfloat(level, <=, hi);
+    silent += is_silent;
+  }
+  return silent;
+}
+
+/* Digital silence and faint noise (about -70 dBFS) are silence under the
+ * default gate (-60 dBFS): every segment and the final message say so, and
+ * no class is named. The same noise is classified with the gate lowered,
+ * and loud noise is classified under the default. */
+static void test_silence(void) {
+  TestRun *run = run_wave("silence", NULL);
+  g_assert_cmpuint(run->results->len, ==, 6);
+  g_assert_cmpuint(count_silent(run, -200, -100), ==, 5);
+  const GstStructure *final = test_final_result(run);
+  gboolean silent = FALSE;
+  guint64 segments = 99, n_silent = 0;
+  g_assert_true(gst_structure_get_boolean(final, "silent", &silent));
+  g_assert_true(silent);
+  g_assert_cmpstr(gst_structure_get_string(final, "label"), ==, "silence");
+  g_assert_cmpstr(gst_structure_get_string(final, "top-k"), ==,
+                  "silence:1.0000");
+  gst_structure_get_uint64(final, "segments", &segments);
+  gst_structure_get_uint64(final, "silent-segments", &n_silent);
+  g_assert_cmpuint(segments, ==, 0);
+  g_assert_cmpuint(n_silent, ==, 5);
+  test_run_free(run);
+
+  run = run_wave("pink-noise volume=0.003", NULL);
+  g_assert_cmpuint(count_silent(run, -72, -67), ==, 5);
+  g_assert_true(
+      gst_structure_get_boolean(test_final_result(run), "silent", &silent));
+  g_assert_true(silent);
+  test_run_free(run);
+
+  run = run_wave("pink-noise volume=0.003", "silence-threshold=-80");
+  g_assert_cmpuint(count_silent(run, -72, -67), ==, 0);
+  g_assert_true(
+      gst_structure_get_boolean(test_final_result(run), "silent", &silent));
+  g_assert_false(silent);
+  test_run_free(run);
+
+  run = run_wave("pink-noise", NULL);
+  g_assert_cmpuint(count_silent(run, -40, 0), ==, 0);
+  test_run_free(run);
+}
+
 /* The text stream written by filesink is one label a line, one line per
  * classified segment. */
 static void test_text_file(void) {
@@ -470,6 +546,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/labels-property", test_labels_property);
   g_test_add_func("/acrnnclassify/text-output", test_text_output);
   g_test_add_func("/acrnnclassify/text-file", test_text_file);
+  g_test_add_func("/acrnnclassify/silence", test_silence);
   g_test_add_func("/acrnnclassify/model-change-refused",
                   test_model_change_refused);
   g_test_add_func("/acrnnclassify/live", test_live);

@@ -71,7 +71,7 @@ static GstBuffer *frames(guint n, GstClockTime pts, guint32 seed) {
   size_t len = (size_t)n * 2 * BANDS;
   float *x = g_new(float, len);
   for (size_t i = 0; i < len; i++)
-    x[i] = (float)(i % (2 * BANDS) < BANDS ? g_rand_double_range(rand, -20, -5)
+    x[i] = (float)(i % (2 * BANDS) < BANDS ? g_rand_double_range(rand, -5, 10)
                                            : g_rand_double_range(rand, -1, 1));
   g_rand_free(rand);
   GstBuffer *buf = gst_buffer_new_wrapped(x, len * sizeof(float));
@@ -262,6 +262,61 @@ static void test_non_flushing_seek(void) {
   fixture_stop(&f);
 }
 
+/* Silent segments (frames of digital silence: every log band energy at
+ * the floor) are reported as silence and left out of the decision: 200
+ * loud frames then 300 silent ones give 4 classified segments (the 4th
+ * holds 8 loud frames) and 3 silent ones; the final message's scores are
+ * the mean over the 4. */
+static void test_silence_decision(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  gst_harness_push(f.h, frames(200, 0, 9));
+  size_t len = 300 * 2 * BANDS;
+  float *x = g_new(float, len);
+  for (size_t i = 0; i < len; i++)
+    x[i] = i % (2 * BANDS) < BANDS ? -23.025850929940457f : 0.0f;
+  GstBuffer *buf = gst_buffer_new_wrapped(x, len * sizeof(float));
+  GST_BUFFER_PTS(buf) = frame_time(200);
+  gst_harness_push(f.h, buf);
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 8);
+  double mean[3] = {0, 0, 0};
+  for (guint i = 0; i < 7; i++) {
+    const GstStructure *s = g_ptr_array_index(m, i);
+    test_check_result_fields(s, 3);
+    gboolean silent = TRUE;
+    gst_structure_get_boolean(s, "silent", &silent);
+    g_assert_true(silent == (i >= 4));
+    if (silent)
+      continue;
+    const GValue *labels = gst_structure_get_value(s, "labels");
+    const GValue *scores = gst_structure_get_value(s, "scores");
+    for (guint k = 0; k < 3; k++) {
+      const char *l = g_value_get_string(gst_value_array_get_value(labels, k));
+      guint c = 0;
+      while (strcmp(test_labels[c], l) != 0)
+        c++;
+      mean[c] += g_value_get_double(gst_value_array_get_value(scores, k)) / 4;
+    }
+  }
+  const GstStructure *final = g_ptr_array_index(m, 7);
+  test_check_result_fields(final, 3);
+  guint64 count = 0, n_silent = 0;
+  gst_structure_get_uint64(final, "segments", &count);
+  gst_structure_get_uint64(final, "silent-segments", &n_silent);
+  g_assert_cmpuint(count, ==, 4);
+  g_assert_cmpuint(n_silent, ==, 3);
+  double best = 0;
+  for (guint c = 0; c < 3; c++)
+    best = MAX(best, mean[c]);
+  double confidence = 0;
+  gst_structure_get_double(final, "confidence", &confidence);
+  g_assert_cmpfloat_with_epsilon(confidence, best, 1e-6);
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
 /* A GAP ends the run: a short run is classified (padded) at the gap, not
  * when more frames or EOS come. */
 static void test_gap(void) {
@@ -381,6 +436,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/events/no-pts", test_no_pts);
   g_test_add_func("/acrnnclassify/events/new-stream", test_new_stream);
   g_test_add_func("/acrnnclassify/events/gap", test_gap);
+  g_test_add_func("/acrnnclassify/events/silence-decision",
+                  test_silence_decision);
   g_test_add_func("/acrnnclassify/events/non-flushing-seek",
                   test_non_flushing_seek);
   g_test_add_func("/acrnnclassify/events/latency", test_latency);

@@ -66,6 +66,72 @@ static void test_message_source(void) {
   test_run_free(run);
 }
 
+/* A quiet real sound above the silence gate is classified: the bundled
+ * model on the bundled dog clip at a twentieth of its amplitude (-26 dB).
+ * Segments of the clip's digital-silence padding, if any, are silence; the
+ * sound's are not, nor is the decision. */
+static void test_quiet_sound(void) {
+  const char *root = g_getenv("ACRNN_SOURCE_ROOT");
+  char *clip = g_build_filename(root, "samples", "dog-4-183992-A-0.flac", NULL);
+  char *bundled =
+      g_build_filename(root, "models", "esc50-acrnn.safetensors", NULL);
+  if (!g_file_test(clip, G_FILE_TEST_EXISTS) ||
+      !g_file_test(bundled, G_FILE_TEST_EXISTS)) {
+    g_test_skip("the bundled sample clip or model is absent");
+    g_free(clip);
+    g_free(bundled);
+    return;
+  }
+  char *desc = g_strdup_printf(
+      "filesrc location=\"%s\" ! decodebin ! audioconvert ! volume "
+      "volume=0.05 ! soundclassifier model=\"%s\" batch=8 ! fakesink",
+      clip, bundled);
+  TestRun *run = test_run_pipeline(desc, 100, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  g_assert_cmpuint(run->results->len, >=, 2);
+  guint classified = 0;
+  for (guint i = 0; i + 1 < run->results->len; i++) {
+    const GstStructure *s = g_ptr_array_index(run->results, i);
+    gboolean silent = TRUE;
+    double level = 0;
+    int class_id = -1;
+    g_assert_true(gst_structure_get_boolean(s, "silent", &silent));
+    g_assert_true(gst_structure_get_double(s, "level", &level));
+    g_assert_true(gst_structure_get_int(s, "class-id", &class_id));
+    g_test_message("segment %u: %.1f dBFS, %s", i, level,
+                   gst_structure_get_string(s, "label"));
+    g_assert_true(silent == (level < -60));
+    g_assert_true(silent == (class_id == -1));
+    classified += !silent;
+  }
+  g_assert_cmpuint(classified, >=, 2);
+  const GstStructure *final = test_final_result(run);
+  gboolean silent = TRUE;
+  int class_id = -1;
+  g_assert_true(gst_structure_get_boolean(final, "silent", &silent));
+  g_assert_true(gst_structure_get_int(final, "class-id", &class_id));
+  g_assert_false(silent);
+  g_assert_cmpint(class_id, >=, 0);
+  g_assert_cmpint(class_id, <, 50);
+  test_run_free(run);
+  g_free(clip);
+  g_free(bundled);
+}
+
+/* silence-threshold is exposed on the bin. */
+static void test_silence_threshold_property(void) {
+  GstElement *bin = gst_element_factory_make("soundclassifier", NULL);
+  double t = 0;
+  g_object_get(bin, "silence-threshold", &t, NULL);
+  g_assert_cmpfloat(t, ==, -60.0);
+  g_object_set(bin, "silence-threshold", -45.0, NULL);
+  g_object_get(bin, "silence-threshold", &t, NULL);
+  g_assert_cmpfloat(t, ==, -45.0);
+  gst_object_unref(bin);
+}
+
 static void test_properties(void) {
   GstElement *bin = gst_element_factory_make("soundclassifier", NULL);
   g_assert_nonnull(bin);
@@ -220,6 +286,9 @@ int main(int argc, char **argv) {
   g_test_add_func("/soundclassifier/any-audio", test_any_audio);
   g_test_add_func("/soundclassifier/message-source", test_message_source);
   g_test_add_func("/soundclassifier/properties", test_properties);
+  g_test_add_func("/soundclassifier/quiet-sound", test_quiet_sound);
+  g_test_add_func("/soundclassifier/silence-threshold",
+                  test_silence_threshold_property);
   g_test_add_func("/soundclassifier/model-set-in-ready",
                   test_model_set_in_ready);
   g_test_add_func("/soundclassifier/mel-model", test_mel_model);
