@@ -22,6 +22,11 @@
  * stream (STREAM_START with another stream id, as after concat) first ends the
  * previous one with its final message.
  *
+ * Silence: a segment whose level (measured from its band energies,
+ * AcrnnLevelMeter) is below silence-threshold is not run through the
+ * network; it is reported as "silence" (class-id -1, silent=TRUE), gives a
+ * GAP on the text pad and stays out of the stream's decision.
+ *
  * Message times: "timestamp" is the PTS of the segment's first frame;
  * "stream-time" and "running-time" are that position converted through the
  * current segment (clipped to it, so that they are always valid).
@@ -1168,18 +1173,19 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
       "Classifies environmental sounds with an attention-based convolutional "
       "recurrent network. Takes the frames of gammatonespec, classifies "
       "every segment (128 frames, every 64 frames; at the end of the stream "
-      "one more of its last 128 frames, so that every frame counts) and posts "
-      "an element "
-      "message \"acrnn\" (label, class-id, confidence, timestamp, "
-      "stream-time, running-time, duration, labels, scores, top-k (the "
-      "same as one string, \"dog:0.5700,rain:0.2300\", for bindings that "
-      "cannot read arrays), final=false, segment), then at EOS one with "
-      "final=true and the decision over the "
-      "whole stream (mean probability). The src pad gives each segment's "
-      "label as a line of UTF-8 text ending in a newline (for textoverlay, "
-      "a subtitle track or a filesink, which writes one label a line; "
-      "otherwise link it to fakesink). "
-      "Example: gst-launch-1.0 -m filesrc location=dog.wav ! decodebin ! "
+      "one more of its last 128 frames, so that every frame counts) and "
+      "posts an element message \"acrnn\" (label, class-id, confidence, "
+      "timestamp, stream-time, running-time, duration, labels, scores, "
+      "top-k (the same as one string, \"dog:0.5700,rain:0.2300\", for "
+      "bindings that cannot read arrays), level (dBFS), silent, final=false, "
+      "segment), then at EOS one with final=true and the decision over the "
+      "whole stream (mean probability; segments, silent-segments). A "
+      "segment below silence-threshold is reported as label=silence, "
+      "class-id=-1, silent=true and left out of the decision. The src pad "
+      "gives each segment's label as a line of UTF-8 text ending in a "
+      "newline (for textoverlay, a subtitle track or a filesink, which "
+      "writes one label a line; otherwise link it to fakesink). Example: "
+      "gst-launch-1.0 -m filesrc location=dog.wav ! decodebin ! "
       "audioconvert ! audioresample ! gammatonespec ! acrnnclassify "
       "model=model.safetensors ! fakesink",
       "acrnn developers");
