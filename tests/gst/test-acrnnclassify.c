@@ -1,8 +1,11 @@
 /* test-acrnnclassify.c - acrnnclassify in pipelines with a small random test
  * model: one message per segment with all fields and the right timing, one
  * final message (mean probability) before EOS, batching gives the same
- * results, short and empty streams, threshold and top-k, the labels property,
- * the text output and a live source. */
+ * results, the last segment of a stream (its last 128 frames) equals the
+ * network on those frames, short and empty streams, threshold and top-k,
+ * the labels property, the text output (a label and a newline) and a file of
+ * it, the silence gate on digital silence and faint noise, a model change in
+ * PAUSED refused, and a live source. */
 #include "gst-test-util.h"
 
 #include <acrnn/features.h>

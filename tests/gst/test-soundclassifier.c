@@ -3,11 +3,14 @@
  * a log-mel model sets the mel filterbank),
  * converts any audio, follows a model set in READY, and classifies the audio
  * track of a Matroska video (raw video + Vorbis 48 kHz stereo) through
- * decodebin. */
+ * decodebin. Its messages come from the bin under the name it was given;
+ * a quiet real sound passes the silence gate (silence-threshold is
+ * proxied); a model set while PAUSED is refused. */
 #include "gst-test-util.h"
 
 #include <acrnn/features.h>
 #include <gst/gst.h>
+#include <string.h>
 
 static char *tmpdir, *model;
 
@@ -130,6 +133,40 @@ static void test_silence_threshold_property(void) {
   g_object_get(bin, "silence-threshold", &t, NULL);
   g_assert_cmpfloat(t, ==, -45.0);
   gst_object_unref(bin);
+}
+
+/* The model of a PAUSED soundclassifier does not change: the property
+ * keeps naming the model in use and a WARNING names the refused file. */
+static void test_model_change_refused(void) {
+  char *other = test_make_model(tmpdir, "other64.safetensors", 64, 8);
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=20 ! soundclassifier name=s model=\"%s\" ! "
+      "fakesink",
+      model);
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  g_free(desc);
+  GstElement *s = gst_bin_get_by_name(GST_BIN(pipeline), "s");
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PAUSED);
+  g_assert_cmpint(gst_element_get_state(pipeline, NULL, NULL, 30 * GST_SECOND),
+                  ==, GST_STATE_CHANGE_SUCCESS);
+  g_object_set(s, "model", other, NULL);
+  char *now = NULL;
+  g_object_get(s, "model", &now, NULL);
+  g_assert_cmpstr(now, ==, model);
+  g_free(now);
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  g_assert_nonnull(msg);
+  GError *error = NULL;
+  gst_message_parse_warning(msg, &error, NULL);
+  g_assert_nonnull(strstr(error->message, "other64.safetensors"));
+  g_error_free(error);
+  gst_message_unref(msg);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(s);
+  gst_object_unref(pipeline);
+  g_free(other);
 }
 
 static void test_properties(void) {
@@ -287,6 +324,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/soundclassifier/message-source", test_message_source);
   g_test_add_func("/soundclassifier/properties", test_properties);
   g_test_add_func("/soundclassifier/quiet-sound", test_quiet_sound);
+  g_test_add_func("/soundclassifier/model-change-refused",
+                  test_model_change_refused);
   g_test_add_func("/soundclassifier/silence-threshold",
                   test_silence_threshold_property);
   g_test_add_func("/soundclassifier/model-set-in-ready",
