@@ -467,6 +467,26 @@ static void test_silence(void) {
   g_assert_cmpuint(n_silent, ==, 5);
   test_run_free(run);
 
+  /* no label on the text pad: a file of it stays empty */
+  char *path = g_build_filename(tmpdir, "silence.txt", NULL);
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=172 samplesperbuffer=1024 wave=silence ! "
+      "gammatonespec bands=%d ! acrnnclassify model=\"%s\" ! "
+      "filesink location=\"%s\"",
+      BANDS, model, path);
+  run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_true(run->eos);
+  g_assert_cmpuint(run->results->len, ==, 6);
+  test_run_free(run);
+  char *text = NULL;
+  gsize len = 99;
+  g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+  g_assert_cmpuint(len, ==, 0);
+  g_free(text);
+  g_unlink(path);
+  g_free(path);
+
   run = run_wave("pink-noise volume=0.003", NULL);
   g_assert_cmpuint(count_silent(run, -72, -67), ==, 5);
   g_assert_true(
