@@ -81,12 +81,16 @@ def run(a):
     mean = np.repeat(np.asarray(meta["mean"], np.float32), bands)
     std = np.repeat(np.asarray(meta["std"], np.float32), bands)
     feats = (feats - mean) / std
-    n_seg = (len(feats) - seg) // seg_hop + 1
+    # the whole segments, then the last seg frames (acrnn_segment_count_covering)
+    starts = list(range(0, len(feats) - seg + 1, seg_hop))
+    if starts and starts[-1] + seg < len(feats):
+        starts.append(len(feats) - seg)
+    n_seg = len(starts)
     prob_sum = torch.zeros(len(meta["labels"]), dtype=torch.float64)
     with torch.no_grad():
         for s0 in range(0, n_seg, a.batch):
             s1 = min(n_seg, s0 + a.batch)
-            batch = np.stack([feats[s * seg_hop:s * seg_hop + seg]
+            batch = np.stack([feats[starts[s]:starts[s] + seg]
                               for s in range(s0, s1)])  # [b, S, 2B]
             # -> [b, 2, B, S]: channel 0 the logs, 1 the deltas
             xb = torch.from_numpy(batch.reshape(s1 - s0, seg, 2, bands)

@@ -4,18 +4,28 @@
  * Segment s covers frames [s*hop_s, s*hop_s + S) (S = segment_frames, hop_s
  * = segment_hop of the model); it is classified as soon as its frames have
  * arrived (up to `batch` segments per forward). For each classified segment
- * it posts an element message "acrnn" and pushes the label as a text buffer
- * (PTS = segment start, duration = segment hop, so consecutive labels tile
- * the timeline); a segment under `threshold` gives a GAP event instead. At
- * EOS a run with frames but no whole segment gives one segment padded with
- * silence, then the "final" message holds the decision over the stream: the
- * class of highest mean probability over its segments. With threads = N > 1
- * a batch is split over N copies of the network run by N threads (the
- * results are the same). A DISCONT buffer whose
- * PTS is not where the previous frames end, or a GAP event, starts a new run
- * (segments restart there); a flush forgets everything; a new stream
- * (STREAM_START with another stream id, as after concat) first ends the
+ * it posts an element message "acrnn" and pushes the label and a newline
+ * as a text buffer (PTS = segment start, duration = segment hop, so
+ * consecutive labels tile the timeline); a segment under `threshold` gives a
+ * GAP event instead. At the end of a run (EOS, discontinuity, gap, new
+ * stream) a run with frames but no whole segment gives one segment padded
+ * with silence, and frames after the last whole segment give one more
+ * segment, the run's last S frames, so that every frame is classified (as
+ * acrnn_segment_count_covering() counts them). At EOS the "final" message
+ * then holds the decision over the stream: the class of highest mean
+ * probability over its segments. With threads = N > 1 a batch is split over N
+ * copies of the network run by N threads (the results are the same). A DISCONT
+ * buffer whose PTS is not where the previous frames end, a GAP event, or a
+ * SEGMENT event without a flush (a non-flushing seek) starts a new run
+ * (segments restart there); the final message's duration is the audio of the
+ * stream's runs summed, what was classified; a flush forgets everything; a new
+ * stream (STREAM_START with another stream id, as after concat) first ends the
  * previous one with its final message.
+ *
+ * Silence: a segment whose level (measured from its band energies,
+ * AcrnnLevelMeter) is below silence-threshold is not run through the
+ * network; it is reported as "silence" (class-id -1, silent=TRUE), gives a
+ * GAP on the text pad and stays out of the stream's decision.
  *
  * Message times: "timestamp" is the PTS of the segment's first frame;
  * "stream-time" and "running-time" are that position converted through the
@@ -29,6 +39,7 @@
 #include "features-caps.h"
 #include "run-start.h"
 
+#include <acrnn/level.h>
 #include <acrnn/model.h>
 #include <acrnn/network.h>
 #include <math.h>
@@ -48,6 +59,7 @@ enum {
   PROP_THREADS,
   PROP_CURRENT_BATCH,
   PROP_SEGMENT_HOP,
+  PROP_SILENCE_THRESHOLD,
 };
 
 #define DEFAULT_TOP_K 3
@@ -56,12 +68,20 @@ enum {
 #define DEFAULT_BATCH 0 /* auto */
 #define DEFAULT_THREADS 1
 #define DEFAULT_SEGMENT_HOP 0 /* the model's */
+#define DEFAULT_SILENCE_THRESHOLD -60.0
+
+/* The label, class id and confidence of a silent segment. */
+#define SILENCE_LABEL "silence"
+#define SILENCE_CLASS_ID -1
 
 /* A segment waiting in the batch. */
 typedef struct {
   guint64 index;                /* in the stream */
   GstClockTime start, duration; /* audio the segment covers */
-  GstClockTime text_duration;
+  GstClockTime text_start, text_duration;
+  double level;    /* dBFS */
+  gboolean silent; /* under silence-threshold: not run through the network */
+  guint input;     /* its row in batch_in and probs when not silent */
 } PendingSegment;
 
 struct _GstAcrnnClassify {
@@ -76,6 +96,7 @@ struct _GstAcrnnClassify {
   guint batch;
   guint threads;
   guint segment_hop; /* 0: the model's */
+  gdouble silence_threshold;
 
   /* the model (READY and up); info and loaded_path under the object lock */
   AcrnnNet *net;
@@ -98,7 +119,7 @@ struct _GstAcrnnClassify {
   gboolean need_start;
   GstClockTime run_start; /* PTS of frame 0 of the run */
   guint64 run_frames;     /* frames received in this run */
-  guint64 run_segments;   /* segments classified or pending in this run */
+  guint64 run_segments;   /* whole segments classified or pending */
   float *frames;          /* frames [buf_first, run_frames) of the run */
   guint64 buf_first;
   size_t buf_cap; /* in frames */
@@ -108,12 +129,16 @@ struct _GstAcrnnClassify {
   float *batch_in;  /* [batch_size][2][bands][S] */
   PendingSegment *pending;
   guint n_pending;
-  float *probs; /* [batch_size][n_classes] */
+  guint n_inputs;         /* pending segments that are not silent */
+  AcrnnLevelMeter *meter; /* for the negotiated features */
+  float *probs;           /* [batch_size][n_classes] */
 
-  double *prob_sum; /* over the stream's segments */
-  guint64 n_segments;
+  double *prob_sum;   /* over the stream's segments */
+  guint64 n_segments; /* classified (not silent) segments of the stream */
+  guint64 n_silent;   /* silent segments of the stream */
   GstClockTime stream_start, stream_end;
-  guint64 next_index; /* segment index in the stream */
+  GstClockTime classified; /* audio of the stream's ended runs, summed */
+  guint64 next_index;      /* segment index in the stream */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
@@ -236,10 +261,13 @@ static void reset_run(GstAcrnnClassify *self) {
 static void reset_stream(GstAcrnnClassify *self) {
   reset_run(self);
   self->n_pending = 0;
+  self->n_inputs = 0;
   self->n_segments = 0;
+  self->n_silent = 0;
   self->next_index = 0;
   self->stream_start = GST_CLOCK_TIME_NONE;
   self->stream_end = GST_CLOCK_TIME_NONE;
+  self->classified = 0;
   if (self->prob_sum != NULL && self->have_model)
     memset(self->prob_sum, 0, sizeof(double) * self->info.n_labels);
 }
@@ -251,6 +279,7 @@ static void free_stream(GstAcrnnClassify *self) {
   g_clear_pointer(&self->pending, g_free);
   g_clear_pointer(&self->probs, g_free);
   g_clear_pointer(&self->prob_sum, g_free);
+  g_clear_pointer(&self->meter, acrnn_level_meter_free);
   self->negotiated = FALSE;
   GST_OBJECT_LOCK(self);
   self->batch_size = 0;
@@ -299,14 +328,26 @@ static void segment_times(GstAcrnnClassify *self, GstClockTime position,
   *running_time = gst_segment_to_running_time(seg, GST_FORMAT_TIME, position);
 }
 
-/* Posts an "acrnn" message for probabilities probs. */
+/* Posts an "acrnn" message for probabilities probs, or for silence when
+ * probs is NULL (label "silence", class-id -1, confidence 1, silent=TRUE).
+ * A segment's message has its level (dBFS); the final one the count of
+ * silent segments. */
 static void post_result(GstAcrnnClassify *self, const float *probs,
                         GstClockTime start, GstClockTime duration,
-                        gboolean final, guint64 index_or_count) {
-  int n = self->info.n_labels;
+                        gboolean final, guint64 index_or_count, double level) {
+  static const float silence_prob = 1.0f;
+  static const char *const silence_labels[] = {SILENCE_LABEL};
+  const char *const *names = (const char *const *)self->info.labels;
+  int n = self->info.n_labels, offset = 0;
   GST_OBJECT_LOCK(self);
   int k = MIN((int)self->top_k, n);
   GST_OBJECT_UNLOCK(self);
+  if (probs == NULL) {
+    probs = &silence_prob;
+    names = silence_labels;
+    n = k = 1;
+    offset = SILENCE_CLASS_ID;
+  }
   int *order = g_new(int, n);
   for (int i = 0; i < n; i++)
     order[i] = i;
@@ -322,10 +363,15 @@ static void post_result(GstAcrnnClassify *self, const float *probs,
   GValue labels = G_VALUE_INIT, scores = G_VALUE_INIT;
   g_value_init(&labels, GST_TYPE_ARRAY);
   g_value_init(&scores, GST_TYPE_ARRAY);
+  GString *top = g_string_new(NULL); /* "dog:0.5700,rain:0.2300" */
   for (int i = 0; i < k; i++) {
+    char score[G_ASCII_DTOSTR_BUF_SIZE];
+    g_string_append_printf(
+        top, "%s%s:%s", i > 0 ? "," : "", names[order[i]],
+        g_ascii_formatd(score, sizeof score, "%.4f", probs[order[i]]));
     GValue v = G_VALUE_INIT;
     g_value_init(&v, G_TYPE_STRING);
-    g_value_set_string(&v, self->info.labels[order[i]]);
+    g_value_set_string(&v, names[order[i]]);
     gst_value_array_append_and_take_value(&labels, &v);
     GValue d = G_VALUE_INIT;
     g_value_init(&d, G_TYPE_DOUBLE);
@@ -335,13 +381,21 @@ static void post_result(GstAcrnnClassify *self, const float *probs,
   GstClockTime stream_time, running_time;
   segment_times(self, start, &stream_time, &running_time);
   GstStructure *s = gst_structure_new(
-      "acrnn", "label", G_TYPE_STRING, self->info.labels[best], "class-id",
-      G_TYPE_INT, best, "confidence", G_TYPE_DOUBLE, (double)probs[best],
+      "acrnn", "label", G_TYPE_STRING, names[best], "class-id", G_TYPE_INT,
+      best + offset, "confidence", G_TYPE_DOUBLE, (double)probs[best],
       "timestamp", G_TYPE_UINT64, start, "stream-time", G_TYPE_UINT64,
       stream_time, "running-time", G_TYPE_UINT64, running_time, "duration",
       G_TYPE_UINT64, duration, "final", G_TYPE_BOOLEAN, final, NULL);
   take_array(s, "labels", &labels);
   take_array(s, "scores", &scores);
+  gst_structure_set(s, "top-k", G_TYPE_STRING, top->str, "silent",
+                    G_TYPE_BOOLEAN, offset == SILENCE_CLASS_ID, NULL);
+  g_string_free(top, TRUE);
+  if (final)
+    gst_structure_set(s, "silent-segments", G_TYPE_UINT64, self->n_silent,
+                      NULL);
+  else
+    gst_structure_set(s, "level", G_TYPE_DOUBLE, level, NULL);
   gst_structure_set(s, final ? "segments" : "segment", G_TYPE_UINT64,
                     index_or_count, NULL);
   g_free(order);
@@ -356,9 +410,11 @@ static GstFlowReturn push_text(GstAcrnnClassify *self, const char *text,
     gst_pad_push_event(self->srcpad, gst_event_new_gap(start, duration));
     return GST_FLOW_OK;
   }
+  /* one line per label, so that a file of the text stream reads as lines */
   size_t len = strlen(text);
-  GstBuffer *buf = gst_buffer_new_allocate(NULL, len, NULL);
+  GstBuffer *buf = gst_buffer_new_allocate(NULL, len + 1, NULL);
   gst_buffer_fill(buf, 0, text, len);
+  gst_buffer_memset(buf, len, '\n', 1);
   GST_BUFFER_PTS(buf) = start;
   GST_BUFFER_DURATION(buf) = duration;
   return gst_pad_push(self->srcpad, buf);
@@ -415,7 +471,7 @@ static void forward_pending(GstAcrnnClassify *self) {
   GST_OBJECT_LOCK(self);
   guint threads = self->threads;
   GST_OBJECT_UNLOCK(self);
-  guint parts = MIN(threads, self->n_pending);
+  guint parts = MIN(threads, self->n_inputs);
   if (parts > 1 && !ensure_copies(self, parts - 1))
     parts = 1 + self->n_copies;
   size_t in_floats =
@@ -424,7 +480,7 @@ static void forward_pending(GstAcrnnClassify *self) {
   GThread **workers = g_newa(GThread *, parts);
   guint first = 0;
   for (guint p = 0; p < parts; p++) {
-    guint count = self->n_pending / parts + (p < self->n_pending % parts);
+    guint count = self->n_inputs / parts + (p < self->n_inputs % parts);
     jobs[p].net = p == 0 ? self->net : self->copies[p - 1];
     jobs[p].x = self->batch_in + first * in_floats;
     jobs[p].probs = self->probs + (size_t)first * self->info.n_labels;
@@ -442,20 +498,31 @@ static void forward_pending(GstAcrnnClassify *self) {
   }
 }
 
-/* Runs the network on the pending segments and reports them. */
+/* Runs the network on the pending segments that are not silent and reports
+ * them all, in order; a silent one is reported as silence and left out of
+ * the stream's decision. */
 static GstFlowReturn run_batch(GstAcrnnClassify *self) {
   if (self->n_pending == 0)
     return GST_FLOW_OK;
   int n = self->info.n_labels;
-  forward_pending(self);
+  if (self->n_inputs > 0)
+    forward_pending(self);
   GST_OBJECT_LOCK(self);
   double threshold = self->threshold;
   gboolean post = self->post_messages;
   GST_OBJECT_UNLOCK(self);
   GstFlowReturn ret = GST_FLOW_OK;
   for (guint b = 0; b < self->n_pending; b++) {
-    const float *p = self->probs + (size_t)b * n;
     const PendingSegment *seg = &self->pending[b];
+    if (seg->silent) {
+      self->n_silent++;
+      if (post)
+        post_result(self, NULL, seg->start, seg->duration, FALSE, seg->index,
+                    seg->level);
+      push_text(self, NULL, seg->text_start, seg->text_duration);
+      continue;
+    }
+    const float *p = self->probs + (size_t)seg->input * n;
     int best = 0;
     for (int c = 0; c < n; c++) {
       self->prob_sum[c] += p[c];
@@ -465,51 +532,75 @@ static GstFlowReturn run_batch(GstAcrnnClassify *self) {
     self->n_segments++;
     gboolean pass = p[best] >= threshold;
     if (post && pass)
-      post_result(self, p, seg->start, seg->duration, FALSE, seg->index);
+      post_result(self, p, seg->start, seg->duration, FALSE, seg->index,
+                  seg->level);
     GstFlowReturn r = push_text(self, pass ? self->info.labels[best] : NULL,
-                                seg->start, seg->text_duration);
+                                seg->text_start, seg->text_duration);
     /* An unlinked or flushing text pad does not stop the classification. */
     if (r != GST_FLOW_OK && r != GST_FLOW_NOT_LINKED && ret == GST_FLOW_OK)
       ret = r;
   }
   self->n_pending = 0;
+  self->n_inputs = 0;
   return ret;
 }
 
-/* Adds segment s of the run (frames [s*hop_s, s*hop_s + S), fewer when the
- * run is short) to the batch. */
-static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 s) {
+/* Adds the segment of the run that starts at frame first (frames [first,
+ * first + S), fewer when the run is short) to the batch; its text starts at
+ * text_from (a frame) and lasts until text_to (a frame, or the end of the
+ * run's audio when G_MAXUINT64). */
+static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 first,
+                                   guint64 text_from, guint64 text_to) {
   int S = self->info.segment_frames, H = self->seg_hop;
-  guint64 first = s * H;
   g_assert(first >= self->buf_first);
   guint64 have = self->run_frames - first;
   guint64 used = MIN(have, (guint64)S);
   size_t in_floats = 2 * (size_t)self->fp.bands * S;
-  acrnn_segment_extract(
-      self->frames + (first - self->buf_first) * self->frame_floats,
-      (size_t)have, self->fp.bands, S, H, 0, self->info.mean, self->info.std,
-      self->batch_in + self->n_pending * in_floats);
+  const float *frames =
+      self->frames + (first - self->buf_first) * self->frame_floats;
   PendingSegment *seg = &self->pending[self->n_pending++];
+  GST_OBJECT_LOCK(self);
+  double silence_threshold = self->silence_threshold;
+  GST_OBJECT_UNLOCK(self);
+  seg->level = self->meter != NULL
+                   ? acrnn_level_meter_db(self->meter, frames, (size_t)used)
+                   : 0.0;
+  seg->silent = seg->level < silence_threshold;
+  if (!seg->silent) {
+    seg->input = self->n_inputs++;
+    acrnn_segment_extract(frames, (size_t)have, self->fp.bands, S, H, 0,
+                          self->info.mean, self->info.std,
+                          self->batch_in + seg->input * in_floats);
+  }
   seg->index = self->next_index++;
   seg->start = frame_time(self, first);
   seg->duration =
       samples_time(self, (used - 1) * self->fp.hop + self->fp.n_fft);
-  seg->text_duration = used < (guint64)S
-                           ? seg->duration
-                           : frame_time(self, first + H) - seg->start;
-  self->run_segments = s + 1;
+  seg->text_start = frame_time(self, text_from);
+  guint64 end_sample = (first + used - 1) * self->fp.hop + self->fp.n_fft;
+  GstClockTime text_end = text_to == G_MAXUINT64
+                              ? self->run_start + samples_time(self, end_sample)
+                              : frame_time(self, text_to);
+  seg->text_duration = text_end - seg->text_start;
   if (self->n_pending == self->batch_size)
     return run_batch(self);
   return GST_FLOW_OK;
 }
 
-/* Queues every whole segment of the run and drops frames no segment needs. */
+/* Queues every whole segment of the run and drops frames no segment needs:
+ * the next whole segment's, and the last S for the segment aligned to the
+ * end of the run. */
 static GstFlowReturn process_ready(GstAcrnnClassify *self) {
   int S = self->info.segment_frames, H = self->seg_hop;
   GstFlowReturn ret = GST_FLOW_OK;
-  while (ret == GST_FLOW_OK && self->run_frames >= self->run_segments * H + S)
-    ret = queue_segment(self, self->run_segments);
+  while (ret == GST_FLOW_OK && self->run_frames >= self->run_segments * H + S) {
+    guint64 first = self->run_segments * H;
+    self->run_segments++;
+    ret = queue_segment(self, first, first, first + H);
+  }
   guint64 keep_from = self->run_segments * H;
+  if (self->run_frames >= (guint64)S)
+    keep_from = MIN(keep_from, self->run_frames - S);
   if (keep_from > self->buf_first) {
     guint64 drop = MIN(keep_from, self->run_frames) - self->buf_first;
     guint64 left = self->run_frames - self->buf_first - drop;
@@ -520,13 +611,25 @@ static GstFlowReturn process_ready(GstAcrnnClassify *self) {
   return ret;
 }
 
-/* Ends the run: a run with frames but no segment gives a padded one. */
+/* Ends the run so that every frame is classified: a run with frames but no
+ * whole segment gives one padded with silence; frames after the last whole
+ * segment give one more segment, the run's last S frames (its text follows
+ * the last whole segment's, up to the end of the audio). */
 static GstFlowReturn end_run(GstAcrnnClassify *self) {
   GstFlowReturn ret = GST_FLOW_OK;
-  if (self->have_model && self->run_frames > 0 && self->run_segments == 0)
-    ret = queue_segment(self, 0);
+  int S = self->info.segment_frames, H = self->seg_hop;
+  if (self->have_model && self->run_frames > 0) {
+    if (self->run_segments == 0)
+      ret = queue_segment(self, 0, 0, G_MAXUINT64);
+    else if (self->run_frames > (self->run_segments - 1) * H + S)
+      ret = queue_segment(self, self->run_frames - S, self->run_segments * H,
+                          G_MAXUINT64);
+  }
   if (ret == GST_FLOW_OK)
     ret = run_batch(self);
+  if (self->run_frames > 0)
+    self->classified += samples_time(
+        self, (self->run_frames - 1) * self->fp.hop + self->fp.n_fft);
   reset_run(self);
   return ret;
 }
@@ -535,17 +638,18 @@ static void post_final(GstAcrnnClassify *self) {
   GST_OBJECT_LOCK(self);
   gboolean post = self->post_messages;
   GST_OBJECT_UNLOCK(self);
-  if (!post || self->n_segments == 0)
+  if (!post || (self->n_segments == 0 && self->n_silent == 0))
     return;
   int n = self->info.n_labels;
-  float *mean = g_new(float, n);
-  for (int c = 0; c < n; c++)
-    mean[c] = (float)(self->prob_sum[c] / (double)self->n_segments);
-  GstClockTime duration = 0;
-  if (GST_CLOCK_TIME_IS_VALID(self->stream_end) &&
-      self->stream_end > self->stream_start)
-    duration = self->stream_end - self->stream_start;
-  post_result(self, mean, self->stream_start, duration, TRUE, self->n_segments);
+  float *mean = NULL; /* silence: every segment was silent */
+  if (self->n_segments > 0) {
+    mean = g_new(float, n);
+    for (int c = 0; c < n; c++)
+      mean[c] = (float)(self->prob_sum[c] / (double)self->n_segments);
+  }
+  /* what was classified: after a non-flushing seek, not the file's extent */
+  post_result(self, mean, self->stream_start, self->classified, TRUE,
+              self->n_segments, 0.0);
   g_free(mean);
 }
 
@@ -722,7 +826,16 @@ static gboolean set_caps(GstAcrnnClassify *self, GstCaps *caps) {
   self->probs = g_new(float, (size_t)self->batch_size *n);
   if (self->prob_sum == NULL)
     self->prob_sum = g_new0(double, n);
+  acrnn_level_meter_free(self->meter);
+  GError *error = NULL;
+  self->meter = acrnn_level_meter_new(&p, &error);
+  if (self->meter == NULL) { /* the caps were checked: not expected */
+    GST_WARNING_OBJECT(self, "no level meter, no silence gate: %s",
+                       error->message);
+    g_error_free(error);
+  }
   self->n_pending = 0;
+  self->n_inputs = 0;
   self->negotiated = TRUE;
   ensure_text_caps(self);
   return TRUE;
@@ -747,6 +860,10 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     return ok;
   }
   case GST_EVENT_SEGMENT:
+    /* A new segment without a flush (a non-flushing seek): the frames after
+     * it are a new run, timed from their own timestamps. */
+    if (self->negotiated && !self->need_start)
+      end_run(self);
     gst_event_copy_segment(event, &self->segment);
     ensure_text_caps(self);
     break;
@@ -890,15 +1007,43 @@ static GstStateChangeReturn change_state(GstElement *element,
   return ret;
 }
 
+/* The model property. In PAUSED and PLAYING the stream is being classified
+ * with the loaded model (its feature parameters negotiated, its decision
+ * accumulating): a new path there is refused with a WARNING, and the
+ * property keeps naming the model in use. */
+static void set_model(GstAcrnnClassify *self, const char *path) {
+  GST_OBJECT_LOCK(self);
+  gboolean running = GST_STATE(self) >= GST_STATE_PAUSED;
+  gchar *in_use = NULL;
+  if (running)
+    in_use = g_strdup(self->loaded_path);
+  else {
+    g_free(self->model_path);
+    self->model_path = g_strdup(path);
+  }
+  GST_OBJECT_UNLOCK(self);
+  if (!running)
+    return;
+  GST_ELEMENT_WARNING(
+      self, LIBRARY, SETTINGS,
+      ("The model cannot change while the pipeline is PAUSED or PLAYING: "
+       "\"%s\" was not loaded, \"%s\" goes on classifying. Set the model "
+       "in the NULL or READY state (stop the pipeline, set it, play again).",
+       GST_STR_NULL(path), GST_STR_NULL(in_use)),
+      ("model property set in state %s",
+       gst_element_state_get_name(GST_STATE(self))));
+  g_free(in_use);
+}
+
 static void set_property(GObject *object, guint prop_id, const GValue *value,
                          GParamSpec *pspec) {
   GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(object);
+  if (prop_id == PROP_MODEL) {
+    set_model(self, g_value_get_string(value));
+    return;
+  }
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-  case PROP_MODEL:
-    g_free(self->model_path);
-    self->model_path = g_value_dup_string(value);
-    break;
   case PROP_TOP_K:
     self->top_k = g_value_get_uint(value);
     break;
@@ -916,6 +1061,8 @@ static void set_property(GObject *object, guint prop_id, const GValue *value,
     break;
   case PROP_SEGMENT_HOP:
     self->segment_hop = g_value_get_uint(value);
+  case PROP_SILENCE_THRESHOLD:
+    self->silence_threshold = g_value_get_double(value);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -946,6 +1093,9 @@ static void get_property(GObject *object, guint prop_id, GValue *value,
     break;
   case PROP_THREADS:
     g_value_set_uint(value, self->threads);
+    break;
+  case PROP_SILENCE_THRESHOLD:
+    g_value_set_double(value, self->silence_threshold);
     break;
   case PROP_LABELS:
     g_value_set_boxed(value, self->have_model ? self->info.labels : NULL);
@@ -985,7 +1135,9 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
           "model", "Model",
           "Model file (safetensors) to load when going to READY; NULL = the "
           "bundled model ($ACRNN_MODEL, the build tree or the installed "
-          "copy). A change in READY is loaded when going to PAUSED",
+          "copy). A change in READY is loaded when going to PAUSED; in "
+          "PAUSED or PLAYING a change is refused with a WARNING message and "
+          "the model in use goes on (stop the pipeline to change it)",
           NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_READY));
@@ -1056,6 +1208,20 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
                         "stream: batch, or what batch=0 chose (0 until the "
                         "stream's caps arrive)",
                         0, 256, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+      gobject_class, PROP_SILENCE_THRESHOLD,
+      g_param_spec_double(
+          "silence-threshold", "Silence threshold",
+          "Level in dBFS (full-scale sine = -3 dB, as the rms of the level "
+          "element) under which a segment is silence: it is reported with "
+          "label \"silence\", class-id -1 and silent=true, not run through "
+          "the network, left out of the final decision (a stream of silence "
+          "only gets a final message saying silence) and gives a gap on the "
+          "text pad. The level is the segment's mean power measured from its "
+          "band energies, the sound between fmin and fmax. Below -200 the "
+          "gate is off",
+          -1000.0, 0.0, DEFAULT_SILENCE_THRESHOLD,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property(
       gobject_class, PROP_LABELS,
       g_param_spec_boxed("labels", "Labels",
@@ -1070,13 +1236,20 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
       element_class, "ACRNN sound classifier", "Filter/Analyzer/Audio",
       "Classifies environmental sounds with an attention-based convolutional "
       "recurrent network. Takes the frames of gammatonespec, classifies "
-      "every segment (128 frames, every 64 frames) and posts an element "
-      "message \"acrnn\" (label, class-id, confidence, timestamp, "
-      "stream-time, running-time, duration, labels, scores, final=false, "
+      "every segment (128 frames, every 64 frames; at the end of the stream "
+      "one more of its last 128 frames, so that every frame counts) and "
+      "posts an element message \"acrnn\" (label, class-id, confidence, "
+      "timestamp, stream-time, running-time, duration, labels, scores, "
+      "top-k (the same as one string, \"dog:0.5700,rain:0.2300\", for "
+      "bindings that cannot read arrays), level (dBFS), silent, final=false, "
       "segment), then at EOS one with final=true and the decision over the "
-      "whole stream (mean probability). The src pad gives each segment's "
-      "label as text (for textoverlay; otherwise link it to fakesink). "
-      "Example: gst-launch-1.0 -m filesrc location=dog.wav ! decodebin ! "
+      "whole stream (mean probability; segments, silent-segments). A "
+      "segment below silence-threshold is reported as label=silence, "
+      "class-id=-1, silent=true and left out of the decision. The src pad "
+      "gives each segment's label as a line of UTF-8 text ending in a "
+      "newline (for textoverlay, a subtitle track or a filesink, which "
+      "writes one label a line; otherwise link it to fakesink). Example: "
+      "gst-launch-1.0 -m filesrc location=dog.wav ! decodebin ! "
       "audioconvert ! audioresample ! gammatonespec ! acrnnclassify "
       "model=model.safetensors ! fakesink",
       "acrnn developers");
@@ -1105,6 +1278,7 @@ static void gst_acrnn_classify_init(GstAcrnnClassify *self) {
   self->batch = DEFAULT_BATCH;
   self->threads = DEFAULT_THREADS;
   self->segment_hop = DEFAULT_SEGMENT_HOP;
+  self->silence_threshold = DEFAULT_SILENCE_THRESHOLD;
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
   reset_stream(self);
 }

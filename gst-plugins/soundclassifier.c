@@ -2,7 +2,10 @@
  * audioconvert ! audioresample ! capsfilter ! gammatonespec ! acrnnclassify;
  * once acrnnclassify has loaded its model (NULL to READY), the capsfilter
  * asks for mono F32 at the model's rate and gammatonespec gets the model's
- * feature parameters. The classifier's properties are proxied. */
+ * feature parameters. The classifier's properties are proxied, and its
+ * "acrnn" and "acrnn-event" messages are posted again with the bin as their
+ * source, so that an application tells two classifiers apart by the name it
+ * gave them. */
 #include "soundclassifier.h"
 #include "acrnnclassify.h"
 #include "property-proxy.h"
@@ -23,6 +26,7 @@ enum {
   PROP_THREADS,
   PROP_CURRENT_BATCH,
   PROP_SEGMENT_HOP,
+  PROP_SILENCE_THRESHOLD,
 };
 
 struct _GstSoundClassifier {
@@ -88,6 +92,26 @@ static GstStateChangeReturn change_state(GstElement *element,
   return ret;
 }
 
+/* The classifier's result messages come from the bin: the element the user
+ * placed and named. */
+static void handle_message(GstBin *bin, GstMessage *message) {
+  GstSoundClassifier *self = GST_SOUND_CLASSIFIER(bin);
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT &&
+      self->classify != NULL &&
+      GST_MESSAGE_SRC(message) == GST_OBJECT(self->classify)) {
+    const GstStructure *s = gst_message_get_structure(message);
+    if (gst_structure_has_name(s, "acrnn") ||
+        gst_structure_has_name(s, "acrnn-event")) {
+      GstMessage *own =
+          gst_message_new_element(GST_OBJECT(self), gst_structure_copy(s));
+      gst_message_set_seqnum(own, gst_message_get_seqnum(message));
+      gst_message_unref(message);
+      message = own;
+    }
+  }
+  GST_BIN_CLASS(parent_class)->handle_message(bin, message);
+}
+
 static void set_property(GObject *object, guint prop_id, const GValue *value,
                          GParamSpec *pspec) {
   GstSoundClassifier *self = GST_SOUND_CLASSIFIER(object);
@@ -117,6 +141,7 @@ static void proxy_property(GObjectClass *klass, GObjectClass *classify_class,
 static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBinClass *bin_class = GST_BIN_CLASS(klass);
 
   gobject_class->set_property = set_property;
   gobject_class->get_property = get_property;
@@ -128,6 +153,8 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   proxy_property(gobject_class, cc, PROP_POST_MESSAGES, "post-messages");
   proxy_property(gobject_class, cc, PROP_BATCH, "batch");
   proxy_property(gobject_class, cc, PROP_THREADS, "threads");
+  proxy_property(gobject_class, cc, PROP_SILENCE_THRESHOLD,
+                 "silence-threshold");
   proxy_property(gobject_class, cc, PROP_LABELS, "labels");
   proxy_property(gobject_class, cc, PROP_CURRENT_BATCH, "current-batch");
   proxy_property(gobject_class, cc, PROP_SEGMENT_HOP, "segment-hop");
@@ -140,12 +167,15 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
       "Classifies any raw audio with an ACRNN model: converts it to mono "
       "float at the model's sample rate, computes the model's log-gammatone "
       "features (gammatonespec) and classifies them (acrnnclassify, whose "
-      "properties and \"acrnn\" bus messages it shares). The src pad gives "
-      "the labels as text. Example: gst-launch-1.0 -m uridecodebin "
+      "properties and \"acrnn\" bus messages it shares; the messages come "
+      "from the bin itself, so their source is the name given to "
+      "soundclassifier). The src pad gives the labels as text. Example: "
+      "gst-launch-1.0 -m uridecodebin "
       "uri=file:///tmp/dog.ogg ! soundclassifier ! fakesink",
       "acrnn developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR(change_state);
+  bin_class->handle_message = GST_DEBUG_FUNCPTR(handle_message);
 
   GST_DEBUG_CATEGORY_INIT(gst_sound_classifier_debug, "soundclassifier", 0,
                           "ACRNN sound classifier bin");

@@ -1,4 +1,5 @@
-/* predict.c - mean probability over a clip's segments, in batches. */
+/* predict.c - mean probability over a clip's segments (every frame in one:
+ * the whole segments and the one aligned to the clip's end), in batches. */
 #include "predict.h"
 #include <string.h>
 
@@ -8,7 +9,7 @@ int tr_predict_clip(AcrnnNet *net, const AcrnnModelInfo *info,
   const AcrnnNetConfig *cfg = acrnn_net_config(net);
   int c = cfg->n_classes, bands = info->features.bands;
   int sf = info->segment_frames, sh = info->segment_hop;
-  size_t n_seg = acrnn_segment_count(n_frames, sf, sh);
+  size_t n_seg = acrnn_segment_count_covering(n_frames, sf, sh);
   size_t dim = 2 * (size_t)bands * (size_t)sf;
   if (max_batch < 1)
     max_batch = 1;

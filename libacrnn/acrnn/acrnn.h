@@ -5,6 +5,7 @@
 
 #include <acrnn/augment.h>
 #include <acrnn/features.h>
+#include <acrnn/level.h>
 #include <acrnn/model.h>
 #include <acrnn/network.h>
 #include <acrnn/rng.h>

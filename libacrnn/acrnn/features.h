@@ -104,14 +104,32 @@ size_t acrnn_feature_extractor_latency_samples(const AcrnnFeatureExtractor *fx);
 float *acrnn_features_compute(const AcrnnFeatureParams *p, const float *x,
                               size_t n, size_t *n_frames, GError **error);
 
-/** Number of segments a stream of n_frames frames gives (SPEC section 1: at
- * least one; a short stream is padded with silence frames). 0 for 0 frames. */
+/** Number of whole segments a stream of n_frames frames gives, segment s
+ * covering frames [s*hop, s*hop + segment_frames) (SPEC section 1: at least
+ * one; a short stream is padded with silence frames). 0 for 0 frames. These
+ * are the segments training draws from. */
 size_t acrnn_segment_count(size_t n_frames, int segment_frames,
                            int segment_hop);
 
-/** Writes segment s of frames as a network input [2][bands][segment_frames]
- * (channel 0 log, channel 1 delta; rows bands, columns frames), normalised
- * per channel: (x - mean[c]) / std[c]. Missing frames are silence. */
+/** Number of segments that classify a stream of n_frames frames, so that
+ * every frame is in one: the whole segments, plus one last segment of the
+ * stream's last segment_frames frames when frames after the last whole
+ * segment exist (a 5 s clip: 429 frames, 5 whole segments ending at frame
+ * 384, and a sixth of frames [301, 429)). 0 for 0 frames. */
+size_t acrnn_segment_count_covering(size_t n_frames, int segment_frames,
+                                    int segment_hop);
+
+/** First frame of segment s of acrnn_segment_count_covering(): s*hop, or
+ * n_frames - segment_frames for the last segment when it is the one aligned
+ * to the end. */
+size_t acrnn_segment_first_frame(size_t n_frames, int segment_frames,
+                                 int segment_hop, size_t s);
+
+/** Writes segment s of frames (numbered as in acrnn_segment_count_covering,
+ * starting at acrnn_segment_first_frame) as a network input
+ * [2][bands][segment_frames] (channel 0 log, channel 1 delta; rows bands,
+ * columns frames), normalised per channel: (x - mean[c]) / std[c]. Missing
+ * frames are silence. */
 void acrnn_segment_extract(const float *frames, size_t n_frames, int bands,
                            int segment_frames, int segment_hop, size_t s,
                            const float mean[2], const float std[2], float *out);

@@ -5,7 +5,6 @@ python3-gi and gir1.2-gstreamer-1.0): classifies a file and prints every
 
     GST_PLUGIN_PATH=build/gst-plugins pipelines/examples/classify.py FILE [MODEL]
 """
-import re
 import sys
 
 import gi
@@ -14,25 +13,18 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
 
-def array_field(s, name):
-    """The items of a GstValueArray field, as strings.
-
-    Without the gst-python overrides (Debian python3-gst-1.0) PyGObject
-    cannot read a GstValueArray, so this reads the structure's serialised
-    form: name=(type)< a, "b c", ... >."""
-    text = s.to_string()
-    m = re.search(r"[ ,]%s=\([a-z0-9]+\)< (.*?) >" % re.escape(name), text)
-    if not m:
-        return []
-    items = re.findall(r'"((?:[^"\\]|\\.)*)"|([^,\s][^,]*)', m.group(1))
-    return [re.sub(r"\\(.)", r"\1", q) if q else p.strip() for q, p in items]
+def top_k(s):
+    """[(label, score), ...] of the message's "top-k" field, a plain string
+    ("dog:0.5700,coughing:0.2300") that PyGObject reads directly (the
+    "labels" and "scores" GstValueArray fields need the gst-python
+    overrides)."""
+    items = [item.rpartition(":") for item in s.get_value("top-k").split(",")]
+    return [(label, float(score)) for label, _, score in items]
 
 
 def describe(s):
     """One line for an acrnn message structure."""
-    labels = array_field(s, "labels")
-    scores = [float(v) for v in array_field(s, "scores")]
-    top = ", ".join("%s %.3f" % (l, v) for l, v in zip(labels, scores))
+    top = ", ".join("%s %.3f" % (label, v) for label, v in top_k(s))
     if s.get_value("final"):
         head = "final    %d segments" % s.get_value("segments")
     else:

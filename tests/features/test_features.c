@@ -5,6 +5,7 @@
  * an independent reference is test_features_ref.py. */
 #include "feature_error.h"
 #include <acrnn/features.h>
+#include <acrnn/level.h>
 #include <math.h>
 #include <string.h>
 
@@ -309,6 +310,35 @@ static void test_segments(void) {
   g_assert_cmpuint(acrnn_segment_count(431, 128, 64), ==, 5);
   g_assert_cmpuint(acrnn_segment_count(100, 0, 64), ==, 0);
   g_assert_cmpuint(acrnn_segment_count(300, 128, 0), ==, 0);
+  /* classifying: one more segment when frames follow the last whole one */
+  g_assert_cmpuint(acrnn_segment_count_covering(0, 128, 64), ==, 0);
+  g_assert_cmpuint(acrnn_segment_count_covering(100, 128, 64), ==, 1);
+  g_assert_cmpuint(acrnn_segment_count_covering(128, 128, 64), ==, 1);
+  g_assert_cmpuint(acrnn_segment_count_covering(129, 128, 64), ==, 2);
+  g_assert_cmpuint(acrnn_segment_count_covering(192, 128, 64), ==, 2);
+  g_assert_cmpuint(acrnn_segment_count_covering(193, 128, 64), ==, 3);
+  g_assert_cmpuint(acrnn_segment_count_covering(429, 128, 64), ==, 6);
+  g_assert_cmpuint(acrnn_segment_count_covering(100, 0, 64), ==, 0);
+  g_assert_cmpuint(acrnn_segment_first_frame(429, 128, 64, 4), ==, 256);
+  g_assert_cmpuint(acrnn_segment_first_frame(429, 128, 64, 5), ==, 301);
+  g_assert_cmpuint(acrnn_segment_first_frame(192, 128, 64, 1), ==, 64);
+  g_assert_cmpuint(acrnn_segment_first_frame(100, 128, 64, 0), ==, 0);
+  /* every frame of a stream is in a classified segment, which are whole
+   * (but for a short stream), in order, and start on the segment hop but
+   * for the last */
+  for (size_t n = 1; n < 700; n++) {
+    size_t count = acrnn_segment_count_covering(n, 128, 64);
+    size_t end = 0;
+    for (size_t s = 0; s < count; s++) {
+      size_t first = acrnn_segment_first_frame(n, 128, 64, s);
+      g_assert_cmpuint(first, <=, end);
+      if (s + 1 < count)
+        g_assert_cmpuint(first, ==, s * 64);
+      g_assert_true(n < 128 || first + 128 <= n);
+      end = first + 128;
+    }
+    g_assert_cmpuint(end, >=, n);
+  }
 
   const int bands = 4, S = 8, hop = 4;
   const size_t T = 21;
@@ -328,6 +358,16 @@ static void test_segments(void) {
         g_assert_cmpfloat(out[(c * bands + b) * S + j], ==,
                           (x - mean[c]) / sd[c]);
       }
+  /* the segment aligned to the end: frames [13, 21) */
+  g_assert_cmpuint(acrnn_segment_count_covering(T, S, hop), ==, 5);
+  acrnn_segment_extract(frames, T, bands, S, hop, 4, mean, sd, out);
+  for (int c = 0; c < 2; c++)
+    for (int b = 0; b < bands; b++)
+      for (int j = 0; j < S; j++) {
+        float x = (float)(1000 * c + 10 * b + 13 + j);
+        g_assert_cmpfloat(out[(c * bands + b) * S + j], ==,
+                          (x - mean[c]) / sd[c]);
+      }
   /* a short stream: one segment, padded with silence frames */
   acrnn_segment_extract(frames, 5, bands, S, hop, 0, mean, sd, out);
   for (int c = 0; c < 2; c++)
@@ -339,6 +379,72 @@ static void test_segments(void) {
                           (x - mean[c]) / sd[c]);
       }
   g_free(frames);
+}
+
+/* Level in dBFS the meter gives for 1 s of x (n samples) under p. */
+static double meter_db(const AcrnnFeatureParams *p, const float *x, size_t n) {
+  GError *error = NULL;
+  AcrnnLevelMeter *meter = acrnn_level_meter_new(p, &error);
+  g_assert_no_error(error);
+  size_t n_frames = 0;
+  float *f = acrnn_features_compute(p, x, n, &n_frames, &error);
+  g_assert_no_error(error);
+  double db = acrnn_level_meter_db(meter, f, n_frames);
+  g_free(f);
+  acrnn_level_meter_free(meter);
+  return db;
+}
+
+static double true_db(const float *x, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++)
+    s += (double)x[i] * x[i];
+  return 10 * log10(s / n);
+}
+
+/* The level read from the features is the level of the audio: sines from
+ * 60 Hz to 20 kHz at -3 to -83 dBFS and white noise, to 0.5 dB with the
+ * default features; 1.5 dB with the mel filterbank or 32 bands in the
+ * middle of the range; digital silence is the floor. */
+static void test_level(void) {
+  const size_t n = 44100;
+  float *x = g_new(float, n);
+  AcrnnFeatureParams p = defaults();
+  const double freqs[] = {60, 250, 1000, 4000, 11000, 20000};
+  const double amps[] = {1.0, 0.01, 1e-4};
+  for (size_t fi = 0; fi < G_N_ELEMENTS(freqs); fi++)
+    for (size_t ai = 0; ai < G_N_ELEMENTS(amps); ai++) {
+      for (size_t i = 0; i < n; i++)
+        x[i] = (float)(amps[ai] * sin(2 * G_PI * freqs[fi] * i / 44100.0));
+      double got = meter_db(&p, x, n), want = true_db(x, n);
+      g_test_message("sine %g Hz x %g: %.2f dB, meter %.2f dB", freqs[fi],
+                     amps[ai], want, got);
+      g_assert_cmpfloat(fabs(got - want), <, 0.5);
+    }
+  GRand *rand = g_rand_new_with_seed(5);
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float)g_rand_double_range(rand, -0.01, 0.01);
+  g_rand_free(rand);
+  g_assert_cmpfloat(fabs(meter_db(&p, x, n) - true_db(x, n)), <, 0.5);
+  AcrnnFeatureParams mel = defaults(), few = defaults();
+  mel.filterbank = ACRNN_FILTERBANK_MEL;
+  few.bands = 32;
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float)(0.1 * sin(2 * G_PI * 1500 * i / 44100.0));
+  g_assert_cmpfloat(fabs(meter_db(&mel, x, n) - true_db(x, n)), <, 1.5);
+  g_assert_cmpfloat(fabs(meter_db(&few, x, n) - true_db(x, n)), <, 1.5);
+  memset(x, 0, n * sizeof(float));
+  g_assert_cmpfloat(meter_db(&p, x, n), <, -100);
+  GError *error = NULL;
+  AcrnnLevelMeter *meter = acrnn_level_meter_new(&p, &error);
+  g_assert_cmpfloat(acrnn_level_meter_db(meter, x, 0), ==,
+                    ACRNN_LEVEL_FLOOR_DB);
+  acrnn_level_meter_free(meter);
+  p.bands = 0;
+  g_assert_null(acrnn_level_meter_new(&p, &error));
+  g_assert_error(error, ACRNN_FEATURES_ERROR, ACRNN_FEATURES_ERROR_PARAMS);
+  g_error_free(error);
+  g_free(x);
 }
 
 static void test_reset_and_latency(void) {
@@ -512,6 +618,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/features/silence", test_silence);
   g_test_add_func("/features/delta-linear-ramp", test_delta_of_linear_ramp);
   g_test_add_func("/features/segments", test_segments);
+  g_test_add_func("/features/level", test_level);
   g_test_add_func("/features/reset-latency-nan", test_reset_and_latency);
   g_test_add_func("/features/bad-input", test_bad_input);
   g_test_add_func("/features/bad-params", test_bad_params);

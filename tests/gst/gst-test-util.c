@@ -81,6 +81,7 @@ TestRun *test_run_pipeline(const char *description, guint timeout_s,
   TestRun *run = g_new0(TestRun, 1);
   run->results =
       g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
+  run->sources = g_ptr_array_new_with_free_func(g_free);
   GError *error = NULL;
   GstElement *pipeline = gst_parse_launch(description, &error);
   g_assert_no_error(error);
@@ -129,6 +130,7 @@ TestRun *test_run_pipeline(const char *description, guint timeout_s,
         if (state == GST_STATE_PLAYING)
           run->result_while_playing = TRUE;
         g_ptr_array_add(run->results, gst_structure_copy(s));
+        g_ptr_array_add(run->sources, g_strdup(GST_MESSAGE_SRC_NAME(msg)));
         if (stop_after > 0 && run->results->len >= stop_after)
           done = TRUE;
       }
@@ -149,6 +151,7 @@ TestRun *test_run_pipeline(const char *description, guint timeout_s,
 
 void test_run_free(TestRun *run) {
   g_ptr_array_unref(run->results);
+  g_ptr_array_unref(run->sources);
   g_clear_error(&run->error);
   g_free(run->error_debug);
   g_free(run);
@@ -172,15 +175,24 @@ const GstStructure *test_final_result(const TestRun *run) {
 void test_check_result_fields(const GstStructure *s, guint top_k) {
   const char *label = gst_structure_get_string(s, "label");
   g_assert_nonnull(label);
-  int class_id = -1;
+  int class_id = -2;
   g_assert_true(gst_structure_get_int(s, "class-id", &class_id));
-  g_assert_cmpint(class_id, >=, 0);
-  g_assert_cmpint(class_id, <, TEST_N_LABELS);
-  g_assert_cmpstr(label, ==, test_labels[class_id]);
+  gboolean silent = FALSE;
+  g_assert_true(gst_structure_get_boolean(s, "silent", &silent));
   double confidence = -1;
   g_assert_true(gst_structure_get_double(s, "confidence", &confidence));
-  g_assert_cmpfloat(confidence, >=, 1.0 / TEST_N_LABELS - 1e-6);
-  g_assert_cmpfloat(confidence, <=, 1.0 + 1e-6);
+  if (silent) { /* one label, "silence", of probability 1 */
+    g_assert_cmpint(class_id, ==, -1);
+    g_assert_cmpstr(label, ==, "silence");
+    g_assert_cmpfloat(confidence, ==, 1.0);
+    top_k = 1;
+  } else {
+    g_assert_cmpint(class_id, >=, 0);
+    g_assert_cmpint(class_id, <, TEST_N_LABELS);
+    g_assert_cmpstr(label, ==, test_labels[class_id]);
+    g_assert_cmpfloat(confidence, >=, 1.0 / TEST_N_LABELS - 1e-6);
+    g_assert_cmpfloat(confidence, <=, 1.0 + 1e-6);
+  }
   const char *times[] = {"timestamp", "stream-time", "running-time",
                          "duration"};
   for (size_t i = 0; i < G_N_ELEMENTS(times); i++) {
@@ -210,9 +222,38 @@ void test_check_result_fields(const GstStructure *s, guint top_k) {
   g_assert_cmpfloat_with_epsilon(
       g_value_get_double(gst_value_array_get_value(scores, 0)), confidence,
       1e-9);
+  /* top-k: the same labels and scores as one plain string */
+  const char *top = gst_structure_get_string(s, "top-k");
+  g_assert_nonnull(top);
+  char **items = g_strsplit(top, ",", -1);
+  g_assert_cmpuint(g_strv_length(items), ==, top_k);
+  for (guint i = 0; i < top_k; i++) {
+    const char *colon = strrchr(items[i], ':');
+    g_assert_nonnull(colon);
+    char *name = g_strndup(items[i], colon - items[i]);
+    g_assert_cmpstr(name, ==,
+                    g_value_get_string(gst_value_array_get_value(labels, i)));
+    g_free(name);
+    char *end = NULL;
+    double v = g_ascii_strtod(colon + 1, &end);
+    g_assert_cmpstr(end, ==, "");
+    g_assert_cmpuint(strlen(colon + 1), ==, strlen("0.0000"));
+    g_assert_cmpfloat_with_epsilon(
+        v, g_value_get_double(gst_value_array_get_value(scores, i)), 5.1e-5);
+  }
+  g_strfreev(items);
   gboolean final;
   g_assert_true(gst_structure_get_boolean(s, "final", &final));
   guint64 count;
   g_assert_true(
       gst_structure_get_uint64(s, final ? "segments" : "segment", &count));
+  if (final) {
+    guint64 n_silent;
+    g_assert_true(gst_structure_get_uint64(s, "silent-segments", &n_silent));
+    g_assert_true(silent == (count == 0 && n_silent > 0));
+  } else {
+    double level;
+    g_assert_true(gst_structure_get_double(s, "level", &level));
+    g_assert_cmpfloat(level, >=, -200.0);
+  }
 }

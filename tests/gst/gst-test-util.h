@@ -22,6 +22,7 @@ char *test_make_mel_model(const char *dir, const char *name, int bands,
 
 typedef struct {
   GPtrArray *results; /* GstStructure copies of the acrnn messages, in order */
+  GPtrArray *sources; /* the name of each result's source element */
   GError *error;      /* the first ERROR message, or NULL */
   char *error_debug;
   gboolean eos;

@@ -2,7 +2,9 @@
  * running-time go through the segment (non-zero start, time, base, rate 2),
  * frames without PTS are timed from the segment start, a new stream id ends
  * the previous stream with its final message, a BYTES segment counts as a
- * default TIME segment, a GAP ends the run, the latency counts the batch,
+ * default TIME segment, a GAP ends the run, a non-flushing seek starts a new
+ * run and the final message sums what was classified, the latency counts
+ * the batch,
  * repeated state changes and a model set in READY, and a source feeding
  * gammatonespec sample-rate=0 picks the model's rate. */
 #include "gst-test-util.h"
@@ -69,7 +71,7 @@ static GstBuffer *frames(guint n, GstClockTime pts, guint32 seed) {
   size_t len = (size_t)n * 2 * BANDS;
   float *x = g_new(float, len);
   for (size_t i = 0; i < len; i++)
-    x[i] = (float)(i % (2 * BANDS) < BANDS ? g_rand_double_range(rand, -20, -5)
+    x[i] = (float)(i % (2 * BANDS) < BANDS ? g_rand_double_range(rand, -5, 10)
                                            : g_rand_double_range(rand, -1, 1));
   g_rand_free(rand);
   GstBuffer *buf = gst_buffer_new_wrapped(x, len * sizeof(float));
@@ -110,18 +112,20 @@ static void test_segment_times(void) {
   g_assert_cmpint(gst_harness_push(f.h, frames(200, pts, 1)), ==, GST_FLOW_OK);
   g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
   GPtrArray *m = messages(&f);
-  g_assert_cmpuint(m->len, ==, 3); /* 2 segments and the final */
+  /* 2 whole segments, the one of the last 128 frames, the final */
+  g_assert_cmpuint(m->len, ==, 4);
+  const guint64 first[] = {0, 64, 72, 0};
   for (guint i = 0; i < m->len; i++) {
     const GstStructure *s = g_ptr_array_index(m, i);
     test_check_result_fields(s, 3);
-    GstClockTime ts = i < 2 ? pts + frame_time(64 * i) : pts;
+    GstClockTime ts = pts + frame_time(first[i]);
     g_assert_cmpuint(get_time(s, "timestamp"), ==, ts);
     g_assert_cmpuint(get_time(s, "stream-time"), ==,
                      ts - 10 * GST_SECOND + 100 * GST_SECOND);
     g_assert_cmpuint(get_time(s, "running-time"), ==,
                      (ts - 10 * GST_SECOND) / 2 + 5 * GST_SECOND);
   }
-  g_assert_true(is_final(g_ptr_array_index(m, 2)));
+  g_assert_true(is_final(g_ptr_array_index(m, 3)));
   g_ptr_array_unref(m);
   fixture_stop(&f);
 }
@@ -201,17 +205,114 @@ static void test_new_stream(void) {
   gst_harness_push(f.h, frames(100, 0, 4));
   gst_harness_push_event(f.h, gst_event_new_eos());
   GPtrArray *m = messages(&f);
-  g_assert_cmpuint(m->len, ==, 5);
-  g_assert_false(is_final(g_ptr_array_index(m, 0)));
-  g_assert_false(is_final(g_ptr_array_index(m, 1)));
-  g_assert_true(is_final(g_ptr_array_index(m, 2)));
-  g_assert_false(is_final(g_ptr_array_index(m, 3)));
-  g_assert_true(is_final(g_ptr_array_index(m, 4)));
+  /* 200 frames: 3 segments (the last one of the last 128 frames), final;
+   * 100 frames: 1 segment, final */
+  g_assert_cmpuint(m->len, ==, 6);
+  for (guint i = 0; i < 6; i++)
+    g_assert_true(is_final(g_ptr_array_index(m, i)) == (i == 3 || i == 5));
   guint64 count = 0;
-  gst_structure_get_uint64(g_ptr_array_index(m, 2), "segments", &count);
-  g_assert_cmpuint(count, ==, 2);
-  gst_structure_get_uint64(g_ptr_array_index(m, 4), "segments", &count);
+  gst_structure_get_uint64(g_ptr_array_index(m, 3), "segments", &count);
+  g_assert_cmpuint(count, ==, 3);
+  gst_structure_get_uint64(g_ptr_array_index(m, 5), "segments", &count);
   g_assert_cmpuint(count, ==, 1);
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
+/* A non-flushing seek: a new SEGMENT event without a flush, then frames
+ * from the new position (here without DISCONT). They are a new run, timed
+ * from their PTS, and the final message describes what was classified:
+ * 200 + 150 frames' worth of audio in 3 + 2 segments, not the 11.7 s from
+ * the first frame to the last. */
+static void test_non_flushing_seek(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
+  gst_harness_push(f.h, frames(200, 0, 7));
+  seg.start = seg.time = seg.position = 10 * GST_SECOND;
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
+  gst_harness_push(f.h, frames(150, 10 * GST_SECOND, 8));
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 6);
+  /* segments: [0, 128), [64, 192), [72, 200); then from 10 s [0, 128),
+   * [22, 150) */
+  const GstClockTime want[] = {frame_time(0), frame_time(64), frame_time(72),
+                               10 * GST_SECOND,
+                               10 * GST_SECOND + frame_time(22)};
+  for (guint i = 0; i < 5; i++) {
+    g_assert_false(is_final(g_ptr_array_index(m, i)));
+    g_assert_cmpuint(get_time(g_ptr_array_index(m, i), "timestamp"), ==,
+                     want[i]);
+  }
+  const GstStructure *final = g_ptr_array_index(m, 5);
+  g_assert_true(is_final(final));
+  test_check_result_fields(final, 3);
+  guint64 count = 0;
+  g_assert_true(gst_structure_get_uint64(final, "segments", &count));
+  g_assert_cmpuint(count, ==, 5);
+  g_assert_cmpuint(get_time(final, "timestamp"), ==, 0);
+  GstClockTime audio =
+      gst_util_uint64_scale_int(199 * 512 + 1024, GST_SECOND, RATE) +
+      gst_util_uint64_scale_int(149 * 512 + 1024, GST_SECOND, RATE);
+  g_assert_cmpuint(get_time(final, "duration"), ==, audio);
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
+/* Silent segments (frames of digital silence: every log band energy at
+ * the floor) are reported as silence and left out of the decision: 200
+ * loud frames then 300 silent ones give 4 classified segments (the 4th
+ * holds 8 loud frames) and 3 silent ones; the final message's scores are
+ * the mean over the 4. */
+static void test_silence_decision(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  gst_harness_push(f.h, frames(200, 0, 9));
+  size_t len = 300 * 2 * BANDS;
+  float *x = g_new(float, len);
+  for (size_t i = 0; i < len; i++)
+    x[i] = i % (2 * BANDS) < BANDS ? -23.025850929940457f : 0.0f;
+  GstBuffer *buf = gst_buffer_new_wrapped(x, len * sizeof(float));
+  GST_BUFFER_PTS(buf) = frame_time(200);
+  gst_harness_push(f.h, buf);
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 8);
+  double mean[3] = {0, 0, 0};
+  for (guint i = 0; i < 7; i++) {
+    const GstStructure *s = g_ptr_array_index(m, i);
+    test_check_result_fields(s, 3);
+    gboolean silent = TRUE;
+    gst_structure_get_boolean(s, "silent", &silent);
+    g_assert_true(silent == (i >= 4));
+    if (silent)
+      continue;
+    const GValue *labels = gst_structure_get_value(s, "labels");
+    const GValue *scores = gst_structure_get_value(s, "scores");
+    for (guint k = 0; k < 3; k++) {
+      const char *l = g_value_get_string(gst_value_array_get_value(labels, k));
+      guint c = 0;
+      while (strcmp(test_labels[c], l) != 0)
+        c++;
+      mean[c] += g_value_get_double(gst_value_array_get_value(scores, k)) / 4;
+    }
+  }
+  const GstStructure *final = g_ptr_array_index(m, 7);
+  test_check_result_fields(final, 3);
+  guint64 count = 0, n_silent = 0;
+  gst_structure_get_uint64(final, "segments", &count);
+  gst_structure_get_uint64(final, "silent-segments", &n_silent);
+  g_assert_cmpuint(count, ==, 4);
+  g_assert_cmpuint(n_silent, ==, 3);
+  double best = 0;
+  for (guint c = 0; c < 3; c++)
+    best = MAX(best, mean[c]);
+  double confidence = 0;
+  gst_structure_get_double(final, "confidence", &confidence);
+  g_assert_cmpfloat_with_epsilon(confidence, best, 1e-6);
   g_ptr_array_unref(m);
   fixture_stop(&f);
 }
@@ -335,6 +436,10 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/events/no-pts", test_no_pts);
   g_test_add_func("/acrnnclassify/events/new-stream", test_new_stream);
   g_test_add_func("/acrnnclassify/events/gap", test_gap);
+  g_test_add_func("/acrnnclassify/events/silence-decision",
+                  test_silence_decision);
+  g_test_add_func("/acrnnclassify/events/non-flushing-seek",
+                  test_non_flushing_seek);
   g_test_add_func("/acrnnclassify/events/latency", test_latency);
   g_test_add_func("/acrnnclassify/events/state-cycles", test_state_cycles);
   g_test_add_func("/acrnnclassify/events/model-rate", test_model_rate);

@@ -3,11 +3,14 @@
  * a log-mel model sets the mel filterbank),
  * converts any audio, follows a model set in READY, and classifies the audio
  * track of a Matroska video (raw video + Vorbis 48 kHz stereo) through
- * decodebin. */
+ * decodebin. Its messages come from the bin under the name it was given;
+ * a quiet real sound passes the silence gate (silence-threshold is
+ * proxied); a model set while PAUSED is refused. */
 #include "gst-test-util.h"
 
 #include <acrnn/features.h>
 #include <gst/gst.h>
+#include <string.h>
 
 static char *tmpdir, *model;
 
@@ -22,12 +25,148 @@ static void test_any_audio(void) {
   g_assert_no_error(run->error);
   g_assert_true(run->eos);
   /* 100000 samples at 22050 Hz = 4.5 s: (200000 - 1024) / 512 + 1 = 389
-   * frames at 44100 Hz, 5 segments */
-  g_assert_cmpuint(run->results->len, ==, 6);
+   * frames at 44100 Hz, 5 whole segments (to frame 384) and the one of the
+   * last 128 frames */
+  g_assert_cmpuint(run->results->len, ==, 7);
   for (guint i = 0; i < run->results->len; i++)
     test_check_result_fields(g_ptr_array_index(run->results, i), 2);
   g_assert_nonnull(test_final_result(run));
   test_run_free(run);
+}
+
+/* Two classifiers in one pipeline: each one's messages come from the bin
+ * under the name it was given, not from its inner acrnnclassify. */
+static void test_message_source(void) {
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=50 samplesperbuffer=1000 wave=pink-noise ! "
+      "tee name=t t. ! queue ! soundclassifier name=left model=\"%s\" ! "
+      "fakesink t. ! queue ! soundclassifier name=right model=\"%s\" ! "
+      "fakesink",
+      model, model);
+  TestRun *run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  guint left = 0, right = 0, left_final = 0, right_final = 0;
+  for (guint i = 0; i < run->results->len; i++) {
+    const char *src = g_ptr_array_index(run->sources, i);
+    gboolean final = FALSE;
+    gst_structure_get_boolean(g_ptr_array_index(run->results, i), "final",
+                              &final);
+    if (g_strcmp0(src, "left") == 0) {
+      left++;
+      left_final += final;
+    } else {
+      g_assert_cmpstr(src, ==, "right");
+      right++;
+      right_final += final;
+    }
+  }
+  g_assert_cmpuint(left, >=, 2);
+  g_assert_cmpuint(left, ==, right);
+  g_assert_cmpuint(left_final, ==, 1);
+  g_assert_cmpuint(right_final, ==, 1);
+  test_run_free(run);
+}
+
+/* A quiet real sound above the silence gate is classified: the bundled
+ * model on the bundled dog clip at a twentieth of its amplitude (-26 dB).
+ * Segments of the clip's digital-silence padding, if any, are silence; the
+ * sound's are not, nor is the decision. */
+static void test_quiet_sound(void) {
+  const char *root = g_getenv("ACRNN_SOURCE_ROOT");
+  char *clip = g_build_filename(root, "samples", "dog-4-183992-A-0.flac", NULL);
+  char *bundled =
+      g_build_filename(root, "models", "esc50-acrnn.safetensors", NULL);
+  if (!g_file_test(clip, G_FILE_TEST_EXISTS) ||
+      !g_file_test(bundled, G_FILE_TEST_EXISTS)) {
+    g_test_skip("the bundled sample clip or model is absent");
+    g_free(clip);
+    g_free(bundled);
+    return;
+  }
+  char *desc = g_strdup_printf(
+      "filesrc location=\"%s\" ! decodebin ! audioconvert ! volume "
+      "volume=0.05 ! soundclassifier model=\"%s\" batch=8 ! fakesink",
+      clip, bundled);
+  TestRun *run = test_run_pipeline(desc, 100, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  g_assert_cmpuint(run->results->len, >=, 2);
+  guint classified = 0;
+  for (guint i = 0; i + 1 < run->results->len; i++) {
+    const GstStructure *s = g_ptr_array_index(run->results, i);
+    gboolean silent = TRUE;
+    double level = 0;
+    int class_id = -1;
+    g_assert_true(gst_structure_get_boolean(s, "silent", &silent));
+    g_assert_true(gst_structure_get_double(s, "level", &level));
+    g_assert_true(gst_structure_get_int(s, "class-id", &class_id));
+    g_test_message("segment %u: %.1f dBFS, %s", i, level,
+                   gst_structure_get_string(s, "label"));
+    g_assert_true(silent == (level < -60));
+    g_assert_true(silent == (class_id == -1));
+    classified += !silent;
+  }
+  g_assert_cmpuint(classified, >=, 2);
+  const GstStructure *final = test_final_result(run);
+  gboolean silent = TRUE;
+  int class_id = -1;
+  g_assert_true(gst_structure_get_boolean(final, "silent", &silent));
+  g_assert_true(gst_structure_get_int(final, "class-id", &class_id));
+  g_assert_false(silent);
+  g_assert_cmpint(class_id, >=, 0);
+  g_assert_cmpint(class_id, <, 50);
+  test_run_free(run);
+  g_free(clip);
+  g_free(bundled);
+}
+
+/* silence-threshold is exposed on the bin. */
+static void test_silence_threshold_property(void) {
+  GstElement *bin = gst_element_factory_make("soundclassifier", NULL);
+  double t = 0;
+  g_object_get(bin, "silence-threshold", &t, NULL);
+  g_assert_cmpfloat(t, ==, -60.0);
+  g_object_set(bin, "silence-threshold", -45.0, NULL);
+  g_object_get(bin, "silence-threshold", &t, NULL);
+  g_assert_cmpfloat(t, ==, -45.0);
+  gst_object_unref(bin);
+}
+
+/* The model of a PAUSED soundclassifier does not change: the property
+ * keeps naming the model in use and a WARNING names the refused file. */
+static void test_model_change_refused(void) {
+  char *other = test_make_model(tmpdir, "other64.safetensors", 64, 8);
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=20 ! soundclassifier name=s model=\"%s\" ! "
+      "fakesink",
+      model);
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  g_free(desc);
+  GstElement *s = gst_bin_get_by_name(GST_BIN(pipeline), "s");
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PAUSED);
+  g_assert_cmpint(gst_element_get_state(pipeline, NULL, NULL, 30 * GST_SECOND),
+                  ==, GST_STATE_CHANGE_SUCCESS);
+  g_object_set(s, "model", other, NULL);
+  char *now = NULL;
+  g_object_get(s, "model", &now, NULL);
+  g_assert_cmpstr(now, ==, model);
+  g_free(now);
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  g_assert_nonnull(msg);
+  GError *error = NULL;
+  gst_message_parse_warning(msg, &error, NULL);
+  g_assert_nonnull(strstr(error->message, "other64.safetensors"));
+  g_error_free(error);
+  gst_message_unref(msg);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(s);
+  gst_object_unref(pipeline);
+  g_free(other);
 }
 
 static void test_properties(void) {
@@ -182,7 +321,13 @@ int main(int argc, char **argv) {
   tmpdir = test_tmpdir();
   model = test_make_model(tmpdir, "test64.safetensors", 64, 3);
   g_test_add_func("/soundclassifier/any-audio", test_any_audio);
+  g_test_add_func("/soundclassifier/message-source", test_message_source);
   g_test_add_func("/soundclassifier/properties", test_properties);
+  g_test_add_func("/soundclassifier/quiet-sound", test_quiet_sound);
+  g_test_add_func("/soundclassifier/model-change-refused",
+                  test_model_change_refused);
+  g_test_add_func("/soundclassifier/silence-threshold",
+                  test_silence_threshold_property);
   g_test_add_func("/soundclassifier/model-set-in-ready",
                   test_model_set_in_ready);
   g_test_add_func("/soundclassifier/mel-model", test_mel_model);

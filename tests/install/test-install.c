@@ -209,7 +209,7 @@ static void test_pipeline(void) {
     g_assert_no_error(error);
     Spawned *s = spawn_installed((const char *const *)argv);
     g_assert_cmpint(s->status, ==, 0);
-    /* 3 s: 3 segments and the final */
+    /* 3 s: 4 segments (3 whole, then the last 128 frames) and the final */
     guint segments = 0, finals = 0;
     char **lines = g_strsplit(s->out, "\n", -1);
     for (char **l = lines; *l != NULL; l++) {
@@ -224,7 +224,7 @@ static void test_pipeline(void) {
       else
         segments++;
     }
-    g_assert_cmpuint(segments, ==, 3);
+    g_assert_cmpuint(segments, ==, 4);
     g_assert_cmpuint(finals, ==, 1);
     g_strfreev(lines);
     spawned_free(s);

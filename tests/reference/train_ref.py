@@ -21,7 +21,8 @@ per batch and a random pairing, from a port of the C generator), SGD with
 Nesterov momentum and weight decay on every parameter, the step schedule,
 the N(0, init-std) initialisation of the weights (biases 0, batch norm
 gamma 1), dropout, and clip-level validation by the mean probability over
-the clip's segments. What differs: the random numbers of the initial
+the clip's segments (these cover every frame: the whole segments, then one
+of the clip's last 128 frames when frames follow them). What differs: the random numbers of the initial
 weights, of dropout and the pairing stream (mixup's draws interleave with
 dropout's in C), and float32 arithmetic order.
 
@@ -385,9 +386,26 @@ def all_features(clips, fp, cache, threads, quiet):
 
 
 def segment_count(n, sf, sh):
+    """Whole segments (acrnn_segment_count): what training draws from."""
     if n == 0:
         return 0
     return 1 if n < sf else (n - sf) // sh + 1
+
+
+def segment_count_covering(n, sf, sh):
+    """Segments that classify a clip (acrnn_segment_count_covering): the
+    whole ones, plus the clip's last sf frames when frames follow the last
+    whole segment."""
+    whole = segment_count(n, sf, sh)
+    if whole and n > sf and (whole - 1) * sh + sf < n:
+        return whole + 1
+    return whole
+
+
+def segment_first(n, sf, sh, s):
+    """First frame of segment s (acrnn_segment_first_frame): s * sh, or
+    n - sf for the segment aligned to the clip's end."""
+    return n - sf if n >= sf and s * sh + sf > n else s * sh
 
 
 def norm_stats(frames_list, bands):
@@ -410,7 +428,8 @@ def norm_stats(frames_list, bands):
 def extract(frames, bands, sf, sh, s, mean, std):
     """Segment s as a network input [2, bands, sf], normalised; missing
     frames are silence (acrnn_segment_extract)."""
-    seg = frames[s * sh:s * sh + sf]
+    first = segment_first(frames.shape[0], sf, sh, s)
+    seg = frames[first:first + sf]
     if seg.shape[0] < sf:
         pad = np.zeros((sf - seg.shape[0], 2 * bands), np.float32)
         pad[:, :bands] = LOG_FLOOR
@@ -443,23 +462,28 @@ def model_meta(labels, fp, sf, sh, attention, mean, std):
             "mean": [float(mean[0]), float(mean[1])], "std": [float(std[0]), float(std[1])]}
 
 
+def clip_probabilities(model, f, bands, sf, sh, mean, std, batch, dev):
+    """Mean probability of each class over the segments that classify the
+    clip of frames f (tr_predict_clip); zeros for a clip without frames."""
+    import torch
+    n = segment_count_covering(f.shape[0], sf, sh)
+    acc = np.zeros(model.classifier.out_features)
+    with torch.no_grad():
+        for s0 in range(0, n, batch):
+            x = np.stack([extract(f, bands, sf, sh, s, mean, std)
+                          for s in range(s0, min(n, s0 + batch))])
+            p = torch.softmax(model(torch.from_numpy(x).to(dev)), 1).double().cpu().numpy()
+            acc += p.sum(0)
+    return acc / n if n else acc
+
+
 def predict_clips(model, feats, bands, sf, sh, mean, std, batch, dev):
     """Class of each clip: the highest mean probability over its segments
     (class 0 for a clip without segments, as the C trainer)."""
-    import torch
-    preds = []
     model.eval()
-    with torch.no_grad():
-        for f in feats:
-            n = segment_count(f.shape[0], sf, sh)
-            acc = np.zeros(model.classifier.out_features)
-            for s0 in range(0, n, batch):
-                x = np.stack([extract(f, bands, sf, sh, s, mean, std)
-                              for s in range(s0, min(n, s0 + batch))])
-                p = torch.softmax(model(torch.from_numpy(x).to(dev)), 1).double().cpu().numpy()
-                acc += p.sum(0)
-            preds.append(int(np.argmax(acc)) if n else 0)
-    return preds
+    return [int(np.argmax(clip_probabilities(model, f, bands, sf, sh, mean, std,
+                                              batch, dev)))
+            for f in feats]
 
 
 def train_run(a, root, labels, clips, train_folds, val_fold, out, log, prefix=""):
