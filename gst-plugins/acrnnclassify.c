@@ -1061,6 +1061,7 @@ static void set_property(GObject *object, guint prop_id, const GValue *value,
     break;
   case PROP_SEGMENT_HOP:
     self->segment_hop = g_value_get_uint(value);
+    break;
   case PROP_SILENCE_THRESHOLD:
     self->silence_threshold = g_value_get_double(value);
     break;
@@ -1208,6 +1209,7 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
                         "stream: batch, or what batch=0 chose (0 until the "
                         "stream's caps arrive)",
                         0, 256, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property(
       gobject_class, PROP_SILENCE_THRESHOLD,
       g_param_spec_double(
           "silence-threshold", "Silence threshold",
