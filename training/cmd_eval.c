@@ -5,6 +5,7 @@
 #include "dataset.h"
 #include "feature_cache.h"
 #include "options.h"
+#include "output_path.h"
 #include "plot.h"
 #include "predict.h"
 #include <acrnn/acrnn.h>
@@ -59,6 +60,19 @@ int tr_cmd_eval(int argc, char **argv) {
     g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "no model: give --model FILE.safetensors");
     ok = FALSE;
+  }
+  if (ok) {
+    if (o.report)
+      prefix = g_strdup(o.report);
+    else if (g_str_has_suffix(o.model, ".safetensors"))
+      prefix = g_strdup_printf("%.*s-eval",
+                               (int)(strlen(o.model) - strlen(".safetensors")),
+                               o.model);
+    else
+      prefix = g_strconcat(o.model, "-eval", NULL);
+    char *json_path = g_strconcat(prefix, ".json", NULL);
+    ok = tr_output_path_check("--report", json_path, &error);
+    g_free(json_path);
   }
   if (ok) {
     acrnn_model_info_clear(&info);
@@ -216,14 +230,6 @@ int tr_cmd_eval(int argc, char **argv) {
     }
   }
   if (ok) {
-    if (o.report)
-      prefix = g_strdup(o.report);
-    else if (g_str_has_suffix(o.model, ".safetensors"))
-      prefix = g_strdup_printf("%.*s-eval",
-                               (int)(strlen(o.model) - strlen(".safetensors")),
-                               o.model);
-    else
-      prefix = g_strconcat(o.model, "-eval", NULL);
     char *json_path = g_strconcat(prefix, ".json", NULL);
     char *csv_path = g_strconcat(prefix, "-confusion.csv", NULL);
     char *png_path = g_strconcat(prefix, "-confusion.png", NULL);
