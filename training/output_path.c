@@ -24,8 +24,8 @@ gboolean tr_output_path_check(const char *option, const char *path,
   gboolean ok = TRUE;
   if (!g_file_test(dir, G_FILE_TEST_EXISTS)) {
     g_set_error(error, OUTPUT_ERROR, 1,
-                "%s %s: the folder %s does not exist (create it first)",
-                option, path, dir);
+                "%s %s: the folder %s does not exist (create it first)", option,
+                path, dir);
     ok = FALSE;
   } else if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
     g_set_error(error, OUTPUT_ERROR, 1,
@@ -36,8 +36,8 @@ gboolean tr_output_path_check(const char *option, const char *path,
   } else if (access(dir, W_OK | X_OK) != 0) {
     int e = errno;
     g_set_error(error, OUTPUT_ERROR, 1,
-                "%s %s: cannot write into the folder %s: %s", option, path,
-                dir, g_strerror(e));
+                "%s %s: cannot write into the folder %s: %s", option, path, dir,
+                g_strerror(e));
     ok = FALSE;
   }
   g_free(dir);

@@ -48,6 +48,11 @@ static const ClipRecipe recipes[] = {
      "mux. audiotestsrc num-buffers=72 samplesperbuffer=2000 wave=ticks ! "
      "audio/x-raw,rate=48000,channels=2 ! audioconvert ! vorbisenc ! queue ! "
      "mux. matroskamux name=mux ! filesink location=\"%s\""},
+    /* a video without an audio track (Theora: plugins-base) */
+    {"noaudio.mkv",
+     "videotestsrc num-buffers=30 ! "
+     "video/x-raw,width=160,height=120,framerate=10/1 ! theoraenc ! "
+     "matroskamux ! filesink location=\"%s\""},
 };
 
 /* The path of a generated clip, made on first use. */
@@ -508,25 +513,41 @@ static void test_batch(void) {
     want[i] = expected_for_file(files[i]);
   }
   char *missing = g_build_filename(tmpdir, "missing.wav", NULL);
+  char *noaudio = clip("noaudio.mkv");
+  char *garbage = g_build_filename(tmpdir, "garbage.wav", NULL);
+  g_assert_true(
+      g_file_set_contents(garbage, "\x01\x02\x03 not a sound \xff", -1, NULL));
   char *path = script("batch.sh");
-  const char *argv[] = {path, files[0], files[1], missing, files[2], NULL};
+  const char *argv[] = {path,    files[0], files[1], missing, files[2],
+                        noaudio, garbage,  tmpdir,   NULL};
   Spawned *s = spawn(argv, NULL);
   g_assert_cmpint(s->status, ==, 1);
   char **lines = g_strsplit(s->out, "\n", -1);
-  g_assert_cmpuint(g_strv_length(lines), ==, 6); /* 5 lines and "" */
-  g_assert_cmpstr(lines[5], ==, "");
+  g_assert_cmpuint(g_strv_length(lines), ==, 9); /* 8 lines and "" */
+  g_assert_cmpstr(lines[8], ==, "");
   g_assert_true(
       g_regex_match_simple("^file +label +confidence +top-3$", lines[0], 0, 0));
-  const char *row_files[] = {files[0], files[1], missing, files[2]};
-  GPtrArray *row_want[] = {want[0], want[1], NULL, want[2]};
-  for (int i = 0; i < 4; i++) {
+  const char *row_files[] = {files[0], files[1], missing, files[2],
+                             noaudio,  garbage,  tmpdir};
+  GPtrArray *row_want[] = {want[0], want[1], NULL, want[2], NULL, NULL, NULL};
+  /* a failed row: "error", "-" and the reason */
+  char *no_track = g_strdup_printf("%s has no audio track", noaudio);
+  const char *reasons[] = {NULL,
+                           NULL,
+                           "no such file",
+                           NULL,
+                           no_track,
+                           "not a sound or video file GStreamer can read",
+                           "a folder, not a file"};
+  for (int i = 0; i < 7; i++) {
     char **cols = g_regex_split_simple(" +", lines[i + 1], 0, 0);
     g_assert_cmpstr(cols[0], ==, row_files[i]);
     if (row_want[i] == NULL) {
       g_assert_cmpstr(cols[1], ==, "error");
       g_assert_cmpstr(cols[2], ==, "-");
-      g_assert_cmpstr(cols[3], ==, "-");
-      g_assert_null(cols[4]);
+      char *reason = g_strjoinv(" ", cols + 3);
+      g_assert_cmpstr(reason, ==, reasons[i]);
+      g_free(reason);
     } else {
       const Result *w = g_ptr_array_index(row_want[i], row_want[i]->len - 1);
       g_assert_true(w->final);
@@ -563,8 +584,52 @@ static void test_batch(void) {
     g_free(files[i]);
     g_ptr_array_unref(want[i]);
   }
+  g_free(no_track);
+  g_free(garbage);
+  g_free(noaudio);
   g_free(missing);
   g_free(path);
+}
+
+/* A video without an audio track: every script and the C example say
+ * "FILE has no audio track" and fail within the timeout (video-track.sh and
+ * video-label.sh used to wait forever), and video-label.sh leaves no output
+ * file. */
+static void test_no_audio(void) {
+  char *file = clip("noaudio.mkv");
+  char *want = g_strdup_printf("%s has no audio track", file);
+  char *out = g_build_filename(tmpdir, "noaudio-labelled.mkv", NULL);
+  char *track = script("video-track.sh"), *label = script("video-label.sh");
+  const char *track_argv[] = {track, file, NULL};
+  const char *label_argv[] = {label, file, out, NULL};
+  const char *const *runs[] = {track_argv, label_argv};
+  for (size_t i = 0; i < G_N_ELEMENTS(runs); i++) {
+    Spawned *s = spawn(runs[i], NULL);
+    g_assert_cmpint(s->status, ==, 1);
+    g_assert_nonnull(strstr(s->err, want));
+    g_assert_cmpstr(s->out, ==, "");
+    spawned_free(s);
+  }
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+
+  /* the C example: not "missing a plug-in" */
+  char *plugins =
+      g_build_filename(g_getenv("ACRNN_BUILD_ROOT"), "gst-plugins", NULL);
+  const char *env[] = {"GST_PLUGIN_PATH", plugins, NULL};
+  const char *c_argv[] = {g_getenv("ACRNN_CLASSIFY_EXAMPLE"), file, model,
+                          NULL};
+  Spawned *s = spawn(c_argv, env);
+  g_assert_cmpint(s->status, ==, 1);
+  g_assert_nonnull(strstr(s->err, want));
+  g_assert_null(strstr(s->err, "missing a plug-in"));
+  spawned_free(s);
+
+  g_free(plugins);
+  g_free(track);
+  g_free(label);
+  g_free(out);
+  g_free(want);
+  g_free(file);
 }
 
 static void test_classify_c(void) {
@@ -690,6 +755,7 @@ int main(int argc, char **argv) {
       {"/pipelines/classify-c", test_classify_c},
       {"/pipelines/classify-py", test_classify_python},
       {"/pipelines/errors", test_errors},
+      {"/pipelines/no-audio", test_no_audio},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)
     g_test_add_func(tests[i].path, tests[i].func);

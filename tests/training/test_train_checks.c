@@ -83,9 +83,9 @@ static void test_output_folders(void) {
   g_assert_nonnull(strstr(err, "is a folder, expected a file name"));
   g_free(err);
   /* eval --report in a missing folder: refused before evaluating */
-  const char *eval_extra[] = {"--data",   data,       "--model",
-                              "/nonexistent-model.safetensors",
-                              "--report", in_missing, NULL};
+  const char *eval_extra[] = {
+      "--data",   data,       "--model", "/nonexistent-model.safetensors",
+      "--report", in_missing, NULL};
   g_assert_cmpint(run("eval", eval_extra, NULL, &err), !=, 0);
   g_assert_nonnull(strstr(err, "--report"));
   g_assert_nonnull(strstr(err, "does not exist"));
