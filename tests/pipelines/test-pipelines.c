@@ -13,6 +13,7 @@
  * cannot load a sanitized plugin, so the tests skip). */
 #include "gst-test-util.h"
 
+#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <math.h>
@@ -719,6 +720,142 @@ static void test_errors(void) {
   g_free(file);
 }
 
+/* ---- the recipes of README.md ---- */
+
+/* Every "gst-launch-1.0 ..." command of README.md's code blocks, with its
+ * continuation lines joined. */
+static GPtrArray *readme_commands(void) {
+  char *path =
+      g_build_filename(g_getenv("ACRNN_SOURCE_ROOT"), "README.md", NULL);
+  char *text = NULL;
+  GError *error = NULL;
+  g_file_get_contents(path, &text, NULL, &error);
+  g_assert_no_error(error);
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  char **lines = g_strsplit(text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++) {
+    if (!g_str_has_prefix(lines[i], "    gst-launch-1.0 "))
+      continue;
+    GString *cmd = g_string_new(NULL);
+    for (;; i++) {
+      g_assert_nonnull(lines[i]);
+      char *l = g_strstrip(g_strdup(lines[i]));
+      gboolean more = g_str_has_suffix(l, "\\");
+      if (more)
+        l[strlen(l) - 1] = '\0';
+      g_string_append_printf(cmd, "%s ", l);
+      g_free(l);
+      if (!more)
+        break;
+    }
+    g_ptr_array_add(out, g_strstrip(g_string_free(cmd, FALSE)));
+  }
+  g_strfreev(lines);
+  g_free(text);
+  g_free(path);
+  return out;
+}
+
+/* text with every "from" replaced by "to" (g_free). */
+static char *replace(char *text, const char *from, const char *to) {
+  char **parts = g_strsplit(text, from, -1);
+  char *out = g_strjoinv(to, parts);
+  g_strfreev(parts);
+  g_free(text);
+  return out;
+}
+
+/* Buffers on the subtitle track of a Matroska file, -1 if it has none. */
+static int subtitle_buffers(const char *file) {
+  char *desc = g_strdup_printf("filesrc location=\"%s\" ! matroskademux name=d "
+                               "d.subtitle_0 ! appsink name=sink sync=false",
+                               file);
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch(desc, &error);
+  g_free(desc);
+  g_assert_no_error(error);
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  int n = 0;
+  GstSample *sample;
+  while ((sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink),
+                                                10 * GST_SECOND)) != NULL) {
+    gsize size = gst_buffer_get_size(gst_sample_get_buffer(sample));
+    g_assert_cmpuint(size, >, 0);
+    n++;
+    gst_sample_unref(sample);
+  }
+  if (n == 0 && !gst_app_sink_is_eos(GST_APP_SINK(sink)))
+    n = -1;
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  return n;
+}
+
+/* Every gst-launch-1.0 line of README.md runs as written, within the
+ * timeout, on generated clips: dog.flac and clip.mkv become test clips, the
+ * screen a fakesink, the microphone a live test signal, the bundled model a
+ * test model of the same shape; the subtitle recipe writes a Matroska file
+ * whose subtitle track holds the labels. */
+static void test_readme(void) {
+  GPtrArray *cmds = readme_commands();
+  g_assert_cmpuint(cmds->len, >=, 6);
+  char *flac = clip("noise.flac"), *mkv = clip("clip.mkv");
+  char *uri = g_filename_to_uri(mkv, NULL, NULL);
+  char *model128 = test_make_model(tmpdir, "model-128.safetensors", 128, 3);
+  char *captions = g_build_filename(tmpdir, "captions.mkv", NULL);
+  char *captions_loc = g_strdup_printf("location=%s", captions);
+  char *flac_loc = g_strdup_printf("location=%s", flac);
+  char *model_prop = g_strdup_printf("model=%s", model128);
+  gboolean subtitles = FALSE;
+  for (guint i = 0; i < cmds->len; i++) {
+    const char *orig = g_ptr_array_index(cmds, i);
+    g_test_message("README: %s", orig);
+    /* a recipe shown in part cannot be run */
+    g_assert_null(strstr(orig, "..."));
+    char *cmd = g_strdup(orig);
+    cmd = replace(cmd, "location=dog.flac", flac_loc);
+    cmd = replace(cmd, "file:///path/clip.mkv", uri);
+    cmd = replace(cmd, "model=models/esc50-acrnn.safetensors", model_prop);
+    cmd = replace(cmd, "autovideosink", "fakesink");
+    cmd = replace(cmd, "autoaudiosrc",
+                  "audiotestsrc is-live=true num-buffers=30 "
+                  "samplesperbuffer=4410");
+    cmd = replace(cmd, "location=captions.mkv", captions_loc);
+    g_assert_null(strstr(cmd, "/path/"));
+    char **argv = NULL;
+    GError *error = NULL;
+    g_shell_parse_argv(cmd, NULL, &argv, &error);
+    g_assert_no_error(error);
+    g_unlink(captions);
+    Spawned *s = spawn((const char *const *)argv, NULL);
+    g_assert_cmpint(s->status, ==, 0);
+    g_assert_null(strstr(s->out, "ERROR"));
+    /* with -m and every message posted: the decision over the stream */
+    if (strstr(cmd, " -m ") != NULL && strstr(cmd, "threshold=") == NULL)
+      g_assert_nonnull(strstr(s->out, "final=(boolean)true"));
+    if (strstr(cmd, captions) != NULL) {
+      subtitles = TRUE;
+      /* 3 s: a label for each of the 3 segments */
+      g_assert_cmpint(subtitle_buffers(captions), ==, 3);
+    }
+    spawned_free(s);
+    g_strfreev(argv);
+    g_free(cmd);
+  }
+  g_assert_true(subtitles);
+  g_free(model_prop);
+  g_free(flac_loc);
+  g_free(captions_loc);
+  g_free(captions);
+  g_free(model128);
+  g_free(uri);
+  g_free(mkv);
+  g_free(flac);
+  g_ptr_array_unref(cmds);
+}
+
 static void skip_sanitized(void) {
   g_test_skip("a sanitized build: gst-launch-1.0 and python3 cannot load the "
               "instrumented plugin");
@@ -756,6 +893,7 @@ int main(int argc, char **argv) {
       {"/pipelines/classify-py", test_classify_python},
       {"/pipelines/errors", test_errors},
       {"/pipelines/no-audio", test_no_audio},
+      {"/pipelines/readme", test_readme},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)
     g_test_add_func(tests[i].path, tests[i].func);
