@@ -202,6 +202,8 @@ int tr_cmd_cv(int argc, char **argv) {
   }
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+  if (ok && tr_dist_rank() == 0)
+    tr_dataset_print_warnings(ds);
   if (ok)
     ok = tr_check_same_run(&o, ds, &error);
   if (ok)

@@ -80,6 +80,8 @@ int tr_cmd_eval(int argc, char **argv) {
   }
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+  if (ok)
+    tr_dataset_print_warnings(ds);
   if (ok && o.fold > 0 && tr_dataset_fold_size(ds, o.fold) == 0) {
     g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "--fold %d: the dataset %s has no clip in fold %d (its folds "

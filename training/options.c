@@ -25,7 +25,7 @@ typedef struct {
 static const OptSpec specs[] = {
     {"data", DATA, G_OPTION_ARG_FILENAME, F(data), "DIR",
      "Dataset: ESC-50 layout (meta/esc50.csv + audio/) or one folder per "
-     "class (DIR/<label>/*.wav|flac|ogg|mp3)",
+     "class (DIR/<label>/*.wav|flac|ogg|opus|mp3|m4a|...)",
      TRUE},
     {"esc10", DATA, G_OPTION_ARG_NONE, F(esc10), NULL,
      "ESC-50 layout: use only the ESC-10 clips (10 classes, ids in the "
@@ -307,6 +307,12 @@ gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
   g_option_context_add_main_entries(ctx, entries, NULL);
   gboolean ok = g_option_context_parse(ctx, argc, argv, error);
   g_option_context_free(ctx);
+  /* 0 used to run as 1 without a word */
+  if (ok && (cmd & ALL) && o->threads < 1) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--threads %d: expected at least 1 compute thread", o->threads);
+    ok = FALSE;
+  }
   g_free(entries);
   g_ptr_array_unref(texts);
   /* GOption does not free a string it replaces. */

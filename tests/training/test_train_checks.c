@@ -1,5 +1,8 @@
 /* test_train_checks.c - what acrnn-train says before it works: output paths
- * in missing folders are refused before training starts, naming the path. */
+ * in missing folders are refused before training starts, naming the path;
+ * no data is skipped silently (.opus and .m4a clips are taken, other files,
+ * empty class folders and folds CSV rows naming no file are warnings, ESC-50
+ * rows naming missing files and --threads 0 are errors). */
 #include "synth_dataset.h"
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -95,6 +98,155 @@ static void test_output_folders(void) {
   g_free(missing);
 }
 
+/* Encodes a 1 s clip of class c into path with the first GStreamer
+ * encoder (a gst-launch tail) that works; FALSE if none is installed. */
+static gboolean encode_clip(int c, const char *path,
+                            const char *const *encoders) {
+  char *wav = g_strconcat(path, ".tmp.wav", NULL);
+  float *x = g_new(float, SYNTH_RATE);
+  synth_clip(c, 0, x, SYNTH_RATE);
+  synth_write_wav(wav, x, SYNTH_RATE, SYNTH_RATE);
+  g_free(x);
+  gboolean ok = FALSE;
+  for (size_t i = 0; !ok && encoders[i]; i++) {
+    char *cmd = g_strdup_printf("gst-launch-1.0 -q filesrc location=\"%s\" ! "
+                                "wavparse ! audioconvert ! audioresample ! "
+                                "%s ! filesink location=\"%s\"",
+                                wav, encoders[i], path);
+    int status = -1;
+    ok = g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL) &&
+         g_spawn_check_wait_status(status, NULL);
+    g_free(cmd);
+  }
+  g_unlink(wav);
+  g_free(wav);
+  if (!ok)
+    g_unlink(path);
+  return ok;
+}
+
+/* A dataset with one of each thing the folder layout used to skip in
+ * silence: an .opus and an .m4a clip, a text file in a class folder, an
+ * empty class folder, and a folds CSV row naming no file. */
+static char *odd_dataset(gboolean *have_opus, gboolean *have_m4a) {
+  char *root = tmp_path("odd");
+  synth_folder_dataset(root, 3, 3);
+  const char *opus[] = {"opusenc ! oggmux", NULL};
+  const char *m4a[] = {"avenc_aac ! mp4mux", "lamemp3enc ! mp4mux", NULL};
+  char *p = g_build_filename(root, "tone", "extra.opus", NULL);
+  *have_opus = encode_clip(0, p, opus);
+  g_free(p);
+  p = g_build_filename(root, "noise", "extra.m4a", NULL);
+  *have_m4a = encode_clip(1, p, m4a);
+  g_free(p);
+  p = g_build_filename(root, "click", "notes.txt", NULL);
+  g_assert_true(g_file_set_contents(p, "recorded on a Tuesday", -1, NULL));
+  g_free(p);
+  p = g_build_filename(root, "wind", NULL);
+  g_mkdir_with_parents(p, 0755);
+  g_free(p);
+  /* every clip in fold 1 or 2, and a row for a file that is not there */
+  GString *csv = g_string_new("file,fold\n");
+  const char *names[] = {
+      "tone/clip0.wav",  "tone/clip1.flac",  "tone/clip2.wav",
+      "noise/clip0.wav", "noise/clip1.flac", "noise/clip2.wav",
+      "click/clip0.wav", "click/clip1.flac", "click/clip2.wav",
+      "tone/extra.opus", "noise/extra.m4a",  "tone/ghost.wav"};
+  for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+    g_string_append_printf(csv, "%s,%zu\n", names[i], i % 2 + 1);
+  p = g_build_filename(root, "folds.csv", NULL);
+  g_assert_true(g_file_set_contents(p, csv->str, -1, NULL));
+  g_free(p);
+  g_string_free(csv, TRUE);
+  return root;
+}
+
+/* What acrnn-train features says of the odd dataset: the .opus and .m4a
+ * clips are decoded with the others, and each thing left out is a warning
+ * naming it. */
+static void test_nothing_skipped_silently(void) {
+  gboolean have_opus, have_m4a;
+  char *root = odd_dataset(&have_opus, &have_m4a);
+  char *csv = g_build_filename(root, "folds.csv", NULL);
+  /* FLAC may be missing too: then the .flac names are .wav */
+  char *flac = g_build_filename(root, "tone", "clip1.flac", NULL);
+  if (!g_file_test(flac, G_FILE_TEST_EXISTS)) {
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(csv, &text, NULL, NULL));
+    char **parts = g_strsplit(text, ".flac", -1);
+    char *fixed = g_strjoinv(".wav", parts);
+    g_assert_true(g_file_set_contents(csv, fixed, -1, NULL));
+    g_free(fixed);
+    g_strfreev(parts);
+    g_free(text);
+  }
+  g_free(flac);
+  const char *extra[] = {"--data", root, "--folds-csv", csv, NULL};
+  char *out = NULL, *err = NULL;
+  int rc = run("features", extra, &out, &err);
+  g_test_message("stdout: %s\nstderr: %s", out, err);
+  g_assert_cmpint(rc, ==, 0);
+  /* 9 WAV/FLAC clips, and the .opus and .m4a ones */
+  char *want = g_strdup_printf("%d clips,", 9 + have_opus + have_m4a);
+  g_assert_true(g_str_has_prefix(out, want));
+  g_free(want);
+  if (!have_opus || !have_m4a)
+    g_test_message("no %s encoder: that clip was not made",
+                   have_opus ? "AAC or MP3" : "Opus");
+  const char *warnings[] = {
+      "notes.txt: not a sound or video file extension",
+      "wind: no sound files, the class \"wind\" is left out",
+      "folds.csv line 13: no file \"tone/ghost.wav\""};
+  for (size_t i = 0; i < G_N_ELEMENTS(warnings); i++) {
+    g_test_message("want warning: %s", warnings[i]);
+    g_assert_nonnull(strstr(err, warnings[i]));
+  }
+  g_assert_nonnull(strstr(err, "acrnn-train: warning: "));
+  g_free(out);
+  g_free(err);
+  g_free(csv);
+  g_free(root);
+}
+
+/* ESC-50 layout: a CSV row whose file is missing is an error naming it,
+ * before anything is decoded or trained. */
+static void test_esc50_missing_file(void) {
+  char *root = tmp_path("esc50-missing");
+  synth_esc50_dataset(root, 2, 2);
+  char *audio = g_build_filename(root, "audio", NULL);
+  GDir *d = g_dir_open(audio, 0, NULL);
+  g_assert_nonnull(d);
+  char *gone = g_build_filename(audio, g_dir_read_name(d), NULL);
+  g_dir_close(d);
+  g_assert_cmpint(g_unlink(gone), ==, 0);
+  char *model = tmp_path("esc50-missing.safetensors");
+  const char *extra[] = {"--data", root, "--out", model, NULL};
+  char *err = NULL;
+  g_assert_cmpint(run("train", extra, NULL, &err), !=, 0);
+  g_test_message("%s", err);
+  g_assert_nonnull(strstr(err, "esc50.csv names 1 file that is not in"));
+  g_assert_nonnull(strstr(err, gone));
+  g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
+  g_free(err);
+  g_free(model);
+  g_free(gone);
+  g_free(audio);
+  g_free(root);
+}
+
+/* --threads 0 (or less) is an error, not one thread in silence. */
+static void test_threads_zero(void) {
+  const char *cmds[] = {"train", "eval", "features"};
+  for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+    const char *extra[] = {"--data", data, "--threads", "0", NULL};
+    char *err = NULL;
+    g_assert_cmpint(run(cmds[i], extra, NULL, &err), !=, 0);
+    g_assert_nonnull(
+        strstr(err, "--threads 0: expected at least 1 compute thread"));
+    g_free(err);
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   train_exe = synth_train_exe(argc, argv, "test_train_checks");
@@ -106,6 +258,11 @@ int main(int argc, char **argv) {
   synth_folder_dataset(data, 6, 3);
   folds_csv = g_build_filename(data, "folds.csv", NULL);
   g_test_add_func("/training/checks/output-folders", test_output_folders);
+  g_test_add_func("/training/checks/nothing-skipped-silently",
+                  test_nothing_skipped_silently);
+  g_test_add_func("/training/checks/esc50-missing-file",
+                  test_esc50_missing_file);
+  g_test_add_func("/training/checks/threads-zero", test_threads_zero);
   int rc = g_test_run();
   if (rc == 0)
     synth_remove_tree(tmp);
