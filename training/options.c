@@ -52,7 +52,14 @@ static const OptSpec specs[] = {
      "Held-out fold validated each epoch; the best model is kept (0: none)",
      TRUE},
     {"fold", TR_CMD_EVAL, G_OPTION_ARG_INT, F(fold), "N",
-     "Evaluate the clips of fold N only (0: all clips)", FALSE},
+     "Evaluate the clips of fold N only (0: all clips; default: the "
+     "held-out fold the model records, else 0)",
+     FALSE},
+    {"allow-training-clips", TR_CMD_EVAL, G_OPTION_ARG_NONE,
+     F(allow_training_clips), NULL,
+     "Evaluate even clips the model was trained on (a warning instead of an "
+     "error; the accuracy is then not a held-out accuracy)",
+     FALSE},
     {"sample-rate", FEAT, G_OPTION_ARG_INT, F(sample_rate), "HZ",
      "Feature sample rate; audio is resampled to it", TRUE},
     {"n-fft", FEAT, G_OPTION_ARG_INT, F(n_fft), "N", "STFT window (samples)",

@@ -30,13 +30,18 @@ typedef struct {
   int segment_hop;        /**< 64 */
   AcrnnAttention attention;
   float mean[2], std[2];  /**< per channel: log, delta */
+  /** The optional "split" key: how the training clips were chosen (a JSON
+   * object as text, written by acrnn-train: layout, folds, seed, held-out
+   * fold, hash of the training clip list), or NULL. Owned: freed by
+   * acrnn_model_info_clear(). */
+  char *split;
 } AcrnnModelInfo;
 
 /** Defaults of SPEC sections 1-2, no labels, mean 0, std 1. */
 void acrnn_model_info_init(AcrnnModelInfo *info);
-/** Frees labels (not info itself). */
+/** Frees labels and split (not info itself). */
 void acrnn_model_info_clear(AcrnnModelInfo *info);
-/** Deep copy of labels into dst (dst must be cleared or fresh). */
+/** Deep copy of labels and split into dst (dst must be cleared or fresh). */
 void acrnn_model_info_copy(AcrnnModelInfo *dst, const AcrnnModelInfo *src);
 
 /** The network configuration a model info implies. */

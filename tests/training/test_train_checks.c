@@ -2,7 +2,8 @@
  * in missing folders are refused before training starts, naming the path;
  * no data is skipped silently (.opus and .m4a clips are taken, other files,
  * empty class folders and folds CSV rows naming no file are warnings, ESC-50
- * rows naming missing files and --threads 0 are errors). */
+ * rows naming missing files and --threads 0 are errors); a model records
+ * its training split and eval holds out the same clips. */
 #include "synth_dataset.h"
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -247,6 +248,139 @@ static void test_threads_zero(void) {
   }
 }
 
+/* The "split" object of the acrnn metadata of a model file (unref). */
+static JsonObject *model_split(const char *path) {
+  char *text = NULL;
+  gsize size = 0;
+  g_assert_true(g_file_get_contents(path, &text, &size, NULL));
+  guint64 len = 0;
+  for (int i = 7; i >= 0; i--)
+    len = (len << 8) | (guint8)text[i];
+  g_assert_cmpuint(8 + len, <=, size);
+  char *header = g_strndup(text + 8, len);
+  JsonNode *h = json_from_string(header, NULL);
+  g_assert_nonnull(h);
+  JsonObject *meta =
+      json_object_get_object_member(json_node_get_object(h), "__metadata__");
+  JsonNode *a =
+      json_from_string(json_object_get_string_member(meta, "acrnn"), NULL);
+  g_assert_nonnull(a);
+  JsonObject *acrnn = json_node_get_object(a);
+  g_assert_true(json_object_has_member(acrnn, "split"));
+  JsonObject *split =
+      json_object_ref(json_object_get_object_member(acrnn, "split"));
+  json_node_unref(a);
+  json_node_unref(h);
+  g_free(header);
+  g_free(text);
+  return split;
+}
+
+/* Runs eval; returns its status; the report's fold and clip count. */
+static int eval_report(const char *model, const char *root,
+                       const char *const *more, int *fold, int *clips,
+                       char **err) {
+  char *report = tmp_path("split-eval");
+  char *json = g_strconcat(report, ".json", NULL);
+  g_unlink(json);
+  GPtrArray *a = g_ptr_array_new();
+  const char *base[] = {"--model", model, "--data", root, "--report", report};
+  for (size_t i = 0; i < G_N_ELEMENTS(base); i++)
+    g_ptr_array_add(a, (char *)base[i]);
+  for (size_t i = 0; more[i]; i++)
+    g_ptr_array_add(a, (char *)more[i]);
+  g_ptr_array_add(a, NULL);
+  int rc = run("eval", (const char *const *)a->pdata, NULL, err);
+  g_test_message("eval: status %d\n%s", rc, *err);
+  g_ptr_array_free(a, TRUE);
+  *fold = *clips = -1;
+  JsonParser *p = json_parser_new();
+  if (rc == 0 && json_parser_load_from_file(p, json, NULL)) {
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    *fold = (int)json_object_get_int_member(o, "fold");
+    *clips = (int)json_object_get_int_member(o, "clips");
+  }
+  g_object_unref(p);
+  g_free(json);
+  g_free(report);
+  return rc;
+}
+
+/* A model trained with --random-folds 3 --val-fold 3 records its split;
+ * eval without split options makes the same 3 folds and evaluates fold 3
+ * (it used to make the default 5 folds, and score clips the model was
+ * trained on); folds that overlap the training clips are refused. */
+static void test_eval_split(void) {
+  char *model = tmp_path("split.safetensors");
+  const char *extra[] = {
+      "--data",   data, "--random-folds", "3", "--val-fold", "3",
+      "--epochs", "1",  "--batch-size",   "8", "--out",      model,
+      NULL};
+  char *err = NULL;
+  g_assert_cmpint(run("train", extra, NULL, &err), ==, 0);
+  g_free(err);
+  JsonObject *split = model_split(model);
+  g_assert_cmpstr(json_object_get_string_member(split, "layout"), ==,
+                  "folders");
+  g_assert_cmpstr(json_object_get_string_member(split, "method"), ==, "random");
+  g_assert_cmpint(json_object_get_int_member(split, "k"), ==, 3);
+  g_assert_cmpint(json_object_get_int_member(split, "seed"), ==, 1);
+  g_assert_cmpint(json_object_get_int_member(split, "val_fold"), ==, 3);
+  g_assert_cmpint(json_object_get_int_member(split, "train_clips"), ==, 12);
+  g_assert_cmpuint(
+      strlen(json_object_get_string_member(split, "train_clips_sha256")), ==,
+      64);
+  json_object_unref(split);
+
+  int fold, clips;
+  /* no options: the held-out fold of the same 3 folds, 6 clips */
+  const char *none[] = {NULL};
+  g_assert_cmpint(eval_report(model, data, none, &fold, &clips, &err), ==, 0);
+  g_assert_cmpint(fold, ==, 3);
+  g_assert_cmpint(clips, ==, 6);
+  g_free(err);
+  /* --fold 3 alone: the same (not fold 3 of 5 random folds) */
+  const char *fold3[] = {"--fold", "3", NULL};
+  g_assert_cmpint(eval_report(model, data, fold3, &fold, &clips, &err), ==, 0);
+  g_assert_cmpint(clips, ==, 6);
+  g_free(err);
+  /* a training fold, or other folds that mix in training clips: refused */
+  const char *fold1[] = {"--fold", "1", NULL};
+  const char *five[] = {"--fold", "3", "--random-folds", "5", NULL};
+  const char *const *refused[] = {fold1, five};
+  for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+    g_assert_cmpint(eval_report(model, data, refused[i], &fold, &clips, &err),
+                    !=, 0);
+    g_assert_nonnull(strstr(err, "clips that the model"));
+    g_assert_nonnull(strstr(err, "--allow-training-clips"));
+    g_free(err);
+  }
+  /* ... unless asked for, with a warning */
+  const char *allowed[] = {"--fold", "1", "--allow-training-clips", NULL};
+  g_assert_cmpint(eval_report(model, data, allowed, &fold, &clips, &err), ==,
+                  0);
+  g_assert_cmpint(fold, ==, 1);
+  g_assert_nonnull(strstr(err, "were used to train the model"));
+  g_free(err);
+
+  /* another dataset (a clip added): said, and evaluated as asked */
+  char *copy = tmp_path("data-plus-one");
+  char *cmd = g_strdup_printf("cp -r \"%s\" \"%s\"", data, copy);
+  g_assert_true(g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL));
+  g_free(cmd);
+  char *extra_clip = g_build_filename(copy, "tone", "clip9.wav", NULL);
+  float *x = g_new(float, SYNTH_RATE);
+  synth_clip(0, 9, x, SYNTH_RATE);
+  synth_write_wav(extra_clip, x, SYNTH_RATE, SYNTH_RATE);
+  g_free(x);
+  g_assert_cmpint(eval_report(model, copy, none, &fold, &clips, &err), ==, 0);
+  g_assert_nonnull(strstr(err, "training clips cannot be told apart"));
+  g_free(err);
+  g_free(extra_clip);
+  g_free(copy);
+  g_free(model);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   train_exe = synth_train_exe(argc, argv, "test_train_checks");
@@ -263,6 +397,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/training/checks/esc50-missing-file",
                   test_esc50_missing_file);
   g_test_add_func("/training/checks/threads-zero", test_threads_zero);
+  g_test_add_func("/training/checks/eval-split", test_eval_split);
   int rc = g_test_run();
   if (rc == 0)
     synth_remove_tree(tmp);
