@@ -1,5 +1,5 @@
 /* segments.c - cutting a stream of feature frames into network inputs
- * (SPEC section 1): segment s covers frames [s*hop, s*hop + S); a stream
+ * (docs/features.md): segment s covers frames [s*hop, s*hop + S); a stream
  * shorter than S frames gives one segment padded with silence frames
  * (L = ln(1e-10), D = 0). Each segment is laid out [2][bands][S] and
  * normalised per channel: (x - mean[c]) / std[c]. */

@@ -1,5 +1,5 @@
 /* model_info.c - AcrnnModelInfo: defaults, copies, the network configuration
- * it implies, its "acrnn" metadata JSON (SPEC section 3) and where the
+ * it implies, its "acrnn" metadata JSON (docs/model-file.md) and where the
  * bundled model lives. */
 #define _GNU_SOURCE /* dladdr */
 #include "model_meta.h"

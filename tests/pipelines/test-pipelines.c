@@ -856,6 +856,103 @@ static void test_readme(void) {
   g_ptr_array_unref(cmds);
 }
 
+/* ---- the documentation's references ---- */
+
+/* Checks that every docs page (docs/ + name + .md) text cites exists;
+ * counts them. */
+static guint check_doc_refs(const char *file, const char *text) {
+  GRegex *re = g_regex_new("docs/[A-Za-z0-9_-]+\\.md", 0, 0, NULL);
+  GMatchInfo *m = NULL;
+  guint n = 0;
+  g_regex_match(re, text, 0, &m);
+  while (g_match_info_matches(m)) {
+    char *ref = g_match_info_fetch(m, 0);
+    char *path = g_build_filename(g_getenv("ACRNN_SOURCE_ROOT"), ref, NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+      g_test_message("%s cites %s, which does not exist", file, ref);
+      g_test_fail();
+    }
+    n++;
+    g_free(path);
+    g_free(ref);
+    g_match_info_next(m, NULL);
+  }
+  g_match_info_free(m);
+  g_regex_unref(re);
+  return n;
+}
+
+/* Every source and documentation file under dir (recursively). */
+static guint check_tree(const char *dir) {
+  GDir *d = g_dir_open(dir, 0, NULL);
+  if (d == NULL)
+    return 0;
+  guint n = 0;
+  const char *name;
+  static const char *const exts[] = {".c",  ".h",  ".py",
+                                     ".sh", ".md", "meson.build"};
+  while ((name = g_dir_read_name(d)) != NULL) {
+    char *path = g_build_filename(dir, name, NULL);
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+      if (name[0] != '.' && !g_str_has_prefix(name, "build"))
+        n += check_tree(path);
+    } else {
+      for (size_t i = 0; i < G_N_ELEMENTS(exts); i++)
+        if (g_str_has_suffix(name, exts[i])) {
+          char *text = NULL;
+          if (g_file_get_contents(path, &text, NULL, NULL)) {
+            n += check_doc_refs(path, text);
+            /* the contracts are in docs/, not in files outside the tree */
+            /* (split so that this file does not match itself) */
+            if (strstr(text, "SPEC"
+                             " section") ||
+                strstr(text, "SPEC"
+                             ".md")) {
+              g_test_message("%s cites the SPEC instead of docs/", path);
+              g_test_fail();
+            }
+          }
+          g_free(text);
+          break;
+        }
+    }
+    g_free(path);
+  }
+  g_dir_close(d);
+  return n;
+}
+
+/* The README, the model card, docs/ and the sources cite docs/ pages
+ * that exist, and no longer the contracts file outside the repository. */
+static void test_doc_links(void) {
+  const char *root = g_getenv("ACRNN_SOURCE_ROOT");
+  const char *dirs[] = {"docs",     "libacrnn",  "gst-plugins",
+                        "training", "pipelines", "tests",
+                        "bench",    "models",    "samples"};
+  guint n = 0;
+  for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+    char *dir = g_build_filename(root, dirs[i], NULL);
+    n += check_tree(dir);
+    g_free(dir);
+  }
+  char *readme = g_build_filename(root, "README.md", NULL);
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(readme, &text, NULL, NULL));
+  n += check_doc_refs(readme, text);
+  g_assert_null(strstr(text, "SPEC"));
+  g_assert_null(strstr(text, "SOURCES.md"));
+  g_free(text);
+  g_free(readme);
+  const char *pages[] = {"features", "network", "model-file", "gstreamer",
+                         "dataset"};
+  for (size_t i = 0; i < G_N_ELEMENTS(pages); i++) {
+    char *page = g_strdup_printf("%s/docs/%s.md", root, pages[i]);
+    g_assert_true(g_file_test(page, G_FILE_TEST_IS_REGULAR));
+    g_free(page);
+  }
+  g_assert_cmpuint(n, >=, 20);
+}
+
 static void skip_sanitized(void) {
   g_test_skip("a sanitized build: gst-launch-1.0 and python3 cannot load the "
               "instrumented plugin");
@@ -894,6 +991,7 @@ int main(int argc, char **argv) {
       {"/pipelines/errors", test_errors},
       {"/pipelines/no-audio", test_no_audio},
       {"/pipelines/readme", test_readme},
+      {"/pipelines/doc-links", test_doc_links},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)
     g_test_add_func(tests[i].path, tests[i].func);

@@ -11,7 +11,7 @@ Subcommands (options named as acrnn-train's):
 What is the same as acrnn-train: the dataset layouts and the fold
 assignment (a bit-exact port of its xoshiro256** generator and of
 tr_assign_folds), the decoding (GStreamer to mono F32 at the feature rate),
-the features (SPEC section 1), the segments (128 frames, hop 64; a clip of
+the features (docs/features.md), the segments (128 frames, hop 64; a clip of
 fewer frames gives one segment padded with silence frames; a clip of no
 frame gives none), the normalisation (per channel mean and population
 standard deviation over every band of every frame of the training clips),
@@ -734,7 +734,7 @@ def main(argv=None):
     p.add_argument("--val-fold", type=int, default=0, metavar="N",
                    help="held-out fold validated each epoch (0: none)")
     p.add_argument("--out", metavar="FILE",
-                   help="model (SPEC 3 safetensors): the best by validation accuracy (the "
+                   help="model (docs/model-file.md): the best by validation accuracy (the "
                         "last without --val-fold); the last also as FILE.last.safetensors")
     p.add_argument("--log", metavar="FILE",
                    help="JSON-lines log of every epoch (default: --out with .log.jsonl)")
