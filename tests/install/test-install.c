@@ -2,10 +2,10 @@
  * (meson install --destdir) and uses only the installed files: the plugin
  * through GST_PLUGIN_PATH and a fresh registry, the library through the
  * installed RUNPATH alone (no LD_LIBRARY_PATH, no build tree: the folder is a
- * custom prefix moved elsewhere), gst-inspect-1.0 of the three elements (with their documentation),
- * a gst-launch-1.0 pipeline classifying a generated clip with a test model,
- * a small program compiled with the installed pkg-config file and headers,
- * and acrnn-train.
+ * custom prefix moved elsewhere), gst-inspect-1.0 of the three elements (with
+ * their documentation), a gst-launch-1.0 pipeline classifying a generated clip
+ * with a test model, a small program compiled with the installed pkg-config
+ * file and headers, and acrnn-train.
  *
  * Environment (tests/install/meson.build): ACRNN_BUILD_ROOT, ACRNN_MESON,
  * ACRNN_PREFIX, ACRNN_LIBDIR, ACRNN_INCLUDEDIR, ACRNN_BINDIR,
@@ -111,8 +111,8 @@ static void assert_origin_rpath(const char *path) {
   const char *argv[] = {"readelf", "-d", path, NULL};
   Spawned *s = spawn_installed(argv);
   g_assert_cmpint(s->status, ==, 0);
-  g_assert_true(g_regex_match_simple("\\((RUNPATH|RPATH)\\).*\\$ORIGIN",
-                                     s->out, 0, 0));
+  g_assert_true(
+      g_regex_match_simple("\\((RUNPATH|RPATH)\\).*\\$ORIGIN", s->out, 0, 0));
   spawned_free(s);
 }
 
