@@ -43,28 +43,33 @@ static gboolean given(int argc, char **argv, const char *name) {
  * options the command line does not give come from the split, and --fold
  * defaults to the held-out fold. Returns the training clips (a set of
  * names) when the dataset holds exactly the clips the model was trained
- * on, else NULL (with a warning). */
+ * on, else NULL (with a warning: another dataset, or the folds cannot be
+ * made again, e.g. the folds CSV is gone). */
 static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
-                             char **argv, GError **error) {
+                             char **argv) {
   /* the folds the model was trained on */
   TrOptions m;
   tr_options_init(&m);
   g_free(m.data);
   m.data = g_strdup(o->data);
   tr_split_apply(split, &m);
-  TrDataset *ds = tr_dataset_load(&m, error);
+  GError *err = NULL;
+  TrDataset *ds = tr_dataset_load(&m, &err);
   tr_options_clear(&m);
-  if (!ds)
-    return NULL;
-  GHashTable *train = tr_split_training_clips(split, ds);
+  GHashTable *train = ds ? tr_split_training_clips(split, ds) : NULL;
   tr_dataset_free(ds);
   char *what = tr_split_describe(split);
-  if (!train)
+  if (err)
+    g_printerr("acrnn-train eval: warning: cannot make the model's folds "
+               "(%s) on %s again: %s; training clips cannot be told apart\n",
+               what, o->data, err->message);
+  else if (!train)
     g_printerr("acrnn-train eval: warning: the clips of %s under the "
                "model's split (%s) are not those it was trained on (another "
                "dataset, or clips added or removed): training clips cannot "
                "be told apart\n",
                o->data, what);
+  g_clear_error(&err);
   /* the evaluation's folds: the model's, unless given here */
   gboolean own = given(argc, argv, "esc10") ||
                  given(argc, argv, "split-by-source") ||
@@ -147,10 +152,8 @@ int tr_cmd_eval(int argc, char **argv) {
   }
   if (ok && info.split && o.data) {
     ok = tr_split_parse(o.model, info.split, &split, &error);
-    if (ok) {
-      train_clips = use_split(&o, &split, argc0, argv0, &error);
-      ok = train_clips != NULL || error == NULL;
-    }
+    if (ok)
+      train_clips = use_split(&o, &split, argc0, argv0);
   }
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;

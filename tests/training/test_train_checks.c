@@ -378,6 +378,28 @@ static void test_eval_split(void) {
   g_free(err);
   g_free(extra_clip);
   g_free(copy);
+
+  /* a model trained with a folds CSV that is gone: eval with another copy
+   * of it says that it cannot check, and evaluates */
+  char *csv_copy = tmp_path("folds-copy.csv");
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(folds_csv, &text, NULL, NULL));
+  g_assert_true(g_file_set_contents(csv_copy, text, -1, NULL));
+  g_free(text);
+  const char *csv_extra[] = {
+      "--data", data,       "--folds-csv", csv_copy,       "--val-fold",
+      "3",      "--epochs", "1",           "--batch-size", "8",
+      "--out",  model,      NULL};
+  g_assert_cmpint(run("train", csv_extra, NULL, &err), ==, 0);
+  g_free(err);
+  g_assert_cmpint(g_unlink(csv_copy), ==, 0);
+  const char *with_csv[] = {"--folds-csv", folds_csv, NULL};
+  g_assert_cmpint(eval_report(model, data, with_csv, &fold, &clips, &err), ==,
+                  0);
+  g_assert_cmpint(fold, ==, 3);
+  g_assert_nonnull(strstr(err, "cannot make the model's folds"));
+  g_free(err);
+  g_free(csv_copy);
   g_free(model);
 }
 
