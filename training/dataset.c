@@ -353,7 +353,8 @@ static GPtrArray *sorted_entries(const char *dir, gboolean want_dirs,
     g_free(full);
   }
   g_dir_close(d);
-  qsort(out->pdata, out->len, sizeof(char *), cmp_str);
+  if (out->len > 1) /* pdata is NULL in an empty array */
+    qsort(out->pdata, out->len, sizeof(char *), cmp_str);
   return out;
 }
 

@@ -25,7 +25,8 @@ static char *clips_hash(const TrDataset *ds, const int *folds, int n_folds,
   for (size_t i = 0; i < ds->n_clips; i++)
     if (in_folds(ds->clips[i].fold, folds, n_folds))
       g_ptr_array_add(names, ds->clips[i].name);
-  qsort(names->pdata, names->len, sizeof(char *), cmp_str);
+  if (names->len > 1) /* pdata is NULL in an empty array */
+    qsort(names->pdata, names->len, sizeof(char *), cmp_str);
   GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
   for (guint i = 0; i < names->len; i++) {
     const char *name = g_ptr_array_index(names, i);
