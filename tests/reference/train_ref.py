@@ -46,7 +46,11 @@ import features_ref  # noqa: E402
 
 M64 = (1 << 64) - 1
 LOG_FLOOR = np.float32(-23.025850929940457)  # ln(1e-10), a silence frame
-AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
+# the extensions acrnn-train takes (training/dataset.c, media_exts)
+AUDIO_EXTS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a",
+              ".aac", ".mp4", ".mka", ".mkv", ".webm", ".aif", ".aiff", ".aifc",
+              ".au", ".snd", ".caf", ".w64", ".wma", ".spx", ".amr", ".ac3",
+              ".mp2", ".mov", ".avi", ".3gp")
 
 
 class DataError(Exception):
@@ -240,8 +244,8 @@ def _load_folders(root):
         labels.append(cname)
     if not clips:
         raise DataError(f"{root}: no audio files found: expected meta/esc50.csv with "
-                        "audio/, or one folder per class holding .wav, .flac, .ogg "
-                        "or .mp3 files")
+                        "audio/, or one folder per class holding sound files (.wav, "
+                        ".flac, .ogg, .opus, .mp3, .m4a, ...)")
     return labels, clips
 
 
