@@ -70,18 +70,26 @@ static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
                "be told apart\n",
                o->data, what);
   g_clear_error(&err);
-  /* the evaluation's folds: the model's, unless given here */
+  /* the evaluation's folds: the model's, with the options given here on
+   * top (parsed again over the recorded ones) */
   gboolean own = given(argc, argv, "esc10") ||
                  given(argc, argv, "split-by-source") ||
                  given(argc, argv, "random-folds") ||
                  given(argc, argv, "folds-csv") || given(argc, argv, "seed");
-  if (!own)
-    tr_split_apply(split, o);
+  tr_split_apply(split, o);
+  if (own) {
+    char **copy = g_memdup2(argv, sizeof(char *) * (size_t)(argc + 1));
+    char **cp = copy;
+    int cargc = argc;
+    /* the same options parsed before: cannot fail */
+    tr_options_parse(o, TR_CMD_EVAL, summary, &cargc, &cp, NULL);
+    g_free(copy);
+  }
   if (!given(argc, argv, "fold"))
     o->fold = split->val_fold;
   if (!o->quiet)
     g_printerr("eval: the model's split: %s; evaluating %s%s\n", what,
-               own ? "with the folds given here" : "the same folds",
+               own ? "with the fold options given here" : "the same folds",
                o->fold > 0 ? "" : ", all clips");
   g_free(what);
   return train;

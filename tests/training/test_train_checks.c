@@ -344,6 +344,12 @@ static void test_eval_split(void) {
   g_assert_cmpint(eval_report(model, data, fold3, &fold, &clips, &err), ==, 0);
   g_assert_cmpint(clips, ==, 6);
   g_free(err);
+  /* one split option given: the others stay the model's (3 folds) */
+  const char *seed1[] = {"--seed", "1", NULL};
+  g_assert_cmpint(eval_report(model, data, seed1, &fold, &clips, &err), ==, 0);
+  g_assert_cmpint(fold, ==, 3);
+  g_assert_cmpint(clips, ==, 6);
+  g_free(err);
   /* a training fold, or other folds that mix in training clips: refused */
   const char *fold1[] = {"--fold", "1", NULL};
   const char *five[] = {"--fold", "3", "--random-folds", "5", NULL};
