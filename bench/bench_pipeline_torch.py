@@ -7,7 +7,7 @@ tests/reference/acrnn_ref.py in batches, mean probability over the file).
 
 usage:
   bench_pipeline_torch.py make-model PATH [--classes 50] [--bands 128]
-      writes a random full-size model (safetensors, SPEC section 3)
+      writes a random full-size model (safetensors, docs/model-file.md)
   bench_pipeline_torch.py run MODEL FILE.wav [--threads N] [--batch 16]
       prints: audio_seconds=... wall_seconds=... segments=... label=...
 """

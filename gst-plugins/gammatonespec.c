@@ -1,5 +1,5 @@
 /* gammatonespec.c - the gammatonespec element: turns mono F32 audio into
- * log-gammatone feature frames (SPEC section 1), or log-mel frames with
+ * log-gammatone feature frames (docs/features.md), or log-mel frames with
  * filterbank=mel, with the streaming AcrnnFeatureExtractor.
  *
  * Timing: frame t of a run starts at sample t*hop; its buffer PTS is the run's

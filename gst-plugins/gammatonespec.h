@@ -1,5 +1,5 @@
 /* gammatonespec.h - the gammatonespec element: mono float audio in,
- * log-gammatone feature frames (SPEC section 1) out. */
+ * log-gammatone feature frames (docs/features.md) out. */
 #ifndef GST_GAMMATONE_SPEC_H
 #define GST_GAMMATONE_SPEC_H
 

@@ -2,6 +2,7 @@
 # acrnn-env.sh - sourced by the pipeline scripts: finds the plugin and parses
 # the "acrnn" messages that `gst-launch-1.0 -m` prints.
 #
+# Input: acrnn-input.sh (acrnn_check_audio, acrnn_failure_reason).
 # Plugin: when a build tree exists ($ACRNN_BUILD_DIR, else <repo>/build, else
 # the newest <repo>/build*/ with gst-plugins/libgstacrnn.so), its gst-plugins
 # folder is put first on GST_PLUGIN_PATH; otherwise the installed plugin is
@@ -9,6 +10,8 @@
 # model of the build tree or of the installation).
 
 acrnn_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=acrnn-input.sh
+source "$acrnn_root/pipelines/acrnn-input.sh"
 
 acrnn_find_build() {
   local d

@@ -7,7 +7,9 @@
 # Each file runs through its own gst-launch pipeline (uridecodebin picks the
 # audio track; soundclassifier batch=16 threads=<cores, at most 16> with a
 # single-threaded BLAS for speed); only the final message,
-# the decision over the whole file, is kept. A file that fails gets "error".
+# the decision over the whole file, is kept. A file that fails gets "error"
+# and the reason (no such file, a folder, not a sound or video file, a video
+# without an audio track, ...).
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=acrnn-env.sh
 source "$(dirname "$0")/acrnn-env.sh"
@@ -22,12 +24,20 @@ threads=$(nproc 2>/dev/null || echo 1)
 printf '%-40s %-20s %10s  %s\n' file label confidence top-3
 status=0
 for f in "$@"; do
+  # a file that fails: "error", "-" and the reason in the last column
+  problem=$(acrnn_input_problem "$f")
+  if [ -n "$problem" ]; then
+    printf '%-40s %-20s %10s  %s\n' "$f" error - "$problem"
+    status=1
+    continue
+  fi
   uri="file://$(realpath "$f")"
-    line=$(gst-launch-1.0 -m uridecodebin uri="$uri" caps=audio/x-raw expose-all-streams=false ! \
-           soundclassifier "${acrnn_model[@]}" batch=16 threads="$threads" post-messages=true ! \
-           fakesink sync=false 2>&1 | grep -F '(element): acrnn,' | grep -F 'final=(boolean)true' || true)
+  out=$(gst-launch-1.0 -m uridecodebin uri="$uri" caps=audio/x-raw expose-all-streams=false ! \
+        soundclassifier "${acrnn_model[@]}" batch=16 threads="$threads" post-messages=true ! \
+        fakesink sync=false 2>&1)
+  line=$(grep -F '(element): acrnn,' <<<"$out" | grep -F 'final=(boolean)true' || true)
   if [ -z "$line" ]; then
-    printf '%-40s %-20s %10s  %s\n' "$f" error - -
+    printf '%-40s %-20s %10s  %s\n' "$f" error - "$(acrnn_failure_reason "$f" <<<"$out")"
     status=1
     continue
   fi

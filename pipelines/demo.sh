@@ -12,8 +12,8 @@
 #   ACRNN_BUILD_DIR=dir                               another build folder
 #   ACRNN_DEMO_SKIP_BUILD=1                           use that build as it is
 #
-# A file that cannot be classified (missing, not audio, empty) gets one
-# "error:" line and the others go on; the exit status is 0 only when every
+# A file that cannot be classified (missing, a folder, not audio, empty, a
+# video without an audio track) gets one "error:" line and the others go on; the exit status is 0 only when every
 # file was classified. A second run skips the install and the build.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +42,8 @@ if [ ! -f "$model" ]; then
   echo "demo: model $model not found" >&2
   exit 1
 fi
+# shellcheck source-path=SCRIPTDIR source=acrnn-input.sh
+source "$root/pipelines/acrnn-input.sh"
 export GST_PLUGIN_PATH="$build/gst-plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 export GST_REGISTRY="$build/demo-registry.bin"
 
@@ -61,21 +63,11 @@ status=0
 printf '%-34s %-18s %10s  %s\n' FILE LABEL CONFIDENCE TOP-3
 for f in "${files[@]}"; do
   name=$(basename "$f")
-  if [ ! -e "$f" ]; then
-    printf '%-34s error: no such file\n' "$name"; status=1; continue
-  fi
-  if [ ! -r "$f" ] || [ -d "$f" ]; then
-    printf '%-34s error: not a readable file\n' "$name"; status=1; continue
-  fi
-  if [ ! -s "$f" ]; then
-    printf '%-34s error: empty file\n' "$name"; status=1; continue
-  fi
-  # Not a media file at all: say so instead of starting a pipeline.
-  type=$(gst-typefind-1.0 "$f" 2>&1)
-  if [[ "$type" == *FAILED* ]]; then
-    printf '%-34s error: not a sound or video file GStreamer can read\n' "$name"
-    status=1
-    continue
+  # Missing, a folder, empty, not a media file: say so instead of starting
+  # a pipeline.
+  problem=$(acrnn_input_problem "$f")
+  if [ -n "$problem" ]; then
+    printf '%-34s error: %s\n' "$name" "$problem"; status=1; continue
   fi
   out=$(timeout 600 gst-launch-1.0 -m uridecodebin uri="file://$(realpath "$f")" \
           caps=audio/x-raw expose-all-streams=false ! \
@@ -83,9 +75,8 @@ for f in "${files[@]}"; do
         fakesink sync=false 2>&1)
   final=$(grep -F '(element): acrnn,' <<<"$out" | grep -F 'final=(boolean)true' | tail -n 1)
   if [ -z "$final" ]; then
-    err=$(grep -m1 -E '^ERROR: from element' <<<"$out" | sed -E 's/^ERROR: from element [^ ]*: //')
-    [ -n "$err" ] || err="no sound long enough to classify (at least one 23 ms window)"
-    printf '%-34s error: %s\n' "$name" "$err"
+    # e.g. "FILE has no audio track", not GStreamer's missing plug-in
+    printf '%-34s error: %s\n' "$name" "$(acrnn_failure_reason "$name" <<<"$out")"
     status=1
     continue
   fi

@@ -16,6 +16,9 @@ source "$(dirname "$0")/acrnn-env.sh"
 if [ $# -lt 1 ] || [ $# -gt 2 ] || [ ! -f "$1" ]; then
   echo "usage: $0 FILE [OUT.mkv]" >&2; exit 2
 fi
+# A video without an audio track would wait forever for sound: say so,
+# before OUT is created.
+acrnn_check_audio "$1" || exit 1
 bigq=(queue max-size-time=10000000000 max-size-buffers=0 max-size-bytes=0)
 if [ $# -eq 2 ]; then
   # the audio is kept (Vorbis) next to the labelled video (Theora)
@@ -26,10 +29,14 @@ else
   audio_out=(a. ! queue ! audioconvert ! audioresample ! autoaudiosink)
   video_out=(videoconvert ! autovideosink)
 fi
-gst-launch-1.0 -m filesrc location="$1" ! decodebin name=d \
+# a failed run leaves no partial OUT behind
+if ! gst-launch-1.0 -m filesrc location="$1" ! decodebin name=d \
   d. ! video/x-raw ! "${bigq[@]}" ! videoconvert ! o.video_sink \
   d. ! audio/x-raw ! "${bigq[@]}" ! tee name=a "${audio_out[@]}" \
   a. ! queue ! soundclassifier "${acrnn_model[@]}" ! o.text_sink \
   textoverlay name=o valignment=top halignment=left font-desc="Sans 28" \
-    shaded-background=true ! "${video_out[@]}" 2>&1 | acrnn_print_messages
+    shaded-background=true ! "${video_out[@]}" 2>&1 | acrnn_print_messages; then
+  if [ $# -eq 2 ]; then rm -f "$2"; fi
+  exit 1
+fi
 if [ $# -eq 2 ]; then echo "written: $2"; fi

@@ -14,6 +14,8 @@ source "$(dirname "$0")/acrnn-env.sh"
 if [ $# -ne 1 ] || [ ! -f "$1" ]; then
   echo "usage: $0 FILE" >&2; exit 2
 fi
+# A video without an audio track would wait forever for sound: say so.
+acrnn_check_audio "$1" || exit 1
 gst-launch-1.0 -m filesrc location="$1" ! decodebin name=d \
   d. ! audio/x-raw ! queue ! soundclassifier "${acrnn_model[@]}" batch=8 ! fakesink sync=false \
   d. ! video/x-raw ! queue ! fakesink sync=false 2>&1 | acrnn_print_messages

@@ -6,6 +6,7 @@
 #include "dist.h"
 #include "fingerprint.h"
 #include "options.h"
+#include "output_path.h"
 #include "trainer.h"
 #include <acrnn/acrnn.h>
 #include <errno.h>
@@ -201,6 +202,8 @@ int tr_cmd_cv(int argc, char **argv) {
   }
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+  if (ok && tr_dist_rank() == 0)
+    tr_dataset_print_warnings(ds);
   if (ok)
     ok = tr_check_same_run(&o, ds, &error);
   if (ok)
@@ -217,6 +220,11 @@ int tr_cmd_cv(int argc, char **argv) {
                 "--out-dir %s: cannot create the directory: %s", o.out_dir,
                 g_strerror(errno));
     ok = FALSE;
+  }
+  if (ok && tr_dist_rank() == 0) { /* an existing folder may be read-only */
+    char *summary_path = g_build_filename(o.out_dir, "cv-summary.json", NULL);
+    ok = tr_output_path_check("--out-dir", summary_path, &error);
+    g_free(summary_path);
   }
   /* --parallel folds under MPI: fold k on rank k mod N, trained alone */
   gboolean by_fold = tr_dist_size() > 1 && g_strcmp0(o.parallel, "folds") == 0;

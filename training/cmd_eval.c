@@ -5,8 +5,10 @@
 #include "dataset.h"
 #include "feature_cache.h"
 #include "options.h"
+#include "output_path.h"
 #include "plot.h"
 #include "predict.h"
+#include "split_record.h"
 #include <acrnn/acrnn.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -17,7 +19,81 @@ static const char summary[] =
     "Evaluates a model on the clips of a dataset (or of --fold N): the\n"
     "clip decision is the class with the highest mean probability over the\n"
     "clip's segments. Prints the accuracy and per-class figures, writes\n"
-    "PREFIX.json, PREFIX-confusion.csv and PREFIX-confusion.png.";
+    "PREFIX.json, PREFIX-confusion.csv and PREFIX-confusion.png.\n"
+    "\n"
+    "A model trained by acrnn-train records its split (layout, folds, seed,\n"
+    "held-out fold, a hash of its training clips). By default eval makes\n"
+    "the same folds and evaluates the held-out fold; the split options\n"
+    "given here override the recorded ones, and clips the model was\n"
+    "trained on are refused (--allow-training-clips to evaluate them).";
+
+/* TRUE when argv names option --name (as "--name" or "--name=value"). */
+static gboolean given(int argc, char **argv, const char *name) {
+  char *eq = g_strdup_printf("--%s=", name);
+  gboolean found = FALSE;
+  for (int i = 1; i < argc && !found; i++)
+    found =
+        (g_str_has_prefix(argv[i], "--") && strcmp(argv[i] + 2, name) == 0) ||
+        g_str_has_prefix(argv[i], eq);
+  g_free(eq);
+  return found;
+}
+
+/* The model's recorded split, made again on the dataset: the dataset
+ * options the command line does not give come from the split, and --fold
+ * defaults to the held-out fold. Returns the training clips (a set of
+ * names) when the dataset holds exactly the clips the model was trained
+ * on, else NULL (with a warning: another dataset, or the folds cannot be
+ * made again, e.g. the folds CSV is gone). */
+static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
+                             char **argv) {
+  /* the folds the model was trained on */
+  TrOptions m;
+  tr_options_init(&m);
+  g_free(m.data);
+  m.data = g_strdup(o->data);
+  tr_split_apply(split, &m);
+  GError *err = NULL;
+  TrDataset *ds = tr_dataset_load(&m, &err);
+  tr_options_clear(&m);
+  GHashTable *train = ds ? tr_split_training_clips(split, ds) : NULL;
+  tr_dataset_free(ds);
+  char *what = tr_split_describe(split);
+  if (err)
+    g_printerr("acrnn-train eval: warning: cannot make the model's folds "
+               "(%s) on %s again: %s; training clips cannot be told apart\n",
+               what, o->data, err->message);
+  else if (!train)
+    g_printerr("acrnn-train eval: warning: the clips of %s under the "
+               "model's split (%s) are not those it was trained on (another "
+               "dataset, or clips added or removed): training clips cannot "
+               "be told apart\n",
+               o->data, what);
+  g_clear_error(&err);
+  /* the evaluation's folds: the model's, with the options given here on
+   * top (parsed again over the recorded ones) */
+  gboolean own = given(argc, argv, "esc10") ||
+                 given(argc, argv, "split-by-source") ||
+                 given(argc, argv, "random-folds") ||
+                 given(argc, argv, "folds-csv") || given(argc, argv, "seed");
+  tr_split_apply(split, o);
+  if (own) {
+    char **copy = g_memdup2(argv, sizeof(char *) * (size_t)(argc + 1));
+    char **cp = copy;
+    int cargc = argc;
+    /* the same options parsed before: cannot fail */
+    tr_options_parse(o, TR_CMD_EVAL, summary, &cargc, &cp, NULL);
+    g_free(copy);
+  }
+  if (!given(argc, argv, "fold"))
+    o->fold = split->val_fold;
+  if (!o->quiet)
+    g_printerr("eval: the model's split: %s; evaluating %s%s\n", what,
+               own ? "with the fold options given here" : "the same folds",
+               o->fold > 0 ? "" : ", all clips");
+  g_free(what);
+  return train;
+}
 
 static gboolean write_csv(const char *path, const int *cm, int n,
                           char *const *labels, GError **error) {
@@ -48,6 +124,11 @@ int tr_cmd_eval(int argc, char **argv) {
   int *map = NULL, *cm = NULL;
   char *prefix = NULL;
   JsonBuilder *b = NULL;
+  TrSplit split = {0};
+  GHashTable *train_clips = NULL;
+  /* the options given (tr_options_parse takes them out of argv) */
+  int argc0 = argc;
+  char **argv0 = g_memdup2(argv, sizeof(char *) * (size_t)(argc + 1));
   gboolean ok =
       tr_options_parse(&o, TR_CMD_EVAL, summary, &argc, &argv, &error);
   if (ok && argc > 1) {
@@ -61,17 +142,68 @@ int tr_cmd_eval(int argc, char **argv) {
     ok = FALSE;
   }
   if (ok) {
+    if (o.report)
+      prefix = g_strdup(o.report);
+    else if (g_str_has_suffix(o.model, ".safetensors"))
+      prefix = g_strdup_printf("%.*s-eval",
+                               (int)(strlen(o.model) - strlen(".safetensors")),
+                               o.model);
+    else
+      prefix = g_strconcat(o.model, "-eval", NULL);
+    char *json_path = g_strconcat(prefix, ".json", NULL);
+    ok = tr_output_path_check("--report", json_path, &error);
+    g_free(json_path);
+  }
+  if (ok) {
     acrnn_model_info_clear(&info);
     ok = (net = acrnn_model_load(o.model, &info, &error)) != NULL;
   }
+  if (ok && info.split && o.data) {
+    ok = tr_split_parse(o.model, info.split, &split, &error);
+    if (ok)
+      train_clips = use_split(&o, &split, argc0, argv0);
+  }
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+  if (ok)
+    tr_dataset_print_warnings(ds);
   if (ok && o.fold > 0 && tr_dataset_fold_size(ds, o.fold) == 0) {
     g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "--fold %d: the dataset %s has no clip in fold %d (its folds "
                 "are 1..%d)",
                 o.fold, ds->root, o.fold, ds->n_folds);
     ok = FALSE;
+  }
+  /* clips the model learnt from say nothing of how it generalises */
+  if (ok && train_clips) {
+    size_t seen = 0, n_eval = 0;
+    const char *first = NULL;
+    for (size_t c = 0; c < ds->n_clips; c++) {
+      if (o.fold > 0 && ds->clips[c].fold != o.fold)
+        continue;
+      n_eval++;
+      if (g_hash_table_contains(train_clips, ds->clips[c].name)) {
+        seen++;
+        first = first ? first : ds->clips[c].name;
+      }
+    }
+    char *folds = o.fold > 0 ? g_strdup_printf("fold %d", o.fold)
+                             : g_strdup("all the folds");
+    if (seen > 0 && !o.allow_training_clips) {
+      g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                  "%s of %s holds %zu of %zu clips that the model %s was "
+                  "trained on (e.g. %s): evaluate its held-out fold (--fold "
+                  "%d, the default) or give --allow-training-clips",
+                  folds, ds->root, seen, n_eval, o.model, first,
+                  split.val_fold);
+      ok = FALSE;
+    } else if (seen > 0) {
+      g_printerr("acrnn-train eval: warning: %zu of the %zu clips evaluated "
+                 "were used to train the model: this is not a held-out "
+                 "accuracy\n",
+                 seen, n_eval);
+    }
+    g_free(folds);
   }
   int n = info.n_labels;
   if (ok) {
@@ -216,14 +348,6 @@ int tr_cmd_eval(int argc, char **argv) {
     }
   }
   if (ok) {
-    if (o.report)
-      prefix = g_strdup(o.report);
-    else if (g_str_has_suffix(o.model, ".safetensors"))
-      prefix = g_strdup_printf("%.*s-eval",
-                               (int)(strlen(o.model) - strlen(".safetensors")),
-                               o.model);
-    else
-      prefix = g_strconcat(o.model, "-eval", NULL);
     char *json_path = g_strconcat(prefix, ".json", NULL);
     char *csv_path = g_strconcat(prefix, "-confusion.csv", NULL);
     char *png_path = g_strconcat(prefix, "-confusion.png", NULL);
@@ -259,5 +383,9 @@ int tr_cmd_eval(int argc, char **argv) {
   acrnn_model_info_clear(&info);
   tr_dataset_free(ds);
   tr_options_clear(&o);
+  tr_split_clear(&split);
+  if (train_clips)
+    g_hash_table_unref(train_clips);
+  g_free(argv0);
   return rc;
 }

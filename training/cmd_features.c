@@ -33,6 +33,8 @@ int tr_cmd_features(int argc, char **argv) {
     ok = tr_options_feature_params(&o, &fp, &error);
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+  if (ok)
+    tr_dataset_print_warnings(ds);
   if (ok) {
     /* --no-cache: only checks that every clip decodes */
     char *cache = o.no_cache ? NULL : tr_cache_dir(o.cache);

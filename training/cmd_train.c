@@ -5,6 +5,7 @@
 #include "dist.h"
 #include "fingerprint.h"
 #include "options.h"
+#include "output_path.h"
 #include "trainer.h"
 #include <acrnn/acrnn.h>
 #include <stdio.h>
@@ -78,15 +79,26 @@ int tr_cmd_train(int argc, char **argv) {
                 "no output model: give --out FILE.safetensors");
     ok = FALSE;
   }
+  if (ok) {
+    tr_run_paths_init(&paths, o.out, &o);
+    /* rank 0 writes them: check them all before any work */
+    if (tr_dist_rank() == 0)
+      ok = tr_output_path_check("--out", paths.model, &error) &&
+           tr_output_path_check("--out", paths.last, &error) &&
+           tr_output_path_check("--checkpoint", paths.checkpoint, &error) &&
+           tr_output_path_check("--log", paths.log, &error) &&
+           tr_output_path_check("--plot", paths.plot, &error);
+  }
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+  if (ok && tr_dist_rank() == 0)
+    tr_dataset_print_warnings(ds);
   if (ok)
     ok = tr_check_same_run(&o, ds, &error);
   if (ok)
     ok = (folds = tr_training_folds(ds, o.folds, o.val_fold, &n_folds,
                                     &error)) != NULL;
   if (ok) {
-    tr_run_paths_init(&paths, o.out, &o);
     tr_interrupt_install();
     TrRunResult res;
     ok = tr_train_run(&o, ds, folds, n_folds, o.val_fold, &paths, o.resume,

@@ -3,6 +3,7 @@
  * class, with folds from the CSV, a folds CSV or a seeded stratified split. */
 #include "dataset.h"
 #include <acrnn/rng.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +18,26 @@ void tr_dataset_free(TrDataset *ds) {
     g_free(ds->clips[i].source);
   }
   g_free(ds->clips);
+  if (ds->warnings)
+    g_ptr_array_unref(ds->warnings);
   g_strfreev(ds->labels);
   g_free(ds->root);
   g_free(ds);
+}
+
+void tr_dataset_print_warnings(const TrDataset *ds) {
+  for (guint i = 0; ds->warnings && i < ds->warnings->len; i++)
+    g_printerr("acrnn-train: warning: %s\n",
+               (const char *)g_ptr_array_index(ds->warnings, i));
+}
+
+static void warn(GPtrArray *warnings, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void warn(GPtrArray *warnings, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_ptr_array_add(warnings, g_strdup_vprintf(fmt, ap));
+  va_end(ap);
 }
 
 size_t tr_dataset_fold_size(const TrDataset *ds, int f) {
@@ -231,6 +249,27 @@ static TrDataset *load_esc50(const char *root, const char *csv_path,
     g_strfreev(f);
   }
   g_strfreev(lines);
+  /* a row naming a file that is not there: refused now, not at its turn to
+   * be decoded (a partial copy keeps only the rows of its clips) */
+  size_t n_missing = 0;
+  const char *first_missing = NULL;
+  for (guint i = 0; ok && i < clips->len; i++) {
+    const TrClip *c = &g_array_index(clips, TrClip, i);
+    if (!g_file_test(c->path, G_FILE_TEST_IS_REGULAR)) {
+      if (!first_missing)
+        first_missing = c->path;
+      n_missing++;
+    }
+  }
+  if (n_missing > 0) {
+    g_set_error(error, DS_ERROR, 1,
+                "%s names %zu file%s that %s not in %s/audio (the first: "
+                "%s): expected a file for every row (remove the rows of "
+                "absent clips)",
+                csv_path, n_missing, n_missing == 1 ? "" : "s",
+                n_missing == 1 ? "is" : "are", root, first_missing);
+    ok = FALSE;
+  }
   TrDataset *ds = g_new0(TrDataset, 1);
   ds->root = g_strdup(root);
   ds->esc50 = TRUE;
@@ -262,12 +301,20 @@ static TrDataset *load_esc50(const char *root, const char *csv_path,
   return ds;
 }
 
-static gboolean audio_ext(const char *name) {
-  static const char *exts[] = {".wav", ".flac", ".ogg", ".mp3"};
+/* Extensions of the sound and video formats GStreamer decodes (with the
+ * Debian plugin packages; a format whose decoder is missing is an error
+ * naming the file when it is decoded). */
+static const char *const media_exts[] = {
+    ".wav", ".wave", ".flac", ".ogg", ".oga",  ".opus", ".mp3",  ".m4a",
+    ".aac", ".mp4",  ".mka",  ".mkv", ".webm", ".aif",  ".aiff", ".aifc",
+    ".au",  ".snd",  ".caf",  ".w64", ".wma",  ".spx",  ".amr",  ".ac3",
+    ".mp2", ".mov",  ".avi",  ".3gp", NULL};
+
+gboolean tr_dataset_media_name(const char *name) {
   char *lower = g_ascii_strdown(name, -1);
   gboolean ok = FALSE;
-  for (size_t i = 0; i < G_N_ELEMENTS(exts); i++)
-    ok |= g_str_has_suffix(lower, exts[i]);
+  for (size_t i = 0; media_exts[i]; i++)
+    ok |= g_str_has_suffix(lower, media_exts[i]);
   g_free(lower);
   return ok;
 }
@@ -276,8 +323,11 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The folders (want_dirs) or the sound files of dir, sorted. Hidden entries
+ * are skipped; with warnings (a class folder), what else is there is left
+ * out with a warning. */
 static GPtrArray *sorted_entries(const char *dir, gboolean want_dirs,
-                                 GError **error) {
+                                 GPtrArray *warnings, GError **error) {
   GDir *d = g_dir_open(dir, 0, error);
   if (!d)
     return NULL;
@@ -288,25 +338,48 @@ static GPtrArray *sorted_entries(const char *dir, gboolean want_dirs,
       continue;
     char *full = g_build_filename(dir, name, NULL);
     gboolean is_dir = g_file_test(full, G_FILE_TEST_IS_DIR);
-    if (want_dirs ? is_dir : (!is_dir && audio_ext(name)))
+    if (want_dirs ? is_dir : (!is_dir && tr_dataset_media_name(name)))
       g_ptr_array_add(out, g_strdup(name));
+    else if (!want_dirs && warnings && is_dir)
+      warn(warnings,
+           "%s: a folder inside a class folder, left out (one "
+           "folder per class, not nested)",
+           full);
+    else if (!want_dirs && warnings)
+      warn(warnings,
+           "%s: not a sound or video file extension (.wav, .flac, "
+           ".ogg, .opus, .mp3, .m4a, .mp4, .mkv, ...), left out",
+           full);
     g_free(full);
   }
   g_dir_close(d);
-  qsort(out->pdata, out->len, sizeof(char *), cmp_str);
+  if (out->len > 1) /* pdata is NULL in an empty array */
+    qsort(out->pdata, out->len, sizeof(char *), cmp_str);
   return out;
 }
 
 static TrDataset *load_folders(const char *root, GError **error) {
-  GPtrArray *classes = sorted_entries(root, TRUE, error);
+  GPtrArray *classes = sorted_entries(root, TRUE, NULL, error);
   if (!classes)
     return NULL;
+  GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
   GArray *clips = g_array_new(FALSE, TRUE, sizeof(TrClip));
   GPtrArray *labels = g_ptr_array_new();
   for (guint c = 0; c < classes->len; c++) {
     const char *cname = g_ptr_array_index(classes, c);
     char *cdir = g_build_filename(root, cname, NULL);
-    GPtrArray *files = sorted_entries(cdir, FALSE, NULL);
+    GError *derr = NULL;
+    GPtrArray *files = sorted_entries(cdir, FALSE, warnings, &derr);
+    if (!files) {
+      warn(warnings,
+           "%s: cannot read the class folder (%s), the class is "
+           "left out",
+           cdir, derr->message);
+      g_error_free(derr);
+    } else if (files->len == 0) {
+      warn(warnings, "%s: no sound files, the class \"%s\" is left out", cdir,
+           cname);
+    }
     if (files && files->len > 0) {
       int label = (int)labels->len;
       g_ptr_array_add(labels, g_strdup(cname));
@@ -326,6 +399,7 @@ static TrDataset *load_folders(const char *root, GError **error) {
   g_ptr_array_add(labels, NULL);
   TrDataset *ds = g_new0(TrDataset, 1);
   ds->root = g_strdup(root);
+  ds->warnings = warnings;
   ds->labels = (char **)g_ptr_array_free(labels, FALSE);
   ds->n_labels = (int)g_strv_length(ds->labels);
   ds->n_clips = clips->len;
@@ -333,8 +407,8 @@ static TrDataset *load_folders(const char *root, GError **error) {
   if (ds->n_clips == 0) {
     g_set_error(error, DS_ERROR, 1,
                 "%s: no audio files found: expected meta/esc50.csv with "
-                "audio/, or one folder per class holding .wav, .flac, .ogg "
-                "or .mp3 files",
+                "audio/, or one folder per class holding sound files (.wav, "
+                ".flac, .ogg, .opus, .mp3, .m4a, ...)",
                 root);
     tr_dataset_free(ds);
     return NULL;
@@ -379,6 +453,11 @@ static gboolean read_folds_csv(TrDataset *ds, const char *csv, GError **error) {
         c = g_hash_table_lookup(by_base, key);
       if (c)
         c->fold = (int)fold;
+      else
+        warn(ds->warnings,
+             "%s line %d: no file \"%s\" in the dataset %s, the row is "
+             "ignored",
+             csv, li + 1, key, ds->root);
     }
     g_strfreev(f);
   }

@@ -1,5 +1,6 @@
 /* dataset.h - labelled audio clips and their folds: the ESC-50 layout
- * (meta/esc50.csv + audio/) or one folder per class. */
+ * (meta/esc50.csv + audio/) or one folder per class. Nothing is left out
+ * silently: what is skipped is in warnings, what cannot be used an error. */
 #ifndef TR_DATASET_H
 #define TR_DATASET_H
 
@@ -22,12 +23,21 @@ typedef struct {
   TrClip *clips;
   size_t n_clips;
   int n_folds; /* the highest fold number */
+  /* what was left out and why ("FILE: ..., left out"), for the user */
+  GPtrArray *warnings;
 } TrDataset;
 
 /* Loads the dataset of o->data (layout detected), with o->esc10,
  * o->folds_csv, o->split_by_source, o->random_folds and o->seed. */
 TrDataset *tr_dataset_load(const TrOptions *o, GError **error);
 void tr_dataset_free(TrDataset *ds);
+
+/* Prints each warning of ds as "acrnn-train: warning: ..." on stderr. */
+void tr_dataset_print_warnings(const TrDataset *ds);
+
+/* TRUE for a file name with a sound or video extension that the folder
+ * layout takes (.wav, .flac, .ogg, .opus, .mp3, .m4a, .mp4, .mkv, ...). */
+gboolean tr_dataset_media_name(const char *name);
 
 /* Number of clips in fold f (0: all). */
 size_t tr_dataset_fold_size(const TrDataset *ds, int f);

@@ -25,7 +25,7 @@ typedef struct {
 static const OptSpec specs[] = {
     {"data", DATA, G_OPTION_ARG_FILENAME, F(data), "DIR",
      "Dataset: ESC-50 layout (meta/esc50.csv + audio/) or one folder per "
-     "class (DIR/<label>/*.wav|flac|ogg|mp3)",
+     "class (DIR/<label>/*.wav|flac|ogg|opus|mp3|m4a|...)",
      TRUE},
     {"esc10", DATA, G_OPTION_ARG_NONE, F(esc10), NULL,
      "ESC-50 layout: use only the ESC-10 clips (10 classes, ids in the "
@@ -52,7 +52,14 @@ static const OptSpec specs[] = {
      "Held-out fold validated each epoch; the best model is kept (0: none)",
      TRUE},
     {"fold", TR_CMD_EVAL, G_OPTION_ARG_INT, F(fold), "N",
-     "Evaluate the clips of fold N only (0: all clips)", FALSE},
+     "Evaluate the clips of fold N only (0: all clips; default: the "
+     "held-out fold the model records, else 0)",
+     FALSE},
+    {"allow-training-clips", TR_CMD_EVAL, G_OPTION_ARG_NONE,
+     F(allow_training_clips), NULL,
+     "Evaluate even clips the model was trained on (a warning instead of an "
+     "error; the accuracy is then not a held-out accuracy)",
+     FALSE},
     {"sample-rate", FEAT, G_OPTION_ARG_INT, F(sample_rate), "HZ",
      "Feature sample rate; audio is resampled to it", TRUE},
     {"n-fft", FEAT, G_OPTION_ARG_INT, F(n_fft), "N", "STFT window (samples)",
@@ -307,6 +314,12 @@ gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
   g_option_context_add_main_entries(ctx, entries, NULL);
   gboolean ok = g_option_context_parse(ctx, argc, argv, error);
   g_option_context_free(ctx);
+  /* 0 used to run as 1 without a word */
+  if (ok && (cmd & ALL) && o->threads < 1) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--threads %d: expected at least 1 compute thread", o->threads);
+    ok = FALSE;
+  }
   g_free(entries);
   g_ptr_array_unref(texts);
   /* GOption does not free a string it replaces. */

@@ -16,7 +16,8 @@ typedef struct {
   int random_folds;
   char *folds;
   int val_fold;
-  int fold; /* eval */
+  int fold;                      /* eval */
+  gboolean allow_training_clips; /* eval */
   /* features */
   int sample_rate;
   int n_fft;

@@ -13,6 +13,7 @@
 #include "plot.h"
 #include "predict.h"
 #include "progress.h"
+#include "split_record.h"
 #include "step.h"
 #include <acrnn/acrnn.h>
 #include <errno.h>
@@ -729,6 +730,10 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
     run_clear(&r);
     return FALSE;
   }
+  /* every model and checkpoint of the run says which clips it learnt from
+   * (a resumed run's checkpoint says the same) */
+  g_free(r.info.split);
+  r.info.split = tr_split_record(o, ds, train_folds, n_train_folds, val_fold);
   gboolean with_val = r.val->len > 0;
   int C = r.info.n_labels, B = r.fp.bands, S = r.info.segment_frames;
   size_t dim = 2 * (size_t)B * (size_t)S;

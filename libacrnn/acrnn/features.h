@@ -1,4 +1,4 @@
-/* acrnn/features.h - log-gammatone features (SPEC section 1), and log-mel
+/* acrnn/features.h - log-gammatone features (docs/features.md), and log-mel
  * features as an alternative filterbank (the paper's baseline input).
  *
  * One implementation, two entry points: acrnn_features_compute() for a whole
@@ -19,7 +19,7 @@ G_BEGIN_DECLS
 
 /** The filterbank applied to the power spectrum. */
 typedef enum {
-  /** SPEC section 1: 4th-order gammatone power responses, centres on the ERB
+  /** docs/features.md: 4th-order gammatone power responses, centres on the ERB
    * scale from fmin to fmax (the default, the paper's Log-GTs). */
   ACRNN_FILTERBANK_GAMMATONE = 0,
   /** Triangular filters on the Slaney mel scale with Slaney area
@@ -28,7 +28,8 @@ typedef enum {
   ACRNN_FILTERBANK_MEL = 1,
 } AcrnnFilterbank;
 
-/** Feature parameters; acrnn_feature_params_init() fills the SPEC defaults. */
+/** Feature parameters; acrnn_feature_params_init() fills the defaults of
+ * docs/features.md. */
 typedef struct {
   int sample_rate; /**< Hz, default 44100 */
   int n_fft;   /**< window length N in samples, power of two, default 1024 */
@@ -79,7 +80,7 @@ gboolean acrnn_feature_extractor_push(AcrnnFeatureExtractor *fx,
                                       GError **error);
 
 /** Ends the stream: the frames still waiting for their delta context become
- * ready (edge frames are repeated as the SPEC says). */
+ * ready (edge frames are repeated as docs/features.md says). */
 void acrnn_feature_extractor_flush(AcrnnFeatureExtractor *fx);
 
 /** Number of whole frames ready to pull. */
@@ -105,7 +106,7 @@ float *acrnn_features_compute(const AcrnnFeatureParams *p, const float *x,
                               size_t n, size_t *n_frames, GError **error);
 
 /** Number of whole segments a stream of n_frames frames gives, segment s
- * covering frames [s*hop, s*hop + segment_frames) (SPEC section 1: at least
+ * covering frames [s*hop, s*hop + segment_frames) (docs/features.md: at least
  * one; a short stream is padded with silence frames). 0 for 0 frames. These
  * are the segments training draws from. */
 size_t acrnn_segment_count(size_t n_frames, int segment_frames,

@@ -1,6 +1,6 @@
-/* acrnn/model.h - model files (SPEC section 3): safetensors with the tensors
- * of the network under their state_dict() names and an "acrnn" metadata
- * entry (labels, feature parameters, attention, normalisation).
+/* acrnn/model.h - model files (docs/model-file.md): safetensors with the
+ * tensors of the network under their state_dict() names and an "acrnn"
+ * metadata entry (labels, feature parameters, attention, normalisation).
  */
 #ifndef ACRNN_MODEL_H
 #define ACRNN_MODEL_H
@@ -30,20 +30,26 @@ typedef struct {
   int segment_hop;        /**< 64 */
   AcrnnAttention attention;
   float mean[2], std[2];  /**< per channel: log, delta */
+  /** The optional "split" key: how the training clips were chosen (a JSON
+   * object as text, written by acrnn-train: layout, folds, seed, held-out
+   * fold, hash of the training clip list), or NULL. Owned: freed by
+   * acrnn_model_info_clear(). */
+  char *split;
 } AcrnnModelInfo;
 
-/** Defaults of SPEC sections 1-2, no labels, mean 0, std 1. */
+/** Defaults of docs/features.md and docs/network.md, no labels, mean 0,
+ * std 1. */
 void acrnn_model_info_init(AcrnnModelInfo *info);
-/** Frees labels (not info itself). */
+/** Frees labels and split (not info itself). */
 void acrnn_model_info_clear(AcrnnModelInfo *info);
-/** Deep copy of labels into dst (dst must be cleared or fresh). */
+/** Deep copy of labels and split into dst (dst must be cleared or fresh). */
 void acrnn_model_info_copy(AcrnnModelInfo *dst, const AcrnnModelInfo *src);
 
 /** The network configuration a model info implies. */
 void acrnn_model_info_net_config(const AcrnnModelInfo *info,
                                  AcrnnNetConfig *cfg);
 
-/** Loads path, validating everything (SPEC section 3). F32, F16 and BF16
+/** Loads path, validating everything (docs/model-file.md). F32, F16, BF16
  * tensors are read; bn.N.num_batches_tracked (I64, from PyTorch's
  * state_dict) is accepted and ignored. On failure returns NULL and an error
  * naming the file and the problem; info is then left cleared. */

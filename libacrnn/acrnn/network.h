@@ -1,4 +1,4 @@
-/* acrnn/network.h - the ACRNN network (SPEC section 2).
+/* acrnn/network.h - the ACRNN network (docs/network.md).
  *
  * 8 conv blocks (conv, batch norm, ReLU, max-pool after blocks 1, 3, 5, 7),
  * a 2-layer bidirectional GRU, frame-level attention (rnn, cnn:N or none) and

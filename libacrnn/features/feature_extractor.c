@@ -1,6 +1,6 @@
-/* feature_extractor.c - the streaming log-gammatone extractor (SPEC section
- * 1) and the offline acrnn_features_compute(), which is the same extractor
- * fed the whole signal and flushed.
+/* feature_extractor.c - the streaming log-gammatone extractor
+ * (docs/features.md) and the offline acrnn_features_compute(), which is the
+ * same extractor fed the whole signal and flushed.
  *
  * Samples collect in a window buffer; each complete window gives a log frame
  * L_t, kept in a ring of the last delta_width log frames. Frame t is finished

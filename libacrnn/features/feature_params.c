@@ -1,4 +1,4 @@
-/* feature_params.c - the SPEC section 1 default feature parameters and their
+/* feature_params.c - the docs/features.md default feature parameters and their
  * validation. */
 #include "feature_error.h"
 #include <acrnn/features.h>

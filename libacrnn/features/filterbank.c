@@ -1,5 +1,5 @@
 /* filterbank.c - the filterbank names and the choice between the gammatone
- * (SPEC section 1) and mel weights. */
+ * (docs/features.md) and mel weights. */
 #include "filterbank.h"
 #include "feature_error.h"
 #include "gammatone.h"

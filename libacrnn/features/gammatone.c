@@ -1,6 +1,6 @@
 /* gammatone.c - ERB-spaced centre frequencies (Slaney) and the power
  * response of the 4th-order gammatone filter at each FFT bin, exactly as
- * SPEC section 1 writes them. Computed in double. */
+ * docs/features.md writes them. Computed in double. */
 #include "gammatone.h"
 #include <math.h>
 

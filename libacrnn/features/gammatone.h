@@ -1,5 +1,5 @@
-/* gammatone.h - gammatone filterbank power weights (internal, SPEC
- * section 1). */
+/* gammatone.h - gammatone filterbank power weights (internal,
+ * docs/features.md). */
 #ifndef ACRNN_GAMMATONE_H
 #define ACRNN_GAMMATONE_H
 

@@ -1,5 +1,5 @@
 /* segments.c - cutting a stream of feature frames into network inputs
- * (SPEC section 1): segment s covers frames [s*hop, s*hop + S); a stream
+ * (docs/features.md): segment s covers frames [s*hop, s*hop + S); a stream
  * shorter than S frames gives one segment padded with silence frames
  * (L = ln(1e-10), D = 0). To classify a stream, frames after the last whole
  * segment get one more segment, the stream's last S frames. Each segment is

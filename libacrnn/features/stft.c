@@ -1,5 +1,5 @@
 /* stft.c - windowed single-precision FFT of one frame and its power spectrum
- * (SPEC section 1: periodic Hamming window, bins 0..N/2). */
+ * (docs/features.md: periodic Hamming window, bins 0..N/2). */
 #include "stft.h"
 #include <fftw3.h>
 #include <math.h>

@@ -1,4 +1,5 @@
-/* stft.h - power spectrum of one windowed frame (internal, SPEC section 1). */
+/* stft.h - power spectrum of one windowed frame (internal, docs/features.md).
+ */
 #ifndef ACRNN_STFT_H
 #define ACRNN_STFT_H
 

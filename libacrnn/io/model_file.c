@@ -1,4 +1,4 @@
-/* model_file.c - loading and saving acrnn models (SPEC section 3): the
+/* model_file.c - loading and saving acrnn models (docs/model-file.md): the
  * network's tensors under their state_dict() names in a safetensors file with
  * an "acrnn" metadata entry; strict validation on load, atomic replacement
  * (temporary file, fsync, rename) on save in F32, F16 or BF16, extra tensors

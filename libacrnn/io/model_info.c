@@ -1,5 +1,5 @@
 /* model_info.c - AcrnnModelInfo: defaults, copies, the network configuration
- * it implies, its "acrnn" metadata JSON (SPEC section 3) and where the
+ * it implies, its "acrnn" metadata JSON (docs/model-file.md) and where the
  * bundled model lives. */
 #define _GNU_SOURCE /* dladdr */
 #include "model_meta.h"
@@ -31,11 +31,13 @@ void acrnn_model_info_clear(AcrnnModelInfo *info) {
   g_strfreev(info->labels);
   info->labels = NULL;
   info->n_labels = 0;
+  g_clear_pointer(&info->split, g_free);
 }
 
 void acrnn_model_info_copy(AcrnnModelInfo *dst, const AcrnnModelInfo *src) {
   *dst = *src;
   dst->labels = src->labels ? g_strdupv(src->labels) : NULL;
+  dst->split = g_strdup(src->split);
 }
 
 void acrnn_model_info_net_config(const AcrnnModelInfo *info,
@@ -182,6 +184,13 @@ char *acrnn_model_info_to_json(const AcrnnModelInfo *info) {
   json_builder_add_double_value(b, info->std[0]);
   json_builder_add_double_value(b, info->std[1]);
   json_builder_end_array(b);
+  JsonNode *split = info->split ? json_from_string(info->split, NULL) : NULL;
+  if (split != NULL && JSON_NODE_HOLDS_OBJECT(split)) {
+    json_builder_set_member_name(b, "split");
+    json_builder_add_value(b, split); /* takes it */
+  } else if (split != NULL) {
+    json_node_unref(split);
+  }
   json_builder_end_object(b);
 
   JsonNode *root = json_builder_get_root(b);
@@ -314,6 +323,21 @@ static gboolean get_filterbank(const char *path, JsonObject *o,
   return TRUE;
 }
 
+/* "split" is optional (models written before it, or not by acrnn-train);
+ * kept as the text of its JSON object. */
+static gboolean get_split(const char *path, JsonObject *o, AcrnnModelInfo *info,
+                          GError **error) {
+  JsonNode *n = json_object_get_member(o, "split");
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT(n))
+    return fail(error, path,
+                "acrnn metadata field \"split\" is not a JSON object, "
+                "expected the training split acrnn-train records");
+  info->split = json_to_string(n, FALSE);
+  return TRUE;
+}
+
 static gboolean parse_object(const char *path, JsonObject *o,
                              AcrnnModelInfo *info, GError **error) {
   AcrnnFeatureParams *p = &info->features;
@@ -352,7 +376,7 @@ static gboolean parse_object(const char *path, JsonObject *o,
     g_error_free(aerr);
     return FALSE;
   }
-  return get_filterbank(path, o, p, error) &&
+  return get_filterbank(path, o, p, error) && get_split(path, o, info, error) &&
          acrnn_model_info_validate(path, info, error);
 }
 

@@ -1,6 +1,6 @@
-/* model_meta.h - internal: the "acrnn" metadata entry of a model file (SPEC
- * section 3), a JSON object holding the labels, feature parameters, segment
- * layout, attention and normalisation of a model. */
+/* model_meta.h - internal: the "acrnn" metadata entry of a model file
+ * (docs/model-file.md), a JSON object holding the labels, feature parameters,
+ * segment layout, attention and normalisation of a model. */
 #ifndef ACRNN_IO_MODEL_META_H
 #define ACRNN_IO_MODEL_META_H
 

@@ -1,6 +1,6 @@
 /* safetensors.h - internal: a generic reader and writer of the safetensors
  * format (8-byte little-endian header length, JSON header, raw little-endian
- * tensor data), used by the model files (SPEC section 3).
+ * tensor data), used by the model files (docs/model-file.md).
  *
  * The reader validates the whole header on open (JSON object, every entry's
  * dtype, shape and data_offsets, the tensors covering the data area exactly

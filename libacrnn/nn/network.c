@@ -1,6 +1,6 @@
 /* network.c - the ACRNN network: builds the tensor table, owns the parameter,
  * gradient and running-statistics blocks, and chains the layers of layers.h
- * into a batched forward and backward pass (SPEC section 2).
+ * into a batched forward and backward pass (docs/network.md).
  *
  * Conv maps are CNHW ([C][N][H][W]) from the input transpose to the last
  * pool; the last map is then reshaped into the GRU sequence [N][T][C*Hf]
@@ -18,7 +18,7 @@
 #define BN_MOMENTUM 0.1f
 #define MAX_TENSORS 96
 
-/* The architecture of SPEC section 2. */
+/* The architecture of docs/network.md. */
 static const int block_cout[N_BLOCKS] = {32, 32, 64, 64, 128, 128, 256, 256};
 static const int block_kh[N_BLOCKS] = {3, 3, 3, 3, 1, 1, 3, 3};
 static const int block_kw[N_BLOCKS] = {5, 5, 1, 1, 5, 5, 3, 3};

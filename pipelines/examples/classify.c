@@ -1,6 +1,7 @@
 /* classify.c - a small application using the acrnn GStreamer plugin: builds
  * uridecodebin ! soundclassifier ! fakesink for a file, prints every "acrnn"
  * message (one per segment, then the final decision) and exits at the end.
+ * A file without an audio track is an error saying so.
  *
  *   classify FILE [MODEL]
  *
@@ -37,6 +38,23 @@ static void print_result(const GstStructure *s) {
     printf(" %s %.3f", g_value_get_string(gst_value_array_get_value(labels, i)),
            g_value_get_double(gst_value_array_get_value(scores, i)));
   printf("\n");
+}
+
+/* What uridecodebin found in the file: the caps of its first audio stream
+ * (decoded or not), to tell "no audio track" from "no decoder for it". */
+static GstCaps *audio_stream_caps = NULL;
+
+/* Called for every stream decodebin meets, before it decodes it. */
+static gboolean on_autoplug_continue(GstElement *src, GstPad *pad,
+                                     GstCaps *caps, gpointer data) {
+  (void)src, (void)pad, (void)data;
+  const GstStructure *s = caps != NULL && gst_caps_get_size(caps) > 0
+                              ? gst_caps_get_structure(caps, 0)
+                              : NULL;
+  if (audio_stream_caps == NULL && s != NULL &&
+      g_str_has_prefix(gst_structure_get_name(s), "audio/"))
+    audio_stream_caps = gst_caps_ref(caps);
+  return TRUE; /* go on decoding */
 }
 
 /* Links the first decoded audio pad to the classifier. */
@@ -82,6 +100,8 @@ int main(int argc, char **argv) {
   gst_element_link(classifier, sink);
   /* uridecodebin's pads appear once the file is typed: link the audio one */
   g_signal_connect(src, "pad-added", G_CALLBACK(on_pad_added), classifier);
+  g_signal_connect(src, "autoplug-continue", G_CALLBACK(on_autoplug_continue),
+                   NULL);
 
   int status = 1;
   GstBus *bus = gst_element_get_bus(pipeline);
@@ -98,7 +118,24 @@ int main(int argc, char **argv) {
     case GST_MESSAGE_ERROR: {
       char *debug = NULL;
       gst_message_parse_error(msg, &error, &debug);
-      fprintf(stderr, "error: %s\n(%s)\n", error->message, debug ? debug : "");
+      if (g_error_matches(error, GST_CORE_ERROR,
+                          GST_CORE_ERROR_MISSING_PLUGIN) &&
+          audio_stream_caps == NULL) {
+        /* uridecodebin found streams, none of them audio: say so rather
+         * than blame the decoder of a video stream nobody asked for */
+        fprintf(stderr, "error: %s has no audio track\n", argv[1]);
+      } else if (g_error_matches(error, GST_CORE_ERROR,
+                                 GST_CORE_ERROR_MISSING_PLUGIN)) {
+        char *caps = gst_caps_to_string(audio_stream_caps);
+        fprintf(stderr,
+                "error: %s: no decoder for its audio track (%.60s): install "
+                "the GStreamer plugin that decodes it\n",
+                argv[1], caps);
+        g_free(caps);
+      } else {
+        fprintf(stderr, "error: %s\n(%s)\n", error->message,
+                debug ? debug : "");
+      }
       g_clear_error(&error);
       g_free(debug);
       done = TRUE;
@@ -117,5 +154,7 @@ int main(int argc, char **argv) {
   gst_object_unref(bus);
   gst_object_unref(pipeline);
   g_free(uri);
+  if (audio_stream_caps != NULL)
+    gst_caps_unref(audio_stream_caps);
   return status;
 }

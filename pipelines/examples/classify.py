@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """classify.py - the acrnn GStreamer plugin from Python (PyGObject, Debian
 python3-gi and gir1.2-gstreamer-1.0): classifies a file and prints every
-"acrnn" message, then the final decision.
+"acrnn" message, then the final decision. A file without an audio track is
+an error saying so.
 
     GST_PLUGIN_PATH=build/gst-plugins pipelines/examples/classify.py FILE [MODEL]
 """
@@ -42,7 +43,19 @@ def main():
     pipeline = Gst.parse_launch(
         "uridecodebin name=src caps=audio/x-raw expose-all-streams=false ! "
         "soundclassifier name=classifier batch=8 ! fakesink sync=false")
-    pipeline.get_by_name("src").set_property("uri", uri)
+    src = pipeline.get_by_name("src")
+    src.set_property("uri", uri)
+    # The caps of the first audio stream uridecodebin meets (decoded or not),
+    # to tell a file without an audio track from one without its decoder.
+    audio = []
+
+    def on_autoplug_continue(_bin, _pad, caps):
+        name = caps.get_structure(0).get_name() if caps.get_size() else ""
+        if not audio and name.startswith("audio/"):
+            audio.append(caps.to_string())
+        return True  # go on decoding
+
+    src.connect("autoplug-continue", on_autoplug_continue)
     if len(sys.argv) == 3:
         pipeline.get_by_name("classifier").set_property("model", sys.argv[2])
     bus = pipeline.get_bus()
@@ -58,7 +71,18 @@ def main():
                 print(describe(s), flush=True)
         elif msg.type == Gst.MessageType.ERROR:
             err, debug = msg.parse_error()
-            print("error: %s\n(%s)" % (err.message, debug), file=sys.stderr)
+            missing = err.matches(Gst.CoreError.quark(),
+                                  Gst.CoreError.MISSING_PLUGIN)
+            if missing and not audio:
+                # only video (or other) streams: not a missing plug-in
+                print("error: %s has no audio track" % sys.argv[1],
+                      file=sys.stderr)
+            elif missing:
+                print("error: %s: no decoder for its audio track (%.60s): "
+                      "install the GStreamer plugin that decodes it"
+                      % (sys.argv[1], audio[0]), file=sys.stderr)
+            else:
+                print("error: %s\n(%s)" % (err.message, debug), file=sys.stderr)
             break
         else:
             status = 0

@@ -1,4 +1,4 @@
-/* test_features.c - the log-gammatone extractor (SPEC section 1): streaming
+/* test_features.c - the log-gammatone extractor (docs/features.md): streaming
  * equals offline bit for bit, frame counts, known values (sine, silence,
  * deltas of a linear log ramp), segments, reset, latency and every bad
  * input; the mel filterbank's tone peak and its names. The comparison with

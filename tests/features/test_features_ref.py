@@ -1,5 +1,5 @@
 """test_features_ref.py - compares the C features (through the dump_features
-helper) with the independent numpy reference of SPEC section 1
+helper) with the independent numpy reference of docs/features.md
 (tests/reference/features_ref.py) on a sine sweep, a noise burst, silence,
 non-default parameters and a real clip (a bundled sample, else one of
 ../shared/esc50), for the gammatone and the mel filterbank.

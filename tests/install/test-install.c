@@ -1,10 +1,11 @@
 /* test-install.c - installs the current build into a temporary folder
  * (meson install --destdir) and uses only the installed files: the plugin
- * through GST_PLUGIN_PATH and the library through LD_LIBRARY_PATH (no build
- * tree), gst-inspect-1.0 of the three elements (with their documentation),
- * a gst-launch-1.0 pipeline classifying a generated clip with a test model,
- * a small program compiled with the installed pkg-config file and headers,
- * and acrnn-train.
+ * through GST_PLUGIN_PATH and a fresh registry, the library through the
+ * installed RUNPATH alone (no LD_LIBRARY_PATH, no build tree: the folder is a
+ * custom prefix moved elsewhere), gst-inspect-1.0 of the three elements (with
+ * their documentation), a gst-launch-1.0 pipeline classifying a generated clip
+ * with a test model, a small program compiled with the installed pkg-config
+ * file and headers, and acrnn-train.
  *
  * Environment (tests/install/meson.build): ACRNN_BUILD_ROOT, ACRNN_MESON,
  * ACRNN_PREFIX, ACRNN_LIBDIR, ACRNN_INCLUDEDIR, ACRNN_BINDIR,
@@ -35,7 +36,8 @@ static void spawned_free(Spawned *s) {
 }
 
 /* Runs argv (under `timeout`) in an environment that knows only the
- * installed files: no build tree, no acrnn variables. */
+ * installed files: no build tree, no acrnn variables, no LD_LIBRARY_PATH
+ * (the installed plugin and acrnn-train find libacrnn by their RUNPATH). */
 static Spawned *spawn_installed(const char *const *argv) {
   char **envp = g_get_environ();
   const char *drop[] = {
@@ -47,7 +49,6 @@ static Spawned *spawn_installed(const char *const *argv) {
   char *registry = g_build_filename(tmpdir, "registry.bin", NULL);
   char *pcdir = g_build_filename(libdir, "pkgconfig", NULL);
   envp = g_environ_setenv(envp, "GST_PLUGIN_PATH", plugindir, TRUE);
-  envp = g_environ_setenv(envp, "LD_LIBRARY_PATH", libdir, TRUE);
   envp = g_environ_setenv(envp, "GST_REGISTRY", registry, TRUE);
   envp = g_environ_setenv(envp, "PKG_CONFIG_PATH", pcdir, TRUE);
   envp = g_environ_setenv(envp, "GST_DEBUG", "*:1", TRUE);
@@ -104,6 +105,17 @@ static void assert_no_build_rpath(const char *path) {
   spawned_free(s);
 }
 
+/* The RUNPATH of an installed binary: relative to the binary ($ORIGIN), so
+ * that the destdir copy, like any custom prefix, finds libacrnn. */
+static void assert_origin_rpath(const char *path) {
+  const char *argv[] = {"readelf", "-d", path, NULL};
+  Spawned *s = spawn_installed(argv);
+  g_assert_cmpint(s->status, ==, 0);
+  g_assert_true(
+      g_regex_match_simple("\\((RUNPATH|RPATH)\\).*\\$ORIGIN", s->out, 0, 0));
+  spawned_free(s);
+}
+
 static void test_files(void) {
   char *lib = under(libdir, "libacrnn.so");
   char *plugin = under(plugindir, "libgstacrnn.so");
@@ -130,6 +142,8 @@ static void test_files(void) {
   assert_no_build_rpath(lib);
   assert_no_build_rpath(plugin);
   assert_no_build_rpath(train);
+  assert_origin_rpath(plugin);
+  assert_origin_rpath(train);
   g_free(bundled);
   g_free(lib);
   g_free(plugin);
@@ -280,8 +294,8 @@ static void test_pkg_config(void) {
   char *script = g_strdup_printf(
       "export PKG_CONFIG_PATH=\"%s\"; pkg-config --cflags --libs acrnn && "
       "$CC -std=gnu11 -Wall -Wextra -Werror -o \"%s\" \"%s\" "
-      "$(pkg-config --cflags --libs acrnn)",
-      pcdir, exe, c);
+      "$(pkg-config --cflags --libs acrnn) -Wl,-rpath,\"%s\"",
+      pcdir, exe, c, libdir);
   const char *cc_argv[] = {"sh", "-c", script, NULL};
   Spawned *s = spawn_installed(cc_argv);
   g_assert_cmpint(s->status, ==, 0);

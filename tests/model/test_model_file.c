@@ -1,7 +1,7 @@
-/* test_model_file.c - acrnn model files (SPEC section 3): save and load round
- * trips for every attention variant, checkpoints, atomic saving, the model
- * info JSON, and one test per kind of corrupt model, each checking the error
- * code and that the message names the file and the problem. */
+/* test_model_file.c - acrnn model files (docs/model-file.md): save and load
+ * round trips for every attention variant, checkpoints, atomic saving, the
+ * model info JSON, and one test per kind of corrupt model, each checking the
+ * error code and that the message names the file and the problem. */
 #include "model_meta.h"
 #include "safetensors.h"
 #include <acrnn/model.h>
@@ -191,8 +191,8 @@ static void test_round_trip_full_size(void) {
   round_trip("rnn", 1);
 }
 
-/* The saved file is what the SPEC says: F32 tensors under state_dict names,
- * "acrnn" metadata with every field, no other tensors. */
+/* The saved file is what docs/model-file.md says: F32 tensors under state_dict
+ * names, "acrnn" metadata with every field, no other tensors. */
 static void test_file_layout(void) {
   AcrnnModelInfo info;
   make_info(&info, N_LABELS, "cnn:4");

@@ -1,7 +1,7 @@
 """test_reference.py - checks the PyTorch reference itself: the shapes and
-state_dict() names of acrnn_ref.ACRNN (SPEC sections 2-3) and the pure-Python
-safetensors reader/writer (byte format, round trip, load_model/save_model).
-Exits 77 (skip) when torch is not importable."""
+state_dict() names of acrnn_ref.ACRNN (docs/network.md, docs/model-file.md)
+and the pure-Python safetensors reader/writer (byte format, round trip,
+load_model/save_model). Exits 77 (skip) when torch is not importable."""
 import json
 import os
 import struct

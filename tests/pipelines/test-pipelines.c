@@ -13,6 +13,7 @@
  * cannot load a sanitized plugin, so the tests skip). */
 #include "gst-test-util.h"
 
+#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <math.h>
@@ -49,6 +50,11 @@ static const ClipRecipe recipes[] = {
      "mux. audiotestsrc num-buffers=72 samplesperbuffer=2000 wave=ticks ! "
      "audio/x-raw,rate=48000,channels=2 ! audioconvert ! vorbisenc ! queue ! "
      "mux. matroskamux name=mux ! filesink location=\"%s\""},
+    /* a video without an audio track (Theora: plugins-base) */
+    {"noaudio.mkv",
+     "videotestsrc num-buffers=30 ! "
+     "video/x-raw,width=160,height=120,framerate=10/1 ! theoraenc ! "
+     "matroskamux ! filesink location=\"%s\""},
 };
 
 /* The path of a generated clip, made on first use. */
@@ -509,25 +515,41 @@ static void test_batch(void) {
     want[i] = expected_for_file(files[i]);
   }
   char *missing = g_build_filename(tmpdir, "missing.wav", NULL);
+  char *noaudio = clip("noaudio.mkv");
+  char *garbage = g_build_filename(tmpdir, "garbage.wav", NULL);
+  g_assert_true(
+      g_file_set_contents(garbage, "\x01\x02\x03 not a sound \xff", -1, NULL));
   char *path = script("batch.sh");
-  const char *argv[] = {path, files[0], files[1], missing, files[2], NULL};
+  const char *argv[] = {path,    files[0], files[1], missing, files[2],
+                        noaudio, garbage,  tmpdir,   NULL};
   Spawned *s = spawn(argv, NULL);
   g_assert_cmpint(s->status, ==, 1);
   char **lines = g_strsplit(s->out, "\n", -1);
-  g_assert_cmpuint(g_strv_length(lines), ==, 6); /* 5 lines and "" */
-  g_assert_cmpstr(lines[5], ==, "");
+  g_assert_cmpuint(g_strv_length(lines), ==, 9); /* 8 lines and "" */
+  g_assert_cmpstr(lines[8], ==, "");
   g_assert_true(
       g_regex_match_simple("^file +label +confidence +top-3$", lines[0], 0, 0));
-  const char *row_files[] = {files[0], files[1], missing, files[2]};
-  GPtrArray *row_want[] = {want[0], want[1], NULL, want[2]};
-  for (int i = 0; i < 4; i++) {
+  const char *row_files[] = {files[0], files[1], missing, files[2],
+                             noaudio,  garbage,  tmpdir};
+  GPtrArray *row_want[] = {want[0], want[1], NULL, want[2], NULL, NULL, NULL};
+  /* a failed row: "error", "-" and the reason */
+  char *no_track = g_strdup_printf("%s has no audio track", noaudio);
+  const char *reasons[] = {NULL,
+                           NULL,
+                           "no such file",
+                           NULL,
+                           no_track,
+                           "not a sound or video file GStreamer can read",
+                           "a folder, not a file"};
+  for (int i = 0; i < 7; i++) {
     char **cols = g_regex_split_simple(" +", lines[i + 1], 0, 0);
     g_assert_cmpstr(cols[0], ==, row_files[i]);
     if (row_want[i] == NULL) {
       g_assert_cmpstr(cols[1], ==, "error");
       g_assert_cmpstr(cols[2], ==, "-");
-      g_assert_cmpstr(cols[3], ==, "-");
-      g_assert_null(cols[4]);
+      char *reason = g_strjoinv(" ", cols + 3);
+      g_assert_cmpstr(reason, ==, reasons[i]);
+      g_free(reason);
     } else {
       const Result *w = g_ptr_array_index(row_want[i], row_want[i]->len - 1);
       g_assert_true(w->final);
@@ -564,8 +586,67 @@ static void test_batch(void) {
     g_free(files[i]);
     g_ptr_array_unref(want[i]);
   }
+  g_free(no_track);
+  g_free(garbage);
+  g_free(noaudio);
   g_free(missing);
   g_free(path);
+}
+
+static gboolean have_pygobject(void);
+
+/* A video without an audio track: every script and the C example say
+ * "FILE has no audio track" and fail within the timeout (video-track.sh and
+ * video-label.sh used to wait forever), and video-label.sh leaves no output
+ * file. */
+static void test_no_audio(void) {
+  char *file = clip("noaudio.mkv");
+  char *want = g_strdup_printf("%s has no audio track", file);
+  char *out = g_build_filename(tmpdir, "noaudio-labelled.mkv", NULL);
+  char *track = script("video-track.sh"), *label = script("video-label.sh");
+  const char *track_argv[] = {track, file, NULL};
+  const char *label_argv[] = {label, file, out, NULL};
+  const char *const *runs[] = {track_argv, label_argv};
+  for (size_t i = 0; i < G_N_ELEMENTS(runs); i++) {
+    Spawned *s = spawn(runs[i], NULL);
+    g_assert_cmpint(s->status, ==, 1);
+    g_assert_nonnull(strstr(s->err, want));
+    g_assert_cmpstr(s->out, ==, "");
+    spawned_free(s);
+  }
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+
+  /* the C example: not "missing a plug-in" */
+  char *plugins =
+      g_build_filename(g_getenv("ACRNN_BUILD_ROOT"), "gst-plugins", NULL);
+  const char *env[] = {"GST_PLUGIN_PATH", plugins, NULL};
+  const char *c_argv[] = {g_getenv("ACRNN_CLASSIFY_EXAMPLE"), file, model,
+                          NULL};
+  Spawned *s = spawn(c_argv, env);
+  g_assert_cmpint(s->status, ==, 1);
+  g_assert_nonnull(strstr(s->err, want));
+  g_assert_null(strstr(s->err, "missing a plug-in"));
+  spawned_free(s);
+
+  /* the Python example, where PyGObject is installed */
+  if (have_pygobject()) {
+    char *py = g_build_filename(g_getenv("ACRNN_SOURCE_ROOT"), "pipelines",
+                                "examples", "classify.py", NULL);
+    const char *py_argv[] = {"/usr/bin/python3", py, file, model, NULL};
+    s = spawn(py_argv, env);
+    g_assert_cmpint(s->status, ==, 1);
+    g_assert_nonnull(strstr(s->err, want));
+    g_assert_null(strstr(s->err, "missing a plug-in"));
+    spawned_free(s);
+    g_free(py);
+  }
+
+  g_free(plugins);
+  g_free(track);
+  g_free(label);
+  g_free(out);
+  g_free(want);
+  g_free(file);
 }
 
 static void test_classify_c(void) {
@@ -596,13 +677,18 @@ static void test_classify_c(void) {
   g_free(file);
 }
 
-static void test_classify_python(void) {
+/* /usr/bin/python3 with PyGObject and GStreamer's introspection data. */
+static gboolean have_pygobject(void) {
   const char *check[] = {"/usr/bin/python3", "-c",
                          "import gi; gi.require_version('Gst', '1.0')", NULL};
   int wait_status = 1;
-  if (!g_spawn_sync(NULL, (char **)check, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
-                    NULL, NULL, NULL, NULL, &wait_status, NULL) ||
-      !g_spawn_check_wait_status(wait_status, NULL)) {
+  return g_spawn_sync(NULL, (char **)check, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, NULL, NULL, &wait_status, NULL) &&
+         g_spawn_check_wait_status(wait_status, NULL);
+}
+
+static void test_classify_python(void) {
+  if (!have_pygobject()) {
     g_test_skip("/usr/bin/python3 with PyGObject and the GStreamer "
                 "introspection data (python3-gi, gir1.2-gstreamer-1.0) is "
                 "needed");
@@ -655,6 +741,239 @@ static void test_errors(void) {
   g_free(file);
 }
 
+/* ---- the recipes of README.md ---- */
+
+/* Every "gst-launch-1.0 ..." command of README.md's code blocks, with its
+ * continuation lines joined. */
+static GPtrArray *readme_commands(void) {
+  char *path =
+      g_build_filename(g_getenv("ACRNN_SOURCE_ROOT"), "README.md", NULL);
+  char *text = NULL;
+  GError *error = NULL;
+  g_file_get_contents(path, &text, NULL, &error);
+  g_assert_no_error(error);
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  char **lines = g_strsplit(text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++) {
+    if (!g_str_has_prefix(lines[i], "    gst-launch-1.0 "))
+      continue;
+    GString *cmd = g_string_new(NULL);
+    for (;; i++) {
+      g_assert_nonnull(lines[i]);
+      char *l = g_strstrip(g_strdup(lines[i]));
+      gboolean more = g_str_has_suffix(l, "\\");
+      if (more)
+        l[strlen(l) - 1] = '\0';
+      g_string_append_printf(cmd, "%s ", l);
+      g_free(l);
+      if (!more)
+        break;
+    }
+    g_ptr_array_add(out, g_strstrip(g_string_free(cmd, FALSE)));
+  }
+  g_strfreev(lines);
+  g_free(text);
+  g_free(path);
+  return out;
+}
+
+/* text with every "from" replaced by "to" (g_free). */
+static char *replace(char *text, const char *from, const char *to) {
+  char **parts = g_strsplit(text, from, -1);
+  char *out = g_strjoinv(to, parts);
+  g_strfreev(parts);
+  g_free(text);
+  return out;
+}
+
+/* Buffers on the subtitle track of a Matroska file, -1 if it has none. */
+static int subtitle_buffers(const char *file) {
+  char *desc = g_strdup_printf("filesrc location=\"%s\" ! matroskademux name=d "
+                               "d.subtitle_0 ! appsink name=sink sync=false",
+                               file);
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch(desc, &error);
+  g_free(desc);
+  g_assert_no_error(error);
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  int n = 0;
+  GstSample *sample;
+  while ((sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink),
+                                                10 * GST_SECOND)) != NULL) {
+    gsize size = gst_buffer_get_size(gst_sample_get_buffer(sample));
+    g_assert_cmpuint(size, >, 0);
+    n++;
+    gst_sample_unref(sample);
+  }
+  if (n == 0 && !gst_app_sink_is_eos(GST_APP_SINK(sink)))
+    n = -1;
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  return n;
+}
+
+/* Every gst-launch-1.0 line of README.md runs as written, within the
+ * timeout, on generated clips: dog.flac and clip.mkv become test clips, the
+ * screen a fakesink, the microphone a live test signal, the bundled model a
+ * test model of the same shape; the subtitle recipe writes a Matroska file
+ * whose subtitle track holds the labels. */
+static void test_readme(void) {
+  GPtrArray *cmds = readme_commands();
+  g_assert_cmpuint(cmds->len, >=, 6);
+  char *flac = clip("noise.flac"), *mkv = clip("clip.mkv");
+  char *uri = g_filename_to_uri(mkv, NULL, NULL);
+  char *model128 = test_make_model(tmpdir, "model-128.safetensors", 128, 3);
+  char *captions = g_build_filename(tmpdir, "captions.mkv", NULL);
+  char *captions_loc = g_strdup_printf("location=%s", captions);
+  char *flac_loc = g_strdup_printf("location=%s", flac);
+  char *model_prop = g_strdup_printf("model=%s", model128);
+  gboolean subtitles = FALSE;
+  for (guint i = 0; i < cmds->len; i++) {
+    const char *orig = g_ptr_array_index(cmds, i);
+    g_test_message("README: %s", orig);
+    /* a recipe shown in part cannot be run */
+    g_assert_null(strstr(orig, "..."));
+    char *cmd = g_strdup(orig);
+    cmd = replace(cmd, "location=dog.flac", flac_loc);
+    cmd = replace(cmd, "file:///path/clip.mkv", uri);
+    cmd = replace(cmd, "model=models/esc50-acrnn.safetensors", model_prop);
+    cmd = replace(cmd, "autovideosink", "fakesink");
+    cmd = replace(cmd, "autoaudiosrc",
+                  "audiotestsrc is-live=true num-buffers=30 "
+                  "samplesperbuffer=4410");
+    cmd = replace(cmd, "location=captions.mkv", captions_loc);
+    g_assert_null(strstr(cmd, "/path/"));
+    char **argv = NULL;
+    GError *error = NULL;
+    g_shell_parse_argv(cmd, NULL, &argv, &error);
+    g_assert_no_error(error);
+    g_unlink(captions);
+    Spawned *s = spawn((const char *const *)argv, NULL);
+    g_assert_cmpint(s->status, ==, 0);
+    g_assert_null(strstr(s->out, "ERROR"));
+    /* with -m and every message posted: the decision over the stream */
+    if (strstr(cmd, " -m ") != NULL && strstr(cmd, "threshold=") == NULL)
+      g_assert_nonnull(strstr(s->out, "final=(boolean)true"));
+    if (strstr(cmd, captions) != NULL) {
+      subtitles = TRUE;
+      /* 3 s: a label for each of the 3 segments */
+      g_assert_cmpint(subtitle_buffers(captions), ==, 3);
+    }
+    spawned_free(s);
+    g_strfreev(argv);
+    g_free(cmd);
+  }
+  g_assert_true(subtitles);
+  g_free(model_prop);
+  g_free(flac_loc);
+  g_free(captions_loc);
+  g_free(captions);
+  g_free(model128);
+  g_free(uri);
+  g_free(mkv);
+  g_free(flac);
+  g_ptr_array_unref(cmds);
+}
+
+/* ---- the documentation's references ---- */
+
+/* Checks that every docs page (docs/ + name + .md) text cites exists;
+ * counts them. */
+static guint check_doc_refs(const char *file, const char *text) {
+  GRegex *re = g_regex_new("docs/[A-Za-z0-9_-]+\\.md", 0, 0, NULL);
+  GMatchInfo *m = NULL;
+  guint n = 0;
+  g_regex_match(re, text, 0, &m);
+  while (g_match_info_matches(m)) {
+    char *ref = g_match_info_fetch(m, 0);
+    char *path = g_build_filename(g_getenv("ACRNN_SOURCE_ROOT"), ref, NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+      g_test_message("%s cites %s, which does not exist", file, ref);
+      g_test_fail();
+    }
+    n++;
+    g_free(path);
+    g_free(ref);
+    g_match_info_next(m, NULL);
+  }
+  g_match_info_free(m);
+  g_regex_unref(re);
+  return n;
+}
+
+/* Every source and documentation file under dir (recursively). */
+static guint check_tree(const char *dir) {
+  GDir *d = g_dir_open(dir, 0, NULL);
+  if (d == NULL)
+    return 0;
+  guint n = 0;
+  const char *name;
+  static const char *const exts[] = {".c",  ".h",  ".py",
+                                     ".sh", ".md", "meson.build"};
+  while ((name = g_dir_read_name(d)) != NULL) {
+    char *path = g_build_filename(dir, name, NULL);
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+      if (name[0] != '.' && !g_str_has_prefix(name, "build"))
+        n += check_tree(path);
+    } else {
+      for (size_t i = 0; i < G_N_ELEMENTS(exts); i++)
+        if (g_str_has_suffix(name, exts[i])) {
+          char *text = NULL;
+          if (g_file_get_contents(path, &text, NULL, NULL)) {
+            n += check_doc_refs(path, text);
+            /* the contracts are in docs/, not in files outside the tree */
+            /* (split so that this file does not match itself) */
+            if (strstr(text, "SPEC"
+                             " section") ||
+                strstr(text, "SPEC"
+                             ".md")) {
+              g_test_message("%s cites the SPEC instead of docs/", path);
+              g_test_fail();
+            }
+          }
+          g_free(text);
+          break;
+        }
+    }
+    g_free(path);
+  }
+  g_dir_close(d);
+  return n;
+}
+
+/* The README, the model card, docs/ and the sources cite docs/ pages
+ * that exist, and no longer the contracts file outside the repository. */
+static void test_doc_links(void) {
+  const char *root = g_getenv("ACRNN_SOURCE_ROOT");
+  const char *dirs[] = {"docs",     "libacrnn",  "gst-plugins",
+                        "training", "pipelines", "tests",
+                        "bench",    "models",    "samples"};
+  guint n = 0;
+  for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+    char *dir = g_build_filename(root, dirs[i], NULL);
+    n += check_tree(dir);
+    g_free(dir);
+  }
+  char *readme = g_build_filename(root, "README.md", NULL);
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(readme, &text, NULL, NULL));
+  n += check_doc_refs(readme, text);
+  g_assert_null(strstr(text, "SPEC"));
+  g_assert_null(strstr(text, "SOURCES.md"));
+  g_free(text);
+  g_free(readme);
+  const char *pages[] = {"features", "network", "model-file", "gstreamer",
+                         "dataset"};
+  for (size_t i = 0; i < G_N_ELEMENTS(pages); i++) {
+    char *page = g_strdup_printf("%s/docs/%s.md", root, pages[i]);
+    g_assert_true(g_file_test(page, G_FILE_TEST_IS_REGULAR));
+    g_free(page);
+  }
+  g_assert_cmpuint(n, >=, 20);
+}
+
 static void skip_sanitized(void) {
   g_test_skip("a sanitized build: gst-launch-1.0 and python3 cannot load the "
               "instrumented plugin");
@@ -691,6 +1010,9 @@ int main(int argc, char **argv) {
       {"/pipelines/classify-c", test_classify_c},
       {"/pipelines/classify-py", test_classify_python},
       {"/pipelines/errors", test_errors},
+      {"/pipelines/no-audio", test_no_audio},
+      {"/pipelines/readme", test_readme},
+      {"/pipelines/doc-links", test_doc_links},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(tests); i++)
     g_test_add_func(tests[i].path, tests[i].func);

@@ -1,6 +1,6 @@
-"""acrnn_ref.py - the PyTorch reference of the ACRNN network (SPEC section 2).
+"""acrnn_ref.py - the PyTorch reference of the ACRNN network (docs/network.md).
 
-Attribute names follow SPEC section 3, so state_dict() names the tensors
+Attribute names follow docs/model-file.md, so state_dict() names the tensors
 exactly as an acrnn model file does; load_model() and save_model() read and
 write such files.
 """

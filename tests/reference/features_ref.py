@@ -1,6 +1,6 @@
-"""features_ref.py - an independent numpy reference of SPEC section 1
-(log-gammatone features), written from the SPEC text, in float64, and of
-the log-mel alternative (librosa.filters.mel's default filterbank: Slaney
+"""features_ref.py - an independent numpy reference of docs/features.md
+(log-gammatone features), written from that text, in float64, and of the
+log-mel alternative (librosa.filters.mel's default filterbank: Slaney
 mel scale, Slaney area normalisation).
 
     features(x, sr=44100, n_fft=1024, hop=512, bands=128, fmin=50.0,

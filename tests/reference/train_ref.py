@@ -11,7 +11,7 @@ Subcommands (options named as acrnn-train's):
 What is the same as acrnn-train: the dataset layouts and the fold
 assignment (a bit-exact port of its xoshiro256** generator and of
 tr_assign_folds), the decoding (GStreamer to mono F32 at the feature rate),
-the features (SPEC section 1), the segments (128 frames, hop 64; a clip of
+the features (docs/features.md), the segments (128 frames, hop 64; a clip of
 fewer frames gives one segment padded with silence frames; a clip of no
 frame gives none), the normalisation (per channel mean and population
 standard deviation over every band of every frame of the training clips),
@@ -47,7 +47,11 @@ import features_ref  # noqa: E402
 
 M64 = (1 << 64) - 1
 LOG_FLOOR = np.float32(-23.025850929940457)  # ln(1e-10), a silence frame
-AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
+# the extensions acrnn-train takes (training/dataset.c, media_exts)
+AUDIO_EXTS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a",
+              ".aac", ".mp4", ".mka", ".mkv", ".webm", ".aif", ".aiff", ".aifc",
+              ".au", ".snd", ".caf", ".w64", ".wma", ".spx", ".amr", ".ac3",
+              ".mp2", ".mov", ".avi", ".3gp")
 
 
 class DataError(Exception):
@@ -241,8 +245,8 @@ def _load_folders(root):
         labels.append(cname)
     if not clips:
         raise DataError(f"{root}: no audio files found: expected meta/esc50.csv with "
-                        "audio/, or one folder per class holding .wav, .flac, .ogg "
-                        "or .mp3 files")
+                        "audio/, or one folder per class holding sound files (.wav, "
+                        ".flac, .ogg, .opus, .mp3, .m4a, ...)")
     return labels, clips
 
 
@@ -758,7 +762,7 @@ def main(argv=None):
     p.add_argument("--val-fold", type=int, default=0, metavar="N",
                    help="held-out fold validated each epoch (0: none)")
     p.add_argument("--out", metavar="FILE",
-                   help="model (SPEC 3 safetensors): the best by validation accuracy (the "
+                   help="model (docs/model-file.md): the best by validation accuracy (the "
                         "last without --val-fold); the last also as FILE.last.safetensors")
     p.add_argument("--log", metavar="FILE",
                    help="JSON-lines log of every epoch (default: --out with .log.jsonl)")

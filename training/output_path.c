@@ -1,0 +1,45 @@
+/* output_path.c - is an output file writable? Checked for every output of a
+ * command before it starts, so that a missing folder is reported at once,
+ * not after the first epoch or at the first checkpoint. */
+#include "output_path.h"
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OUTPUT_ERROR (g_quark_from_static_string("acrnn-train-output-error"))
+
+gboolean tr_output_path_check(const char *option, const char *path,
+                              GError **error) {
+  if (path == NULL || path[0] == '\0') {
+    g_set_error(error, OUTPUT_ERROR, 1, "%s: empty path, expected a file name",
+                option);
+    return FALSE;
+  }
+  if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+    g_set_error(error, OUTPUT_ERROR, 1,
+                "%s %s: is a folder, expected a file name", option, path);
+    return FALSE;
+  }
+  char *dir = g_path_get_dirname(path);
+  gboolean ok = TRUE;
+  if (!g_file_test(dir, G_FILE_TEST_EXISTS)) {
+    g_set_error(error, OUTPUT_ERROR, 1,
+                "%s %s: the folder %s does not exist (create it first)", option,
+                path, dir);
+    ok = FALSE;
+  } else if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error(error, OUTPUT_ERROR, 1,
+                "%s %s: %s is not a folder, expected the folder to write "
+                "into",
+                option, path, dir);
+    ok = FALSE;
+  } else if (access(dir, W_OK | X_OK) != 0) {
+    int e = errno;
+    g_set_error(error, OUTPUT_ERROR, 1,
+                "%s %s: cannot write into the folder %s: %s", option, path, dir,
+                g_strerror(e));
+    ok = FALSE;
+  }
+  g_free(dir);
+  return ok;
+}
