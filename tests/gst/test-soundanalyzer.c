@@ -96,12 +96,13 @@ static void test_passthrough(void) {
 
   g_assert_true(gst_harness_push_event(h, gst_event_new_eos()));
   GPtrArray *m = messages_until_final(bus, 60);
-  /* 3 s at 44.1 kHz: 257 frames, segments at frames 0, 64 and 128 */
-  g_assert_cmpuint(m->len, ==, 4);
+  /* 3 s at 44.1 kHz: 257 frames, segments at frames 0, 64 and 128, and
+   * the last 128 frames (129 to 256) for the tail, then the final one */
+  g_assert_cmpuint(m->len, ==, 5);
   for (guint i = 0; i < m->len; i++) {
     gboolean final = TRUE;
     gst_structure_get_boolean(g_ptr_array_index(m, i), "final", &final);
-    g_assert_true(final == (i == 3));
+    g_assert_true(final == (i == 4));
     test_check_result_fields(g_ptr_array_index(m, i), 3);
   }
   g_ptr_array_unref(m);
@@ -121,8 +122,9 @@ static void test_pipeline_messages(void) {
   TestRun *run = test_run_pipeline(d, 60, 0);
   g_assert_no_error(run->error);
   g_assert_true(run->eos);
-  /* 4 s at 44.1 kHz: 343 frames, 4 segments, then the final message */
-  g_assert_cmpuint(run->results->len, ==, 5);
+  /* 4 s at 44.1 kHz: 343 frames, 4 whole segments and the tail's, then the
+   * final message */
+  g_assert_cmpuint(run->results->len, ==, 6);
   g_assert_nonnull(test_final_result(run));
   test_run_free(run);
   g_free(d);
@@ -149,13 +151,14 @@ static void test_playbin_audio_filter(void) {
   run = test_run_pipeline(d, 60, 0);
   g_assert_no_error(run->error);
   g_assert_true(run->eos);
-  /* 2.5 s: 2 segments and the final message */
-  g_assert_cmpuint(run->results->len, ==, 3);
+  /* 2.5 s: 214 frames, 2 whole segments and the tail's, and the final
+   * message */
+  g_assert_cmpuint(run->results->len, ==, 4);
   const GstStructure *final = test_final_result(run);
   g_assert_nonnull(final);
   guint64 segments = 0;
   gst_structure_get_uint64(final, "segments", &segments);
-  g_assert_cmpuint(segments, ==, 2);
+  g_assert_cmpuint(segments, ==, 3);
   test_run_free(run);
   g_free(d);
   g_free(uri);

@@ -824,6 +824,7 @@ static void test_readme(void) {
   g_assert_cmpuint(cmds->len, >=, 6);
   char *flac = clip("noise.flac"), *mkv = clip("clip.mkv");
   char *uri = g_filename_to_uri(mkv, NULL, NULL);
+  char *flac_uri = g_filename_to_uri(flac, NULL, NULL);
   char *model128 = test_make_model(tmpdir, "model-128.safetensors", 128, 3);
   char *captions = g_build_filename(tmpdir, "captions.mkv", NULL);
   char *captions_loc = g_strdup_printf("location=%s", captions);
@@ -838,6 +839,8 @@ static void test_readme(void) {
     char *cmd = g_strdup(orig);
     cmd = replace(cmd, "location=dog.flac", flac_loc);
     cmd = replace(cmd, "file:///path/clip.mkv", uri);
+    cmd = replace(cmd, "file:///path/dog.flac", flac_uri);
+    cmd = replace(cmd, "autoaudiosink", "fakesink sync=true");
     cmd = replace(cmd, "model=models/esc50-acrnn.safetensors", model_prop);
     cmd = replace(cmd, "autovideosink", "fakesink");
     cmd = replace(cmd, "autoaudiosrc",
@@ -858,8 +861,8 @@ static void test_readme(void) {
       g_assert_nonnull(strstr(s->out, "final=(boolean)true"));
     if (strstr(cmd, captions) != NULL) {
       subtitles = TRUE;
-      /* 3 s: a label for each of the 3 segments */
-      g_assert_cmpint(subtitle_buffers(captions), ==, 3);
+      /* 3 s: a label for each of the 3 whole segments and the tail's */
+      g_assert_cmpint(subtitle_buffers(captions), ==, 4);
     }
     spawned_free(s);
     g_strfreev(argv);
@@ -872,6 +875,7 @@ static void test_readme(void) {
   g_free(captions);
   g_free(model128);
   g_free(uri);
+  g_free(flac_uri);
   g_free(mkv);
   g_free(flac);
   g_ptr_array_unref(cmds);
