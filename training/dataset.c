@@ -293,7 +293,7 @@ static GPtrArray *sorted_entries(const char *dir, gboolean want_dirs,
     g_free(full);
   }
   g_dir_close(d);
-  qsort(out->pdata, out->len, sizeof(char *), cmp_str);
+  g_ptr_array_sort(out, cmp_str); /* qsort(NULL, 0, ...) is undefined */
   return out;
 }
 

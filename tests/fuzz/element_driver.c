@@ -3,6 +3,17 @@
 #include "element_driver.h"
 #include <stdlib.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define WITH_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WITH_LSAN 1
+#endif
+#endif
+#ifdef WITH_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #define MAX_BUFFER_FLOATS (1 << 15)
 
 void fuzz_element_init(void) {
@@ -12,7 +23,26 @@ void fuzz_element_init(void) {
     g_setenv("GST_PLUGIN_PATH", ACRNN_BUILD_ROOT "/gst-plugins", TRUE);
   /* an instrumented plugin cannot be loaded by the plain scanner */
   g_setenv("GST_REGISTRY_FORK", "no", TRUE);
+#ifdef WITH_LSAN
+  /* what the libraries that GStreamer loads keep for the life of the
+   * process (fontconfig's caches, ...) is not a leak of ours */
+  __lsan_disable();
+#endif
   gst_init(NULL, NULL);
+  /* loads the plugin now (dlopen runs its libraries' constructors) */
+  GstElementFactory *factory = gst_element_factory_find("gammatonespec");
+  if (!factory) {
+    g_printerr("no gammatonespec: is GST_PLUGIN_PATH right?\n");
+    abort();
+  }
+  GstPluginFeature *loaded =
+      gst_plugin_feature_load(GST_PLUGIN_FEATURE(factory));
+  if (loaded)
+    gst_object_unref(loaded);
+  gst_object_unref(factory);
+#ifdef WITH_LSAN
+  __lsan_enable();
+#endif
 }
 
 static void reset_properties(GstElement *element) {
