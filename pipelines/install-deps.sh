@@ -10,7 +10,8 @@ build=(meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libjson-glib-de
 run=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
      gstreamer1.0-x)
 test=(python3 python3-numpy python3-scipy python3-torch python3-gi
-      gir1.2-gstreamer-1.0 libopenmpi-dev openmpi-bin flac)
+      gir1.2-gstreamer-1.0 libopenmpi-dev openmpi-bin flac
+      clang-14 libfuzzer-14-dev)
 case "$what" in
   build) want=("${build[@]}") ;;
   run) want=("${build[@]}" "${run[@]}") ;;

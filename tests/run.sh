@@ -5,6 +5,7 @@
 #   tests/run.sh              everything
 #   tests/run.sh SUITE...     only these meson suites (features nn model ...)
 #   ACRNN_NO_ASAN=1 tests/run.sh   skip the sanitizer build
+#   then short fuzz runs (tests/fuzz/run.sh, clang; ACRNN_FUZZ_SECONDS=N)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -30,5 +31,13 @@ run_build build --buildtype=debugoptimized || fail=$((fail + 1))
 if [ -z "${ACRNN_NO_ASAN:-}" ]; then
   run_build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
     -Dmpi=disabled || fail=$((fail + 1))
+fi
+# short libFuzzer runs of every tests/fuzz target (ACRNN_FUZZ_SECONDS each,
+# default 10); without clang they are skipped, saying so
+if [ ${#suites[@]} -eq 0 ] || [[ " $* " == *" fuzz "* ]]; then
+  mkdir -p build-fuzz
+  ACRNN_FUZZ_LOG=$root/build-fuzz/short-runs.json nice -n 5 \
+    tests/fuzz/run.sh "${ACRNN_FUZZ_SECONDS:-10}"
+  logs+=("$root/build-fuzz/short-runs.json")
 fi
 /usr/bin/python3 tests/summary.py "$fail" "${logs[@]}"
