@@ -2,6 +2,7 @@
  * (written by the trainer's save_checkpoint()). */
 #include "checkpoint_state.h"
 #include <acrnn/acrnn.h>
+#include <math.h>
 #include <string.h>
 
 #define CKPT_ERROR (g_quark_from_static_string("acrnn-train-error"))
@@ -22,14 +23,31 @@ static gboolean meta_double(const char *path, const char *key, double *v,
   return ok;
 }
 
+/* A count (epoch, step): a whole number in 0..G_MAXINT, so that the
+ * conversion to int is defined. */
+static gboolean meta_count(const char *path, const char *key, int *v,
+                           GError **error) {
+  double d;
+  if (!meta_double(path, key, &d, error))
+    return FALSE;
+  if (!(d >= 0 && d <= G_MAXINT && d == floor(d))) {
+    g_set_error(error, CKPT_ERROR, 1,
+                "%s: checkpoint entry %s = %g: expected a whole number from 0 "
+                "to %d",
+                path, key, d, G_MAXINT);
+    return FALSE;
+  }
+  *v = (int)d;
+  return TRUE;
+}
+
 gboolean tr_checkpoint_state_read(const char *path, TrCheckpointState *st,
                                   GError **error) {
-  double epoch, step, best_epoch;
   char *rng = NULL;
-  if (!meta_double(path, "acrnn-train.epoch", &epoch, error) ||
-      !meta_double(path, "acrnn-train.step", &step, error) ||
+  if (!meta_count(path, "acrnn-train.epoch", &st->epoch, error) ||
+      !meta_count(path, "acrnn-train.step", &st->step, error) ||
       !meta_double(path, "acrnn-train.best_accuracy", &st->best_acc, error) ||
-      !meta_double(path, "acrnn-train.best_epoch", &best_epoch, error) ||
+      !meta_count(path, "acrnn-train.best_epoch", &st->best_epoch, error) ||
       !meta_double(path, "acrnn-train.epoch_loss", &st->ep_loss, error) ||
       !meta_double(path, "acrnn-train.epoch_correct", &st->ep_correct, error) ||
       !meta_double(path, "acrnn-train.epoch_seen", &st->ep_seen, error) ||
@@ -53,8 +71,5 @@ gboolean tr_checkpoint_state_read(const char *path, TrCheckpointState *st,
                 path);
     return FALSE;
   }
-  st->epoch = (int)epoch;
-  st->step = (int)step;
-  st->best_epoch = (int)best_epoch;
   return TRUE;
 }

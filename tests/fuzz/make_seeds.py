@@ -96,6 +96,8 @@ put("checkpoint", "state-mel", safetensors(vel, dict(state, **{
                                            bands=64))})))
 put("checkpoint", "state-bad", safetensors(vel, dict(state, **{
     "acrnn-train.epoch": "1e300", "acrnn-train.rng": "zz" * 32})))
+put("checkpoint", "crash-huge-epoch", safetensors(vel, dict(state, **{
+    "acrnn-train.epoch": "1e300", "acrnn-train.step": "-1e19"})))
 put("checkpoint", "model-header",
     struct.pack("<Q", n) + header + b"\0" * 64)
 
