@@ -4,9 +4,9 @@
  * of floats of any bit pattern (NaN, Inf, denormals, huge values) or of
  * special values, in random sizes; pull a random number of frames; flush;
  * reset. Checks: a block with NaN or Inf, or pushed after a flush, is
- * refused and changes nothing; everything else is accepted; pull never gives more than available; and
- * the frames of a stream equal, bit for bit, acrnn_features_compute() on
- * the same samples (SPEC section 1). */
+ * refused and changes nothing; everything else is accepted; pull never gives
+ * more than available; and the frames of a stream equal, bit for bit,
+ * acrnn_features_compute() on the same samples (SPEC section 1). */
 #include "fuzz_input.h"
 #include <acrnn/features.h>
 #include <math.h>
