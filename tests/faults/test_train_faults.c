@@ -1,7 +1,8 @@
 /* test_train_faults.c - acrnn-train under faults, on a tiny synthetic
  * dataset:
- * - SIGKILL at random moments while it trains with a checkpoint every
- *   epoch (so the kills land while it writes checkpoints and models), and
+ * - SIGKILL at random moments (up to twice the time a run takes to its
+ *   first checkpoint) while it trains with a checkpoint every epoch (so
+ *   the kills land while it writes checkpoints and models), and
  *   while "export" writes: the paths hold complete files, and --resume
  *   works from the checkpoint that is left;
  * - a full disk (RLIMIT_FSIZE): export and training fail with an error
@@ -129,13 +130,21 @@ static void test_kill_train(void) {
       "--epochs", "100000", "--checkpoint-every", "1", "--resume", ckpt, NULL};
   GRand *rand = g_rand_new_with_seed(5);
   int n = MAX(kills / 10, 5), resumed = 0;
+  gint32 window = 0; /* us: 2 x the time to the first checkpoint */
   for (int k = 0; k < n; k++) {
     gboolean have = g_file_test(ckpt, G_FILE_TEST_EXISTS);
     resumed += have;
     opts[4] = have ? "--resume" : NULL;
     GPtrArray *a = train_args(out, opts);
     GPid pid = spawn((char **)a->pdata);
-    g_usleep((gulong)g_rand_int_range(rand, 300000, 2500000));
+    if (k == 0) { /* the first run: killed once it has a checkpoint */
+      gint64 t0 = g_get_monotonic_time();
+      for (int i = 0; i < 6000 && !g_file_test(ckpt, G_FILE_TEST_EXISTS); i++)
+        g_usleep(20000);
+      window = (gint32)MAX(2 * (g_get_monotonic_time() - t0), 1000000);
+    } else {
+      g_usleep((gulong)g_rand_int_range(rand, 0, window));
+    }
     kill(pid, SIGKILL);
     int status;
     waitpid(pid, &status, 0);
