@@ -663,6 +663,10 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
     gst_buffer_unref(buf);
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  if (gst_buffer_get_size(buf) == 0) { /* no frames, nothing to do */
+    gst_buffer_unref(buf);
+    return GST_FLOW_OK;
+  }
   GstFlowReturn ret = GST_FLOW_OK;
   GstClockTime pts = GST_BUFFER_PTS(buf);
   if (GST_BUFFER_IS_DISCONT(buf) && !self->need_start &&

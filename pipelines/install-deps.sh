@@ -14,7 +14,8 @@ run=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 # sanitizer build must tell apart from ours, see tests/lsan.supp).
 test=(python3 python3-numpy python3-scipy python3-torch python3-gi
       gir1.2-gstreamer-1.0 libopenmpi-dev openmpi-bin flac
-      gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
+      gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+      clang-14 libfuzzer-14-dev)
 case "$what" in
   build) want=("${build[@]}") ;;
   run) want=("${build[@]}" "${run[@]}") ;;

@@ -7,6 +7,7 @@
 #   ACRNN_NO_ASAN=1 tests/run.sh   skip the sanitizer build
 #   ACRNN_NO_INSTALL=1 tests/run.sh   install nothing: test the machine as
 #                                  it is (suites whose tools are missing skip)
+#   then short fuzz runs (tests/fuzz/run.sh, clang; ACRNN_FUZZ_SECONDS=N)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -36,5 +37,13 @@ if [ -z "${ACRNN_NO_ASAN:-}" ]; then
   # unoptimised and instrumented: the same tests take several times longer
   run_build build-asan 3 --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
     -Dmpi=disabled || fail=$((fail + 1))
+fi
+# short libFuzzer runs of every tests/fuzz target (ACRNN_FUZZ_SECONDS each,
+# default 10); without clang they are skipped, saying so
+if [ ${#suites[@]} -eq 0 ] || [[ " $* " == *" fuzz "* ]]; then
+  mkdir -p build-fuzz
+  ACRNN_FUZZ_LOG=$root/build-fuzz/short-runs.json nice -n 5 \
+    tests/fuzz/run.sh "${ACRNN_FUZZ_SECONDS:-10}"
+  logs+=("$root/build-fuzz/short-runs.json")
 fi
 /usr/bin/python3 tests/summary.py "$fail" "${logs[@]}"

@@ -7,6 +7,7 @@
  * gradients per step; rank 0 writes the outputs). */
 #include "trainer.h"
 #include "augment_clip.h"
+#include "checkpoint_state.h"
 #include "decode.h"
 #include "dist.h"
 #include "feature_cache.h"
@@ -381,22 +382,6 @@ static gboolean save_checkpoint(Run *r, const char *path, GError **error) {
   return ok;
 }
 
-static gboolean meta_double(const char *path, const char *key, double *v,
-                            GError **error) {
-  char *s = acrnn_model_read_meta(path, key, error);
-  if (!s)
-    return FALSE;
-  char *end;
-  *v = g_ascii_strtod(s, &end);
-  gboolean ok = end != s && *end == 0;
-  if (!ok)
-    g_set_error(error, TRAIN_ERROR, 1,
-                "%s: checkpoint entry %s = \"%s\" is not a number", path, key,
-                s);
-  g_free(s);
-  return ok;
-}
-
 static gboolean load_checkpoint(Run *r, const char *path, GError **error) {
   AcrnnModelInfo info;
   AcrnnNet *net = acrnn_model_load(path, &info, error);
@@ -431,38 +416,19 @@ static gboolean load_checkpoint(Run *r, const char *path, GError **error) {
   }
   memcpy(r->opt->velocity, vel, numel * sizeof(float));
   g_free(vel);
-  double epoch, step, best_epoch;
-  char *rng = NULL;
-  if (!meta_double(path, "acrnn-train.epoch", &epoch, error) ||
-      !meta_double(path, "acrnn-train.step", &step, error) ||
-      !meta_double(path, "acrnn-train.best_accuracy", &r->best_acc, error) ||
-      !meta_double(path, "acrnn-train.best_epoch", &best_epoch, error) ||
-      !meta_double(path, "acrnn-train.epoch_loss", &r->ep_loss, error) ||
-      !meta_double(path, "acrnn-train.epoch_correct", &r->ep_correct, error) ||
-      !meta_double(path, "acrnn-train.epoch_seen", &r->ep_seen, error) ||
-      !meta_double(path, "acrnn-train.epoch_elapsed", &r->ep_elapsed, error) ||
-      !meta_double(path, "acrnn-train.elapsed", &r->total_s, error) ||
-      !(rng = acrnn_model_read_meta(path, "acrnn-train.rng", error)))
+  TrCheckpointState st;
+  if (!tr_checkpoint_state_read(path, &st, error))
     return FALSE;
-  gboolean ok = strlen(rng) == 64;
-  for (int i = 0; ok && i < 4; i++) {
-    char part[17];
-    memcpy(part, rng + 16 * i, 16);
-    part[16] = 0;
-    char *end;
-    r->rng.s[i] = g_ascii_strtoull(part, &end, 16);
-    ok = *end == 0;
-  }
-  g_free(rng);
-  if (!ok) {
-    g_set_error(error, TRAIN_ERROR, 1,
-                "%s: checkpoint entry acrnn-train.rng is not 64 hex digits",
-                path);
-    return FALSE;
-  }
-  r->epoch = (int)epoch;
-  r->step = (int)step;
-  r->best_epoch = (int)best_epoch;
+  r->epoch = st.epoch;
+  r->step = st.step;
+  r->best_epoch = st.best_epoch;
+  r->best_acc = st.best_acc;
+  r->ep_loss = st.ep_loss;
+  r->ep_correct = st.ep_correct;
+  r->ep_seen = st.ep_seen;
+  r->ep_elapsed = st.ep_elapsed;
+  r->total_s = st.total_s;
+  memcpy(r->rng.s, st.rng, sizeof r->rng.s);
   return TRUE;
 }
 

@@ -109,7 +109,7 @@ static void pool_plane_scan(float *y, int32_t *argmax, const float *x, int h,
  * above; with no ties to break, the order of the comparisons is free, and
  * the vertical pass runs down the whole band width at once. */
 static inline float max_nan(float b, float v) {
-  return (v > b) | (v != v) ? v : b;
+  return ((v > b) | (v != v)) ? v : b;
 }
 
 /* The same on four lanes at once, branch-free (GCC vectors, vectorised at
