@@ -65,7 +65,7 @@ export GST_REGISTRY_FORK=no
 export GST_PLUGIN_SYSTEM_PATH_1_0=  # only this project's plugin
 export OPENBLAS_NUM_THREADS=1
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:fast_unwind_on_malloc=0:malloc_context_size=10
-export LSAN_OPTIONS=print_suppressions=0:suppressions=$root/tests/gst/lsan.supp
+export LSAN_OPTIONS=print_suppressions=0:suppressions=$root/tests/lsan.supp
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # the dataset target makes a folder tree per input: in memory when possible
 [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=/dev/shm
