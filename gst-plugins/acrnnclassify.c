@@ -15,7 +15,8 @@
  * then holds the decision over the stream: the class of highest mean
  * probability over its segments. With threads = N > 1 a batch is split over N
  * copies of the network run by N threads (the results are the same). A DISCONT
- * buffer whose PTS is not where the previous frames end, a GAP event, or a
+ * buffer whose PTS is not where the previous frames end, or that has no PTS
+ * (run-timing.h), a GAP event, or a
  * SEGMENT event without a flush (a non-flushing seek) starts a new run
  * (segments restart there); the final message's duration is the audio of the
  * stream's runs summed, what was classified; a flush forgets everything; a new
@@ -37,7 +38,7 @@
 #include "acrnnclassify.h"
 #include "auto-batch.h"
 #include "features-caps.h"
-#include "run-start.h"
+#include "run-timing.h"
 
 #include <acrnn/level.h>
 #include <acrnn/model.h>
@@ -297,7 +298,8 @@ static GstClockTime samples_time(GstAcrnnClassify *self, guint64 samples) {
 }
 
 static GstClockTime frame_time(GstAcrnnClassify *self, guint64 frame) {
-  return self->run_start + samples_time(self, frame * self->fp.hop);
+  return gst_acrnn_run_time(self->run_start, frame * self->fp.hop,
+                            self->fp.sample_rate);
 }
 
 /* ---- results ---- */
@@ -665,19 +667,16 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
   }
   GstFlowReturn ret = GST_FLOW_OK;
   GstClockTime pts = GST_BUFFER_PTS(buf);
-  if (GST_BUFFER_IS_DISCONT(buf) && !self->need_start &&
-      GST_CLOCK_TIME_IS_VALID(pts)) {
-    GstClockTime expected = frame_time(self, self->run_frames);
-    GstClockTime tolerance = samples_time(self, 1);
-    if (GST_CLOCK_DIFF(expected, pts) > (GstClockTimeDiff)tolerance ||
-        GST_CLOCK_DIFF(pts, expected) > (GstClockTimeDiff)tolerance) {
-      GST_DEBUG_OBJECT(self, "discontinuity: new run at %" GST_TIME_FORMAT,
-                       GST_TIME_ARGS(pts));
-      ret = end_run(self);
-    }
+  if (!self->need_start &&
+      gst_acrnn_run_breaks(buf, frame_time(self, self->run_frames),
+                           self->fp.sample_rate)) {
+    GST_DEBUG_OBJECT(self, "discontinuity: new run at %" GST_TIME_FORMAT,
+                     GST_TIME_ARGS(pts));
+    ret = end_run(self);
   }
   if (self->need_start) {
-    self->run_start = acrnn_run_start(pts, self->stream_end, &self->segment);
+    self->run_start =
+        gst_acrnn_run_start(pts, self->stream_end, &self->segment);
     if (!GST_CLOCK_TIME_IS_VALID(self->stream_start))
       self->stream_start = self->run_start;
     self->need_start = FALSE;
@@ -908,19 +907,14 @@ static gboolean sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(parent);
   if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS)
     return gst_pad_query_default(pad, parent, query);
-  GstCaps *filter, *caps = gst_caps_new_empty();
+  GstCaps *filter, *caps;
   gst_query_parse_caps(query, &filter);
   GST_OBJECT_LOCK(self);
-  if (self->have_model) {
-    const AcrnnFeatureParams *m = &self->info.features;
-    gst_caps_append_structure(
-        caps,
-        gst_structure_new(ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING,
-                          GST_AUDIO_NE(F32), "bands", G_TYPE_INT, m->bands,
-                          "sample-rate", G_TYPE_INT, m->sample_rate, "n-fft",
-                          G_TYPE_INT, m->n_fft, "hop", G_TYPE_INT, m->hop,
-                          "delta-width", G_TYPE_INT, m->delta_width, NULL));
-  }
+  if (self->have_model)
+    caps = gst_acrnn_features_caps_build(&self->info.features,
+                                         GST_ACRNN_FEATURES_SAMPLE_RATE);
+  else
+    caps = gst_caps_new_empty();
   GST_OBJECT_UNLOCK(self);
   GstCaps *templ = gst_pad_get_pad_template_caps(pad);
   GstCaps *model = gst_caps_intersect(caps, templ);
@@ -937,17 +931,10 @@ static gboolean sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   return TRUE;
 }
 
-static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
-  GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(parent);
-  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
-    return gst_pad_query_default(pad, parent, query);
-  if (!gst_pad_peer_query(self->sinkpad, query))
-    return FALSE;
-  gboolean live;
-  GstClockTime min, max;
-  gst_query_parse_latency(query, &live, &min, &max);
-  /* A segment's label leaves when the last frame of the last segment of its
-   * batch arrives. */
+/* A segment's label leaves when the last frame of the last segment of its
+ * batch arrives. */
+static GstClockTime own_latency(GstElement *element, gboolean live) {
+  GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(element);
   GST_OBJECT_LOCK(self);
   guint batch = self->batch_size > 0 ? self->batch_size : self->batch;
   GST_OBJECT_UNLOCK(self);
@@ -967,11 +954,15 @@ static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
                                       self->info.features.hop,
                                   GST_SECOND, self->info.features.sample_rate);
   GST_OBJECT_UNLOCK(self);
-  min += ours;
-  if (GST_CLOCK_TIME_IS_VALID(max))
-    max += ours;
-  gst_query_set_latency(query, live, min, max);
-  return TRUE;
+  return ours;
+}
+
+static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+    return gst_pad_query_default(pad, parent, query);
+  return gst_acrnn_answer_latency(GST_ELEMENT(self), self->sinkpad, query,
+                                  own_latency);
 }
 
 /* ---- GObject / GstElement ---- */

@@ -24,7 +24,7 @@
  */
 #include "gammatonespec.h"
 #include "features-caps.h"
-#include "run-start.h"
+#include "run-timing.h"
 
 #include <acrnn/features.h>
 #include <gst/audio/audio.h>
@@ -45,14 +45,9 @@ enum {
   PROP_FILTERBANK,
 };
 
-#define DEFAULT_SAMPLE_RATE 44100
-#define DEFAULT_BANDS 128
-#define DEFAULT_N_FFT 1024
-#define DEFAULT_HOP 512
-#define DEFAULT_FMIN 50.0
+/* The property defaults are the library's (acrnn_feature_params_init()),
+ * but fmax, whose default 0 means the Nyquist frequency of the rate. */
 #define DEFAULT_FMAX 0.0
-#define DEFAULT_DELTA_WIDTH 9
-#define DEFAULT_FILTERBANK ACRNN_FILTERBANK_GAMMATONE
 
 struct _GstGammatoneSpec {
   GstElement parent;
@@ -92,9 +87,8 @@ GST_ELEMENT_REGISTER_DEFINE(gammatonespec, "gammatonespec", GST_RANK_NONE,
                             GST_TYPE_GAMMATONE_SPEC);
 
 static GstClockTime frame_time(GstGammatoneSpec *self, guint64 frame) {
-  return self->run_start + gst_util_uint64_scale_int(frame * self->params.hop,
-                                                     GST_SECOND,
-                                                     self->params.sample_rate);
+  return gst_acrnn_run_time(self->run_start, frame * self->params.hop,
+                            self->params.sample_rate);
 }
 
 /* Pushes every frame the extractor has ready as one buffer. */
@@ -204,14 +198,10 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
   int rate = self->params.sample_rate;
   GstClockTime pts = GST_BUFFER_PTS(buf);
 
-  if (GST_BUFFER_IS_DISCONT(buf) && !self->need_start) {
+  if (!self->need_start) {
     GstClockTime expected =
-        self->run_start +
-        gst_util_uint64_scale_int(self->samples_in, GST_SECOND, rate);
-    GstClockTime tolerance = gst_util_uint64_scale_int(1, GST_SECOND, rate);
-    if (!GST_CLOCK_TIME_IS_VALID(pts) ||
-        GST_CLOCK_DIFF(expected, pts) > (GstClockTimeDiff)tolerance ||
-        GST_CLOCK_DIFF(pts, expected) > (GstClockTimeDiff)tolerance) {
+        gst_acrnn_run_time(self->run_start, self->samples_in, rate);
+    if (gst_acrnn_run_breaks(buf, expected, rate)) {
       GST_DEBUG_OBJECT(self,
                        "discontinuity at %" GST_TIME_FORMAT
                        " (expected %" GST_TIME_FORMAT "): new run",
@@ -224,7 +214,7 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
     }
   }
   if (self->need_start) {
-    self->run_start = acrnn_run_start(pts, self->run_end, &self->segment);
+    self->run_start = gst_acrnn_run_start(pts, self->run_end, &self->segment);
     self->need_start = FALSE;
     self->discont = TRUE;
   }
@@ -400,23 +390,28 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
 /* The feature caps the properties allow downstream, the sample rate (and
  * with it fmax = 0) left open when rate is 0. */
 static GstCaps *output_filter(GstGammatoneSpec *self, int rate) {
+  AcrnnFeatureParams p;
+  acrnn_feature_params_init(&p);
   GST_OBJECT_LOCK(self);
-  GstCaps *caps = gst_caps_new_simple(
-      ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING, GST_AUDIO_NE(F32),
-      "bands", G_TYPE_INT, self->bands, "n-fft", G_TYPE_INT, self->n_fft, "hop",
-      G_TYPE_INT, self->hop, "fmin", G_TYPE_DOUBLE, self->fmin, "delta-width",
-      G_TYPE_INT, self->delta_width, "filterbank", G_TYPE_STRING,
-      acrnn_filterbank_to_string(self->filterbank), NULL);
-  double fmax = self->fmax;
+  p.bands = self->bands;
+  p.n_fft = self->n_fft;
+  p.hop = self->hop;
+  p.fmin = self->fmin;
+  p.fmax = self->fmax;
+  p.delta_width = self->delta_width;
+  p.filterbank = self->filterbank;
   GST_OBJECT_UNLOCK(self);
+  GstAcrnnFeaturesFields fields =
+      GST_ACRNN_FEATURES_FMIN | GST_ACRNN_FEATURES_FILTERBANK;
   if (rate > 0) {
-    gst_caps_set_simple(caps, "sample-rate", G_TYPE_INT, rate, NULL);
-    if (fmax <= 0.0)
-      fmax = rate / 2.0;
+    p.sample_rate = rate;
+    fields |= GST_ACRNN_FEATURES_SAMPLE_RATE;
+    if (p.fmax <= 0.0)
+      p.fmax = rate / 2.0;
   }
-  if (fmax > 0.0)
-    gst_caps_set_simple(caps, "fmax", G_TYPE_DOUBLE, fmax, NULL);
-  return caps;
+  if (p.fmax > 0.0)
+    fields |= GST_ACRNN_FEATURES_FMAX;
+  return gst_acrnn_features_caps_build(&p, fields);
 }
 
 /* The input rates downstream accepts, as audio caps in its order of
@@ -503,28 +498,21 @@ static gboolean src_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   return gst_pad_event_default(pad, parent, event);
 }
 
+static GstClockTime own_latency(GstElement *element, gboolean live) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(element);
+  (void)live;
+  GST_OBJECT_LOCK(self);
+  GstClockTime ours = self->latency;
+  GST_OBJECT_UNLOCK(self);
+  return ours;
+}
+
 static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
   if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
     return gst_pad_query_default(pad, parent, query);
-  if (!gst_pad_peer_query(self->sinkpad, query))
-    return FALSE;
-  gboolean live;
-  GstClockTime min, max;
-  gst_query_parse_latency(query, &live, &min, &max);
-  GST_OBJECT_LOCK(self);
-  GstClockTime ours = self->latency;
-  GST_OBJECT_UNLOCK(self);
-  if (GST_CLOCK_TIME_IS_VALID(ours)) {
-    min += ours;
-    if (GST_CLOCK_TIME_IS_VALID(max))
-      max += ours;
-  }
-  GST_DEBUG_OBJECT(
-      self, "latency: ours %" GST_TIME_FORMAT ", total min %" GST_TIME_FORMAT,
-      GST_TIME_ARGS(ours), GST_TIME_ARGS(min));
-  gst_query_set_latency(query, live, min, max);
-  return TRUE;
+  return gst_acrnn_answer_latency(GST_ELEMENT(self), self->sinkpad, query,
+                                  own_latency);
 }
 
 static void free_stream(GstGammatoneSpec *self) {
@@ -658,6 +646,8 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
   GParamFlags flags =
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
+  AcrnnFeatureParams d;
+  acrnn_feature_params_init(&d);
 
   gobject_class->set_property = set_property;
   gobject_class->get_property = get_property;
@@ -669,31 +659,31 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
                        "Sample rate in Hz the sink pad asks for (put "
                        "audioresample before this element); 0 accepts any "
                        "rate from 1000 to 384000 Hz",
-                       0, 384000, DEFAULT_SAMPLE_RATE, flags));
+                       0, 384000, d.sample_rate, flags));
   g_object_class_install_property(
       gobject_class, PROP_BANDS,
       g_param_spec_int("bands", "Bands",
                        "Number of gammatone bands (a frame has 2*bands "
                        "values: logs then deltas)",
-                       1, 1024, DEFAULT_BANDS, flags));
+                       1, 1024, d.bands, flags));
   g_object_class_install_property(
       gobject_class, PROP_N_FFT,
       g_param_spec_int("n-fft", "Window",
                        "Analysis window (FFT) length in samples, a power of "
                        "two",
-                       16, 65536, DEFAULT_N_FFT, flags));
+                       16, 65536, d.n_fft, flags));
   g_object_class_install_property(
       gobject_class, PROP_HOP,
       g_param_spec_int("hop", "Hop",
                        "Samples between the starts of two frames (at most "
                        "n-fft)",
-                       1, 65536, DEFAULT_HOP, flags));
+                       1, 65536, d.hop, flags));
   g_object_class_install_property(
       gobject_class, PROP_FMIN,
       g_param_spec_double("fmin", "Lowest frequency",
                           "Centre frequency of the lowest band in Hz (mel: its "
                           "lower edge)",
-                          1.0, 192000.0, DEFAULT_FMIN, flags));
+                          1.0, 192000.0, d.fmin, flags));
   g_object_class_install_property(
       gobject_class, PROP_FMAX,
       g_param_spec_double("fmax", "Highest frequency",
@@ -704,7 +694,7 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
       gobject_class, PROP_DELTA_WIDTH,
       g_param_spec_int("delta-width", "Delta width",
                        "Width in frames of the delta regression window (odd)",
-                       3, 1025, DEFAULT_DELTA_WIDTH, flags));
+                       3, 1025, d.delta_width, flags));
   g_object_class_install_property(
       gobject_class, PROP_FILTERBANK,
       g_param_spec_enum("filterbank", "Filterbank",
@@ -712,7 +702,7 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
                         "(the paper's log-gammatone features) or mel (log-mel, "
                         "the paper's baseline input); a model expects the one "
                         "it was trained on",
-                        GST_TYPE_ACRNN_FILTERBANK, DEFAULT_FILTERBANK, flags));
+                        GST_TYPE_ACRNN_FILTERBANK, d.filterbank, flags));
   gst_type_mark_as_plugin_api(GST_TYPE_ACRNN_FILTERBANK, 0);
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
@@ -749,14 +739,16 @@ static void gst_gammatone_spec_init(GstGammatoneSpec *self) {
   gst_pad_use_fixed_caps(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 
-  self->sample_rate = DEFAULT_SAMPLE_RATE;
-  self->bands = DEFAULT_BANDS;
-  self->n_fft = DEFAULT_N_FFT;
-  self->hop = DEFAULT_HOP;
-  self->fmin = DEFAULT_FMIN;
+  AcrnnFeatureParams d;
+  acrnn_feature_params_init(&d);
+  self->sample_rate = d.sample_rate;
+  self->bands = d.bands;
+  self->n_fft = d.n_fft;
+  self->hop = d.hop;
+  self->fmin = d.fmin;
   self->fmax = DEFAULT_FMAX;
-  self->delta_width = DEFAULT_DELTA_WIDTH;
-  self->filterbank = DEFAULT_FILTERBANK;
+  self->delta_width = d.delta_width;
+  self->filterbank = d.filterbank;
   self->need_start = TRUE;
   self->run_end = GST_CLOCK_TIME_NONE;
   self->latency = GST_CLOCK_TIME_NONE;
