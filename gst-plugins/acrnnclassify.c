@@ -40,6 +40,7 @@
 #include "features-caps.h"
 #include "run-timing.h"
 
+#include <acrnn/clip_score.h>
 #include <acrnn/level.h>
 #include <acrnn/model.h>
 #include <acrnn/network.h>
@@ -107,6 +108,7 @@ struct _GstAcrnnClassify {
   gchar *loaded_property; /* the model property the model was loaded for */
   AcrnnNet **copies;      /* n_copies copies of net for threads > 1 */
   guint n_copies;
+  GThreadPool *workers; /* run the copies; NULL when there are none */
 
   /* stream (streaming thread) */
   AcrnnFeatureParams fp; /* from the caps */
@@ -134,9 +136,8 @@ struct _GstAcrnnClassify {
   AcrnnLevelMeter *meter; /* for the negotiated features */
   float *probs;           /* [batch_size][n_classes] */
 
-  double *prob_sum;   /* over the stream's segments */
-  guint64 n_segments; /* classified (not silent) segments of the stream */
-  guint64 n_silent;   /* silent segments of the stream */
+  AcrnnClipScore *score; /* classified (not silent) segments of the stream */
+  guint64 n_silent;      /* silent segments of the stream */
   GstClockTime stream_start, stream_end;
   GstClockTime classified; /* audio of the stream's ended runs, summed */
   guint64 next_index;      /* segment index in the stream */
@@ -168,6 +169,9 @@ gboolean gst_acrnn_classify_get_feature_params(GstAcrnnClassify *self,
 /* ---- model ---- */
 
 static void unload_model(GstAcrnnClassify *self) {
+  if (self->workers != NULL) /* idle: no stream runs without a model */
+    g_thread_pool_free(self->workers, FALSE, TRUE);
+  self->workers = NULL;
   GST_OBJECT_LOCK(self);
   if (self->net != NULL)
     acrnn_net_free(self->net);
@@ -263,14 +267,13 @@ static void reset_stream(GstAcrnnClassify *self) {
   reset_run(self);
   self->n_pending = 0;
   self->n_inputs = 0;
-  self->n_segments = 0;
   self->n_silent = 0;
   self->next_index = 0;
   self->stream_start = GST_CLOCK_TIME_NONE;
   self->stream_end = GST_CLOCK_TIME_NONE;
   self->classified = 0;
-  if (self->prob_sum != NULL && self->have_model)
-    memset(self->prob_sum, 0, sizeof(double) * self->info.n_labels);
+  if (self->score != NULL)
+    acrnn_clip_score_reset(self->score);
 }
 
 static void free_stream(GstAcrnnClassify *self) {
@@ -279,7 +282,7 @@ static void free_stream(GstAcrnnClassify *self) {
   g_clear_pointer(&self->batch_in, g_free);
   g_clear_pointer(&self->pending, g_free);
   g_clear_pointer(&self->probs, g_free);
-  g_clear_pointer(&self->prob_sum, g_free);
+  g_clear_pointer(&self->score, acrnn_clip_score_free);
   g_clear_pointer(&self->meter, acrnn_level_meter_free);
   self->negotiated = FALSE;
   GST_OBJECT_LOCK(self);
@@ -351,15 +354,7 @@ static void post_result(GstAcrnnClassify *self, const float *probs,
     offset = SILENCE_CLASS_ID;
   }
   int *order = g_new(int, n);
-  for (int i = 0; i < n; i++)
-    order[i] = i;
-  for (int i = 0; i < k; i++) /* partial selection sort, descending */
-    for (int j = i + 1; j < n; j++)
-      if (probs[order[j]] > probs[order[i]]) {
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-      }
+  acrnn_top_k(probs, n, k, order);
   int best = order[0];
 
   GValue labels = G_VALUE_INIT, scores = G_VALUE_INIT;
@@ -424,62 +419,78 @@ static GstFlowReturn push_text(GstAcrnnClassify *self, const char *text,
 
 /* ---- the network, on one or more threads ---- */
 
+/* The parts of a batch still running on the worker threads. */
+typedef struct {
+  GMutex lock;
+  GCond done;
+  guint left;
+} ForwardWait;
+
 /* Part of a batch for one copy of the network. */
 typedef struct {
   AcrnnNet *net;
   const float *x;
   float *probs;
   int count;
+  ForwardWait *wait; /* NULL: run on this thread */
 } ForwardJob;
 
-static gpointer forward_job(gpointer data) {
-  ForwardJob *job = data;
+static void forward_job(ForwardJob *job) {
   acrnn_net_forward(job->net, job->x, job->count, FALSE, NULL);
   acrnn_net_probabilities(job->net, job->probs);
-  return NULL;
 }
 
-/* At least n copies of the network (same weights and statistics). */
+static void worker_run(gpointer data, gpointer user_data) {
+  ForwardJob *job = data;
+  (void)user_data;
+  forward_job(job);
+  g_mutex_lock(&job->wait->lock);
+  if (--job->wait->left == 0)
+    g_cond_signal(&job->wait->done);
+  g_mutex_unlock(&job->wait->lock);
+}
+
+/* At least n copies of the network (same weights and statistics), and a
+ * pool of n threads to run them; FALSE when there is no pool. */
 static gboolean ensure_copies(GstAcrnnClassify *self, guint n) {
-  if (self->n_copies >= n)
-    return TRUE;
-  const AcrnnNetConfig *cfg = acrnn_net_config(self->net);
-  GST_OBJECT_LOCK(self);
-  self->copies = g_renew(AcrnnNet *, self->copies, n);
-  GST_OBJECT_UNLOCK(self);
-  while (self->n_copies < n) {
+  if (self->workers == NULL) {
     GError *error = NULL;
-    AcrnnNet *copy = acrnn_net_new(cfg, &error);
-    if (copy == NULL) {
-      GST_WARNING_OBJECT(self, "no copy of the network: %s", error->message);
+    self->workers = g_thread_pool_new(worker_run, NULL, (gint)n, FALSE, &error);
+    if (self->workers == NULL) {
+      GST_WARNING_OBJECT(self, "no worker threads: %s", error->message);
       g_error_free(error);
       return FALSE;
     }
-    memcpy(acrnn_net_params(copy), acrnn_net_params(self->net),
-           acrnn_net_n_params(self->net) * sizeof(float));
-    memcpy(acrnn_net_buffers(copy), acrnn_net_buffers(self->net),
-           acrnn_net_n_buffers(self->net) * sizeof(float));
-    GST_OBJECT_LOCK(self);
-    self->copies[self->n_copies++] = copy;
-    GST_OBJECT_UNLOCK(self);
+  } else if (g_thread_pool_get_max_threads(self->workers) < (gint)n) {
+    g_thread_pool_set_max_threads(self->workers, (gint)n, NULL);
   }
+  if (self->n_copies >= n)
+    return TRUE;
+  GST_OBJECT_LOCK(self);
+  self->copies = g_renew(AcrnnNet *, self->copies, n);
+  while (self->n_copies < n)
+    self->copies[self->n_copies++] = acrnn_net_copy(self->net);
+  GST_OBJECT_UNLOCK(self);
   return TRUE;
 }
 
 /* Probabilities of the pending segments into self->probs: split over up to
- * `threads` copies of the network, each part on its own thread (this one
- * runs the first). */
+ * `threads` copies of the network, each part but the first on a worker
+ * thread of the pool (this one runs the first). */
 static void forward_pending(GstAcrnnClassify *self) {
   GST_OBJECT_LOCK(self);
   guint threads = self->threads;
   GST_OBJECT_UNLOCK(self);
   guint parts = MIN(threads, self->n_inputs);
   if (parts > 1 && !ensure_copies(self, parts - 1))
-    parts = 1 + self->n_copies;
+    parts = 1;
   size_t in_floats =
       2 * (size_t)self->fp.bands * (size_t)self->info.segment_frames;
   ForwardJob *jobs = g_newa(ForwardJob, parts);
-  GThread **workers = g_newa(GThread *, parts);
+  ForwardWait wait;
+  g_mutex_init(&wait.lock);
+  g_cond_init(&wait.done);
+  wait.left = parts - 1;
   guint first = 0;
   for (guint p = 0; p < parts; p++) {
     guint count = self->n_inputs / parts + (p < self->n_inputs % parts);
@@ -487,17 +498,19 @@ static void forward_pending(GstAcrnnClassify *self) {
     jobs[p].x = self->batch_in + first * in_floats;
     jobs[p].probs = self->probs + (size_t)first * self->info.n_labels;
     jobs[p].count = (int)count;
+    jobs[p].wait = &wait;
     first += count;
   }
   for (guint p = 1; p < parts; p++)
-    workers[p] = g_thread_try_new("acrnn-forward", forward_job, &jobs[p], NULL);
+    if (!g_thread_pool_push(self->workers, &jobs[p], NULL))
+      worker_run(&jobs[p], NULL); /* no thread: here */
   forward_job(&jobs[0]);
-  for (guint p = 1; p < parts; p++) {
-    if (workers[p] != NULL)
-      g_thread_join(workers[p]);
-    else
-      forward_job(&jobs[p]); /* no thread: here */
-  }
+  g_mutex_lock(&wait.lock);
+  while (wait.left > 0)
+    g_cond_wait(&wait.done, &wait.lock);
+  g_mutex_unlock(&wait.lock);
+  g_mutex_clear(&wait.lock);
+  g_cond_clear(&wait.done);
 }
 
 /* Runs the network on the pending segments that are not silent and reports
@@ -525,13 +538,8 @@ static GstFlowReturn run_batch(GstAcrnnClassify *self) {
       continue;
     }
     const float *p = self->probs + (size_t)seg->input * n;
-    int best = 0;
-    for (int c = 0; c < n; c++) {
-      self->prob_sum[c] += p[c];
-      if (p[c] > p[best])
-        best = c;
-    }
-    self->n_segments++;
+    int best = acrnn_argmax(p, n);
+    acrnn_clip_score_add(self->score, p, 1);
     gboolean pass = p[best] >= threshold;
     if (post && pass)
       post_result(self, p, seg->start, seg->duration, FALSE, seg->index,
@@ -640,18 +648,18 @@ static void post_final(GstAcrnnClassify *self) {
   GST_OBJECT_LOCK(self);
   gboolean post = self->post_messages;
   GST_OBJECT_UNLOCK(self);
-  if (!post || (self->n_segments == 0 && self->n_silent == 0))
+  guint64 n_segments =
+      self->score != NULL ? acrnn_clip_score_count(self->score) : 0;
+  if (!post || (n_segments == 0 && self->n_silent == 0))
     return;
-  int n = self->info.n_labels;
   float *mean = NULL; /* silence: every segment was silent */
-  if (self->n_segments > 0) {
-    mean = g_new(float, n);
-    for (int c = 0; c < n; c++)
-      mean[c] = (float)(self->prob_sum[c] / (double)self->n_segments);
+  if (n_segments > 0) {
+    mean = g_new(float, self->info.n_labels);
+    acrnn_clip_score_mean(self->score, mean);
   }
   /* what was classified: after a non-flushing seek, not the file's extent */
   post_result(self, mean, self->stream_start, self->classified, TRUE,
-              self->n_segments, 0.0);
+              n_segments, 0.0);
   g_free(mean);
 }
 
@@ -823,8 +831,8 @@ static gboolean set_caps(GstAcrnnClassify *self, GstCaps *caps) {
   self->pending = g_new0(PendingSegment, self->batch_size);
   g_free(self->probs);
   self->probs = g_new(float, (size_t)self->batch_size *n);
-  if (self->prob_sum == NULL)
-    self->prob_sum = g_new0(double, n);
+  if (self->score == NULL)
+    self->score = acrnn_clip_score_new(n);
   acrnn_level_meter_free(self->meter);
   GError *error = NULL;
   self->meter = acrnn_level_meter_new(&p, &error);

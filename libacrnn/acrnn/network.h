@@ -10,6 +10,7 @@
 #ifndef ACRNN_NETWORK_H
 #define ACRNN_NETWORK_H
 
+#include <acrnn/error.h>
 #include <acrnn/rng.h>
 #include <glib.h>
 #include <stddef.h>
@@ -62,6 +63,11 @@ typedef struct AcrnnNet AcrnnNet;
  * gamma 1, beta 0, running mean 0, running var 1. */
 AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error);
 void acrnn_net_free(AcrnnNet *net);
+/** A new network with the configuration, parameters, batch norm running
+ * statistics and dropout of net, and nothing else (no gradients, no
+ * activations): what a second thread needs to run the same inference. The
+ * copy and net are independent afterwards. */
+AcrnnNet *acrnn_net_copy(const AcrnnNet *net);
 const AcrnnNetConfig *acrnn_net_config(const AcrnnNet *net);
 
 /** The paper's initialisation: every weight N(0, 0.05) from seed; biases 0,

@@ -85,7 +85,7 @@ gboolean acrnn_attention_parse(const char *s, AcrnnAttention *out,
     *out = (AcrnnAttention){ACRNN_ATTENTION_CNN, s[4] - '0'};
     return TRUE;
   }
-  g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+  g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
               "unknown attention \"%s\": expected rnn, none, cnn:2, cnn:4, "
               "cnn:6 or cnn:8",
               s ? s : "(null)");
@@ -216,21 +216,21 @@ static void build_table(AcrnnNet *net) {
 
 AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
   if (cfg->bands < 32 || cfg->bands % 32 != 0 || cfg->bands > 1024) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+    g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "network bands %d: expected a multiple of 32 from 32 to 1024 "
                 "(the pools divide the band axis by 32)",
                 cfg->bands);
     return NULL;
   }
   if (cfg->frames < 18 || cfg->frames > 4096) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+    g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "network segment length %d frames: expected 18 to 4096 (the "
                 "pools divide the frame axis by 18)",
                 cfg->frames);
     return NULL;
   }
   if (cfg->n_classes < 1 || cfg->n_classes > 100000) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+    g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "network with %d classes: expected at least 1", cfg->n_classes);
     return NULL;
   }
@@ -238,7 +238,7 @@ AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
   if (a->kind == ACRNN_ATTENTION_CNN &&
       !(a->cnn_layer == 2 || a->cnn_layer == 4 || a->cnn_layer == 6 ||
         a->cnn_layer == 8)) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+    g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "cnn attention at layer %d: expected 2, 4, 6 or 8",
                 a->cnn_layer);
     return NULL;
@@ -283,6 +283,15 @@ AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
     }
   }
   return net;
+}
+
+AcrnnNet *acrnn_net_copy(const AcrnnNet *net) {
+  AcrnnNet *copy = acrnn_net_new(&net->cfg, NULL);
+  g_assert(copy != NULL); /* net's configuration was accepted */
+  memcpy(copy->params, net->params, net->n_params * sizeof(float));
+  memcpy(copy->buffers, net->buffers, net->n_buffers * sizeof(float));
+  copy->dropout = net->dropout;
+  return copy;
 }
 
 static void free_activations(AcrnnNet *net) {
