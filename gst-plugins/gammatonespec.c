@@ -641,17 +641,13 @@ static void finalize(GObject *object) {
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
-static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
-  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+/* The properties, their defaults the library's (acrnn_feature_params_init())
+ * but fmax's. */
+static void install_properties(GObjectClass *gobject_class) {
   GParamFlags flags =
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
   AcrnnFeatureParams d;
   acrnn_feature_params_init(&d);
-
-  gobject_class->set_property = set_property;
-  gobject_class->get_property = get_property;
-  gobject_class->finalize = finalize;
 
   g_object_class_install_property(
       gobject_class, PROP_SAMPLE_RATE,
@@ -704,6 +700,16 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
                         "it was trained on",
                         GST_TYPE_ACRNN_FILTERBANK, d.filterbank, flags));
   gst_type_mark_as_plugin_api(GST_TYPE_ACRNN_FILTERBANK, 0);
+}
+
+static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+
+  gobject_class->set_property = set_property;
+  gobject_class->get_property = get_property;
+  gobject_class->finalize = finalize;
+  install_properties(gobject_class);
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
