@@ -115,12 +115,14 @@ void acrnn_net_config_init(AcrnnNetConfig *cfg) {
 
 /* ---- tensor table ------------------------------------------------------ */
 
-static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, int ndim,
-                      const int *shape, const char *fmt, ...)
-    G_GNUC_PRINTF(5, 6);
+static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, AcrnnInitKind init,
+                      int ndim, const int *shape, const char *fmt, ...)
+    G_GNUC_PRINTF(6, 7);
 
-static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, int ndim,
-                      const int *shape, const char *fmt, ...) {
+/* Adds a tensor to the table: its kind, how it is initialised, its shape
+ * and its state_dict() name. */
+static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, AcrnnInitKind init,
+                      int ndim, const int *shape, const char *fmt, ...) {
   g_assert(net->n_tensors < MAX_TENSORS);
   int i = (int)net->n_tensors++;
   va_list ap;
@@ -130,6 +132,8 @@ static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, int ndim,
   AcrnnTensorInfo *t = &net->tensors[i];
   t->name = net->names[i];
   t->kind = kind;
+  t->init = init;
+  t->init_std = init == ACRNN_INIT_NORMAL ? ACRNN_INIT_STD : 0.0;
   t->ndim = ndim;
   t->numel = 1;
   for (int k = 0; k < ndim; k++) {
@@ -158,29 +162,29 @@ static void build_table(AcrnnNet *net) {
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
     b->t_w =
-        add_tensor(net, ACRNN_TENSOR_PARAM, 4,
+        add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 4,
                    SHAPE(b->cout, b->cin, b->kh, b->kw), "conv.%d.weight", i);
-    b->t_b = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(b->cout),
-                        "conv.%d.bias", i);
+    b->t_b = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                        SHAPE(b->cout), "conv.%d.bias", i);
   }
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
-    b->t_g = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(b->cout),
-                        "bn.%d.weight", i);
-    b->t_beta =
-        add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(b->cout), "bn.%d.bias", i);
-    b->t_rm = add_tensor(net, ACRNN_TENSOR_BUFFER, 1, SHAPE(b->cout),
-                         "bn.%d.running_mean", i);
-    b->t_rv = add_tensor(net, ACRNN_TENSOR_BUFFER, 1, SHAPE(b->cout),
-                         "bn.%d.running_var", i);
+    b->t_g = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ONE, 1,
+                        SHAPE(b->cout), "bn.%d.weight", i);
+    b->t_beta = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                           SHAPE(b->cout), "bn.%d.bias", i);
+    b->t_rm = add_tensor(net, ACRNN_TENSOR_BUFFER, ACRNN_INIT_ZERO, 1,
+                         SHAPE(b->cout), "bn.%d.running_mean", i);
+    b->t_rv = add_tensor(net, ACRNN_TENSOR_BUFFER, ACRNN_INIT_ONE, 1,
+                         SHAPE(b->cout), "bn.%d.running_var", i);
   }
   net->t_catt_w = net->t_catt_b = -1;
   if (net->attn_block >= 0) {
     int c = net->blk[net->attn_block].cout;
-    net->t_catt_w = add_tensor(net, ACRNN_TENSOR_PARAM, 4, SHAPE(1, c, 3, 3),
-                               "cnn_attention.weight");
-    net->t_catt_b =
-        add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(1), "cnn_attention.bias");
+    net->t_catt_w = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 4,
+                               SHAPE(1, c, 3, 3), "cnn_attention.weight");
+    net->t_catt_b = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                               SHAPE(1), "cnn_attention.bias");
   }
   static const char *const what[4] = {"weight_ih", "weight_hh", "bias_ih",
                                       "bias_hh"};
@@ -188,29 +192,30 @@ static void build_table(AcrnnNet *net) {
     for (int dir = 0; dir < 2; dir++) {
       const char *suffix = dir ? "_reverse" : "";
       int *t = net->t_gru[l][dir];
-      t[0] = add_tensor(net, ACRNN_TENSOR_PARAM, 2,
+      t[0] = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
                         SHAPE(3 * HIDDEN, net->gru_in[l]), "gru.%s_l%d%s",
                         what[0], l, suffix);
-      t[1] = add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(3 * HIDDEN, HIDDEN),
-                        "gru.%s_l%d%s", what[1], l, suffix);
-      t[2] = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(3 * HIDDEN),
-                        "gru.%s_l%d%s", what[2], l, suffix);
-      t[3] = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(3 * HIDDEN),
-                        "gru.%s_l%d%s", what[3], l, suffix);
+      t[1] = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
+                        SHAPE(3 * HIDDEN, HIDDEN), "gru.%s_l%d%s", what[1], l,
+                        suffix);
+      t[2] = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                        SHAPE(3 * HIDDEN), "gru.%s_l%d%s", what[2], l, suffix);
+      t[3] = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                        SHAPE(3 * HIDDEN), "gru.%s_l%d%s", what[3], l, suffix);
     }
   net->t_mlp_w = net->t_mlp_b = net->t_score_w = -1;
   if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN) {
-    net->t_mlp_w = add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(ATT, net->d),
-                              "attention.mlp.weight");
-    net->t_mlp_b = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(ATT),
-                              "attention.mlp.bias");
-    net->t_score_w = add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(1, ATT),
-                                "attention.score.weight");
+    net->t_mlp_w = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
+                              SHAPE(ATT, net->d), "attention.mlp.weight");
+    net->t_mlp_b = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                              SHAPE(ATT), "attention.mlp.bias");
+    net->t_score_w = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
+                                SHAPE(1, ATT), "attention.score.weight");
   }
   net->t_cls_w =
-      add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(net->cfg.n_classes, net->d),
-                 "classifier.weight");
-  net->t_cls_b = add_tensor(net, ACRNN_TENSOR_PARAM, 1,
+      add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
+                 SHAPE(net->cfg.n_classes, net->d), "classifier.weight");
+  net->t_cls_b = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
                             SHAPE(net->cfg.n_classes), "classifier.bias");
 }
 
@@ -360,26 +365,12 @@ void acrnn_net_init_random(AcrnnNet *net, uint64_t seed) {
   acrnn_rng_seed(&rng, seed);
   for (size_t i = 0; i < net->n_tensors; i++) {
     const AcrnnTensorInfo *t = &net->tensors[i];
-    if (t->kind != ACRNN_TENSOR_PARAM)
-      continue;
-    float *p = net->params + t->offset;
-    gboolean is_bn = g_str_has_prefix(t->name, "bn.");
-    gboolean is_weight = !is_bn && (g_str_has_suffix(t->name, "weight") ||
-                                    strstr(t->name, ".weight_") != NULL);
-    for (size_t k = 0; k < t->numel; k++) {
-      if (is_weight)
-        p[k] = (float)(0.05 * acrnn_rng_normal(&rng));
-      else if (is_bn && g_str_has_suffix(t->name, ".weight"))
-        p[k] = 1.0f;
-      else
-        p[k] = 0.0f;
-    }
-  }
-  for (int i = 0; i < N_BLOCKS; i++) {
-    Block *b = &net->blk[i];
-    memset(BUF(net, b->t_rm), 0, sizeof(float) * (size_t)b->cout);
-    for (int c = 0; c < b->cout; c++)
-      BUF(net, b->t_rv)[c] = 1.0f;
+    float *p = acrnn_net_tensor_data(net, t);
+    for (size_t k = 0; k < t->numel; k++)
+      p[k] = t->init == ACRNN_INIT_NORMAL
+                 ? (float)(t->init_std * acrnn_rng_normal(&rng))
+             : t->init == ACRNN_INIT_ONE ? 1.0f
+                                         : 0.0f;
   }
 }
 

@@ -151,6 +151,26 @@ static void test_table(void) {
   g_assert_cmpint(t->shape[2], ==, 3);
   t = acrnn_net_find_tensor(net, "bn.3.running_var");
   g_assert_cmpint(t->kind, ==, ACRNN_TENSOR_BUFFER);
+  g_assert_cmpint(t->init, ==, ACRNN_INIT_ONE);
+  /* the initialisation is in the table: every weight N(0, 0.05) */
+  static const struct {
+    const char *name;
+    AcrnnInitKind init;
+  } inits[] = {{"conv.0.weight", ACRNN_INIT_NORMAL},
+               {"conv.0.bias", ACRNN_INIT_ZERO},
+               {"bn.0.weight", ACRNN_INIT_ONE},
+               {"bn.0.bias", ACRNN_INIT_ZERO},
+               {"bn.0.running_mean", ACRNN_INIT_ZERO},
+               {"gru.weight_hh_l1_reverse", ACRNN_INIT_NORMAL},
+               {"gru.bias_ih_l0", ACRNN_INIT_ZERO},
+               {"attention.score.weight", ACRNN_INIT_NORMAL},
+               {"classifier.bias", ACRNN_INIT_ZERO}};
+  for (size_t i = 0; i < G_N_ELEMENTS(inits); i++) {
+    t = acrnn_net_find_tensor(net, inits[i].name);
+    g_assert_cmpint(t->init, ==, inits[i].init);
+    g_assert_cmpfloat(t->init_std, ==,
+                      inits[i].init == ACRNN_INIT_NORMAL ? 0.05 : 0.0);
+  }
   g_assert_nonnull(acrnn_net_find_tensor(net, "attention.score.weight"));
   g_assert_null(acrnn_net_find_tensor(net, "cnn_attention.weight"));
   size_t total = 0;
