@@ -1,3 +1,43 @@
+/**
+ * SECTION:element-acrnnclassify
+ * @title: acrnnclassify
+ * @short_description: classifies environmental sounds with an ACRNN model
+ *
+ * acrnnclassify runs the attention-based convolutional recurrent network of
+ * a model file (the model property; by default the bundled ESC-50 model) on
+ * the feature frames of gammatonespec. It classifies every segment of 128
+ * frames (about 1.49 s at 44.1 kHz), one every 64 frames, and at the end of
+ * a run one more of its last 128 frames, so that every frame counts.
+ *
+ * For each segment it posts an element message named "acrnn" (as level and
+ * spectrum do) and pushes the label as a line of UTF-8 text on its src pad
+ * (a GAP below threshold or for silence). At the end of a stream a last
+ * "acrnn" message with final=TRUE gives the decision over the stream: the
+ * class of highest mean probability over its segments, the same rule as
+ * acrnn-train eval (acrnn/clip_score.h). The fields (docs/gstreamer.md):
+ *
+ * * "label" G_TYPE_STRING: the most probable class ("silence" for a silent
+ *   segment).
+ * * "class-id" G_TYPE_INT: its index in the model's labels (-1: silence).
+ * * "confidence" G_TYPE_DOUBLE: its probability (final: mean probability).
+ * * "labels", "scores" GST_TYPE_ARRAY: the top-k classes and their
+ *   probabilities, best first; "top-k" G_TYPE_STRING the same as one string,
+ *   "dog:0.5700,rain:0.2300".
+ * * "timestamp", "stream-time", "running-time", "duration" G_TYPE_UINT64:
+ *   where the segment starts (buffer, stream and running time) and how long
+ *   it is; final: the stream's start and the audio classified.
+ * * "final" G_TYPE_BOOLEAN, "silent" G_TYPE_BOOLEAN.
+ * * per segment: "segment" G_TYPE_UINT64 (its index) and "level"
+ *   G_TYPE_DOUBLE (dBFS); final: "segments" and "silent-segments"
+ *   G_TYPE_UINT64.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m filesrc location=dog.wav ! decodebin ! audioconvert ! \
+ *     audioresample ! gammatonespec ! acrnnclassify ! fakesink
+ * ]| prints one "acrnn" message per segment and the final decision.
+ */
+
 /* acrnnclassify.c - the acrnnclassify element: runs the ACRNN network of a
  * model file on the log-gammatone frames of gammatonespec.
  *

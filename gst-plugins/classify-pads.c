@@ -279,8 +279,7 @@ gboolean gst_acrnn_classify_sink_query(GstPad *pad, GstObject *parent,
   GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(parent);
   if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS)
     return gst_pad_query_default(pad, parent, query);
-  GstCaps *filter, *caps;
-  gst_query_parse_caps(query, &filter);
+  GstCaps *caps;
   GST_OBJECT_LOCK(self);
   if (self->have_model)
     caps = gst_acrnn_features_caps_build(&self->info.features,
@@ -292,15 +291,7 @@ gboolean gst_acrnn_classify_sink_query(GstPad *pad, GstObject *parent,
   GstCaps *model = gst_caps_intersect(caps, templ);
   gst_caps_unref(caps);
   caps = gst_caps_merge(model, templ);
-  if (filter != NULL) {
-    GstCaps *tmp =
-        gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(caps);
-    caps = tmp;
-  }
-  gst_query_set_caps_result(query, caps);
-  gst_caps_unref(caps);
-  return TRUE;
+  return gst_acrnn_answer_caps_query(query, caps);
 }
 
 /* A segment's label leaves when the last frame of the last segment of its

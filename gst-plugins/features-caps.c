@@ -66,3 +66,17 @@ gboolean gst_acrnn_features_caps_parse(const GstCaps *caps,
          gst_structure_get_double(s, "fmax", &p->fmax) &&
          gst_structure_get_int(s, "delta-width", &p->delta_width);
 }
+
+gboolean gst_acrnn_answer_caps_query(GstQuery *query, GstCaps *caps) {
+  GstCaps *filter;
+  gst_query_parse_caps(query, &filter);
+  if (filter != NULL) {
+    GstCaps *tmp =
+        gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    caps = tmp;
+  }
+  gst_query_set_caps_result(query, caps);
+  gst_caps_unref(caps);
+  return TRUE;
+}

@@ -61,6 +61,10 @@ GstCaps *gst_acrnn_features_caps_new(const AcrnnFeatureParams *p);
 gboolean gst_acrnn_features_caps_parse(const GstCaps *caps,
                                        AcrnnFeatureParams *p);
 
+/* Answers a CAPS query with caps (taken), intersected with the query's
+ * filter when it has one (the filter's order first); TRUE. */
+gboolean gst_acrnn_answer_caps_query(GstQuery *query, GstCaps *caps);
+
 G_END_DECLS
 
 #endif

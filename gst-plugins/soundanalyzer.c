@@ -1,3 +1,21 @@
+/**
+ * SECTION:element-soundanalyzer
+ * @title: soundanalyzer
+ * @short_description: passes audio through and classifies a copy of it
+ *
+ * soundanalyzer passes raw audio through unchanged, as level and spectrum
+ * do, and classifies a copy with soundclassifier in a thread of its own,
+ * posting the same "acrnn" element messages: one per segment, then one with
+ * final=TRUE before EOS. It fits in an audio chain or in playbin's
+ * audio-filter, and adds no latency to the audio.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -m playbin uri=file:///tmp/dog.ogg audio-filter=soundanalyzer
+ * gst-launch-1.0 -m autoaudiosrc ! soundanalyzer ! autoaudiosink
+ * ]|
+ */
+
 /* soundanalyzer.c - the soundanalyzer bin: passes the audio through
  * unchanged, as level and spectrum do, and classifies a copy of it:
  *

@@ -1,3 +1,22 @@
+/**
+ * SECTION:element-soundclassifier
+ * @title: soundclassifier
+ * @short_description: classifies any raw audio with an ACRNN model
+ *
+ * soundclassifier is audioconvert ! audioresample ! gammatonespec !
+ * acrnnclassify in one bin, its feature parameters (sample rate, bands,
+ * filterbank, ...) taken from the model. It has acrnnclassify's properties
+ * and posts its "acrnn" messages again with itself as their source, so an
+ * application tells two classifiers apart by their names. The src pad
+ * gives the labels as text.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m uridecodebin uri=file:///tmp/dog.ogg ! \
+ *     soundclassifier ! fakesink
+ * ]|
+ */
+
 /* soundclassifier.c - the soundclassifier bin. Its children are
  * audioconvert ! audioresample ! capsfilter ! gammatonespec ! acrnnclassify;
  * once acrnnclassify has loaded its model (NULL to READY), the capsfilter
