@@ -27,6 +27,7 @@
  * gave them. */
 #include "soundclassifier.h"
 #include "acrnnclassify.h"
+#include "bin-children.h"
 #include "property-proxy.h"
 
 #include <gst/audio/audio.h>
@@ -88,14 +89,9 @@ static void configure_from_model(GstSoundClassifier *self) {
 static GstStateChangeReturn change_state(GstElement *element,
                                          GstStateChange transition) {
   GstSoundClassifier *self = GST_SOUND_CLASSIFIER(element);
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY && self->missing != NULL) {
-    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
-                      ("The element \"%s\" is missing: install "
-                       "gstreamer1.0-plugins-base.",
-                       self->missing),
-                      (NULL));
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY &&
+      !gst_acrnn_bin_check_children(element, self->missing))
     return GST_STATE_CHANGE_FAILURE;
-  }
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
       self->classify != NULL) {
     /* a model set in READY: configured before the source starts */
@@ -201,14 +197,7 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
 }
 
 static GstElement *make(GstSoundClassifier *self, const char *factory) {
-  GstElement *e = gst_element_factory_make(factory, NULL);
-  if (e == NULL) {
-    if (self->missing == NULL)
-      self->missing = factory;
-    return NULL;
-  }
-  gst_bin_add(GST_BIN(self), e);
-  return e;
+  return gst_acrnn_bin_add_new(GST_BIN(self), factory, &self->missing);
 }
 
 static void add_ghost(GstSoundClassifier *self, GstElement *target,
