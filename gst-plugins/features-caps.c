@@ -20,15 +20,31 @@ GType gst_acrnn_filterbank_get_type(void) {
   return type;
 }
 
+GstCaps *gst_acrnn_features_caps_build(const AcrnnFeatureParams *p,
+                                       GstAcrnnFeaturesFields fields) {
+  GstStructure *s =
+      gst_structure_new(ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING,
+                        GST_AUDIO_NE(F32), "bands", G_TYPE_INT, p->bands, NULL);
+  if (fields & GST_ACRNN_FEATURES_FRAME_RATE)
+    gst_structure_set(s, "frame-rate", GST_TYPE_FRACTION, p->sample_rate,
+                      p->hop, NULL);
+  if (fields & GST_ACRNN_FEATURES_SAMPLE_RATE)
+    gst_structure_set(s, "sample-rate", G_TYPE_INT, p->sample_rate, NULL);
+  gst_structure_set(s, "n-fft", G_TYPE_INT, p->n_fft, "hop", G_TYPE_INT, p->hop,
+                    NULL);
+  if (fields & GST_ACRNN_FEATURES_FMIN)
+    gst_structure_set(s, "fmin", G_TYPE_DOUBLE, p->fmin, NULL);
+  if (fields & GST_ACRNN_FEATURES_FMAX)
+    gst_structure_set(s, "fmax", G_TYPE_DOUBLE, p->fmax, NULL);
+  gst_structure_set(s, "delta-width", G_TYPE_INT, p->delta_width, NULL);
+  if (fields & GST_ACRNN_FEATURES_FILTERBANK)
+    gst_structure_set(s, "filterbank", G_TYPE_STRING,
+                      acrnn_filterbank_to_string(p->filterbank), NULL);
+  return gst_caps_new_full(s, NULL);
+}
+
 GstCaps *gst_acrnn_features_caps_new(const AcrnnFeatureParams *p) {
-  return gst_caps_new_simple(
-      ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING, GST_AUDIO_NE(F32),
-      "bands", G_TYPE_INT, p->bands, "frame-rate", GST_TYPE_FRACTION,
-      p->sample_rate, p->hop, "sample-rate", G_TYPE_INT, p->sample_rate,
-      "n-fft", G_TYPE_INT, p->n_fft, "hop", G_TYPE_INT, p->hop, "fmin",
-      G_TYPE_DOUBLE, p->fmin, "fmax", G_TYPE_DOUBLE, p->fmax, "delta-width",
-      G_TYPE_INT, p->delta_width, "filterbank", G_TYPE_STRING,
-      acrnn_filterbank_to_string(p->filterbank), NULL);
+  return gst_acrnn_features_caps_build(p, GST_ACRNN_FEATURES_ALL);
 }
 
 gboolean gst_acrnn_features_caps_parse(const GstCaps *caps,
@@ -49,4 +65,18 @@ gboolean gst_acrnn_features_caps_parse(const GstCaps *caps,
          gst_structure_get_double(s, "fmin", &p->fmin) &&
          gst_structure_get_double(s, "fmax", &p->fmax) &&
          gst_structure_get_int(s, "delta-width", &p->delta_width);
+}
+
+gboolean gst_acrnn_answer_caps_query(GstQuery *query, GstCaps *caps) {
+  GstCaps *filter;
+  gst_query_parse_caps(query, &filter);
+  if (filter != NULL) {
+    GstCaps *tmp =
+        gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    caps = tmp;
+  }
+  gst_query_set_caps_result(query, caps);
+  gst_caps_unref(caps);
+  return TRUE;
 }

@@ -37,12 +37,33 @@ G_BEGIN_DECLS
 #define GST_TYPE_ACRNN_FILTERBANK (gst_acrnn_filterbank_get_type())
 GType gst_acrnn_filterbank_get_type(void);
 
-/* Fixed caps describing a stream of frames made with p. */
+/* The fields of the feature caps beyond the frame layout (format, bands,
+ * n-fft, hop, delta-width), which are always there. */
+typedef enum {
+  GST_ACRNN_FEATURES_SAMPLE_RATE = 1 << 0, /* sample-rate */
+  GST_ACRNN_FEATURES_FRAME_RATE = 1 << 1,  /* frame-rate = sample-rate/hop */
+  GST_ACRNN_FEATURES_FMIN = 1 << 2,
+  GST_ACRNN_FEATURES_FMAX = 1 << 3,
+  GST_ACRNN_FEATURES_FILTERBANK = 1 << 4,
+  GST_ACRNN_FEATURES_ALL = (1 << 5) - 1,
+} GstAcrnnFeaturesFields;
+
+/* The one builder of feature caps: caps of one structure holding the frame
+ * layout of p and the fields of p named in fields (the others left open, as
+ * for a filter or a preference). */
+GstCaps *gst_acrnn_features_caps_build(const AcrnnFeatureParams *p,
+                                       GstAcrnnFeaturesFields fields);
+
+/* Fixed caps describing a stream of frames made with p (every field). */
 GstCaps *gst_acrnn_features_caps_new(const AcrnnFeatureParams *p);
 
 /* Reads fixed features caps into p; FALSE when a field is missing. */
 gboolean gst_acrnn_features_caps_parse(const GstCaps *caps,
                                        AcrnnFeatureParams *p);
+
+/* Answers a CAPS query with caps (taken), intersected with the query's
+ * filter when it has one (the filter's order first); TRUE. */
+gboolean gst_acrnn_answer_caps_query(GstQuery *query, GstCaps *caps);
 
 G_END_DECLS
 

@@ -1,3 +1,29 @@
+/**
+ * SECTION:element-gammatonespec
+ * @title: gammatonespec
+ * @short_description: log-gammatone (or log-mel) spectrogram of mono audio
+ *
+ * gammatonespec turns mono float audio into the feature frames the ACRNN
+ * network is trained on (docs/features.md): every hop samples a frame of
+ * n-fft samples is Hamming-windowed, its power spectrum weighted by bands
+ * 4th-order gammatone filters on the ERB scale (filterbank=mel: triangular
+ * mel filters), and the log band energies are followed by their deltas. An
+ * output buffer holds whole frames of 2*bands float32 values with caps
+ * audio/x-acrnn-features, timestamped with its first frame's first sample.
+ *
+ * The sink pad accepts the rate of the sample-rate property (0: any) that
+ * downstream accepts. A DISCONT buffer whose timestamp is not where the
+ * previous samples end, or that has no timestamp, starts a new run
+ * (run-timing.h), as do GAP events, flushes and new streams. A NaN or Inf
+ * sample is a STREAM/FORMAT error; reverse playback is refused.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=dog.wav ! decodebin ! audioconvert ! \
+ *     audioresample ! gammatonespec ! filesink location=dog.f32
+ * ]| writes the log-gammatone frames of dog.wav as raw float32.
+ */
+
 /* gammatonespec.c - the gammatonespec element: turns mono F32 audio into
  * log-gammatone feature frames (docs/features.md), or log-mel frames with
  * filterbank=mel, with the streaming AcrnnFeatureExtractor.
@@ -22,16 +48,15 @@
  * applied rate < 0) is a STREAM/NOT_IMPLEMENTED error. A NaN or Inf sample
  * is a STREAM/FORMAT error giving its stream time.
  */
-#include "gammatonespec.h"
 #include "features-caps.h"
-#include "run-start.h"
+#include "gammatonespec-private.h"
+#include "run-timing.h"
 
 #include <acrnn/features.h>
 #include <gst/audio/audio.h>
 #include <math.h>
 
-GST_DEBUG_CATEGORY_STATIC(gst_gammatone_spec_debug);
-#define GST_CAT_DEFAULT gst_gammatone_spec_debug
+GST_DEBUG_CATEGORY(gst_gammatone_spec_debug);
 
 enum {
   PROP_0,
@@ -45,35 +70,9 @@ enum {
   PROP_FILTERBANK,
 };
 
-#define DEFAULT_SAMPLE_RATE 44100
-#define DEFAULT_BANDS 128
-#define DEFAULT_N_FFT 1024
-#define DEFAULT_HOP 512
-#define DEFAULT_FMIN 50.0
+/* The property defaults are the library's (acrnn_feature_params_init()),
+ * but fmax, whose default 0 means the Nyquist frequency of the rate. */
 #define DEFAULT_FMAX 0.0
-#define DEFAULT_DELTA_WIDTH 9
-#define DEFAULT_FILTERBANK ACRNN_FILTERBANK_GAMMATONE
-
-struct _GstGammatoneSpec {
-  GstElement parent;
-  GstPad *sinkpad, *srcpad;
-
-  /* properties, under the object lock */
-  int sample_rate, bands, n_fft, hop, delta_width;
-  double fmin, fmax;
-  AcrnnFilterbank filterbank;
-
-  /* stream state, streaming thread */
-  AcrnnFeatureExtractor *fx;
-  AcrnnFeatureParams params; /* of fx */
-  GstSegment segment;
-  gboolean need_start;    /* the next buffer starts a run */
-  gboolean discont;       /* mark the next output buffer DISCONT */
-  GstClockTime run_start; /* PTS of sample 0 of the run */
-  guint64 samples_in;     /* samples pushed in this run */
-  GstClockTime run_end;   /* where the last run ended, NONE before any */
-  GstClockTime latency;   /* object lock; NONE before caps */
-};
 
 #define SINK_CAPS                                                              \
   "audio/x-raw, format = (string) " GST_AUDIO_NE(                              \
@@ -90,243 +89,6 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
 G_DEFINE_TYPE(GstGammatoneSpec, gst_gammatone_spec, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE(gammatonespec, "gammatonespec", GST_RANK_NONE,
                             GST_TYPE_GAMMATONE_SPEC);
-
-static GstClockTime frame_time(GstGammatoneSpec *self, guint64 frame) {
-  return self->run_start + gst_util_uint64_scale_int(frame * self->params.hop,
-                                                     GST_SECOND,
-                                                     self->params.sample_rate);
-}
-
-/* Pushes every frame the extractor has ready as one buffer. */
-static GstFlowReturn push_ready(GstGammatoneSpec *self) {
-  size_t avail = acrnn_feature_extractor_available(self->fx);
-  if (avail == 0)
-    return GST_FLOW_OK;
-  size_t frame_floats = 2 * (size_t)self->params.bands;
-  guint64 first = acrnn_feature_extractor_next_frame(self->fx);
-  GstBuffer *out =
-      gst_buffer_new_allocate(NULL, avail * frame_floats * sizeof(float), NULL);
-  GstMapInfo map;
-  gst_buffer_map(out, &map, GST_MAP_WRITE);
-  size_t got = acrnn_feature_extractor_pull(self->fx, (float *)map.data, avail);
-  gst_buffer_unmap(out, &map);
-  g_assert(got == avail);
-  GstClockTime start = frame_time(self, first);
-  GST_BUFFER_PTS(out) = start;
-  GST_BUFFER_DURATION(out) = frame_time(self, first + got) - start;
-  GST_BUFFER_OFFSET(out) = first;
-  GST_BUFFER_OFFSET_END(out) = first + got;
-  if (self->discont) {
-    GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
-    self->discont = FALSE;
-  }
-  GST_LOG_OBJECT(
-      self, "pushing frames %" G_GUINT64_FORMAT "..+%zu at %" GST_TIME_FORMAT,
-      first, got, GST_TIME_ARGS(start));
-  return gst_pad_push(self->srcpad, out);
-}
-
-/* Ends the current run: its tail frames become ready and are pushed; the
- * next buffer starts a new run. */
-static GstFlowReturn drain(GstGammatoneSpec *self) {
-  GstFlowReturn ret = GST_FLOW_OK;
-  if (self->samples_in > 0 && self->params.sample_rate > 0)
-    self->run_end = self->run_start +
-                    gst_util_uint64_scale_int(self->samples_in, GST_SECOND,
-                                              self->params.sample_rate);
-  if (self->fx != NULL && self->samples_in > 0) {
-    acrnn_feature_extractor_flush(self->fx);
-    ret = push_ready(self);
-  }
-  if (self->fx != NULL)
-    acrnn_feature_extractor_reset(self->fx);
-  self->samples_in = 0;
-  self->need_start = TRUE;
-  return ret;
-}
-
-static void reset_run(GstGammatoneSpec *self) {
-  if (self->fx != NULL)
-    acrnn_feature_extractor_reset(self->fx);
-  self->samples_in = 0;
-  self->need_start = TRUE;
-}
-
-/* Index of the first NaN or Inf of x[0..n), or n. */
-static size_t first_non_finite(const float *x, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!isfinite(x[i]))
-      return i;
-  return n;
-}
-
-/* Posts the error for the non-finite sample `index` of a buffer of the run
- * whose first sample is sample `first` of the run: its stream time
- * (h:mm:ss.mmm, truncated to the millisecond) in the message. */
-static void post_non_finite(GstGammatoneSpec *self, float value, guint64 first,
-                            size_t index, GstClockTime pts) {
-  GstClockTime at =
-      self->run_start + gst_util_uint64_scale_int(first + index, GST_SECOND,
-                                                  self->params.sample_rate);
-  GstClockTime stream = at;
-  const char *base = "stream time";
-  if (self->segment.format == GST_FORMAT_TIME) {
-    stream = gst_segment_to_stream_time(&self->segment, GST_FORMAT_TIME, at);
-    if (!GST_CLOCK_TIME_IS_VALID(stream)) {
-      stream = at; /* outside the segment */
-      base = "timestamp";
-    }
-  }
-  guint64 ms = stream / GST_MSECOND;
-  const char *kind = isnan(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
-  GST_ELEMENT_ERROR(
-      self, STREAM, FORMAT,
-      ("The input audio has a non-finite sample (%s) at %u:%02u:%02u.%03u %s: "
-       "audio samples must be finite numbers; check the source or the "
-       "elements before gammatonespec.",
-       kind, (guint)(ms / 3600000), (guint)(ms / 60000 % 60),
-       (guint)(ms / 1000 % 60), (guint)(ms % 1000), base),
-      ("sample %zu of the buffer with PTS %" GST_TIME_FORMAT
-       ", timestamp %" GST_TIME_FORMAT ", segment %" GST_SEGMENT_FORMAT,
-       index, GST_TIME_ARGS(pts), GST_TIME_ARGS(at), &self->segment));
-}
-
-static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
-  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  if (self->fx == NULL) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (NULL),
-                      ("received audio before its caps"));
-    gst_buffer_unref(buf);
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  int rate = self->params.sample_rate;
-  GstClockTime pts = GST_BUFFER_PTS(buf);
-
-  if (GST_BUFFER_IS_DISCONT(buf) && !self->need_start) {
-    GstClockTime expected =
-        self->run_start +
-        gst_util_uint64_scale_int(self->samples_in, GST_SECOND, rate);
-    GstClockTime tolerance = gst_util_uint64_scale_int(1, GST_SECOND, rate);
-    if (!GST_CLOCK_TIME_IS_VALID(pts) ||
-        GST_CLOCK_DIFF(expected, pts) > (GstClockTimeDiff)tolerance ||
-        GST_CLOCK_DIFF(pts, expected) > (GstClockTimeDiff)tolerance) {
-      GST_DEBUG_OBJECT(self,
-                       "discontinuity at %" GST_TIME_FORMAT
-                       " (expected %" GST_TIME_FORMAT "): new run",
-                       GST_TIME_ARGS(pts), GST_TIME_ARGS(expected));
-      ret = drain(self);
-      if (ret != GST_FLOW_OK) {
-        gst_buffer_unref(buf);
-        return ret;
-      }
-    }
-  }
-  if (self->need_start) {
-    self->run_start = acrnn_run_start(pts, self->run_end, &self->segment);
-    self->need_start = FALSE;
-    self->discont = TRUE;
-  }
-
-  GstMapInfo map;
-  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR(self, RESOURCE, READ, (NULL),
-                      ("could not map an input buffer"));
-    gst_buffer_unref(buf);
-    return GST_FLOW_ERROR;
-  }
-  size_t n = map.size / sizeof(float);
-  size_t bad = first_non_finite((const float *)map.data, n);
-  if (bad < n) {
-    post_non_finite(self, ((const float *)map.data)[bad], self->samples_in, bad,
-                    pts);
-    gst_buffer_unmap(buf, &map);
-    gst_buffer_unref(buf);
-    return GST_FLOW_ERROR;
-  }
-  GError *error = NULL;
-  gboolean ok = acrnn_feature_extractor_push(self->fx, (const float *)map.data,
-                                             n, &error);
-  gst_buffer_unmap(buf, &map);
-  gst_buffer_unref(buf);
-  if (!ok) {
-    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
-                      ("The input audio is not usable: %s", error->message),
-                      ("buffer at %" GST_TIME_FORMAT " of %zu samples",
-                       GST_TIME_ARGS(pts), n));
-    g_error_free(error);
-    return GST_FLOW_ERROR;
-  }
-  self->samples_in += n;
-  return push_ready(self);
-}
-
-static gboolean params_equal(const AcrnnFeatureParams *a,
-                             const AcrnnFeatureParams *b) {
-  return a->sample_rate == b->sample_rate && a->n_fft == b->n_fft &&
-         a->hop == b->hop && a->bands == b->bands && a->fmin == b->fmin &&
-         a->fmax == b->fmax && a->delta_width == b->delta_width &&
-         a->filterbank == b->filterbank;
-}
-
-/* The feature parameters the properties give at rate. */
-static void params_for_rate(GstGammatoneSpec *self, int rate,
-                            AcrnnFeatureParams *p) {
-  acrnn_feature_params_init(p);
-  GST_OBJECT_LOCK(self);
-  p->sample_rate = rate;
-  p->bands = self->bands;
-  p->n_fft = self->n_fft;
-  p->hop = self->hop;
-  p->fmin = self->fmin;
-  p->fmax = self->fmax > 0.0 ? self->fmax : rate / 2.0;
-  p->delta_width = self->delta_width;
-  p->filterbank = self->filterbank;
-  GST_OBJECT_UNLOCK(self);
-}
-
-static gboolean set_caps(GstGammatoneSpec *self, GstCaps *caps) {
-  GstAudioInfo info;
-  if (!gst_audio_info_from_caps(&info, caps)) {
-    GST_ELEMENT_ERROR(
-        self, CORE, NEGOTIATION, (NULL),
-        ("could not parse the input caps %" GST_PTR_FORMAT, caps));
-    return FALSE;
-  }
-  AcrnnFeatureParams p;
-  params_for_rate(self, GST_AUDIO_INFO_RATE(&info), &p);
-  if (self->fx != NULL && params_equal(&p, &self->params))
-    return TRUE;
-
-  GError *error = NULL;
-  AcrnnFeatureExtractor *fx = acrnn_feature_extractor_new(&p, &error);
-  if (fx == NULL) {
-    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
-                      ("Invalid gammatonespec properties for %d Hz audio: %s",
-                       p.sample_rate, error->message),
-                      ("input caps %" GST_PTR_FORMAT, caps));
-    g_error_free(error);
-    return FALSE;
-  }
-  if (self->fx != NULL) {
-    GST_DEBUG_OBJECT(self, "new input format: ending the run");
-    drain(self);
-    acrnn_feature_extractor_free(self->fx);
-  }
-  self->fx = fx;
-  self->params = p;
-  reset_run(self);
-  GST_OBJECT_LOCK(self);
-  self->latency = gst_util_uint64_scale_int(
-      acrnn_feature_extractor_latency_samples(fx), GST_SECOND, p.sample_rate);
-  GST_OBJECT_UNLOCK(self);
-
-  GstCaps *out = gst_acrnn_features_caps_new(&p);
-  gboolean ok = gst_pad_set_caps(self->srcpad, out);
-  gst_caps_unref(out);
-  return ok;
-}
 
 /* A segment that plays backwards: an error; FALSE refuses the event. */
 static gboolean check_forwards(GstGammatoneSpec *self, GstEvent *event) {
@@ -349,7 +111,7 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   case GST_EVENT_CAPS: {
     GstCaps *caps;
     gst_event_parse_caps(event, &caps);
-    gboolean ok = set_caps(self, caps);
+    gboolean ok = gst_gammatone_spec_set_caps(self, caps);
     gst_event_unref(event);
     return ok;
   }
@@ -376,18 +138,18 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     GstClockTime timestamp, duration;
     gst_event_parse_gap(event, &timestamp, &duration);
     if (duration != 0)
-      drain(self);
+      gst_gammatone_spec_drain(self);
     break;
   }
   case GST_EVENT_STREAM_START:
-    drain(self);
+    gst_gammatone_spec_drain(self);
     self->run_end = GST_CLOCK_TIME_NONE;
     break;
   case GST_EVENT_EOS:
-    drain(self);
+    gst_gammatone_spec_drain(self);
     break;
   case GST_EVENT_FLUSH_STOP:
-    reset_run(self);
+    gst_gammatone_spec_reset_run(self);
     self->run_end = GST_CLOCK_TIME_NONE;
     gst_segment_init(&self->segment, GST_FORMAT_UNDEFINED);
     break;
@@ -395,90 +157,6 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     break;
   }
   return gst_pad_event_default(pad, parent, event);
-}
-
-/* The feature caps the properties allow downstream, the sample rate (and
- * with it fmax = 0) left open when rate is 0. */
-static GstCaps *output_filter(GstGammatoneSpec *self, int rate) {
-  GST_OBJECT_LOCK(self);
-  GstCaps *caps = gst_caps_new_simple(
-      ACRNN_FEATURES_MEDIA_TYPE, "format", G_TYPE_STRING, GST_AUDIO_NE(F32),
-      "bands", G_TYPE_INT, self->bands, "n-fft", G_TYPE_INT, self->n_fft, "hop",
-      G_TYPE_INT, self->hop, "fmin", G_TYPE_DOUBLE, self->fmin, "delta-width",
-      G_TYPE_INT, self->delta_width, "filterbank", G_TYPE_STRING,
-      acrnn_filterbank_to_string(self->filterbank), NULL);
-  double fmax = self->fmax;
-  GST_OBJECT_UNLOCK(self);
-  if (rate > 0) {
-    gst_caps_set_simple(caps, "sample-rate", G_TYPE_INT, rate, NULL);
-    if (fmax <= 0.0)
-      fmax = rate / 2.0;
-  }
-  if (fmax > 0.0)
-    gst_caps_set_simple(caps, "fmax", G_TYPE_DOUBLE, fmax, NULL);
-  return caps;
-}
-
-/* The input rates downstream accepts, as audio caps in its order of
- * preference; NULL when downstream does not restrict them. */
-static GstCaps *downstream_rates(GstGammatoneSpec *self, int rate) {
-  GstCaps *filter = output_filter(self, rate);
-  GstCaps *peer = gst_pad_peer_query_caps(self->srcpad, filter);
-  GST_LOG_OBJECT(self,
-                 "downstream accepts %" GST_PTR_FORMAT " of %" GST_PTR_FORMAT,
-                 peer, filter);
-  gst_caps_unref(filter);
-  if (peer == NULL || gst_caps_is_any(peer)) {
-    if (peer != NULL)
-      gst_caps_unref(peer);
-    return NULL;
-  }
-  GstCaps *rates = gst_caps_new_empty();
-  for (guint i = 0; i < gst_caps_get_size(peer); i++) {
-    const GValue *v =
-        gst_structure_get_value(gst_caps_get_structure(peer, i), "sample-rate");
-    GstStructure *s = gst_structure_new_empty("audio/x-raw");
-    if (v != NULL)
-      gst_structure_set_value(s, "rate", v);
-    rates = gst_caps_merge_structure(rates, s);
-  }
-  gst_caps_unref(peer);
-  return rates;
-}
-
-/* The sink accepts the rates of the template, or the one the sample-rate
- * property fixes, that downstream accepts. */
-static gboolean sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
-  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
-  if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS)
-    return gst_pad_query_default(pad, parent, query);
-  GstCaps *filter, *caps = gst_pad_get_pad_template_caps(pad);
-  gst_query_parse_caps(query, &filter);
-  GST_OBJECT_LOCK(self);
-  int rate = self->sample_rate;
-  GST_OBJECT_UNLOCK(self);
-  if (rate > 0) {
-    caps = gst_caps_make_writable(caps);
-    gst_caps_set_simple(caps, "rate", G_TYPE_INT, rate, NULL);
-  }
-  GstCaps *rates = downstream_rates(self, rate);
-  if (rates != NULL) {
-    GstCaps *tmp =
-        gst_caps_intersect_full(rates, caps, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(caps);
-    gst_caps_unref(rates);
-    caps = tmp;
-    GST_LOG_OBJECT(self, "with downstream: %" GST_PTR_FORMAT, caps);
-  }
-  if (filter != NULL) {
-    GstCaps *tmp =
-        gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(caps);
-    caps = tmp;
-  }
-  gst_query_set_caps_result(query, caps);
-  gst_caps_unref(caps);
-  return TRUE;
 }
 
 /* Seeks with a negative rate (reverse playback) are refused here, before
@@ -503,28 +181,21 @@ static gboolean src_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   return gst_pad_event_default(pad, parent, event);
 }
 
+static GstClockTime own_latency(GstElement *element, gboolean live) {
+  GstGammatoneSpec *self = GST_GAMMATONE_SPEC(element);
+  (void)live;
+  GST_OBJECT_LOCK(self);
+  GstClockTime ours = self->latency;
+  GST_OBJECT_UNLOCK(self);
+  return ours;
+}
+
 static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
   GstGammatoneSpec *self = GST_GAMMATONE_SPEC(parent);
   if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
     return gst_pad_query_default(pad, parent, query);
-  if (!gst_pad_peer_query(self->sinkpad, query))
-    return FALSE;
-  gboolean live;
-  GstClockTime min, max;
-  gst_query_parse_latency(query, &live, &min, &max);
-  GST_OBJECT_LOCK(self);
-  GstClockTime ours = self->latency;
-  GST_OBJECT_UNLOCK(self);
-  if (GST_CLOCK_TIME_IS_VALID(ours)) {
-    min += ours;
-    if (GST_CLOCK_TIME_IS_VALID(max))
-      max += ours;
-  }
-  GST_DEBUG_OBJECT(
-      self, "latency: ours %" GST_TIME_FORMAT ", total min %" GST_TIME_FORMAT,
-      GST_TIME_ARGS(ours), GST_TIME_ARGS(min));
-  gst_query_set_latency(query, live, min, max);
-  return TRUE;
+  return gst_acrnn_answer_latency(GST_ELEMENT(self), self->sinkpad, query,
+                                  own_latency);
 }
 
 static void free_stream(GstGammatoneSpec *self) {
@@ -550,7 +221,7 @@ static gboolean check_properties(GstGammatoneSpec *self) {
   if (rate <= 0)
     return TRUE; /* checked when the caps give the rate */
   AcrnnFeatureParams p;
-  params_for_rate(self, rate, &p);
+  gst_gammatone_spec_params_for_rate(self, rate, &p);
   GError *error = NULL;
   if (acrnn_feature_params_validate(&p, &error))
     return TRUE;
@@ -653,15 +324,13 @@ static void finalize(GObject *object) {
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
-static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
-  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+/* The properties, their defaults the library's (acrnn_feature_params_init())
+ * but fmax's. */
+static void install_properties(GObjectClass *gobject_class) {
   GParamFlags flags =
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
-
-  gobject_class->set_property = set_property;
-  gobject_class->get_property = get_property;
-  gobject_class->finalize = finalize;
+  AcrnnFeatureParams d;
+  acrnn_feature_params_init(&d);
 
   g_object_class_install_property(
       gobject_class, PROP_SAMPLE_RATE,
@@ -669,31 +338,31 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
                        "Sample rate in Hz the sink pad asks for (put "
                        "audioresample before this element); 0 accepts any "
                        "rate from 1000 to 384000 Hz",
-                       0, 384000, DEFAULT_SAMPLE_RATE, flags));
+                       0, 384000, d.sample_rate, flags));
   g_object_class_install_property(
       gobject_class, PROP_BANDS,
       g_param_spec_int("bands", "Bands",
                        "Number of gammatone bands (a frame has 2*bands "
                        "values: logs then deltas)",
-                       1, 1024, DEFAULT_BANDS, flags));
+                       1, 1024, d.bands, flags));
   g_object_class_install_property(
       gobject_class, PROP_N_FFT,
       g_param_spec_int("n-fft", "Window",
                        "Analysis window (FFT) length in samples, a power of "
                        "two",
-                       16, 65536, DEFAULT_N_FFT, flags));
+                       16, 65536, d.n_fft, flags));
   g_object_class_install_property(
       gobject_class, PROP_HOP,
       g_param_spec_int("hop", "Hop",
                        "Samples between the starts of two frames (at most "
                        "n-fft)",
-                       1, 65536, DEFAULT_HOP, flags));
+                       1, 65536, d.hop, flags));
   g_object_class_install_property(
       gobject_class, PROP_FMIN,
       g_param_spec_double("fmin", "Lowest frequency",
                           "Centre frequency of the lowest band in Hz (mel: its "
                           "lower edge)",
-                          1.0, 192000.0, DEFAULT_FMIN, flags));
+                          1.0, 192000.0, d.fmin, flags));
   g_object_class_install_property(
       gobject_class, PROP_FMAX,
       g_param_spec_double("fmax", "Highest frequency",
@@ -704,7 +373,7 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
       gobject_class, PROP_DELTA_WIDTH,
       g_param_spec_int("delta-width", "Delta width",
                        "Width in frames of the delta regression window (odd)",
-                       3, 1025, DEFAULT_DELTA_WIDTH, flags));
+                       3, 1025, d.delta_width, flags));
   g_object_class_install_property(
       gobject_class, PROP_FILTERBANK,
       g_param_spec_enum("filterbank", "Filterbank",
@@ -712,8 +381,18 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
                         "(the paper's log-gammatone features) or mel (log-mel, "
                         "the paper's baseline input); a model expects the one "
                         "it was trained on",
-                        GST_TYPE_ACRNN_FILTERBANK, DEFAULT_FILTERBANK, flags));
+                        GST_TYPE_ACRNN_FILTERBANK, d.filterbank, flags));
   gst_type_mark_as_plugin_api(GST_TYPE_ACRNN_FILTERBANK, 0);
+}
+
+static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+
+  gobject_class->set_property = set_property;
+  gobject_class->get_property = get_property;
+  gobject_class->finalize = finalize;
+  install_properties(gobject_class);
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -738,9 +417,11 @@ static void gst_gammatone_spec_class_init(GstGammatoneSpecClass *klass) {
 
 static void gst_gammatone_spec_init(GstGammatoneSpec *self) {
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
-  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(chain));
+  gst_pad_set_chain_function(self->sinkpad,
+                             GST_DEBUG_FUNCPTR(gst_gammatone_spec_chain));
   gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_event));
-  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(sink_query));
+  gst_pad_set_query_function(self->sinkpad,
+                             GST_DEBUG_FUNCPTR(gst_gammatone_spec_sink_query));
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
@@ -749,14 +430,16 @@ static void gst_gammatone_spec_init(GstGammatoneSpec *self) {
   gst_pad_use_fixed_caps(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 
-  self->sample_rate = DEFAULT_SAMPLE_RATE;
-  self->bands = DEFAULT_BANDS;
-  self->n_fft = DEFAULT_N_FFT;
-  self->hop = DEFAULT_HOP;
-  self->fmin = DEFAULT_FMIN;
+  AcrnnFeatureParams d;
+  acrnn_feature_params_init(&d);
+  self->sample_rate = d.sample_rate;
+  self->bands = d.bands;
+  self->n_fft = d.n_fft;
+  self->hop = d.hop;
+  self->fmin = d.fmin;
   self->fmax = DEFAULT_FMAX;
-  self->delta_width = DEFAULT_DELTA_WIDTH;
-  self->filterbank = DEFAULT_FILTERBANK;
+  self->delta_width = d.delta_width;
+  self->filterbank = d.filterbank;
   self->need_start = TRUE;
   self->run_end = GST_CLOCK_TIME_NONE;
   self->latency = GST_CLOCK_TIME_NONE;

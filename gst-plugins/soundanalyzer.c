@@ -1,3 +1,21 @@
+/**
+ * SECTION:element-soundanalyzer
+ * @title: soundanalyzer
+ * @short_description: passes audio through and classifies a copy of it
+ *
+ * soundanalyzer passes raw audio through unchanged, as level and spectrum
+ * do, and classifies a copy with soundclassifier in a thread of its own,
+ * posting the same "acrnn" element messages: one per segment, then one with
+ * final=TRUE before EOS. It fits in an audio chain or in playbin's
+ * audio-filter, and adds no latency to the audio.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -m playbin uri=file:///tmp/dog.ogg audio-filter=soundanalyzer
+ * gst-launch-1.0 -m autoaudiosrc ! soundanalyzer ! autoaudiosink
+ * ]|
+ */
+
 /* soundanalyzer.c - the soundanalyzer bin: passes the audio through
  * unchanged, as level and spectrum do, and classifies a copy of it:
  *
@@ -20,6 +38,7 @@
  * gives batches of 1 while the audio is played (its sink syncs to the
  * clock), 16 when it runs as fast as it can (auto-batch.h). */
 #include "soundanalyzer.h"
+#include "bin-children.h"
 #include "property-proxy.h"
 #include "soundclassifier.h"
 
@@ -49,14 +68,9 @@ GST_ELEMENT_REGISTER_DEFINE(soundanalyzer, "soundanalyzer", GST_RANK_NONE,
 static GstStateChangeReturn change_state(GstElement *element,
                                          GstStateChange transition) {
   GstSoundAnalyzer *self = GST_SOUND_ANALYZER(element);
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY && self->missing != NULL) {
-    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
-                      ("The element \"%s\" is missing: install "
-                       "gstreamer1.0-plugins-base.",
-                       self->missing),
-                      (NULL));
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY &&
+      !gst_acrnn_bin_check_children(element, self->missing))
     return GST_STATE_CHANGE_FAILURE;
-  }
   return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
 }
 
@@ -166,14 +180,7 @@ static void gst_sound_analyzer_class_init(GstSoundAnalyzerClass *klass) {
 }
 
 static GstElement *make(GstSoundAnalyzer *self, const char *factory) {
-  GstElement *e = gst_element_factory_make(factory, NULL);
-  if (e == NULL) {
-    if (self->missing == NULL)
-      self->missing = factory;
-    return NULL;
-  }
-  gst_bin_add(GST_BIN(self), e);
-  return e;
+  return gst_acrnn_bin_add_new(GST_BIN(self), factory, &self->missing);
 }
 
 static GstPad *add_ghost(GstSoundAnalyzer *self, GstPad *target,

@@ -1,3 +1,22 @@
+/**
+ * SECTION:element-soundclassifier
+ * @title: soundclassifier
+ * @short_description: classifies any raw audio with an ACRNN model
+ *
+ * soundclassifier is audioconvert ! audioresample ! gammatonespec !
+ * acrnnclassify in one bin, its feature parameters (sample rate, bands,
+ * filterbank, ...) taken from the model. It has acrnnclassify's properties
+ * and posts its "acrnn" messages again with itself as their source, so an
+ * application tells two classifiers apart by their names. The src pad
+ * gives the labels as text.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m uridecodebin uri=file:///tmp/dog.ogg ! \
+ *     soundclassifier ! fakesink
+ * ]|
+ */
+
 /* soundclassifier.c - the soundclassifier bin. Its children are
  * audioconvert ! audioresample ! capsfilter ! gammatonespec ! acrnnclassify;
  * once acrnnclassify has loaded its model (NULL to READY), the capsfilter
@@ -8,6 +27,7 @@
  * gave them. */
 #include "soundclassifier.h"
 #include "acrnnclassify.h"
+#include "bin-children.h"
 #include "property-proxy.h"
 
 #include <gst/audio/audio.h>
@@ -69,14 +89,9 @@ static void configure_from_model(GstSoundClassifier *self) {
 static GstStateChangeReturn change_state(GstElement *element,
                                          GstStateChange transition) {
   GstSoundClassifier *self = GST_SOUND_CLASSIFIER(element);
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY && self->missing != NULL) {
-    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN,
-                      ("The element \"%s\" is missing: install "
-                       "gstreamer1.0-plugins-base.",
-                       self->missing),
-                      (NULL));
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY &&
+      !gst_acrnn_bin_check_children(element, self->missing))
     return GST_STATE_CHANGE_FAILURE;
-  }
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
       self->classify != NULL) {
     /* a model set in READY: configured before the source starts */
@@ -182,14 +197,7 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
 }
 
 static GstElement *make(GstSoundClassifier *self, const char *factory) {
-  GstElement *e = gst_element_factory_make(factory, NULL);
-  if (e == NULL) {
-    if (self->missing == NULL)
-      self->missing = factory;
-    return NULL;
-  }
-  gst_bin_add(GST_BIN(self), e);
-  return e;
+  return gst_acrnn_bin_add_new(GST_BIN(self), factory, &self->missing);
 }
 
 static void add_ghost(GstSoundClassifier *self, GstElement *target,

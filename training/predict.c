@@ -1,7 +1,7 @@
 /* predict.c - mean probability over a clip's segments (every frame in one:
  * the whole segments and the one aligned to the clip's end), in batches. */
 #include "predict.h"
-#include <string.h>
+#include <acrnn/clip_score.h>
 
 int tr_predict_clip(AcrnnNet *net, const AcrnnModelInfo *info,
                     const float *frames, size_t n_frames, int max_batch,
@@ -16,8 +16,7 @@ int tr_predict_clip(AcrnnNet *net, const AcrnnModelInfo *info,
   int bmax = (int)MIN((size_t)max_batch, MAX(n_seg, (size_t)1));
   float *x = g_new(float, dim *(size_t)bmax);
   float *p = g_new(float, (size_t)c *(size_t)bmax);
-  memset(probs, 0, sizeof(float) * (size_t)c);
-  double *acc = g_new0(double, c);
+  AcrnnClipScore *score = acrnn_clip_score_new(c);
   for (size_t s0 = 0; s0 < n_seg; s0 += (size_t)bmax) {
     int b = (int)MIN((size_t)bmax, n_seg - s0);
     for (int i = 0; i < b; i++)
@@ -25,17 +24,10 @@ int tr_predict_clip(AcrnnNet *net, const AcrnnModelInfo *info,
                             info->mean, info->std, x + (size_t)i * dim);
     acrnn_net_forward(net, x, b, FALSE, NULL);
     acrnn_net_probabilities(net, p);
-    for (int i = 0; i < b; i++)
-      for (int k = 0; k < c; k++)
-        acc[k] += p[(size_t)i * c + k];
+    acrnn_clip_score_add(score, p, (size_t)b);
   }
-  int best = 0;
-  for (int k = 0; k < c; k++) {
-    probs[k] = n_seg ? (float)(acc[k] / (double)n_seg) : 0.0f;
-    if (probs[k] > probs[best])
-      best = k;
-  }
-  g_free(acc);
+  int best = acrnn_clip_score_mean(score, probs);
+  acrnn_clip_score_free(score);
   g_free(x);
   g_free(p);
   return best;

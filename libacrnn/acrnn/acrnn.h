@@ -4,6 +4,7 @@
 #define ACRNN_ACRNN_H
 
 #include <acrnn/augment.h>
+#include <acrnn/clip_score.h>
 #include <acrnn/features.h>
 #include <acrnn/level.h>
 #include <acrnn/model.h>

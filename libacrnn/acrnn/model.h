@@ -5,20 +5,14 @@
 #ifndef ACRNN_MODEL_H
 #define ACRNN_MODEL_H
 
+#include <acrnn/error.h>
 #include <acrnn/features.h>
 #include <acrnn/network.h>
 #include <glib.h>
 
 G_BEGIN_DECLS
 
-#define ACRNN_MODEL_ERROR (acrnn_model_error_quark())
-GQuark acrnn_model_error_quark(void);
-
-typedef enum {
-  ACRNN_MODEL_ERROR_IO,      /**< cannot open, read or write the file */
-  ACRNN_MODEL_ERROR_FORMAT,  /**< not a valid safetensors file */
-  ACRNN_MODEL_ERROR_CONTENT, /**< valid file, but not a valid acrnn model */
-} AcrnnModelErrorCode;
+/* Errors: ACRNN_MODEL_ERROR, acrnn/error.h. */
 
 /** What a model file says besides its tensors. */
 typedef struct {

@@ -10,6 +10,7 @@
 #ifndef ACRNN_NETWORK_H
 #define ACRNN_NETWORK_H
 
+#include <acrnn/error.h>
 #include <acrnn/rng.h>
 #include <glib.h>
 #include <stddef.h>
@@ -47,9 +48,21 @@ typedef enum {
   ACRNN_TENSOR_BUFFER,    /**< batch norm running statistics */
 } AcrnnTensorKind;
 
+/** How acrnn_net_init_random() initialises a tensor. */
+typedef enum {
+  ACRNN_INIT_ZERO = 0, /**< 0: biases, batch norm beta and running mean */
+  ACRNN_INIT_ONE,      /**< 1: batch norm gamma and running variance */
+  ACRNN_INIT_NORMAL,   /**< N(0, init_std): every weight */
+} AcrnnInitKind;
+
+/** The paper's weight initialisation: N(0, 0.05). */
+#define ACRNN_INIT_STD 0.05
+
 typedef struct {
   const char *name; /**< state_dict() name, e.g. "conv.0.weight" */
   AcrnnTensorKind kind;
+  AcrnnInitKind init; /**< its initialisation */
+  double init_std;    /**< for ACRNN_INIT_NORMAL; 0 otherwise */
   int ndim;
   int shape[4];
   size_t offset; /**< in floats, into the params or the buffers block */
@@ -62,10 +75,17 @@ typedef struct AcrnnNet AcrnnNet;
  * gamma 1, beta 0, running mean 0, running var 1. */
 AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error);
 void acrnn_net_free(AcrnnNet *net);
+/** A new network with the configuration, parameters, batch norm running
+ * statistics and dropout of net, and nothing else (no gradients, no
+ * activations): what a second thread needs to run the same inference. The
+ * copy and net are independent afterwards. */
+AcrnnNet *acrnn_net_copy(const AcrnnNet *net);
 const AcrnnNetConfig *acrnn_net_config(const AcrnnNet *net);
 
-/** The paper's initialisation: every weight N(0, 0.05) from seed; biases 0,
- * batch norm gamma 1, beta 0. The same seed gives the same weights. */
+/** The paper's initialisation, as the tensor table says (init, init_std):
+ * every weight N(0, 0.05) from seed, drawn in table order; biases 0, batch
+ * norm gamma 1, beta 0, running mean 0, running variance 1. The same seed
+ * gives the same weights. */
 void acrnn_net_init_random(AcrnnNet *net, uint64_t seed);
 
 size_t acrnn_net_n_params(const AcrnnNet *net);

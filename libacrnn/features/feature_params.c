@@ -1,5 +1,6 @@
 /* feature_params.c - the docs/features.md default feature parameters and their
  * validation. */
+#include "fail.h"
 #include "feature_error.h"
 #include <acrnn/features.h>
 #include <math.h>
@@ -19,18 +20,10 @@ void acrnn_feature_params_init(AcrnnFeatureParams *p) {
   p->filterbank = ACRNN_FILTERBANK_GAMMATONE;
 }
 
-static gboolean bad(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean bad(GError **error, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_set_error_literal(error, ACRNN_FEATURES_ERROR, ACRNN_FEATURES_ERROR_PARAMS,
-                      msg);
-  g_free(msg);
-  return FALSE;
-}
+/* A feature parameter error; FALSE. */
+#define bad(error, ...)                                                        \
+  acrnn_fail(error, ACRNN_FEATURES_ERROR, ACRNN_FEATURES_ERROR_PARAMS, NULL,   \
+             __VA_ARGS__)
 
 gboolean acrnn_feature_params_validate(const AcrnnFeatureParams *p,
                                        GError **error) {

@@ -1,6 +1,10 @@
-/* model_error.c - the ACRNN_MODEL_ERROR domain of model file errors. */
-#include <acrnn/model.h>
+/* model_error.c - the error domains of acrnn/error.h. */
+#include <acrnn/error.h>
 
 GQuark acrnn_model_error_quark(void) {
   return g_quark_from_static_string("acrnn-model-error-quark");
+}
+
+GQuark acrnn_net_error_quark(void) {
+  return g_quark_from_static_string("acrnn-net-error-quark");
 }

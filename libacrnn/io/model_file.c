@@ -25,12 +25,28 @@ static char *net_shape_string(const AcrnnTensorInfo *t) {
   return acrnn_st_shape_string(t->ndim, s);
 }
 
-/* Index of the first NaN or Inf of x, or -1. */
-static gssize first_non_finite(const float *x, size_t n) {
-  for (size_t i = 0; i < n; i++)
+/* The one check of a tensor's values, on load and on save: every value
+ * finite, and no running variance below 0. what_ starts the message
+ * ("cannot save: " or ""), why ends the NaN/Inf one. */
+static gboolean check_values(const char *path, const AcrnnTensorInfo *t,
+                             const float *x, const char *what_, const char *why,
+                             GError **error) {
+  const int C = ACRNN_MODEL_ERROR_CONTENT;
+  for (size_t i = 0; i < t->numel; i++)
     if (!isfinite(x[i]))
-      return (gssize)i;
-  return -1;
+      return acrnn_io_fail(error, C, path,
+                           "%stensor %s has %s value at index %zu, expected "
+                           "finite weights%s",
+                           what_, t->name, isnan(x[i]) ? "a NaN" : "an Inf", i,
+                           why);
+  if (g_str_has_suffix(t->name, ".running_var"))
+    for (size_t k = 0; k < t->numel; k++)
+      if (x[k] < 0.0f)
+        return acrnn_io_fail(error, C, path,
+                             "%stensor %s has the negative value %g at index "
+                             "%zu, expected variances >= 0",
+                             what_, t->name, x[k], k);
+  return TRUE;
 }
 
 /* ---- loading ---- */
@@ -154,21 +170,8 @@ static gboolean fill_net(AcrnnStFile *f, AcrnnNet *net,
     float *data = acrnn_net_tensor_data(net, ti);
     if (!acrnn_st_read_float(f, t, data, error))
       return FALSE;
-    gssize bad = first_non_finite(data, ti->numel);
-    if (bad >= 0)
-      return acrnn_io_fail(
-          error, C, path,
-          "tensor %s has %s value at index %zd, expected finite "
-          "weights (a diverged training run?)",
-          ti->name, isnan(data[bad]) ? "a NaN" : "an Inf", bad);
-    if (g_str_has_suffix(ti->name, ".running_var"))
-      for (size_t k = 0; k < ti->numel; k++)
-        if (data[k] < 0.0f)
-          return acrnn_io_fail(
-              error, C, path,
-              "tensor %s has the negative value %g at index %zu, "
-              "expected variances >= 0",
-              ti->name, data[k], k);
+    if (!check_values(path, ti, data, "", " (a diverged training run?)", error))
+      return FALSE;
   }
   return TRUE;
 }
@@ -313,20 +316,8 @@ static gboolean check_net_matches(const char *path, AcrnnNet *net,
   for (size_t i = 0; i < acrnn_net_n_tensors(net); i++) {
     const AcrnnTensorInfo *t = acrnn_net_tensor(net, i);
     const float *x = acrnn_net_tensor_data(net, t);
-    gssize bad = first_non_finite(x, t->numel);
-    if (bad >= 0)
-      return acrnn_io_fail(error, C, path,
-                           "cannot save: tensor %s has %s value at index %zd, "
-                           "expected finite weights",
-                           t->name, isnan(x[bad]) ? "a NaN" : "an Inf", bad);
-    if (g_str_has_suffix(t->name, ".running_var"))
-      for (size_t k = 0; k < t->numel; k++)
-        if (x[k] < 0.0f)
-          return acrnn_io_fail(
-              error, C, path,
-              "cannot save: tensor %s has the negative value %g at "
-              "index %zu, expected variances >= 0",
-              t->name, x[k], k);
+    if (!check_values(path, t, x, "cannot save: ", "", error))
+      return FALSE;
   }
   return TRUE;
 }

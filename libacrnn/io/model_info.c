@@ -2,6 +2,7 @@
  * it implies, its "acrnn" metadata JSON (docs/model-file.md) and where the
  * bundled model lives. */
 #define _GNU_SOURCE /* dladdr */
+#include "fail.h"
 #include "model_meta.h"
 #include <dlfcn.h>
 #include <json-glib/json-glib.h>
@@ -74,19 +75,10 @@ char *acrnn_model_default_path(void) {
   return g_build_filename(ACRNN_DATADIR, "esc50-acrnn.safetensors", NULL);
 }
 
-static gboolean fail(GError **error, const char *path, const char *fmt, ...)
-    G_GNUC_PRINTF(3, 4);
-
-static gboolean fail(GError **error, const char *path, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_set_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_CONTENT, "%s: %s",
-              path, msg);
-  g_free(msg);
-  return FALSE;
-}
+/* A model content error "path: message"; FALSE. */
+#define fail(error, path, ...)                                                 \
+  acrnn_fail(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_CONTENT, path,        \
+             __VA_ARGS__)
 
 gboolean acrnn_model_info_validate(const char *path, const AcrnnModelInfo *info,
                                    GError **error) {

@@ -4,7 +4,6 @@
  * header padded with spaces to a multiple of 8 bytes, data little-endian, one
  * tensor after the other). */
 #include "safetensors.h"
-#include <acrnn/model.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -45,17 +44,6 @@ struct AcrnnStFile {
   GHashTable *index; /* name -> AcrnnStTensor* */
   GHashTable *meta;  /* key -> value; NULL without __metadata__ */
 };
-
-gboolean acrnn_io_fail(GError **error, int code, const char *path,
-                       const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_set_error(error, ACRNN_MODEL_ERROR, code, "%s: %s", path, msg);
-  g_free(msg);
-  return FALSE;
-}
 
 char *acrnn_st_shape_string(int ndim, const int64_t *shape) {
   GString *s = g_string_new("[");

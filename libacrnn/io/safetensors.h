@@ -11,6 +11,8 @@
 #ifndef ACRNN_IO_SAFETENSORS_H
 #define ACRNN_IO_SAFETENSORS_H
 
+#include "fail.h"
+#include <acrnn/error.h>
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,14 +45,14 @@ typedef enum {
 /** Largest header accepted (as the reference implementation: 100 MB). */
 #define ACRNN_ST_MAX_HEADER 100000000u
 
-/** "F32", "BF16", ... */
-/* Sets a ACRNN_MODEL_ERROR error "path: message" and returns FALSE. */
-gboolean acrnn_io_fail(GError **error, int code, const char *path,
-                       const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+/* Sets an ACRNN_MODEL_ERROR error "path: message" and returns FALSE. */
+#define acrnn_io_fail(error, code, path, ...)                                  \
+  acrnn_fail(error, ACRNN_MODEL_ERROR, code, path, __VA_ARGS__)
 
 /* "[64, 32, 3, 1]", "[]" for a scalar (g_free it). */
 char *acrnn_st_shape_string(int ndim, const int64_t *shape);
 
+/** "F32", "BF16", ... */
 const char *acrnn_st_dtype_name(AcrnnStDtype dtype);
 /** Bytes per element. */
 size_t acrnn_st_dtype_size(AcrnnStDtype dtype);

@@ -85,7 +85,7 @@ gboolean acrnn_attention_parse(const char *s, AcrnnAttention *out,
     *out = (AcrnnAttention){ACRNN_ATTENTION_CNN, s[4] - '0'};
     return TRUE;
   }
-  g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+  g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
               "unknown attention \"%s\": expected rnn, none, cnn:2, cnn:4, "
               "cnn:6 or cnn:8",
               s ? s : "(null)");
@@ -115,12 +115,14 @@ void acrnn_net_config_init(AcrnnNetConfig *cfg) {
 
 /* ---- tensor table ------------------------------------------------------ */
 
-static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, int ndim,
-                      const int *shape, const char *fmt, ...)
-    G_GNUC_PRINTF(5, 6);
+static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, AcrnnInitKind init,
+                      int ndim, const int *shape, const char *fmt, ...)
+    G_GNUC_PRINTF(6, 7);
 
-static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, int ndim,
-                      const int *shape, const char *fmt, ...) {
+/* Adds a tensor to the table: its kind, how it is initialised, its shape
+ * and its state_dict() name. */
+static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, AcrnnInitKind init,
+                      int ndim, const int *shape, const char *fmt, ...) {
   g_assert(net->n_tensors < MAX_TENSORS);
   int i = (int)net->n_tensors++;
   va_list ap;
@@ -130,6 +132,8 @@ static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, int ndim,
   AcrnnTensorInfo *t = &net->tensors[i];
   t->name = net->names[i];
   t->kind = kind;
+  t->init = init;
+  t->init_std = init == ACRNN_INIT_NORMAL ? ACRNN_INIT_STD : 0.0;
   t->ndim = ndim;
   t->numel = 1;
   for (int k = 0; k < ndim; k++) {
@@ -158,29 +162,29 @@ static void build_table(AcrnnNet *net) {
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
     b->t_w =
-        add_tensor(net, ACRNN_TENSOR_PARAM, 4,
+        add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 4,
                    SHAPE(b->cout, b->cin, b->kh, b->kw), "conv.%d.weight", i);
-    b->t_b = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(b->cout),
-                        "conv.%d.bias", i);
+    b->t_b = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                        SHAPE(b->cout), "conv.%d.bias", i);
   }
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
-    b->t_g = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(b->cout),
-                        "bn.%d.weight", i);
-    b->t_beta =
-        add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(b->cout), "bn.%d.bias", i);
-    b->t_rm = add_tensor(net, ACRNN_TENSOR_BUFFER, 1, SHAPE(b->cout),
-                         "bn.%d.running_mean", i);
-    b->t_rv = add_tensor(net, ACRNN_TENSOR_BUFFER, 1, SHAPE(b->cout),
-                         "bn.%d.running_var", i);
+    b->t_g = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ONE, 1,
+                        SHAPE(b->cout), "bn.%d.weight", i);
+    b->t_beta = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                           SHAPE(b->cout), "bn.%d.bias", i);
+    b->t_rm = add_tensor(net, ACRNN_TENSOR_BUFFER, ACRNN_INIT_ZERO, 1,
+                         SHAPE(b->cout), "bn.%d.running_mean", i);
+    b->t_rv = add_tensor(net, ACRNN_TENSOR_BUFFER, ACRNN_INIT_ONE, 1,
+                         SHAPE(b->cout), "bn.%d.running_var", i);
   }
   net->t_catt_w = net->t_catt_b = -1;
   if (net->attn_block >= 0) {
     int c = net->blk[net->attn_block].cout;
-    net->t_catt_w = add_tensor(net, ACRNN_TENSOR_PARAM, 4, SHAPE(1, c, 3, 3),
-                               "cnn_attention.weight");
-    net->t_catt_b =
-        add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(1), "cnn_attention.bias");
+    net->t_catt_w = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 4,
+                               SHAPE(1, c, 3, 3), "cnn_attention.weight");
+    net->t_catt_b = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                               SHAPE(1), "cnn_attention.bias");
   }
   static const char *const what[4] = {"weight_ih", "weight_hh", "bias_ih",
                                       "bias_hh"};
@@ -188,49 +192,50 @@ static void build_table(AcrnnNet *net) {
     for (int dir = 0; dir < 2; dir++) {
       const char *suffix = dir ? "_reverse" : "";
       int *t = net->t_gru[l][dir];
-      t[0] = add_tensor(net, ACRNN_TENSOR_PARAM, 2,
+      t[0] = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
                         SHAPE(3 * HIDDEN, net->gru_in[l]), "gru.%s_l%d%s",
                         what[0], l, suffix);
-      t[1] = add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(3 * HIDDEN, HIDDEN),
-                        "gru.%s_l%d%s", what[1], l, suffix);
-      t[2] = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(3 * HIDDEN),
-                        "gru.%s_l%d%s", what[2], l, suffix);
-      t[3] = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(3 * HIDDEN),
-                        "gru.%s_l%d%s", what[3], l, suffix);
+      t[1] = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
+                        SHAPE(3 * HIDDEN, HIDDEN), "gru.%s_l%d%s", what[1], l,
+                        suffix);
+      t[2] = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                        SHAPE(3 * HIDDEN), "gru.%s_l%d%s", what[2], l, suffix);
+      t[3] = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                        SHAPE(3 * HIDDEN), "gru.%s_l%d%s", what[3], l, suffix);
     }
   net->t_mlp_w = net->t_mlp_b = net->t_score_w = -1;
   if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN) {
-    net->t_mlp_w = add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(ATT, net->d),
-                              "attention.mlp.weight");
-    net->t_mlp_b = add_tensor(net, ACRNN_TENSOR_PARAM, 1, SHAPE(ATT),
-                              "attention.mlp.bias");
-    net->t_score_w = add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(1, ATT),
-                                "attention.score.weight");
+    net->t_mlp_w = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
+                              SHAPE(ATT, net->d), "attention.mlp.weight");
+    net->t_mlp_b = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
+                              SHAPE(ATT), "attention.mlp.bias");
+    net->t_score_w = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
+                                SHAPE(1, ATT), "attention.score.weight");
   }
   net->t_cls_w =
-      add_tensor(net, ACRNN_TENSOR_PARAM, 2, SHAPE(net->cfg.n_classes, net->d),
-                 "classifier.weight");
-  net->t_cls_b = add_tensor(net, ACRNN_TENSOR_PARAM, 1,
+      add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_NORMAL, 2,
+                 SHAPE(net->cfg.n_classes, net->d), "classifier.weight");
+  net->t_cls_b = add_tensor(net, ACRNN_TENSOR_PARAM, ACRNN_INIT_ZERO, 1,
                             SHAPE(net->cfg.n_classes), "classifier.bias");
 }
 
 AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
   if (cfg->bands < 32 || cfg->bands % 32 != 0 || cfg->bands > 1024) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+    g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "network bands %d: expected a multiple of 32 from 32 to 1024 "
                 "(the pools divide the band axis by 32)",
                 cfg->bands);
     return NULL;
   }
   if (cfg->frames < 18 || cfg->frames > 4096) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+    g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "network segment length %d frames: expected 18 to 4096 (the "
                 "pools divide the frame axis by 18)",
                 cfg->frames);
     return NULL;
   }
   if (cfg->n_classes < 1 || cfg->n_classes > 100000) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+    g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "network with %d classes: expected at least 1", cfg->n_classes);
     return NULL;
   }
@@ -238,7 +243,7 @@ AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
   if (a->kind == ACRNN_ATTENTION_CNN &&
       !(a->cnn_layer == 2 || a->cnn_layer == 4 || a->cnn_layer == 6 ||
         a->cnn_layer == 8)) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+    g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "cnn attention at layer %d: expected 2, 4, 6 or 8",
                 a->cnn_layer);
     return NULL;
@@ -283,6 +288,15 @@ AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
     }
   }
   return net;
+}
+
+AcrnnNet *acrnn_net_copy(const AcrnnNet *net) {
+  AcrnnNet *copy = acrnn_net_new(&net->cfg, NULL);
+  g_assert(copy != NULL); /* net's configuration was accepted */
+  memcpy(copy->params, net->params, net->n_params * sizeof(float));
+  memcpy(copy->buffers, net->buffers, net->n_buffers * sizeof(float));
+  copy->dropout = net->dropout;
+  return copy;
 }
 
 static void free_activations(AcrnnNet *net) {
@@ -351,26 +365,12 @@ void acrnn_net_init_random(AcrnnNet *net, uint64_t seed) {
   acrnn_rng_seed(&rng, seed);
   for (size_t i = 0; i < net->n_tensors; i++) {
     const AcrnnTensorInfo *t = &net->tensors[i];
-    if (t->kind != ACRNN_TENSOR_PARAM)
-      continue;
-    float *p = net->params + t->offset;
-    gboolean is_bn = g_str_has_prefix(t->name, "bn.");
-    gboolean is_weight = !is_bn && (g_str_has_suffix(t->name, "weight") ||
-                                    strstr(t->name, ".weight_") != NULL);
-    for (size_t k = 0; k < t->numel; k++) {
-      if (is_weight)
-        p[k] = (float)(0.05 * acrnn_rng_normal(&rng));
-      else if (is_bn && g_str_has_suffix(t->name, ".weight"))
-        p[k] = 1.0f;
-      else
-        p[k] = 0.0f;
-    }
-  }
-  for (int i = 0; i < N_BLOCKS; i++) {
-    Block *b = &net->blk[i];
-    memset(BUF(net, b->t_rm), 0, sizeof(float) * (size_t)b->cout);
-    for (int c = 0; c < b->cout; c++)
-      BUF(net, b->t_rv)[c] = 1.0f;
+    float *p = acrnn_net_tensor_data(net, t);
+    for (size_t k = 0; k < t->numel; k++)
+      p[k] = t->init == ACRNN_INIT_NORMAL
+                 ? (float)(t->init_std * acrnn_rng_normal(&rng))
+             : t->init == ACRNN_INIT_ONE ? 1.0f
+                                         : 0.0f;
   }
 }
 

@@ -2,7 +2,8 @@
  * running-time go through the segment (non-zero start, time, base, rate 2),
  * frames without PTS are timed from the segment start, a new stream id ends
  * the previous stream with its final message, a BYTES segment counts as a
- * default TIME segment, a GAP ends the run, a non-flushing seek starts a new
+ * default TIME segment, a GAP ends the run, so does a DISCONT buffer without
+ * PTS, a non-flushing seek starts a new
  * run and the final message sums what was classified, the latency counts
  * the batch,
  * repeated state changes and a model set in READY, and a source feeding
@@ -335,6 +336,31 @@ static void test_gap(void) {
   fixture_stop(&f);
 }
 
+/* The DISCONT rule of both elements (run-timing.h): a DISCONT buffer without
+ * PTS starts a new run, timed where the previous run's audio ended; the
+ * short first run is classified (padded) when the DISCONT comes. */
+static void test_discont_no_pts(void) {
+  Fixture f;
+  fixture_start(&f, NULL);
+  gst_harness_push(f.h, frames(100, 0, 5));
+  GstBuffer *b = frames(100, GST_CLOCK_TIME_NONE, 6);
+  GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DISCONT);
+  gst_harness_push(f.h, b);
+  GPtrArray *m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 1); /* not segments 0 and 1 of one run */
+  g_assert_cmpuint(get_time(g_ptr_array_index(m, 0), "timestamp"), ==, 0);
+  g_ptr_array_unref(m);
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
+  m = messages(&f);
+  g_assert_cmpuint(m->len, ==, 2);
+  GstClockTime end =
+      gst_util_uint64_scale_int(99 * 512 + 1024, GST_SECOND, RATE);
+  g_assert_cmpuint(get_time(g_ptr_array_index(m, 0), "timestamp"), ==, end);
+  g_assert_true(is_final(g_ptr_array_index(m, 1)));
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
 /* Latency: upstream's plus 127 frames, plus (batch - 1) segment hops. */
 static void test_latency(void) {
   Fixture f;
@@ -436,6 +462,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/events/no-pts", test_no_pts);
   g_test_add_func("/acrnnclassify/events/new-stream", test_new_stream);
   g_test_add_func("/acrnnclassify/events/gap", test_gap);
+  g_test_add_func("/acrnnclassify/events/discont-no-pts", test_discont_no_pts);
   g_test_add_func("/acrnnclassify/events/silence-decision",
                   test_silence_decision);
   g_test_add_func("/acrnnclassify/events/non-flushing-seek",

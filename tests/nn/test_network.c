@@ -1,7 +1,7 @@
 /* test_network.c - the whole network: tensor table, seeded init, gradient of
  * the loss against central finite differences for every tensor and every
- * attention variant, inference vs training forward, and SGD overfitting a
- * small batch. */
+ * attention variant, inference vs training forward, SGD overfitting a
+ * small batch, acrnn_net_copy() and the clip decision. */
 #include <acrnn/acrnn.h>
 #include <math.h>
 #include <string.h>
@@ -151,6 +151,26 @@ static void test_table(void) {
   g_assert_cmpint(t->shape[2], ==, 3);
   t = acrnn_net_find_tensor(net, "bn.3.running_var");
   g_assert_cmpint(t->kind, ==, ACRNN_TENSOR_BUFFER);
+  g_assert_cmpint(t->init, ==, ACRNN_INIT_ONE);
+  /* the initialisation is in the table: every weight N(0, 0.05) */
+  static const struct {
+    const char *name;
+    AcrnnInitKind init;
+  } inits[] = {{"conv.0.weight", ACRNN_INIT_NORMAL},
+               {"conv.0.bias", ACRNN_INIT_ZERO},
+               {"bn.0.weight", ACRNN_INIT_ONE},
+               {"bn.0.bias", ACRNN_INIT_ZERO},
+               {"bn.0.running_mean", ACRNN_INIT_ZERO},
+               {"gru.weight_hh_l1_reverse", ACRNN_INIT_NORMAL},
+               {"gru.bias_ih_l0", ACRNN_INIT_ZERO},
+               {"attention.score.weight", ACRNN_INIT_NORMAL},
+               {"classifier.bias", ACRNN_INIT_ZERO}};
+  for (size_t i = 0; i < G_N_ELEMENTS(inits); i++) {
+    t = acrnn_net_find_tensor(net, inits[i].name);
+    g_assert_cmpint(t->init, ==, inits[i].init);
+    g_assert_cmpfloat(t->init_std, ==,
+                      inits[i].init == ACRNN_INIT_NORMAL ? 0.05 : 0.0);
+  }
   g_assert_nonnull(acrnn_net_find_tensor(net, "attention.score.weight"));
   g_assert_null(acrnn_net_find_tensor(net, "cnn_attention.weight"));
   size_t total = 0;
@@ -176,6 +196,7 @@ static void test_bad_config(void) {
   GError *err = NULL;
   cfg.bands = 100;
   g_assert_null(acrnn_net_new(&cfg, &err));
+  g_assert_error(err, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG);
   g_assert_nonnull(strstr(err->message, "multiple of 32"));
   g_clear_error(&err);
   cfg.bands = 128;
@@ -188,6 +209,7 @@ static void test_bad_config(void) {
   g_clear_error(&err);
   AcrnnAttention a;
   g_assert_false(acrnn_attention_parse("cnn:3", &a, &err));
+  g_assert_error(err, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG);
   g_assert_nonnull(strstr(err->message, "cnn:3"));
   g_clear_error(&err);
   g_assert_false(acrnn_attention_parse(NULL, &a, &err));
@@ -318,12 +340,85 @@ static void test_rng(void) {
   g_assert_cmpint(sum, ==, 45);
 }
 
+/* acrnn_net_copy(): the same inference as the original (after a training
+ * forward moved its running statistics), the same dropout, and independent
+ * of it afterwards. */
+static void test_copy(void) {
+  AcrnnNet *net = small_net("rnn");
+  float *x = random_input(N, BANDS, FRAMES, 5);
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 3);
+  acrnn_net_set_dropout(net, 0.25f);
+  acrnn_net_forward(net, x, N, TRUE, &rng); /* running statistics move */
+  AcrnnNet *copy = acrnn_net_copy(net);
+  g_assert_cmpmem(acrnn_net_params(copy), acrnn_net_n_params(copy) * 4,
+                  acrnn_net_params(net), acrnn_net_n_params(net) * 4);
+  g_assert_cmpmem(acrnn_net_buffers(copy), acrnn_net_n_buffers(copy) * 4,
+                  acrnn_net_buffers(net), acrnn_net_n_buffers(net) * 4);
+  float a[N * K], b[N * K];
+  acrnn_net_forward(net, x, N, FALSE, NULL);
+  acrnn_net_probabilities(net, a);
+  acrnn_net_forward(copy, x, N, FALSE, NULL);
+  acrnn_net_probabilities(copy, b);
+  g_assert_cmpmem(a, sizeof a, b, sizeof b);
+  /* the same dropout: one training forward each from the same rng state */
+  AcrnnRng r1, r2;
+  acrnn_rng_seed(&r1, 11);
+  acrnn_rng_seed(&r2, 11);
+  const float *la = acrnn_net_forward(net, x, N, TRUE, &r1);
+  float keep[N * K];
+  memcpy(keep, la, sizeof keep);
+  const float *lb = acrnn_net_forward(copy, x, N, TRUE, &r2);
+  g_assert_cmpmem(keep, sizeof keep, lb, sizeof keep);
+  /* independent: changing the copy leaves the original as it was */
+  float before = acrnn_net_params(net)[0];
+  acrnn_net_params(copy)[0] += 1.0f;
+  g_assert_cmpfloat(acrnn_net_params(net)[0], ==, before);
+  acrnn_net_free(copy);
+  acrnn_net_free(net);
+  g_free(x);
+}
+
+/* The clip decision: the mean over segments in double precision, its
+ * argmax (the lowest class among equals), reset, and top-k order. */
+static void test_clip_score(void) {
+  AcrnnClipScore *score = acrnn_clip_score_new(3);
+  float mean[3];
+  g_assert_cmpint(acrnn_clip_score_mean(score, mean), ==, 0);
+  g_assert_cmpfloat(mean[0], ==, 0.0f);
+  const float probs[] = {0.2f, 0.5f, 0.3f, 0.6f, 0.1f, 0.3f, 0.1f, 0.3f, 0.6f};
+  acrnn_clip_score_add(score, probs, 2);
+  acrnn_clip_score_add(score, probs + 6, 1);
+  g_assert_cmpuint(acrnn_clip_score_count(score), ==, 3);
+  g_assert_cmpint(acrnn_clip_score_mean(score, mean), ==, 2);
+  g_assert_cmpfloat_with_epsilon(mean[0], 0.9 / 3, 1e-7);
+  g_assert_cmpfloat_with_epsilon(mean[1], 0.9 / 3, 1e-7);
+  g_assert_cmpfloat_with_epsilon(mean[2], 1.2 / 3, 1e-7);
+  acrnn_clip_score_reset(score);
+  g_assert_cmpuint(acrnn_clip_score_count(score), ==, 0);
+  acrnn_clip_score_add(score, probs, 1);
+  g_assert_cmpint(acrnn_clip_score_mean(score, mean), ==, 1);
+  acrnn_clip_score_free(score);
+
+  const float ties[] = {0.25f, 0.25f, 0.1f, 0.4f};
+  g_assert_cmpint(acrnn_argmax(ties, 4), ==, 3);
+  g_assert_cmpint(acrnn_argmax(ties, 3), ==, 0);
+  int order[4];
+  acrnn_top_k(ties, 4, 3, order);
+  g_assert_cmpint(order[0], ==, 3);
+  g_assert_cmpfloat(ties[order[1]], ==, 0.25f);
+  g_assert_cmpfloat(ties[order[2]], ==, 0.25f);
+  g_assert_cmpint(order[1] + order[2], ==, 1);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/network/table", test_table);
   g_test_add_func("/network/bad-config", test_bad_config);
   g_test_add_func("/network/seeded-init", test_seeded_init);
   g_test_add_func("/network/rng", test_rng);
+  g_test_add_func("/network/copy", test_copy);
+  g_test_add_func("/network/clip-score", test_clip_score);
   g_test_add_func("/network/sgd", test_sgd_matches_torch_formula);
   static const char *const variants[] = {"rnn",   "none",  "cnn:2",
                                          "cnn:4", "cnn:6", "cnn:8"};

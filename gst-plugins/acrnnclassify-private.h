@@ -1,0 +1,140 @@
+/* acrnnclassify-private.h - the state of the acrnnclassify element, shared
+ * by the files that implement it (internal to the plugin):
+ *
+ *   acrnnclassify.c      the element: properties, model, stream state, states
+ *   classify-pads.c      the pads: buffers, events, caps, queries
+ *   classify-segments.c  segments of a run, batches, the end of a run
+ *   classify-workers.c   the network on one or more threads
+ *   classify-results.c   the "acrnn" messages and the text buffers
+ */
+#ifndef GST_ACRNN_CLASSIFY_PRIVATE_H
+#define GST_ACRNN_CLASSIFY_PRIVATE_H
+
+#include "acrnnclassify.h"
+
+#include <acrnn/clip_score.h>
+#include <acrnn/level.h>
+#include <acrnn/model.h>
+#include <acrnn/network.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN(gst_acrnn_classify_debug);
+#define GST_CAT_DEFAULT gst_acrnn_classify_debug
+/* The label, class id and confidence of a silent segment. */
+#define SILENCE_LABEL "silence"
+#define SILENCE_CLASS_ID -1
+
+/* A segment waiting in the batch. */
+typedef struct {
+  guint64 index;                /* in the stream */
+  GstClockTime start, duration; /* audio the segment covers */
+  GstClockTime text_start, text_duration;
+  double level;    /* dBFS */
+  gboolean silent; /* under silence-threshold: not run through the network */
+  guint input;     /* its row in batch_in and probs when not silent */
+} PendingSegment;
+
+struct _GstAcrnnClassify {
+  GstElement parent;
+  GstPad *sinkpad, *srcpad;
+
+  /* properties, object lock */
+  gchar *model_path; /* NULL: acrnn_model_default_path() */
+  guint top_k;
+  gdouble threshold;
+  gboolean post_messages;
+  guint batch;
+  guint threads;
+  guint segment_hop; /* 0: the model's */
+  gdouble silence_threshold;
+
+  /* the model (READY and up); info and loaded_path under the object lock */
+  AcrnnNet *net;
+  AcrnnModelInfo info;
+  gboolean have_model;
+  gchar *loaded_path;
+  gchar *loaded_property; /* the model property the model was loaded for */
+  AcrnnNet **copies;      /* n_copies copies of net for threads > 1 */
+  guint n_copies;
+  GThreadPool *workers; /* run the copies; NULL when there are none */
+
+  /* stream (streaming thread) */
+  AcrnnFeatureParams fp; /* from the caps */
+  gboolean negotiated;
+  gboolean caps_refused; /* the caps error was posted (sticky caps retry) */
+  gboolean text_caps_sent;
+  GstSegment segment;
+  gchar *stream_id; /* of the last STREAM_START */
+  int frame_floats; /* 2 * bands */
+
+  gboolean need_start;
+  GstClockTime run_start; /* PTS of frame 0 of the run */
+  guint64 run_frames;     /* frames received in this run */
+  guint64 run_segments;   /* whole segments classified or pending */
+  float *frames;          /* frames [buf_first, run_frames) of the run */
+  guint64 buf_first;
+  size_t buf_cap; /* in frames */
+
+  guint batch_size; /* batch in use (object lock to write), 0 before caps */
+  int seg_hop;      /* segment hop in use (object lock to write), as well */
+  float *batch_in;  /* [batch_size][2][bands][S] */
+  PendingSegment *pending;
+  guint n_pending;
+  guint n_inputs;         /* pending segments that are not silent */
+  AcrnnLevelMeter *meter; /* for the negotiated features */
+  float *probs;           /* [batch_size][n_classes] */
+
+  AcrnnClipScore *score; /* classified (not silent) segments of the stream */
+  guint64 n_silent;      /* silent segments of the stream */
+  GstClockTime stream_start, stream_end;
+  GstClockTime classified; /* audio of the stream's ended runs, summed */
+  guint64 next_index;      /* segment index in the stream */
+};
+
+/* acrnnclassify.c: stream state and timing */
+void gst_acrnn_classify_reset_run(GstAcrnnClassify *self);
+void gst_acrnn_classify_reset_stream(GstAcrnnClassify *self);
+GstClockTime gst_acrnn_classify_samples_time(GstAcrnnClassify *self,
+                                             guint64 samples);
+GstClockTime gst_acrnn_classify_frame_time(GstAcrnnClassify *self,
+                                           guint64 frame);
+
+/* classify-pads.c */
+GstFlowReturn gst_acrnn_classify_chain(GstPad *pad, GstObject *parent,
+                                       GstBuffer *buf);
+gboolean gst_acrnn_classify_sink_event(GstPad *pad, GstObject *parent,
+                                       GstEvent *event);
+gboolean gst_acrnn_classify_sink_query(GstPad *pad, GstObject *parent,
+                                       GstQuery *query);
+gboolean gst_acrnn_classify_src_query(GstPad *pad, GstObject *parent,
+                                      GstQuery *query);
+
+/* classify-segments.c */
+/* Queues every whole segment of the run that has arrived. */
+GstFlowReturn gst_acrnn_classify_process_ready(GstAcrnnClassify *self);
+/* Ends the run so that every frame is classified. */
+GstFlowReturn gst_acrnn_classify_end_run(GstAcrnnClassify *self);
+/* Posts the final message of the stream (the clip decision). */
+void gst_acrnn_classify_post_final(GstAcrnnClassify *self);
+
+/* classify-workers.c */
+/* Probabilities of the pending segments into self->probs. */
+void gst_acrnn_classify_forward(GstAcrnnClassify *self);
+
+/* classify-results.c */
+/* Posts an "acrnn" message for probabilities probs, or for silence when
+ * probs is NULL. */
+void gst_acrnn_classify_post_result(GstAcrnnClassify *self, const float *probs,
+                                    GstClockTime start, GstClockTime duration,
+                                    gboolean final, guint64 index_or_count,
+                                    double level);
+/* Pushes text (a label) as a line, or a GAP when text is NULL. */
+GstFlowReturn gst_acrnn_classify_push_text(GstAcrnnClassify *self,
+                                           const char *text, GstClockTime start,
+                                           GstClockTime duration);
+
+G_END_DECLS
+
+#endif
