@@ -6,7 +6,7 @@
  * reset. Checks: a block with NaN or Inf, or pushed after a flush, is
  * refused and changes nothing; everything else is accepted; pull never gives
  * more than available; and the frames of a stream equal, bit for bit,
- * acrnn_features_compute() on the same samples (SPEC section 1). */
+ * acrnn_features_compute() on the same samples (docs/features.md). */
 #include "fuzz_input.h"
 #include <acrnn/features.h>
 #include <math.h>
