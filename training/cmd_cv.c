@@ -2,6 +2,7 @@
  * held-out fold, with the per-fold and mean accuracy (+- std over folds)
  * as the paper's tables report it. */
 #include "commands.h"
+#include "reporter.h"
 #include "dataset.h"
 #include "dist.h"
 #include "fingerprint.h"
@@ -267,13 +268,13 @@ int tr_cmd_cv(int argc, char **argv) {
       if (ok && !have)
         ok = stopped_fold(paths.checkpoint, opts, &resume, &error);
     }
-    if (ok && have && me == 0) /* even with --quiet: nothing was trained */
-      fprintf(stderr, "fold %d: finished before, result from %s\n", f, rpath);
-    if (ok && resume && me == 0) /* even with --quiet, as the above */
-      fprintf(stderr, "fold %d: resuming from %s\n", f, resume);
-    if (ok && !have && !o.quiet && me == 0)
-      fprintf(stderr, "fold %d: training on %d folds, %zu clips held out\n", f,
-              n_train, tr_dataset_fold_size(ds, f));
+    if (ok && have) /* even with --quiet: nothing was trained */
+      tr_report_note("fold %d: finished before, result from %s", f, rpath);
+    if (ok && resume) /* even with --quiet, as the above */
+      tr_report_note("fold %d: resuming from %s", f, resume);
+    if (ok && !have && !o.quiet)
+      tr_report_note("fold %d: training on %d folds, %zu clips held out", f,
+                     n_train, tr_dataset_fold_size(ds, f));
     if (ok && !have)
       ok = tr_train_run(&ro, ds, train, n_train, f, &paths, resume, &res,
                         &error);
@@ -281,11 +282,9 @@ int tr_cmd_cv(int argc, char **argv) {
       ok = write_result(rpath, f, &res, opts, &error);
     g_free(rpath);
     if (ok && res.stopped) {
-      if (me == 0)
-        fprintf(stderr,
-                "cross-validation stopped in fold %d; continue it with the "
-                "same command and --continue\n",
-                f);
+      tr_report_note("cross-validation stopped in fold %d; continue it with "
+                     "the same command and --continue",
+                     f);
       stopped = TRUE;
     } else if (ok) {
       double *v = res_all + NV * (size_t)k;
@@ -408,7 +407,7 @@ int tr_cmd_cv(int argc, char **argv) {
       rc = 0;
   }
   if (!ok && error) {
-    tr_print_error("cv", error);
+    tr_report_error("cv", error);
     g_clear_error(&error);
   }
   g_free(res_all);

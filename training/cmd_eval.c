@@ -2,6 +2,7 @@
  * dataset (or one fold), per-class precision/recall/F1, the confusion
  * matrix as CSV and PNG, and everything in a JSON report. */
 #include "commands.h"
+#include "reporter.h"
 #include "dataset.h"
 #include "feature_cache.h"
 #include "options.h"
@@ -60,15 +61,16 @@ static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
   tr_dataset_free(ds);
   char *what = tr_split_describe(split);
   if (err)
-    g_printerr("acrnn-train eval: warning: cannot make the model's folds "
-               "(%s) on %s again: %s; training clips cannot be told apart\n",
-               what, o->data, err->message);
+    tr_report_warning("eval",
+                      "cannot make the model's folds (%s) on %s again: %s; "
+                      "training clips cannot be told apart",
+                      what, o->data, err->message);
   else if (!train)
-    g_printerr("acrnn-train eval: warning: the clips of %s under the "
-               "model's split (%s) are not those it was trained on (another "
-               "dataset, or clips added or removed): training clips cannot "
-               "be told apart\n",
-               o->data, what);
+    tr_report_warning("eval",
+                      "the clips of %s under the model's split (%s) are not "
+                      "those it was trained on (another dataset, or clips "
+                      "added or removed): training clips cannot be told apart",
+                      o->data, what);
   g_clear_error(&err);
   /* the evaluation's folds: the model's, with the options given here on
    * top (parsed again over the recorded ones) */
@@ -88,7 +90,7 @@ static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
   if (!given(argc, argv, "fold"))
     o->fold = split->val_fold;
   if (!o->quiet)
-    g_printerr("eval: the model's split: %s; evaluating %s%s\n", what,
+    tr_report_note("eval: the model's split: %s; evaluating %s%s", what,
                own ? "with the fold options given here" : "the same folds",
                o->fold > 0 ? "" : ", all clips");
   g_free(what);
@@ -198,10 +200,10 @@ int tr_cmd_eval(int argc, char **argv) {
                   split.val_fold);
       ok = FALSE;
     } else if (seen > 0) {
-      g_printerr("acrnn-train eval: warning: %zu of the %zu clips evaluated "
-                 "were used to train the model: this is not a held-out "
-                 "accuracy\n",
-                 seen, n_eval);
+      tr_report_warning("eval",
+                        "%zu of the %zu clips evaluated were used to train "
+                        "the model: this is not a held-out accuracy",
+                        seen, n_eval);
     }
     g_free(folds);
   }
@@ -360,7 +362,7 @@ int tr_cmd_eval(int argc, char **argv) {
     if (ok) {
       GError *perr = NULL;
       if (!tr_plot_confusion(png_path, cm, n, info.labels, &perr)) {
-        fprintf(stderr, "note: %s\n", perr->message);
+        tr_report_note("note: %s", perr->message);
         g_error_free(perr);
       }
       printf("report: %s, %s, %s\n", json_path, csv_path, png_path);
@@ -371,7 +373,7 @@ int tr_cmd_eval(int argc, char **argv) {
     g_free(png_path);
   }
   if (!ok) {
-    tr_print_error("eval", error);
+    tr_report_error("eval", error);
     g_clear_error(&error);
   }
   if (b)

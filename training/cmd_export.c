@@ -2,6 +2,7 @@
  * a training checkpoint) as a plain model file in F32, F16 or BF16, written
  * atomically. */
 #include "commands.h"
+#include "reporter.h"
 #include <acrnn/acrnn.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,7 +96,7 @@ int tr_cmd_export(int argc, char **argv) {
              acrnn_net_n_params(net) + acrnn_net_n_buffers(net), info.n_labels);
     rc = 0;
   } else {
-    tr_print_error("export", error);
+    tr_report_error("export", error);
     g_clear_error(&error);
   }
   acrnn_net_free(net);

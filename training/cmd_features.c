@@ -1,6 +1,7 @@
 /* cmd_features.c - "acrnn-train features": fills the feature cache of a
  * dataset so that later train/cv/eval runs skip decoding. */
 #include "commands.h"
+#include "reporter.h"
 #include "dataset.h"
 #include "feature_cache.h"
 #include "options.h"
@@ -63,7 +64,7 @@ int tr_cmd_features(int argc, char **argv) {
     g_free(cache);
   }
   if (!ok) {
-    tr_print_error("features", error);
+    tr_report_error("features", error);
     g_clear_error(&error);
   }
   tr_dataset_free(ds);

@@ -2,6 +2,7 @@
  * (meta/esc50.csv + audio/, optionally the ESC-10 subset) or one folder per
  * class, with folds from the CSV, a folds CSV or a seeded stratified split. */
 #include "dataset.h"
+#include "reporter.h"
 #include <acrnn/rng.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -27,8 +28,8 @@ void tr_dataset_free(TrDataset *ds) {
 
 void tr_dataset_print_warnings(const TrDataset *ds) {
   for (guint i = 0; ds->warnings && i < ds->warnings->len; i++)
-    g_printerr("acrnn-train: warning: %s\n",
-               (const char *)g_ptr_array_index(ds->warnings, i));
+    tr_report_warning(NULL, "%s",
+                      (const char *)g_ptr_array_index(ds->warnings, i));
 }
 
 static void warn(GPtrArray *warnings, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

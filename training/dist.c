@@ -1,6 +1,7 @@
 /* dist.c - the processes of a data-parallel run over MPI (see dist.h); the
  * only file of acrnn-train with MPI calls, all behind ACRNN_HAVE_MPI. */
 #include "dist.h"
+#include "reporter.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +41,7 @@ static void on_mpi_error(MPI_Comm *comm, int *code, ...) {
   int len = 0;
   if (MPI_Error_string(*code, text, &len) != MPI_SUCCESS)
     g_snprintf(text, sizeof text, "error code %d", *code);
-  fprintf(stderr, "acrnn-train: rank %d of %d: MPI error: %s\n", dist_rank,
-          dist_size, text);
-  fflush(stderr);
+  tr_report_rank_error("MPI error: %s", text);
   MPI_Abort(*comm, 1);
 }
 
@@ -58,12 +57,13 @@ void tr_dist_init(int *argc, char ***argv) {
   int provided = 0;
   if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) !=
       MPI_SUCCESS) {
-    fprintf(stderr, "acrnn-train: MPI_Init failed\n");
+    tr_report_rank_error("MPI_Init failed");
     exit(1);
   }
   dist_on = TRUE;
   MPI_Comm_rank(MPI_COMM_WORLD, &dist_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &dist_size);
+  tr_report_set_rank(dist_rank, dist_size);
   MPI_Errhandler eh;
   MPI_Comm_create_errhandler(on_mpi_error, &eh);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, eh);
@@ -150,13 +150,7 @@ void tr_dist_abort(int code, const char *fmt, ...) {
   va_start(ap, fmt);
   char *msg = g_strdup_vprintf(fmt, ap);
   va_end(ap);
-  if (dist_on)
-    fprintf(stderr, "acrnn-train: rank %d of %d: %s\n", dist_rank, dist_size,
-            msg);
-  else
-    fprintf(stderr, "acrnn-train: %s\n", msg);
-  fflush(stderr);
-  fflush(stdout);
+  tr_report_rank_error("%s", msg);
   g_free(msg);
 #ifdef ACRNN_HAVE_MPI
   if (dist_on)
@@ -173,10 +167,7 @@ void tr_dist_report_error(const char *what, const GError *err) {
   const char *msg = err ? err->message : "failed";
   if (dist_size > 1 && !(err && err->domain == TR_DIST_ERROR))
     tr_dist_abort(1, "%s: %s", what, msg);
-  if (dist_rank == 0) {
-    fprintf(stderr, "acrnn-train %s: %s\n", what, msg);
-    fflush(stderr);
-  }
+  tr_report_error(what, err);
   /* every rank has it: let rank 0 print before any rank exits non-zero
    * (mpirun then ends the others) */
   tr_dist_barrier();
