@@ -2,12 +2,12 @@
  * held-out fold, with the per-fold and mean accuracy (+- std over folds)
  * as the paper's tables report it. */
 #include "commands.h"
-#include "reporter.h"
 #include "dataset.h"
 #include "dist.h"
 #include "fingerprint.h"
 #include "options.h"
 #include "output_path.h"
+#include "reporter.h"
 #include "trainer.h"
 #include <acrnn/acrnn.h>
 #include <errno.h>
@@ -186,11 +186,6 @@ int tr_cmd_cv(int argc, char **argv) {
   TrDataset *ds = NULL;
   int *holdout = NULL, n_hold = 0;
   gboolean ok = tr_options_parse(&o, TR_CMD_CV, summary, &argc, &argv, &error);
-  if (ok && argc > 1) {
-    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "unexpected argument \"%s\"", argv[1]);
-    ok = FALSE;
-  }
   if (ok && !o.out_dir) {
     g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "no output directory: give --out-dir DIR");

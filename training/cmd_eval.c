@@ -2,19 +2,19 @@
  * dataset (or one fold), per-class precision/recall/F1, the confusion
  * matrix as CSV and PNG, and everything in a JSON report. */
 #include "commands.h"
-#include "reporter.h"
 #include "dataset.h"
 #include "feature_cache.h"
 #include "options.h"
 #include "output_path.h"
 #include "plot.h"
 #include "predict.h"
+#include "progress.h"
+#include "reporter.h"
 #include "split_record.h"
 #include <acrnn/acrnn.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char summary[] =
     "Evaluates a model on the clips of a dataset (or of --fold N): the\n"
@@ -91,8 +91,8 @@ static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
     o->fold = split->val_fold;
   if (!o->quiet)
     tr_report_note("eval: the model's split: %s; evaluating %s%s", what,
-               own ? "with the fold options given here" : "the same folds",
-               o->fold > 0 ? "" : ", all clips");
+                   own ? "with the fold options given here" : "the same folds",
+                   o->fold > 0 ? "" : ", all clips");
   g_free(what);
   return train;
 }
@@ -133,11 +133,6 @@ int tr_cmd_eval(int argc, char **argv) {
   char **argv0 = g_memdup2(argv, sizeof(char *) * (size_t)(argc + 1));
   gboolean ok =
       tr_options_parse(&o, TR_CMD_EVAL, summary, &argc, &argv, &error);
-  if (ok && argc > 1) {
-    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "unexpected argument \"%s\"", argv[1]);
-    ok = FALSE;
-  }
   if (ok && !o.model) {
     g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "no model: give --model FILE.safetensors");
@@ -240,6 +235,9 @@ int tr_cmd_eval(int argc, char **argv) {
     json_builder_set_member_name(b, "predictions");
     json_builder_begin_array(b);
     int total = 0, correct = 0;
+    size_t n_eval = tr_dataset_fold_size(ds, o.fold);
+    TrProgress progress;
+    tr_progress_init(&progress, o.quiet, NULL);
     for (size_t c = 0; ok && c < ds->n_clips; c++) {
       const TrClip *clip = &ds->clips[c];
       if (o.fold > 0 && clip->fold != o.fold)
@@ -269,11 +267,9 @@ int tr_cmd_eval(int argc, char **argv) {
       json_builder_set_member_name(b, "confidence");
       json_builder_add_double_value(b, probs[pred]);
       json_builder_end_object(b);
-      if (!o.quiet && isatty(2))
-        fprintf(stderr, "\r%d clips\033[K", total);
+      tr_progress_count(&progress, (size_t)total == n_eval, "%d clips", total);
     }
-    if (!o.quiet && isatty(2))
-      fputc('\n', stderr);
+    tr_progress_clear(&progress);
     json_builder_end_array(b);
     g_free(probs);
     g_free(cache);

@@ -200,9 +200,25 @@ static const OptSpec specs[] = {
      "Checkpoint and stop after N steps of this run, as on Ctrl-C "
      "(0: never)",
      FALSE},
-    {"quiet", ALL, G_OPTION_ARG_NONE, F(quiet), NULL, "No progress output",
-     FALSE},
+    {"quiet", ALL | TR_CMD_EXPORT, G_OPTION_ARG_NONE, F(quiet), NULL,
+     "No progress output (export: print nothing on success)", FALSE},
+    {"model", TR_CMD_EXPORT, G_OPTION_ARG_FILENAME, F(model), "IN.safetensors",
+     "The model or checkpoint to read", FALSE},
+    {"out", TR_CMD_EXPORT, G_OPTION_ARG_FILENAME, F(out), "OUT.safetensors",
+     "The model file to write", FALSE},
+    {"dtype", TR_CMD_EXPORT, G_OPTION_ARG_STRING, F(dtype), "DTYPE",
+     "Dtype of the written tensors: f32, f16 or bf16", FALSE},
 };
+
+/* export's short options (-m, -o, -q), as it has always taken them */
+static char short_name(int cmd, const char *name) {
+  if (cmd != TR_CMD_EXPORT)
+    return 0;
+  return strcmp(name, "model") == 0   ? 'm'
+         : strcmp(name, "out") == 0   ? 'o'
+         : strcmp(name, "quiet") == 0 ? 'q'
+                                      : 0;
+}
 
 #define N_SPECS G_N_ELEMENTS(specs)
 
@@ -252,6 +268,7 @@ void tr_options_init(TrOptions *o) {
   o->bn_groups = 1;
   o->parallel = g_strdup("batch");
   o->checkpoint_every = 10;
+  o->dtype = g_strdup("f32");
 }
 
 void tr_options_clear(TrOptions *o) {
@@ -301,6 +318,7 @@ gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
     g_free(def);
     g_ptr_array_add(texts, desc);
     entries[n].long_name = s->name;
+    entries[n].short_name = short_name(cmd, s->name);
     entries[n].arg = s->arg;
     entries[n].arg_data = field(o, s);
     entries[n].description = desc;
@@ -318,6 +336,11 @@ gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
   if (ok && (cmd & ALL) && o->threads < 1) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "--threads %d: expected at least 1 compute thread", o->threads);
+    ok = FALSE;
+  }
+  if (ok && *argc > 1) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "unexpected argument \"%s\"", (*argv)[1]);
     ok = FALSE;
   }
   g_free(entries);

@@ -72,6 +72,7 @@ typedef struct {
   int stop_after_epochs;
   int stop_after_steps;
   gboolean quiet;
+  char *dtype; /* export: f32, f16 or bf16 */
   /* not an option: cv --parallel folds sets it so that a run is this
    * process's alone, even under MPI */
   gboolean local_run;
@@ -83,13 +84,16 @@ enum {
   TR_CMD_CV = 1 << 1,
   TR_CMD_EVAL = 1 << 2,
   TR_CMD_FEATURES = 1 << 3,
+  TR_CMD_EXPORT = 1 << 4,
 };
 
 void tr_options_init(TrOptions *o);
 void tr_options_clear(TrOptions *o);
 
 /* Parses argv (argv[0] is the subcommand) for command cmd into o; options
- * absent from argv keep their value in o. Strings replaced are freed. */
+ * absent from argv keep their value in o. Strings replaced are freed. A
+ * command takes no argument besides its options: one left in argv is an
+ * error ("unexpected argument"). */
 gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
                           char ***argv, GError **error);
 

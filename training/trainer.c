@@ -144,12 +144,10 @@ static gboolean load_clips(Run *r, const int *train_folds, int n_train,
       g_array_append_val(wave_n, n);
     }
     done++;
-    if (!r->progress.quiet && isatty(2))
-      fprintf(stderr, "\r%sfeatures %zu/%zu\033[K", r->progress.prefix, done,
-              total);
+    tr_progress_count(&r->progress, done == total, "features %zu/%zu", done,
+                      total);
   }
-  if (!r->progress.quiet && isatty(2))
-    fputc('\n', stderr);
+  tr_progress_end_line(&r->progress);
   r->n_orig = r->train->len;
   g_free(cache);
   if (ok && r->train->len == 0) {
