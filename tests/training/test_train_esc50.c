@@ -156,6 +156,30 @@ static void test_split_balanced(void) {
     g_free(src[i]);
 }
 
+/* A fold's figures are written once: DIR/fold-N.result.json holds the
+ * members of the summary's entry for fold N, with the same values. */
+static void check_fold_result(const char *dir, JsonObject *entry, int f) {
+  char *name = g_strdup_printf("fold-%d.result.json", f);
+  char *path = g_build_filename(dir, name, NULL);
+  JsonParser *p = json_parser_new();
+  g_assert_true(json_parser_load_from_file(p, path, NULL));
+  JsonObject *r = json_node_get_object(json_parser_get_root(p));
+  const char *members[] = {"fold",       "clips",  "accuracy", "best_accuracy",
+                           "best_epoch", "epochs", "time_s"};
+  for (size_t i = 0; i < G_N_ELEMENTS(members); i++) {
+    g_assert_true(json_object_has_member(entry, members[i]));
+    g_assert_true(json_object_has_member(r, members[i]));
+    g_assert_true(json_node_equal(json_object_get_member(entry, members[i]),
+                                  json_object_get_member(r, members[i])));
+  }
+  g_assert_cmpint(json_object_get_int_member(r, "fold"), ==, f);
+  g_assert_cmpint(json_object_get_int_member(r, "epochs"), ==, 2);
+  g_assert_true(json_object_has_member(r, "options"));
+  g_object_unref(p);
+  g_free(path);
+  g_free(name);
+}
+
 static void test_cv(void) {
   char *dir = g_build_filename(tmp, "cv", NULL);
   const char *extra[] = {"--data",     data, "--out-dir",    dir,
@@ -186,6 +210,7 @@ static void test_cv(void) {
     g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
     g_free(path);
     g_free(name);
+    check_fold_result(dir, json_array_get_object_element(folds, f - 1), f);
   }
   g_object_unref(p);
   g_free(summary);
