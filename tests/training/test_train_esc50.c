@@ -1,7 +1,7 @@
 /* test_train_esc50.c - acrnn-train on a synthetic ESC-50 layout: the ESC-10
  * subset, the feature cache (hits, and a changed file noticed), folds split
  * by source recording, and a 2-fold cross-validation. */
-#include "../../training/dataset.h"
+#include "dataset.h"
 #include "synth_dataset.h"
 #include <json-glib/json-glib.h>
 #include <string.h>
