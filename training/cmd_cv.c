@@ -164,8 +164,9 @@ static gboolean cv_prepare(Cv *c, int argc, char **argv, GError **error) {
                 "--parallel %s: expected batch or folds", o->parallel);
     ok = FALSE;
   }
+  TrDatasetConfig dc = tr_options_dataset(o);
   if (ok)
-    ok = (c->ds = tr_dataset_load(o, error)) != NULL;
+    ok = (c->ds = tr_dataset_load(&dc, error)) != NULL;
   if (ok)
     tr_dataset_print_warnings(c->ds);
   if (ok)

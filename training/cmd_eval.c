@@ -55,7 +55,8 @@ static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
   m.data = g_strdup(o->data);
   tr_split_apply(split, &m);
   GError *err = NULL;
-  TrDataset *ds = tr_dataset_load(&m, &err);
+  TrDatasetConfig dc = tr_options_dataset(&m);
+  TrDataset *ds = tr_dataset_load(&dc, &err);
   tr_options_clear(&m);
   GHashTable *train = ds ? tr_split_training_clips(split, ds) : NULL;
   tr_dataset_free(ds);
@@ -227,8 +228,9 @@ static gboolean eval_prepare(Eval *e, int argc, char **argv, GError **error) {
       e->train_clips = use_split(&e->o, &e->split, argc0, argv0);
   }
   g_free(argv0);
+  TrDatasetConfig dc = tr_options_dataset(&e->o);
   if (ok)
-    ok = (e->ds = tr_dataset_load(&e->o, error)) != NULL;
+    ok = (e->ds = tr_dataset_load(&dc, error)) != NULL;
   if (ok)
     tr_dataset_print_warnings(e->ds);
   if (ok && e->o.fold > 0 && tr_dataset_fold_size(e->ds, e->o.fold) == 0) {

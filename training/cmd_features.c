@@ -27,8 +27,9 @@ int tr_cmd_features(int argc, char **argv) {
   AcrnnFeatureParams fp;
   if (ok)
     ok = tr_options_feature_params(&o, &fp, &error);
+  TrDatasetConfig dc = tr_options_dataset(&o);
   if (ok)
-    ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+    ok = (ds = tr_dataset_load(&dc, &error)) != NULL;
   if (ok)
     tr_dataset_print_warnings(ds);
   if (ok) {

@@ -84,8 +84,9 @@ int tr_cmd_train(int argc, char **argv) {
            tr_output_path_check("--log", paths.log, &error) &&
            tr_output_path_check("--plot", paths.plot, &error);
   }
+  TrDatasetConfig dc = tr_options_dataset(&o);
   if (ok)
-    ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+    ok = (ds = tr_dataset_load(&dc, &error)) != NULL;
   if (ok && tr_dist_rank() == 0)
     tr_dataset_print_warnings(ds);
   if (ok)

@@ -474,7 +474,7 @@ static gboolean read_folds_csv(TrDataset *ds, const char *csv, GError **error) {
   return ok;
 }
 
-TrDataset *tr_dataset_load(const TrOptions *o, GError **error) {
+TrDataset *tr_dataset_load(const TrDatasetConfig *o, GError **error) {
   if (!o->data) {
     g_set_error(error, DS_ERROR, 1, "no dataset: give --data DIR");
     return NULL;

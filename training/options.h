@@ -4,6 +4,8 @@
 #ifndef TR_OPTIONS_H
 #define TR_OPTIONS_H
 
+#include "augment_clip.h"
+#include "dataset.h"
 #include <acrnn/features.h>
 #include <glib.h>
 
@@ -87,6 +89,8 @@ enum {
   TR_CMD_EXPORT = 1 << 4,
 };
 
+/* The defaults: the library's own (acrnn_feature_params_init(),
+ * acrnn_model_info_init(), acrnn_sgd_params_init()) where it has them. */
 void tr_options_init(TrOptions *o);
 void tr_options_clear(TrOptions *o);
 
@@ -102,6 +106,11 @@ char *tr_options_to_json(const TrOptions *o);
 /* Sets the options found in a JSON object string made by
  * tr_options_to_json(). */
 gboolean tr_options_from_json(TrOptions *o, const char *json, GError **error);
+
+/* The dataset options (borrows o's strings). */
+TrDatasetConfig tr_options_dataset(const TrOptions *o);
+/* The augmentation ranges. */
+TrAugmentRange tr_options_augment(const TrOptions *o);
 
 /* The feature parameters the feature options give, validated. */
 gboolean tr_options_feature_params(const TrOptions *o, AcrnnFeatureParams *fp,

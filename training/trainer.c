@@ -163,9 +163,9 @@ static gboolean load_clips(Run *r, const int *train_folds, int n_train,
       for (int k = 0; k < o->augment_copies && ok; k++) {
         ClipFeat cf = {0};
         cf.label = g_array_index(r->train, ClipFeat, i).label;
-        cf.frames = tr_augment_features(g_ptr_array_index(waves, i),
-                                        g_array_index(wave_n, size_t, i),
-                                        &r->fp, o, &ar, &cf.n, error);
+        cf.frames = tr_augment_features(
+            g_ptr_array_index(waves, i), g_array_index(wave_n, size_t, i),
+            &r->fp, tr_options_augment(o), &ar, &cf.n, error);
         if (!cf.frames)
           ok = FALSE;
         else
@@ -215,8 +215,9 @@ static gboolean make_online(Run *r, int epoch, GError **error) {
   for (size_t i = 0; i < r->n_orig; i++) {
     ClipFeat cf = {0};
     cf.label = g_array_index(r->train, ClipFeat, i).label;
-    cf.frames = tr_augment_features(r->waves[i], r->wave_n[i], &r->fp, r->o,
-                                    &ar, &cf.n, error);
+    cf.frames =
+        tr_augment_features(r->waves[i], r->wave_n[i], &r->fp,
+                            tr_options_augment(r->o), &ar, &cf.n, error);
     if (!cf.frames)
       return FALSE;
     g_array_append_val(r->online, cf);

@@ -84,11 +84,7 @@ static void test_cache(void) {
 }
 
 static void test_split_by_source(void) {
-  TrOptions o;
-  tr_options_init(&o);
-  o.data = g_strdup(data);
-  o.split_by_source = 2;
-  o.seed = 5;
+  TrDatasetConfig o = {.data = data, .split_by_source = 2, .seed = 5};
   GError *error = NULL;
   TrDataset *ds = tr_dataset_load(&o, &error);
   g_assert_no_error(error);
@@ -117,7 +113,6 @@ static void test_split_by_source(void) {
   g_assert_cmpstr(ds->labels[0], ==, "tone");
   g_assert_cmpstr(ds->labels[1], ==, "click");
   tr_dataset_free(ds);
-  tr_options_clear(&o);
 }
 
 /* The folds come out the same size overall, not only per class: 10
