@@ -1,6 +1,7 @@
 /* cv_report.c - cross-validation results and their console and JSON
  * writers (see cv_report.h). */
 #include "cv_report.h"
+#include "json_out.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,20 +29,13 @@ void tr_cv_summary_finish(TrCvSummary *s) {
 }
 
 void tr_cv_fold_to_json(JsonBuilder *b, const TrCvFold *f) {
-  json_builder_set_member_name(b, "fold");
-  json_builder_add_int_value(b, f->fold);
-  json_builder_set_member_name(b, "clips");
-  json_builder_add_int_value(b, (gint64)f->clips);
-  json_builder_set_member_name(b, "accuracy");
-  json_builder_add_double_value(b, f->res.last_val_acc);
-  json_builder_set_member_name(b, "best_accuracy");
-  json_builder_add_double_value(b, f->res.best_val_acc);
-  json_builder_set_member_name(b, "best_epoch");
-  json_builder_add_int_value(b, f->res.best_epoch);
-  json_builder_set_member_name(b, "epochs");
-  json_builder_add_int_value(b, f->res.epochs_done);
-  json_builder_set_member_name(b, "time_s");
-  json_builder_add_double_value(b, f->res.total_s);
+  tr_json_int(b, "fold", f->fold);
+  tr_json_int(b, "clips", (gint64)f->clips);
+  tr_json_double(b, "accuracy", f->res.last_val_acc);
+  tr_json_double(b, "best_accuracy", f->res.best_val_acc);
+  tr_json_int(b, "best_epoch", f->res.best_epoch);
+  tr_json_int(b, "epochs", f->res.epochs_done);
+  tr_json_double(b, "time_s", f->res.total_s);
 }
 
 gboolean tr_cv_fold_from_json(JsonObject *o, TrCvFold *f) {
@@ -61,17 +55,6 @@ gboolean tr_cv_fold_from_json(JsonObject *o, TrCvFold *f) {
   return TRUE;
 }
 
-/* Writes the object b holds to path, indented, atomically; frees b. */
-static gboolean write_json(JsonBuilder *b, const char *path, GError **error) {
-  JsonNode *root = json_builder_get_root(b);
-  char *text = json_to_string(root, TRUE);
-  gboolean ok = g_file_set_contents(path, text, -1, error);
-  g_free(text);
-  json_node_unref(root);
-  g_object_unref(b);
-  return ok;
-}
-
 gboolean tr_cv_write_fold_result(const char *path, const TrCvFold *fold,
                                  const char *options_json, GError **error) {
   JsonBuilder *b = json_builder_new();
@@ -80,7 +63,7 @@ gboolean tr_cv_write_fold_result(const char *path, const TrCvFold *fold,
   json_builder_set_member_name(b, "options");
   json_builder_add_value(b, json_from_string(options_json, NULL));
   json_builder_end_object(b);
-  return write_json(b, path, error);
+  return tr_json_write(b, path, error);
 }
 
 void tr_cv_print_fold(const TrCvFold *f, gboolean with_rank) {
@@ -110,8 +93,7 @@ gboolean tr_cv_write_summary(const char *path, const char *dataset,
                              GError **error) {
   JsonBuilder *b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "dataset");
-  json_builder_add_string_value(b, dataset);
+  tr_json_string(b, "dataset", dataset);
   json_builder_set_member_name(b, "folds");
   json_builder_begin_array(b);
   for (int k = 0; k < s->n; k++) {
@@ -120,18 +102,13 @@ gboolean tr_cv_write_summary(const char *path, const char *dataset,
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  json_builder_set_member_name(b, "mean_accuracy");
-  json_builder_add_double_value(b, s->mean);
-  json_builder_set_member_name(b, "std_accuracy");
-  json_builder_add_double_value(b, s->std);
-  json_builder_set_member_name(b, "mean_best_accuracy");
-  json_builder_add_double_value(b, s->best_mean);
-  json_builder_set_member_name(b, "std_best_accuracy");
-  json_builder_add_double_value(b, s->best_std);
-  json_builder_set_member_name(b, "time_s"); /* training, all folds */
-  json_builder_add_double_value(b, s->time_s);
+  tr_json_double(b, "mean_accuracy", s->mean);
+  tr_json_double(b, "std_accuracy", s->std);
+  tr_json_double(b, "mean_best_accuracy", s->best_mean);
+  tr_json_double(b, "std_best_accuracy", s->best_std);
+  tr_json_double(b, "time_s", s->time_s); /* training, all folds */
   json_builder_set_member_name(b, "options");
   json_builder_add_value(b, json_from_string(options_json, NULL));
   json_builder_end_object(b);
-  return write_json(b, path, error);
+  return tr_json_write(b, path, error);
 }

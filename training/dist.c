@@ -93,33 +93,33 @@ int tr_dist_size(void) {
   return dist_size;
 }
 
-void tr_dist_sum_floats(float *v, size_t n) {
+/* Sums n floats (doubles: n doubles) over all ranks, in place; nothing in
+ * one process. */
+static void sum_in_place(void *v, size_t n, gboolean doubles) {
 #ifdef ACRNN_HAVE_MPI
+  MPI_Datatype type = doubles ? MPI_DOUBLE : MPI_FLOAT;
+  size_t size = doubles ? sizeof(double) : sizeof(float);
+  char *p = v;
   /* counts are int: large blocks go in chunks */
   while (dist_size > 1 && n > 0) {
     int c = (int)MIN(n, (size_t)1 << 30);
-    MPI_Allreduce(MPI_IN_PLACE, v, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    v += c;
+    MPI_Allreduce(MPI_IN_PLACE, p, c, type, MPI_SUM, MPI_COMM_WORLD);
+    p += (size_t)c * size;
     n -= (size_t)c;
   }
 #else
   (void)v;
   (void)n;
+  (void)doubles;
 #endif
 }
 
+void tr_dist_sum_floats(float *v, size_t n) {
+  sum_in_place(v, n, FALSE);
+}
+
 void tr_dist_sum_doubles(double *v, size_t n) {
-#ifdef ACRNN_HAVE_MPI
-  while (dist_size > 1 && n > 0) {
-    int c = (int)MIN(n, (size_t)1 << 30);
-    MPI_Allreduce(MPI_IN_PLACE, v, c, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    v += c;
-    n -= (size_t)c;
-  }
-#else
-  (void)v;
-  (void)n;
-#endif
+  sum_in_place(v, n, TRUE);
 }
 
 void tr_dist_barrier(void) {

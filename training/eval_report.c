@@ -1,7 +1,7 @@
 /* eval_report.c - the result of an evaluation and its console, JSON and CSV
  * writers (see eval_report.h). */
 #include "eval_report.h"
-#include <json-glib/json-glib.h>
+#include "json_out.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -83,16 +83,11 @@ static void add_predictions(JsonBuilder *b, const TrEvalResult *r) {
     const TrEvalPrediction *p =
         &g_array_index(r->predictions, TrEvalPrediction, i);
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "file");
-    json_builder_add_string_value(b, p->file);
-    json_builder_set_member_name(b, "fold");
-    json_builder_add_int_value(b, p->fold);
-    json_builder_set_member_name(b, "label");
-    json_builder_add_string_value(b, r->labels[p->label]);
-    json_builder_set_member_name(b, "predicted");
-    json_builder_add_string_value(b, r->labels[p->predicted]);
-    json_builder_set_member_name(b, "confidence");
-    json_builder_add_double_value(b, p->confidence);
+    tr_json_string(b, "file", p->file);
+    tr_json_int(b, "fold", p->fold);
+    tr_json_string(b, "label", r->labels[p->label]);
+    tr_json_string(b, "predicted", r->labels[p->predicted]);
+    tr_json_double(b, "confidence", p->confidence);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -104,16 +99,11 @@ static void add_per_class(JsonBuilder *b, const TrEvalResult *r) {
   for (int k = 0; k < r->n_labels; k++) {
     const TrClassScore *s = &r->per_class[k];
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "label");
-    json_builder_add_string_value(b, r->labels[k]);
-    json_builder_set_member_name(b, "precision");
-    json_builder_add_double_value(b, s->precision);
-    json_builder_set_member_name(b, "recall");
-    json_builder_add_double_value(b, s->recall);
-    json_builder_set_member_name(b, "f1");
-    json_builder_add_double_value(b, s->f1);
-    json_builder_set_member_name(b, "support");
-    json_builder_add_int_value(b, s->support);
+    tr_json_string(b, "label", r->labels[k]);
+    tr_json_double(b, "precision", s->precision);
+    tr_json_double(b, "recall", s->recall);
+    tr_json_double(b, "f1", s->f1);
+    tr_json_int(b, "support", s->support);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -142,28 +132,16 @@ gboolean tr_eval_write_json(const TrEvalResult *r, const char *path,
   JsonBuilder *b = json_builder_new();
   json_builder_begin_object(b);
   add_predictions(b, r);
-  json_builder_set_member_name(b, "model");
-  json_builder_add_string_value(b, r->model);
-  json_builder_set_member_name(b, "dataset");
-  json_builder_add_string_value(b, r->dataset);
-  json_builder_set_member_name(b, "fold");
-  json_builder_add_int_value(b, r->fold);
-  json_builder_set_member_name(b, "clips");
-  json_builder_add_int_value(b, r->clips);
-  json_builder_set_member_name(b, "accuracy");
-  json_builder_add_double_value(b, r->accuracy);
+  tr_json_string(b, "model", r->model);
+  tr_json_string(b, "dataset", r->dataset);
+  tr_json_int(b, "fold", r->fold);
+  tr_json_int(b, "clips", r->clips);
+  tr_json_double(b, "accuracy", r->accuracy);
   add_per_class(b, r);
-  json_builder_set_member_name(b, "macro_f1");
-  json_builder_add_double_value(b, r->macro_f1);
+  tr_json_double(b, "macro_f1", r->macro_f1);
   add_confusion(b, r);
   json_builder_end_object(b);
-  JsonNode *root = json_builder_get_root(b);
-  char *text = json_to_string(root, TRUE);
-  gboolean ok = g_file_set_contents(path, text, -1, error);
-  g_free(text);
-  json_node_unref(root);
-  g_object_unref(b);
-  return ok;
+  return tr_json_write(b, path, error);
 }
 
 gboolean tr_eval_write_csv(const TrEvalResult *r, const char *path,

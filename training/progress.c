@@ -60,16 +60,22 @@ void tr_progress_step(TrProgress *p, int epoch, int epochs, int step, int steps,
   p->line_open = TRUE;
 }
 
+/* The line start, the prefix, the message and end on stderr. */
+static void vline(const TrProgress *p, const char *start, const char *end,
+                  const char *fmt, va_list ap) {
+  char *msg = g_strdup_vprintf(fmt, ap);
+  fprintf(stderr, "%s%s%s%s", start, p->prefix, msg, end);
+  fflush(stderr);
+  g_free(msg);
+}
+
 void tr_progress_count(TrProgress *p, gboolean last, const char *fmt, ...) {
   if (!line_due(p, last))
     return;
   va_list ap;
   va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
+  vline(p, "\r", "\033[K", fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\r%s%s\033[K", p->prefix, msg);
-  fflush(stderr);
-  g_free(msg);
   p->line_open = TRUE;
 }
 
@@ -91,14 +97,9 @@ void tr_progress_epoch(TrProgress *p, const TrEpochRecord *r, int epochs) {
 }
 
 void tr_progress_message(TrProgress *p, const char *fmt, ...) {
-  if (p->line_open) {
-    fputc('\n', stderr);
-    p->line_open = FALSE;
-  }
+  tr_progress_end_line(p);
   va_list ap;
   va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
+  vline(p, "", "\n", fmt, ap);
   va_end(ap);
-  fprintf(stderr, "%s%s\n", p->prefix, msg);
-  g_free(msg);
 }

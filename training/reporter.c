@@ -21,16 +21,24 @@ void tr_report_error(const char *cmd, const GError *error) {
   fflush(stderr);
 }
 
+/* head, the message and a newline on stderr. */
+static void vreport(const char *head, const char *fmt, va_list ap) {
+  char *msg = g_strdup_vprintf(fmt, ap);
+  fprintf(stderr, "%s%s\n", head, msg);
+  fflush(stderr);
+  g_free(msg);
+}
+
 void tr_report_warning(const char *cmd, const char *fmt, ...) {
   if (report_rank != 0)
     return;
+  char *head = g_strdup_printf("acrnn-train%s%s: warning: ", cmd ? " " : "",
+                               cmd ? cmd : "");
   va_list ap;
   va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
+  vreport(head, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "acrnn-train%s%s: warning: %s\n", cmd ? " " : "",
-          cmd ? cmd : "", msg);
-  g_free(msg);
+  g_free(head);
 }
 
 void tr_report_note(const char *fmt, ...) {
@@ -38,23 +46,18 @@ void tr_report_note(const char *fmt, ...) {
     return;
   va_list ap;
   va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
+  vreport("", fmt, ap);
   va_end(ap);
-  fprintf(stderr, "%s\n", msg);
-  g_free(msg);
 }
 
 void tr_report_rank_error(const char *fmt, ...) {
+  char *head = report_ranked ? g_strdup_printf("acrnn-train: rank %d of %d: ",
+                                               report_rank, report_size)
+                             : g_strdup("acrnn-train: ");
   va_list ap;
   va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
+  vreport(head, fmt, ap);
   va_end(ap);
-  if (report_ranked)
-    fprintf(stderr, "acrnn-train: rank %d of %d: %s\n", report_rank,
-            report_size, msg);
-  else
-    fprintf(stderr, "acrnn-train: %s\n", msg);
-  fflush(stderr);
   fflush(stdout);
-  g_free(msg);
+  g_free(head);
 }
