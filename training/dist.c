@@ -11,7 +11,9 @@
 #endif
 
 static int dist_rank = 0, dist_size = 1;
+#ifdef ACRNN_HAVE_MPI
 static gboolean dist_on = FALSE;
+#endif
 
 guint64 tr_hash_bytes(guint64 h, const void *data, size_t n) {
   const unsigned char *p = data;
