@@ -3,7 +3,8 @@
 #ifndef TR_PROGRESS_H
 #define TR_PROGRESS_H
 
-#include "trainer.h"
+#include "epoch_record.h"
+#include <glib.h>
 
 typedef struct {
   gboolean tty;
