@@ -227,62 +227,6 @@ static void test_bad_input(void) {
   g_free(bad);
 }
 
-/* Trains one epoch with --augment MODE and the extra options into name;
- * returns the model's bytes. */
-static GBytes *augmented_model(const char *name, const char *mode,
-                               const char *stretch_min) {
-  char *model = g_build_filename(tmp, name, NULL);
-  const char *extra[] = {"--data",
-                         data,
-                         "--folds-csv",
-                         folds_csv,
-                         "--folds",
-                         "1,2",
-                         "--epochs",
-                         "1",
-                         "--batch-size",
-                         "8",
-                         "--augment",
-                         mode,
-                         "--stretch-min",
-                         stretch_min,
-                         "--augment-copies",
-                         "1",
-                         "--out",
-                         model,
-                         "--checkpoint-every",
-                         "0",
-                         NULL};
-  char **argv = argv_new("train", extra);
-  char *err = NULL;
-  int rc = synth_run(argv, NULL, &err);
-  if (rc != 0)
-    g_printerr("%s\n", err);
-  g_assert_cmpint(rc, ==, 0);
-  char *text = NULL;
-  gsize len = 0;
-  g_assert_true(g_file_get_contents(model, &text, &len, NULL));
-  g_strfreev(argv);
-  g_free(err);
-  g_free(model);
-  return g_bytes_new_take(text, len);
-}
-
-/* Time stretch and pitch shift, offline and online: the same seed gives
- * the same model, and the stretch range reaches the augmentation (another
- * --stretch-min, another model). */
-static void test_augment(void) {
-  const char *modes[] = {"offline", "online"};
-  for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
-    GBytes *a = augmented_model("aug-a.safetensors", modes[i], "0.8");
-    GBytes *b = augmented_model("aug-b.safetensors", modes[i], "0.8");
-    GBytes *c = augmented_model("aug-c.safetensors", modes[i], "1.2");
-    g_assert_true(g_bytes_equal(a, b));
-    g_assert_false(g_bytes_equal(a, c));
-    g_bytes_unref(a), g_bytes_unref(b), g_bytes_unref(c);
-  }
-}
-
 static void test_help(void) {
   char *argv[] = {(char *)train_exe, "train", "--help", NULL};
   char *out = NULL;
@@ -314,7 +258,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/training/cli/train-eval", test_train_and_eval);
   g_test_add_func("/training/cli/train-eval-mel", test_train_and_eval_mel);
   g_test_add_func("/training/cli/bad-input", test_bad_input);
-  g_test_add_func("/training/cli/augment", test_augment);
   int rc = g_test_run();
   if (rc == 0)
     synth_remove_tree(tmp);
