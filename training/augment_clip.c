@@ -4,11 +4,11 @@
 #include <string.h>
 
 float *tr_augment_features(const float *wave, size_t n,
-                           const AcrnnFeatureParams *p, const TrOptions *o,
+                           const AcrnnFeatureParams *p, TrAugmentRange range,
                            AcrnnRng *rng, size_t *n_frames, GError **error) {
-  double factor = o->stretch_min + (o->stretch_max - o->stretch_min) *
-                                       (double)acrnn_rng_uniform(rng);
-  double semis = o->pitch_range * (2.0 * acrnn_rng_uniform(rng) - 1.0);
+  double factor = range.stretch_min + (range.stretch_max - range.stretch_min) *
+                                          (double)acrnn_rng_uniform(rng);
+  double semis = range.pitch_range * (2.0 * acrnn_rng_uniform(rng) - 1.0);
   size_t m = 0;
   float *s = acrnn_time_stretch(wave, n, p->sample_rate, factor, &m, error);
   if (!s)

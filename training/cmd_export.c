@@ -2,6 +2,8 @@
  * a training checkpoint) as a plain model file in F32, F16 or BF16, written
  * atomically. */
 #include "commands.h"
+#include "options.h"
+#include "reporter.h"
 #include <acrnn/acrnn.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,67 +43,45 @@ static const char *dtype_name(AcrnnModelDtype d) {
 }
 
 int tr_cmd_export(int argc, char **argv) {
-  char *in = NULL, *out = NULL, *dtype_s = NULL;
-  gboolean quiet = FALSE;
-  GOptionEntry entries[] = {
-      {"model", 'm', 0, G_OPTION_ARG_FILENAME, &in,
-       "the model or checkpoint to read", "IN.safetensors"},
-      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "the model file to write",
-       "OUT.safetensors"},
-      {"dtype", 0, 0, G_OPTION_ARG_STRING, &dtype_s,
-       "dtype of the written tensors: f32, f16 or bf16 (default: f32)",
-       "DTYPE"},
-      {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print nothing on success",
-       NULL},
-      {NULL, 0, 0, 0, NULL, NULL, NULL}};
+  TrOptions o;
+  tr_options_init(&o);
   GError *error = NULL;
   AcrnnModelInfo info;
   acrnn_model_info_init(&info);
   AcrnnNet *net = NULL;
   AcrnnModelDtype dtype = ACRNN_MODEL_DTYPE_F32;
   int rc = 1;
-
-  GOptionContext *ctx = g_option_context_new(NULL);
-  g_option_context_set_summary(ctx, summary);
-  g_option_context_add_main_entries(ctx, entries, NULL);
-  gboolean ok = g_option_context_parse(ctx, &argc, &argv, &error);
-  g_option_context_free(ctx);
-  if (ok && argc > 1) {
-    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "unexpected argument \"%s\"", argv[1]);
-    ok = FALSE;
-  }
-  if (ok && in == NULL) {
+  gboolean ok =
+      tr_options_parse(&o, TR_CMD_EXPORT, summary, &argc, &argv, &error);
+  if (ok && o.model == NULL) {
     g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "no input: give --model IN.safetensors");
     ok = FALSE;
   }
-  if (ok && out == NULL) {
+  if (ok && o.out == NULL) {
     g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "no output: give --out OUT.safetensors");
     ok = FALSE;
   }
   if (ok)
-    ok = parse_dtype(dtype_s, &dtype, &error);
+    ok = parse_dtype(o.dtype, &dtype, &error);
   if (ok) {
     acrnn_model_info_clear(&info);
-    ok = (net = acrnn_model_load(in, &info, &error)) != NULL;
+    ok = (net = acrnn_model_load(o.model, &info, &error)) != NULL;
   }
   if (ok)
-    ok = acrnn_model_save_as(out, net, &info, dtype, &error);
+    ok = acrnn_model_save_as(o.out, net, &info, dtype, &error);
   if (ok) {
-    if (!quiet)
-      printf("wrote %s (%s, %zu values, %d labels)\n", out, dtype_name(dtype),
+    if (!o.quiet)
+      printf("wrote %s (%s, %zu values, %d labels)\n", o.out, dtype_name(dtype),
              acrnn_net_n_params(net) + acrnn_net_n_buffers(net), info.n_labels);
     rc = 0;
   } else {
-    tr_print_error("export", error);
+    tr_report_error("export", error);
     g_clear_error(&error);
   }
   acrnn_net_free(net);
   acrnn_model_info_clear(&info);
-  g_free(in);
-  g_free(out);
-  g_free(dtype_s);
+  tr_options_clear(&o);
   return rc;
 }

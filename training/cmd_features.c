@@ -4,9 +4,10 @@
 #include "dataset.h"
 #include "feature_cache.h"
 #include "options.h"
+#include "progress.h"
+#include "reporter.h"
 #include <acrnn/acrnn.h>
 #include <stdio.h>
-#include <unistd.h>
 
 static const char summary[] =
     "Decodes every clip of a dataset and stores its log-gammatone features\n"
@@ -23,22 +24,20 @@ int tr_cmd_features(int argc, char **argv) {
   int rc = 1;
   gboolean ok =
       tr_options_parse(&o, TR_CMD_FEATURES, summary, &argc, &argv, &error);
-  if (ok && argc > 1) {
-    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "unexpected argument \"%s\"", argv[1]);
-    ok = FALSE;
-  }
   AcrnnFeatureParams fp;
   if (ok)
     ok = tr_options_feature_params(&o, &fp, &error);
+  TrDatasetConfig dc = tr_options_dataset(&o);
   if (ok)
-    ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+    ok = (ds = tr_dataset_load(&dc, &error)) != NULL;
   if (ok)
     tr_dataset_print_warnings(ds);
   if (ok) {
     /* --no-cache: only checks that every clip decodes */
     char *cache = o.no_cache ? NULL : tr_cache_dir(o.cache);
     size_t hits = 0, frames = 0;
+    TrProgress progress;
+    tr_progress_init(&progress, o.quiet, NULL);
     for (size_t i = 0; ok && i < ds->n_clips; i++) {
       size_t nf = 0;
       gboolean hit = FALSE;
@@ -48,11 +47,10 @@ int tr_cmd_features(int argc, char **argv) {
       g_free(f);
       hits += hit;
       frames += nf;
-      if (!o.quiet && isatty(2))
-        fprintf(stderr, "\r%zu/%zu clips\033[K", i + 1, ds->n_clips);
+      tr_progress_count(&progress, i + 1 == ds->n_clips, "%zu/%zu clips", i + 1,
+                        ds->n_clips);
     }
-    if (!o.quiet && isatty(2))
-      fputc('\n', stderr);
+    tr_progress_clear(&progress);
     if (ok) {
       printf("%zu clips, %zu frames: %zu from the cache, %zu computed; "
              "cache %s\n",
@@ -63,7 +61,7 @@ int tr_cmd_features(int argc, char **argv) {
     g_free(cache);
   }
   if (!ok) {
-    tr_print_error("features", error);
+    tr_report_error("features", error);
     g_clear_error(&error);
   }
   tr_dataset_free(ds);

@@ -67,11 +67,6 @@ int tr_cmd_train(int argc, char **argv) {
   gboolean ok =
       tr_options_parse(&o, TR_CMD_TRAIN, summary, &cargc, &cp, &error);
   g_free(copy);
-  if (ok && cargc > 1) {
-    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "unexpected argument \"%s\"", cp[1]);
-    ok = FALSE;
-  }
   if (ok && o.resume)
     ok = resume_options(&o, argc, argv, &error);
   if (ok && !o.out) {
@@ -89,8 +84,9 @@ int tr_cmd_train(int argc, char **argv) {
            tr_output_path_check("--log", paths.log, &error) &&
            tr_output_path_check("--plot", paths.plot, &error);
   }
+  TrDatasetConfig dc = tr_options_dataset(&o);
   if (ok)
-    ok = (ds = tr_dataset_load(&o, &error)) != NULL;
+    ok = (ds = tr_dataset_load(&dc, &error)) != NULL;
   if (ok && tr_dist_rank() == 0)
     tr_dataset_print_warnings(ds);
   if (ok)

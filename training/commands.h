@@ -1,5 +1,5 @@
 /* commands.h - the subcommands of acrnn-train. Each returns the process
- * exit status. */
+ * exit status; their errors go through reporter.h. */
 #ifndef TR_COMMANDS_H
 #define TR_COMMANDS_H
 
@@ -10,8 +10,5 @@ int tr_cmd_cv(int argc, char **argv);
 int tr_cmd_eval(int argc, char **argv);
 int tr_cmd_features(int argc, char **argv);
 int tr_cmd_export(int argc, char **argv);
-
-/* Prints "acrnn-train: <message>" to stderr. */
-void tr_print_error(const char *what, const GError *error);
 
 #endif

@@ -2,6 +2,7 @@
  * (meta/esc50.csv + audio/, optionally the ESC-10 subset) or one folder per
  * class, with folds from the CSV, a folds CSV or a seeded stratified split. */
 #include "dataset.h"
+#include "reporter.h"
 #include <acrnn/rng.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -27,8 +28,8 @@ void tr_dataset_free(TrDataset *ds) {
 
 void tr_dataset_print_warnings(const TrDataset *ds) {
   for (guint i = 0; ds->warnings && i < ds->warnings->len; i++)
-    g_printerr("acrnn-train: warning: %s\n",
-               (const char *)g_ptr_array_index(ds->warnings, i));
+    tr_report_warning(NULL, "%s",
+                      (const char *)g_ptr_array_index(ds->warnings, i));
 }
 
 static void warn(GPtrArray *warnings, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -184,6 +185,53 @@ typedef struct {
   char *category;
 } TargetName;
 
+/* A row naming a file that is not there: refused now, not at its turn to
+ * be decoded (a partial copy keeps only the rows of its clips). */
+static gboolean all_files_present(GArray *clips, const char *csv_path,
+                                  const char *root, GError **error) {
+  size_t n_missing = 0;
+  const char *first_missing = NULL;
+  for (guint i = 0; i < clips->len; i++) {
+    const TrClip *c = &g_array_index(clips, TrClip, i);
+    if (!g_file_test(c->path, G_FILE_TEST_IS_REGULAR)) {
+      if (!first_missing)
+        first_missing = c->path;
+      n_missing++;
+    }
+  }
+  if (n_missing == 0)
+    return TRUE;
+  g_set_error(error, DS_ERROR, 1,
+              "%s names %zu file%s that %s not in %s/audio (the first: "
+              "%s): expected a file for every row (remove the rows of "
+              "absent clips)",
+              csv_path, n_missing, n_missing == 1 ? "" : "s",
+              n_missing == 1 ? "is" : "are", root, first_missing);
+  return FALSE;
+}
+
+/* Class ids: all the targets up to max_target (names of absent ones
+ * "class<N>"), or for ESC-10 the present targets in ascending order mapped
+ * to 0..9. Takes the names. */
+static void set_esc50_labels(TrDataset *ds, char **names, int max_target,
+                             gboolean esc10) {
+  int map[1000];
+  GPtrArray *labels = g_ptr_array_new();
+  for (int t = 0; t <= max_target; t++) {
+    map[t] = -1;
+    if (esc10 && !names[t])
+      continue;
+    map[t] = (int)labels->len;
+    g_ptr_array_add(labels,
+                    names[t] ? names[t] : g_strdup_printf("class%d", t));
+  }
+  g_ptr_array_add(labels, NULL);
+  ds->labels = (char **)g_ptr_array_free(labels, FALSE);
+  ds->n_labels = (int)g_strv_length(ds->labels);
+  for (size_t i = 0; i < ds->n_clips; i++)
+    ds->clips[i].label = map[ds->clips[i].label];
+}
+
 static TrDataset *load_esc50(const char *root, const char *csv_path,
                              gboolean esc10, GError **error) {
   char *text = NULL;
@@ -249,27 +297,8 @@ static TrDataset *load_esc50(const char *root, const char *csv_path,
     g_strfreev(f);
   }
   g_strfreev(lines);
-  /* a row naming a file that is not there: refused now, not at its turn to
-   * be decoded (a partial copy keeps only the rows of its clips) */
-  size_t n_missing = 0;
-  const char *first_missing = NULL;
-  for (guint i = 0; ok && i < clips->len; i++) {
-    const TrClip *c = &g_array_index(clips, TrClip, i);
-    if (!g_file_test(c->path, G_FILE_TEST_IS_REGULAR)) {
-      if (!first_missing)
-        first_missing = c->path;
-      n_missing++;
-    }
-  }
-  if (n_missing > 0) {
-    g_set_error(error, DS_ERROR, 1,
-                "%s names %zu file%s that %s not in %s/audio (the first: "
-                "%s): expected a file for every row (remove the rows of "
-                "absent clips)",
-                csv_path, n_missing, n_missing == 1 ? "" : "s",
-                n_missing == 1 ? "is" : "are", root, first_missing);
-    ok = FALSE;
-  }
+  if (ok)
+    ok = all_files_present(clips, csv_path, root, error);
   TrDataset *ds = g_new0(TrDataset, 1);
   ds->root = g_strdup(root);
   ds->esc50 = TRUE;
@@ -281,23 +310,7 @@ static TrDataset *load_esc50(const char *root, const char *csv_path,
     tr_dataset_free(ds);
     return NULL;
   }
-  /* class ids: all 50 targets (names of absent ones "class<N>"), or for
-   * ESC-10 the present targets in ascending order mapped to 0..9. */
-  int map[1000];
-  GPtrArray *labels = g_ptr_array_new();
-  for (int t = 0; t <= max_target; t++) {
-    map[t] = -1;
-    if (esc10 && !names[t])
-      continue;
-    map[t] = (int)labels->len;
-    g_ptr_array_add(labels,
-                    names[t] ? names[t] : g_strdup_printf("class%d", t));
-  }
-  g_ptr_array_add(labels, NULL);
-  ds->labels = (char **)g_ptr_array_free(labels, FALSE);
-  ds->n_labels = (int)g_strv_length(ds->labels);
-  for (size_t i = 0; i < ds->n_clips; i++)
-    ds->clips[i].label = map[ds->clips[i].label];
+  set_esc50_labels(ds, names, max_target, esc10);
   return ds;
 }
 
@@ -473,7 +486,7 @@ static gboolean read_folds_csv(TrDataset *ds, const char *csv, GError **error) {
   return ok;
 }
 
-TrDataset *tr_dataset_load(const TrOptions *o, GError **error) {
+TrDataset *tr_dataset_load(const TrDatasetConfig *o, GError **error) {
   if (!o->data) {
     g_set_error(error, DS_ERROR, 1, "no dataset: give --data DIR");
     return NULL;

@@ -4,7 +4,6 @@
 #ifndef TR_DATASET_H
 #define TR_DATASET_H
 
-#include "options.h"
 #include <glib.h>
 
 typedef struct {
@@ -27,9 +26,20 @@ typedef struct {
   GPtrArray *warnings;
 } TrDataset;
 
-/* Loads the dataset of o->data (layout detected), with o->esc10,
- * o->folds_csv, o->split_by_source, o->random_folds and o->seed. */
-TrDataset *tr_dataset_load(const TrOptions *o, GError **error);
+/* Which dataset to load and how to make its folds (the options of the same
+ * names; tr_options_dataset() makes it from the command line). */
+typedef struct {
+  const char *data;      /* the dataset directory */
+  gboolean esc10;        /* ESC-50 layout: the ESC-10 clips only */
+  const char *folds_csv; /* folder layout: folds from this CSV */
+  int split_by_source;   /* ESC-50: K folds by source recording (0: none) */
+  int random_folds;      /* folder layout without a CSV: K random folds */
+  gint64 seed;           /* of the random folds */
+} TrDatasetConfig;
+
+/* Loads the dataset of c->data (layout detected), with its folds made as c
+ * says. */
+TrDataset *tr_dataset_load(const TrDatasetConfig *c, GError **error);
 void tr_dataset_free(TrDataset *ds);
 
 /* Prints each warning of ds as "acrnn-train: warning: ..." on stderr. */

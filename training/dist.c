@@ -1,6 +1,7 @@
 /* dist.c - the processes of a data-parallel run over MPI (see dist.h); the
  * only file of acrnn-train with MPI calls, all behind ACRNN_HAVE_MPI. */
 #include "dist.h"
+#include "reporter.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,9 @@
 #endif
 
 static int dist_rank = 0, dist_size = 1;
+#ifdef ACRNN_HAVE_MPI
 static gboolean dist_on = FALSE;
+#endif
 
 guint64 tr_hash_bytes(guint64 h, const void *data, size_t n) {
   const unsigned char *p = data;
@@ -40,9 +43,7 @@ static void on_mpi_error(MPI_Comm *comm, int *code, ...) {
   int len = 0;
   if (MPI_Error_string(*code, text, &len) != MPI_SUCCESS)
     g_snprintf(text, sizeof text, "error code %d", *code);
-  fprintf(stderr, "acrnn-train: rank %d of %d: MPI error: %s\n", dist_rank,
-          dist_size, text);
-  fflush(stderr);
+  tr_report_rank_error("MPI error: %s", text);
   MPI_Abort(*comm, 1);
 }
 
@@ -58,12 +59,13 @@ void tr_dist_init(int *argc, char ***argv) {
   int provided = 0;
   if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) !=
       MPI_SUCCESS) {
-    fprintf(stderr, "acrnn-train: MPI_Init failed\n");
+    tr_report_rank_error("MPI_Init failed");
     exit(1);
   }
   dist_on = TRUE;
   MPI_Comm_rank(MPI_COMM_WORLD, &dist_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &dist_size);
+  tr_report_set_rank(dist_rank, dist_size);
   MPI_Errhandler eh;
   MPI_Comm_create_errhandler(on_mpi_error, &eh);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, eh);
@@ -93,33 +95,33 @@ int tr_dist_size(void) {
   return dist_size;
 }
 
-void tr_dist_sum_floats(float *v, size_t n) {
+/* Sums n floats (doubles: n doubles) over all ranks, in place; nothing in
+ * one process. */
+static void sum_in_place(void *v, size_t n, gboolean doubles) {
 #ifdef ACRNN_HAVE_MPI
+  MPI_Datatype type = doubles ? MPI_DOUBLE : MPI_FLOAT;
+  size_t size = doubles ? sizeof(double) : sizeof(float);
+  char *p = v;
   /* counts are int: large blocks go in chunks */
   while (dist_size > 1 && n > 0) {
     int c = (int)MIN(n, (size_t)1 << 30);
-    MPI_Allreduce(MPI_IN_PLACE, v, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    v += c;
+    MPI_Allreduce(MPI_IN_PLACE, p, c, type, MPI_SUM, MPI_COMM_WORLD);
+    p += (size_t)c * size;
     n -= (size_t)c;
   }
 #else
   (void)v;
   (void)n;
+  (void)doubles;
 #endif
 }
 
+void tr_dist_sum_floats(float *v, size_t n) {
+  sum_in_place(v, n, FALSE);
+}
+
 void tr_dist_sum_doubles(double *v, size_t n) {
-#ifdef ACRNN_HAVE_MPI
-  while (dist_size > 1 && n > 0) {
-    int c = (int)MIN(n, (size_t)1 << 30);
-    MPI_Allreduce(MPI_IN_PLACE, v, c, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    v += c;
-    n -= (size_t)c;
-  }
-#else
-  (void)v;
-  (void)n;
-#endif
+  sum_in_place(v, n, TRUE);
 }
 
 void tr_dist_barrier(void) {
@@ -150,13 +152,7 @@ void tr_dist_abort(int code, const char *fmt, ...) {
   va_start(ap, fmt);
   char *msg = g_strdup_vprintf(fmt, ap);
   va_end(ap);
-  if (dist_on)
-    fprintf(stderr, "acrnn-train: rank %d of %d: %s\n", dist_rank, dist_size,
-            msg);
-  else
-    fprintf(stderr, "acrnn-train: %s\n", msg);
-  fflush(stderr);
-  fflush(stdout);
+  tr_report_rank_error("%s", msg);
   g_free(msg);
 #ifdef ACRNN_HAVE_MPI
   if (dist_on)
@@ -173,10 +169,7 @@ void tr_dist_report_error(const char *what, const GError *err) {
   const char *msg = err ? err->message : "failed";
   if (dist_size > 1 && !(err && err->domain == TR_DIST_ERROR))
     tr_dist_abort(1, "%s: %s", what, msg);
-  if (dist_rank == 0) {
-    fprintf(stderr, "acrnn-train %s: %s\n", what, msg);
-    fflush(stderr);
-  }
+  tr_report_error(what, err);
   /* every rank has it: let rank 0 print before any rank exits non-zero
    * (mpirun then ends the others) */
   tr_dist_barrier();

@@ -1,7 +1,7 @@
 /* interrupt.c - Ctrl-C handling: the first SIGINT/SIGTERM sets a flag the
  * training loop checks after each step (then it checkpoints and exits); a
  * second one ends the program at once. */
-#include "trainer.h"
+#include "interrupt.h"
 #include <signal.h>
 #include <string.h>
 

@@ -30,10 +30,17 @@ static const char usage[] =
     "Under mpirun or srun, train and cv run data-parallel over the ranks\n"
     "(see 'acrnn-train train --help').\n";
 
-void tr_print_error(const char *what, const GError *error) {
-  fprintf(stderr, "acrnn-train %s: %s\n", what,
-          error ? error->message : "failed");
-}
+/* The commands; parallel: run by every rank under MPI (the others run on
+ * rank 0 alone). */
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  gboolean parallel;
+} commands[] = {
+    {"train", tr_cmd_train, TRUE},    {"cv", tr_cmd_cv, TRUE},
+    {"eval", tr_cmd_eval, FALSE},     {"features", tr_cmd_features, FALSE},
+    {"export", tr_cmd_export, FALSE},
+};
 
 int main(int argc, char **argv) {
   setlocale(LC_ALL, "");
@@ -53,28 +60,22 @@ int main(int argc, char **argv) {
   char *prgname = g_strdup_printf("acrnn-train %s", argv[1]);
   g_set_prgname(prgname);
   g_free(prgname);
-  int rc;
-  gboolean parallel =
-      strcmp(argv[1], "train") == 0 || strcmp(argv[1], "cv") == 0;
-  if (!parallel && tr_dist_rank() != 0)
-    rc = 0; /* eval and features run once, on rank 0 */
-  else if (strcmp(argv[1], "train") == 0)
-    rc = tr_cmd_train(argc - 1, argv + 1);
-  else if (strcmp(argv[1], "cv") == 0)
-    rc = tr_cmd_cv(argc - 1, argv + 1);
-  else if (strcmp(argv[1], "eval") == 0)
-    rc = tr_cmd_eval(argc - 1, argv + 1);
-  else if (strcmp(argv[1], "features") == 0)
-    rc = tr_cmd_features(argc - 1, argv + 1);
-  else if (strcmp(argv[1], "export") == 0)
-    rc = tr_cmd_export(argc - 1, argv + 1);
-  else {
+  int rc = 2;
+  gboolean found = FALSE;
+  for (size_t i = 0; i < G_N_ELEMENTS(commands) && !found; i++) {
+    if (strcmp(argv[1], commands[i].name) != 0)
+      continue;
+    found = TRUE;
+    if (!commands[i].parallel && tr_dist_rank() != 0)
+      rc = 0; /* eval, features and export run once, on rank 0 */
+    else
+      rc = commands[i].run(argc - 1, argv + 1);
+  }
+  if (!found)
     fprintf(stderr,
             "acrnn-train: unknown command \"%s\" (expected train, cv, eval, "
             "features or export)\n\n%s",
             argv[1], usage);
-    rc = 2;
-  }
   gst_deinit();
   tr_plot_shutdown();
   tr_dist_finalize();

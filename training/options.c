@@ -1,6 +1,7 @@
 /* options.c - the option table of acrnn-train: GOption parsing with the
  * defaults shown in --help, and the JSON copy kept in checkpoints. */
 #include "options.h"
+#include <acrnn/acrnn.h>
 #include <json-glib/json-glib.h>
 #include <stddef.h>
 #include <string.h>
@@ -200,9 +201,25 @@ static const OptSpec specs[] = {
      "Checkpoint and stop after N steps of this run, as on Ctrl-C "
      "(0: never)",
      FALSE},
-    {"quiet", ALL, G_OPTION_ARG_NONE, F(quiet), NULL, "No progress output",
-     FALSE},
+    {"quiet", ALL | TR_CMD_EXPORT, G_OPTION_ARG_NONE, F(quiet), NULL,
+     "No progress output (export: print nothing on success)", FALSE},
+    {"model", TR_CMD_EXPORT, G_OPTION_ARG_FILENAME, F(model), "IN.safetensors",
+     "The model or checkpoint to read", FALSE},
+    {"out", TR_CMD_EXPORT, G_OPTION_ARG_FILENAME, F(out), "OUT.safetensors",
+     "The model file to write", FALSE},
+    {"dtype", TR_CMD_EXPORT, G_OPTION_ARG_STRING, F(dtype), "DTYPE",
+     "Dtype of the written tensors: f32, f16 or bf16", FALSE},
 };
+
+/* export's short options (-m, -o, -q), as it has always taken them */
+static char short_name(int cmd, const char *name) {
+  if (cmd != TR_CMD_EXPORT)
+    return 0;
+  return strcmp(name, "model") == 0   ? 'm'
+         : strcmp(name, "out") == 0   ? 'o'
+         : strcmp(name, "quiet") == 0 ? 'q'
+                                      : 0;
+}
 
 #define N_SPECS G_N_ELEMENTS(specs)
 
@@ -219,26 +236,55 @@ static gboolean is_string(GOptionArg a) {
   return a == G_OPTION_ARG_STRING || a == G_OPTION_ARG_FILENAME;
 }
 
+/* A float default as the decimal number it was written as (0.01f gives
+ * 0.01, not 0.009999999776): the shortest %g text that reads back to f. */
+static double decimal(float f) {
+  char buf[32];
+  for (int digits = 6; digits < 9; digits++) {
+    g_snprintf(buf, sizeof buf, "%.*g", digits, (double)f);
+    if ((float)g_ascii_strtod(buf, NULL) == f)
+      return g_ascii_strtod(buf, NULL);
+  }
+  return f;
+}
+
+/* The defaults the library defines: features, segments and attention,
+ * optimizer. */
+static void library_defaults(TrOptions *o) {
+  AcrnnFeatureParams fp;
+  acrnn_feature_params_init(&fp);
+  o->sample_rate = fp.sample_rate;
+  o->n_fft = fp.n_fft;
+  o->hop = fp.hop;
+  o->bands = fp.bands;
+  o->fmin = fp.fmin;
+  o->fmax = 0.0; /* sample-rate/2, as fp's, for any --sample-rate */
+  o->filterbank = g_strdup(acrnn_filterbank_to_string(fp.filterbank));
+  AcrnnModelInfo info;
+  acrnn_model_info_init(&info);
+  o->segment_frames = info.segment_frames;
+  o->segment_hop = info.segment_hop;
+  char att[8];
+  o->attention = g_strdup(acrnn_attention_to_string(&info.attention, att));
+  acrnn_model_info_clear(&info);
+  AcrnnSgdParams sgd;
+  acrnn_sgd_params_init(&sgd);
+  o->lr = decimal(sgd.lr);
+  o->momentum = decimal(sgd.momentum);
+  o->no_nesterov = !sgd.nesterov;
+  o->weight_decay = decimal(sgd.weight_decay);
+  o->lr_step = sgd.step_epochs;
+  o->lr_gamma = decimal(sgd.step_gamma);
+}
+
 void tr_options_init(TrOptions *o) {
   memset(o, 0, sizeof *o);
+  library_defaults(o);
   o->random_folds = 5;
-  o->sample_rate = 44100;
-  o->n_fft = 1024;
-  o->hop = 512;
-  o->bands = 128;
-  o->fmin = 50.0;
-  o->fmax = 0.0;
-  o->filterbank = g_strdup("gammatone");
-  o->segment_frames = 128;
-  o->segment_hop = 64;
-  o->attention = g_strdup("rnn");
   o->epochs = 300;
   o->batch_size = 64;
-  o->lr = 0.01;
-  o->momentum = 0.9;
-  o->weight_decay = 1e-4;
-  o->lr_step = 100;
-  o->lr_gamma = 0.1;
+  /* the network's initialisation and dropout: no public default in the
+   * library (network.h documents 0.05 and 0.5) */
   o->init_std = 0.05;
   o->dropout = 0.5;
   o->mixup_alpha = 0.2;
@@ -252,6 +298,7 @@ void tr_options_init(TrOptions *o) {
   o->bn_groups = 1;
   o->parallel = g_strdup("batch");
   o->checkpoint_every = 10;
+  o->dtype = g_strdup("f32");
 }
 
 void tr_options_clear(TrOptions *o) {
@@ -301,6 +348,7 @@ gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
     g_free(def);
     g_ptr_array_add(texts, desc);
     entries[n].long_name = s->name;
+    entries[n].short_name = short_name(cmd, s->name);
     entries[n].arg = s->arg;
     entries[n].arg_data = field(o, s);
     entries[n].description = desc;
@@ -318,6 +366,11 @@ gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
   if (ok && (cmd & ALL) && o->threads < 1) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "--threads %d: expected at least 1 compute thread", o->threads);
+    ok = FALSE;
+  }
+  if (ok && *argc > 1) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "unexpected argument \"%s\"", (*argv)[1]);
     ok = FALSE;
   }
   g_free(entries);
@@ -404,6 +457,25 @@ gboolean tr_options_from_json(TrOptions *o, const char *json, GError **error) {
   }
   json_node_unref(root);
   return TRUE;
+}
+
+TrDatasetConfig tr_options_dataset(const TrOptions *o) {
+  TrDatasetConfig c = {
+      .data = o->data,
+      .esc10 = o->esc10,
+      .folds_csv = o->folds_csv,
+      .split_by_source = o->split_by_source,
+      .random_folds = o->random_folds,
+      .seed = o->seed,
+  };
+  return c;
+}
+
+TrAugmentRange tr_options_augment(const TrOptions *o) {
+  TrAugmentRange r = {.stretch_min = o->stretch_min,
+                      .stretch_max = o->stretch_max,
+                      .pitch_range = o->pitch_range};
+  return r;
 }
 
 gboolean tr_options_feature_params(const TrOptions *o, AcrnnFeatureParams *fp,

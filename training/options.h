@@ -4,6 +4,8 @@
 #ifndef TR_OPTIONS_H
 #define TR_OPTIONS_H
 
+#include "augment_clip.h"
+#include "dataset.h"
 #include <acrnn/features.h>
 #include <glib.h>
 
@@ -72,6 +74,7 @@ typedef struct {
   int stop_after_epochs;
   int stop_after_steps;
   gboolean quiet;
+  char *dtype; /* export: f32, f16 or bf16 */
   /* not an option: cv --parallel folds sets it so that a run is this
    * process's alone, even under MPI */
   gboolean local_run;
@@ -83,13 +86,18 @@ enum {
   TR_CMD_CV = 1 << 1,
   TR_CMD_EVAL = 1 << 2,
   TR_CMD_FEATURES = 1 << 3,
+  TR_CMD_EXPORT = 1 << 4,
 };
 
+/* The defaults: the library's own (acrnn_feature_params_init(),
+ * acrnn_model_info_init(), acrnn_sgd_params_init()) where it has them. */
 void tr_options_init(TrOptions *o);
 void tr_options_clear(TrOptions *o);
 
 /* Parses argv (argv[0] is the subcommand) for command cmd into o; options
- * absent from argv keep their value in o. Strings replaced are freed. */
+ * absent from argv keep their value in o. Strings replaced are freed. A
+ * command takes no argument besides its options: one left in argv is an
+ * error ("unexpected argument"). */
 gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
                           char ***argv, GError **error);
 
@@ -98,6 +106,11 @@ char *tr_options_to_json(const TrOptions *o);
 /* Sets the options found in a JSON object string made by
  * tr_options_to_json(). */
 gboolean tr_options_from_json(TrOptions *o, const char *json, GError **error);
+
+/* The dataset options (borrows o's strings). */
+TrDatasetConfig tr_options_dataset(const TrOptions *o);
+/* The augmentation ranges. */
+TrAugmentRange tr_options_augment(const TrOptions *o);
 
 /* The feature parameters the feature options give, validated. */
 gboolean tr_options_feature_params(const TrOptions *o, AcrnnFeatureParams *fp,

@@ -3,7 +3,8 @@
 #ifndef TR_PLOT_H
 #define TR_PLOT_H
 
-#include "trainer.h"
+#include "epoch_record.h"
+#include <glib.h>
 
 gboolean tr_plot_curves(const char *png, const TrEpochRecord *r, size_t n,
                         GError **error);

@@ -11,11 +11,27 @@ void tr_progress_init(TrProgress *p, gboolean quiet, const char *prefix) {
   p->prefix = g_strdup(prefix ? prefix : "");
 }
 
-void tr_progress_clear(TrProgress *p) {
+void tr_progress_end_line(TrProgress *p) {
   if (p->line_open)
     fputc('\n', stderr);
   p->line_open = FALSE;
+}
+
+void tr_progress_clear(TrProgress *p) {
+  tr_progress_end_line(p);
   g_clear_pointer(&p->prefix, g_free);
+}
+
+/* Whether a \r line is shown now: on a terminal, not quiet, at most every
+ * 0.2 s unless last. */
+static gboolean line_due(TrProgress *p, gboolean last) {
+  if (p->quiet || !p->tty)
+    return FALSE;
+  gint64 now = g_get_monotonic_time();
+  if (!last && now - p->last_us < 200000)
+    return FALSE;
+  p->last_us = now;
+  return TRUE;
 }
 
 static void format_time(double s, char *buf, size_t len) {
@@ -32,12 +48,8 @@ static void format_time(double s, char *buf, size_t len) {
 
 void tr_progress_step(TrProgress *p, int epoch, int epochs, int step, int steps,
                       double loss, double acc, double seg_per_s, double eta_s) {
-  if (p->quiet || !p->tty)
+  if (!line_due(p, step >= steps))
     return;
-  gint64 now = g_get_monotonic_time();
-  if (step < steps && now - p->last_us < 200000)
-    return;
-  p->last_us = now;
   char eta[32];
   format_time(eta_s, eta, sizeof eta);
   fprintf(stderr,
@@ -45,6 +57,25 @@ void tr_progress_step(TrProgress *p, int epoch, int epochs, int step, int steps,
           "\033[K",
           p->prefix, epoch, epochs, step, steps, loss, acc, seg_per_s, eta);
   fflush(stderr);
+  p->line_open = TRUE;
+}
+
+/* The line start, the prefix, the message and end on stderr. */
+static void vline(const TrProgress *p, const char *start, const char *end,
+                  const char *fmt, va_list ap) {
+  char *msg = g_strdup_vprintf(fmt, ap);
+  fprintf(stderr, "%s%s%s%s", start, p->prefix, msg, end);
+  fflush(stderr);
+  g_free(msg);
+}
+
+void tr_progress_count(TrProgress *p, gboolean last, const char *fmt, ...) {
+  if (!line_due(p, last))
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vline(p, "\r", "\033[K", fmt, ap);
+  va_end(ap);
   p->line_open = TRUE;
 }
 
@@ -66,14 +97,9 @@ void tr_progress_epoch(TrProgress *p, const TrEpochRecord *r, int epochs) {
 }
 
 void tr_progress_message(TrProgress *p, const char *fmt, ...) {
-  if (p->line_open) {
-    fputc('\n', stderr);
-    p->line_open = FALSE;
-  }
+  tr_progress_end_line(p);
   va_list ap;
   va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
+  vline(p, "", "\n", fmt, ap);
   va_end(ap);
-  fprintf(stderr, "%s%s\n", p->prefix, msg);
-  g_free(msg);
 }

@@ -145,12 +145,10 @@ static gboolean load_clips(Run *r, const int *train_folds, int n_train,
       g_array_append_val(wave_n, n);
     }
     done++;
-    if (!r->progress.quiet && isatty(2))
-      fprintf(stderr, "\r%sfeatures %zu/%zu\033[K", r->progress.prefix, done,
-              total);
+    tr_progress_count(&r->progress, done == total, "features %zu/%zu", done,
+                      total);
   }
-  if (!r->progress.quiet && isatty(2))
-    fputc('\n', stderr);
+  tr_progress_end_line(&r->progress);
   r->n_orig = r->train->len;
   g_free(cache);
   if (ok && r->train->len == 0) {
@@ -166,9 +164,9 @@ static gboolean load_clips(Run *r, const int *train_folds, int n_train,
       for (int k = 0; k < o->augment_copies && ok; k++) {
         ClipFeat cf = {0};
         cf.label = g_array_index(r->train, ClipFeat, i).label;
-        cf.frames = tr_augment_features(g_ptr_array_index(waves, i),
-                                        g_array_index(wave_n, size_t, i),
-                                        &r->fp, o, &ar, &cf.n, error);
+        cf.frames = tr_augment_features(
+            g_ptr_array_index(waves, i), g_array_index(wave_n, size_t, i),
+            &r->fp, tr_options_augment(o), &ar, &cf.n, error);
         if (!cf.frames)
           ok = FALSE;
         else
@@ -218,8 +216,9 @@ static gboolean make_online(Run *r, int epoch, GError **error) {
   for (size_t i = 0; i < r->n_orig; i++) {
     ClipFeat cf = {0};
     cf.label = g_array_index(r->train, ClipFeat, i).label;
-    cf.frames = tr_augment_features(r->waves[i], r->wave_n[i], &r->fp, r->o,
-                                    &ar, &cf.n, error);
+    cf.frames =
+        tr_augment_features(r->waves[i], r->wave_n[i], &r->fp,
+                            tr_options_augment(r->o), &ar, &cf.n, error);
     if (!cf.frames)
       return FALSE;
     g_array_append_val(r->online, cf);

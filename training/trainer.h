@@ -4,17 +4,10 @@
 #define TR_TRAINER_H
 
 #include "dataset.h"
+#include "epoch_record.h"
+#include "interrupt.h"
 #include "options.h"
 #include <glib.h>
-
-typedef struct {
-  int epoch; /* 1-based */
-  double train_loss, train_acc;
-  double val_acc; /* < 0: no validation */
-  double lr;
-  double time_s;  /* this epoch */
-  double total_s; /* since the start of the run, resumes included */
-} TrEpochRecord;
 
 typedef struct {
   double last_val_acc; /* < 0 without validation */
@@ -44,9 +37,5 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
                       const int *train_folds, int n_train_folds, int val_fold,
                       const TrRunPaths *paths, const char *resume,
                       TrRunResult *result, GError **error);
-
-/* Installs the SIGINT/SIGTERM handler (a flag checked after each step). */
-void tr_interrupt_install(void);
-gboolean tr_interrupt_requested(void);
 
 #endif

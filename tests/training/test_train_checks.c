@@ -3,7 +3,8 @@
  * no data is skipped silently (.opus and .m4a clips are taken, other files,
  * empty class folders and folds CSV rows naming no file are warnings, ESC-50
  * rows naming missing files and --threads 0 are errors); a model records
- * its training split and eval holds out the same clips. */
+ * its training split and eval holds out the same clips; a stray argument
+ * is refused by every command. */
 #include "synth_dataset.h"
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -248,6 +249,40 @@ static void test_threads_zero(void) {
   }
 }
 
+/* A word that is not an option is refused by every command, named, before
+ * any work; export takes its options (short ones too) from the same table.
+ */
+static void test_stray_argument(void) {
+  const char *cmds[] = {"train", "cv", "eval", "features"};
+  for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+    const char *extra[] = {"--data", data, "stray", NULL};
+    char *err = NULL;
+    g_assert_cmpint(run(cmds[i], extra, NULL, &err), ==, 1);
+    char *want = g_strdup_printf(
+        "acrnn-train %s: unexpected argument \"stray\"", cmds[i]);
+    g_assert_nonnull(strstr(err, want));
+    g_free(want);
+    g_free(err);
+  }
+  char *in = tmp_path("no-such-model.safetensors");
+  char *out = tmp_path("exported.safetensors");
+  char *argv[] = {(char *)train_exe, "export", "-m",    in,  "-o", out,
+                  "--dtype",         "f16",    "stray", NULL};
+  char *err = NULL;
+  g_assert_cmpint(synth_run(argv, NULL, &err), ==, 1);
+  g_assert_nonnull(
+      strstr(err, "acrnn-train export: unexpected argument \"stray\""));
+  g_free(err);
+  argv[8] = NULL; /* the short options reach the model loader */
+  g_assert_cmpint(synth_run(argv, NULL, &err), ==, 1);
+  g_assert_nonnull(strstr(err, "acrnn-train export: "));
+  g_assert_nonnull(strstr(err, in));
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+  g_free(err);
+  g_free(in);
+  g_free(out);
+}
+
 /* The "split" object of the acrnn metadata of a model file (unref). */
 static JsonObject *model_split(const char *path) {
   char *text = NULL;
@@ -426,6 +461,7 @@ int main(int argc, char **argv) {
                   test_esc50_missing_file);
   g_test_add_func("/training/checks/threads-zero", test_threads_zero);
   g_test_add_func("/training/checks/eval-split", test_eval_split);
+  g_test_add_func("/training/checks/stray-argument", test_stray_argument);
   int rc = g_test_run();
   if (rc == 0)
     synth_remove_tree(tmp);

@@ -1,7 +1,7 @@
 /* test_train_esc50.c - acrnn-train on a synthetic ESC-50 layout: the ESC-10
  * subset, the feature cache (hits, and a changed file noticed), folds split
  * by source recording, and a 2-fold cross-validation. */
-#include "../../training/dataset.h"
+#include "dataset.h"
 #include "synth_dataset.h"
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -84,11 +84,7 @@ static void test_cache(void) {
 }
 
 static void test_split_by_source(void) {
-  TrOptions o;
-  tr_options_init(&o);
-  o.data = g_strdup(data);
-  o.split_by_source = 2;
-  o.seed = 5;
+  TrDatasetConfig o = {.data = data, .split_by_source = 2, .seed = 5};
   GError *error = NULL;
   TrDataset *ds = tr_dataset_load(&o, &error);
   g_assert_no_error(error);
@@ -117,7 +113,6 @@ static void test_split_by_source(void) {
   g_assert_cmpstr(ds->labels[0], ==, "tone");
   g_assert_cmpstr(ds->labels[1], ==, "click");
   tr_dataset_free(ds);
-  tr_options_clear(&o);
 }
 
 /* The folds come out the same size overall, not only per class: 10
@@ -156,6 +151,30 @@ static void test_split_balanced(void) {
     g_free(src[i]);
 }
 
+/* A fold's figures are written once: DIR/fold-N.result.json holds the
+ * members of the summary's entry for fold N, with the same values. */
+static void check_fold_result(const char *dir, JsonObject *entry, int f) {
+  char *name = g_strdup_printf("fold-%d.result.json", f);
+  char *path = g_build_filename(dir, name, NULL);
+  JsonParser *p = json_parser_new();
+  g_assert_true(json_parser_load_from_file(p, path, NULL));
+  JsonObject *r = json_node_get_object(json_parser_get_root(p));
+  const char *members[] = {"fold",       "clips",  "accuracy", "best_accuracy",
+                           "best_epoch", "epochs", "time_s"};
+  for (size_t i = 0; i < G_N_ELEMENTS(members); i++) {
+    g_assert_true(json_object_has_member(entry, members[i]));
+    g_assert_true(json_object_has_member(r, members[i]));
+    g_assert_true(json_node_equal(json_object_get_member(entry, members[i]),
+                                  json_object_get_member(r, members[i])));
+  }
+  g_assert_cmpint(json_object_get_int_member(r, "fold"), ==, f);
+  g_assert_cmpint(json_object_get_int_member(r, "epochs"), ==, 2);
+  g_assert_true(json_object_has_member(r, "options"));
+  g_object_unref(p);
+  g_free(path);
+  g_free(name);
+}
+
 static void test_cv(void) {
   char *dir = g_build_filename(tmp, "cv", NULL);
   const char *extra[] = {"--data",     data, "--out-dir",    dir,
@@ -186,6 +205,7 @@ static void test_cv(void) {
     g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
     g_free(path);
     g_free(name);
+    check_fold_result(dir, json_array_get_object_element(folds, f - 1), f);
   }
   g_object_unref(p);
   g_free(summary);

@@ -104,9 +104,9 @@ static void train_and_eval(const char *filterbank) {
   char *model = g_build_filename(tmp, name, NULL);
   g_free(name);
   const char *extra[] = {
-      "--data",   data,  "--folds-csv",  folds_csv,  "--val-fold", "3",
+      "--data",   data,   "--folds-csv",  folds_csv,  "--val-fold", "3",
       "--epochs", EPOCHS, "--batch-size", "8",        "--lr",       "0.02",
-      "--out",    model, "--filterbank", filterbank, NULL};
+      "--out",    model,  "--filterbank", filterbank, NULL};
   char **argv = argv_new("train", extra);
   char *out = NULL, *err = NULL;
   int rc = synth_run(argv, &out, &err);
