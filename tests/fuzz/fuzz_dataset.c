@@ -120,7 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
   }
   GError *error = NULL;
-  TrDataset *ds = tr_dataset_load(&o, &error);
+  TrDatasetConfig dc = tr_options_dataset(&o);
+  TrDataset *ds = tr_dataset_load(&dc, &error);
   if (ds) {
     check_dataset(ds);
     tr_dataset_free(ds);
