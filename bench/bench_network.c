@@ -3,11 +3,14 @@
  * update) at batch 64, in segments per second and GFLOP/s.
  *
  *   bench_network [--threads N] [--attention rnn] [--seconds S] [--only NAME]
+ *                 [--precision fp32|bf16]
  * Prints one line per figure: "name segments_per_s gflops cpu_segments_per_s",
  * the last per second of this process's CPU time (all its threads), which
  * other load on a shared machine disturbs less than wall time: use it to
  * compare two builds at 1 thread. --only runs just the figure NAME
- * (infer_b1, infer_b64 or train_b64), for profiling. */
+ * (infer_b1, infer_b64 or train_b64), for profiling. --precision bf16
+ * runs the network with bf16 products and fp32 sums (the header line says
+ * whether the CPU runs them natively or emulated). */
 #include <acrnn/acrnn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,7 @@ static double cpu_now(void) {
 int main(int argc, char **argv) {
   int threads = 1;
   double seconds = 3.0;
-  const char *attention = "rnn", *only = NULL;
+  const char *attention = "rnn", *only = NULL, *precision = "fp32";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--threads") == 0)
       threads = atoi(argv[i + 1]);
@@ -37,6 +40,8 @@ int main(int argc, char **argv) {
       seconds = atof(argv[i + 1]);
     else if (strcmp(argv[i], "--only") == 0)
       only = argv[i + 1];
+    else if (strcmp(argv[i], "--precision") == 0)
+      precision = argv[i + 1];
   }
   acrnn_set_threads(threads);
   AcrnnNetConfig cfg;
@@ -46,8 +51,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_network: %s\n", err->message);
     return 2;
   }
+  AcrnnPrecision prec;
+  if (!acrnn_precision_parse(precision, &prec, &err)) {
+    fprintf(stderr, "bench_network: %s\n", err->message);
+    return 2;
+  }
   AcrnnNet *net = acrnn_net_new(&cfg, &err);
   acrnn_net_init_random(net, 1);
+  acrnn_net_set_precision(net, prec);
   const int max_batch = 64;
   size_t seg = (size_t)2 * cfg.bands * cfg.frames;
   float *x = g_new(float, seg *max_batch);
@@ -63,8 +74,12 @@ int main(int argc, char **argv) {
   AcrnnSgd *opt = acrnn_sgd_new(&sp, acrnn_net_n_params(net));
   double flops = acrnn_net_forward_flops(net);
 
-  printf("# threads %d, attention %s, %.3f GFLOP per segment forward\n",
-         threads, attention, flops / 1e9);
+  printf("# threads %d, attention %s, precision %s%s, %.3f GFLOP per segment "
+         "forward\n",
+         threads, attention, precision,
+         prec == ACRNN_PRECISION_BF16 && !acrnn_bf16_native() ? " (emulated)"
+                                                              : "",
+         flops / 1e9);
   static const struct {
     const char *name;
     int batch;

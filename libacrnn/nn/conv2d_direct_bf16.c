@@ -126,7 +126,38 @@ tile_avx512bf16(float acc[OCB][COLS], const uint32_t *xp, size_t plane, int wp,
     _mm512_storeu_ps(acc[o] + VL, a[o][1]);
   }
 }
+
+/* dst[j] = the pair (s0[j], s1[j]) (s1 NULL: zeros), j < w: 16 columns
+ * per VCVTNE2PS2BF16, whose two halves are then interleaved. */
+__attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))) static void
+convert_rows_fast(uint32_t *dst, const float *s0, const float *s1, int w) {
+  static const short order[32] = {0,  16, 1,  17, 2,  18, 3,  19, 4,  20, 5,
+                                  21, 6,  22, 7,  23, 8,  24, 9,  25, 10, 26,
+                                  11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i idx = _mm512_loadu_si512(order);
+  int j = 0;
+  for (; j + 16 <= w; j += 16) {
+    const __m512 lo = _mm512_loadu_ps(s0 + j);
+    const __m512 hi = s1 ? _mm512_loadu_ps(s1 + j) : _mm512_setzero_ps();
+    const __m512i b = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+    _mm512_storeu_si512(dst + j, _mm512_permutexvar_epi16(idx, b));
+  }
+  for (; j < w; j++)
+    dst[j] = acrnn_bf16_pair(s0[j], s1 ? s1[j] : 0.0f);
+}
 #endif
+
+static void convert_rows(uint32_t *dst, const float *s0, const float *s1,
+                         int w) {
+#ifdef HAVE_AVX512BF16_TILE
+  if (acrnn_bf16_fast()) {
+    convert_rows_fast(dst, s0, s1, w);
+    return;
+  }
+#endif
+  for (int j = 0; j < w; j++)
+    dst[j] = acrnn_bf16_pair(s0[j], s1 ? s1[j] : 0.0f);
+}
 
 static TileFn tile_fn(void) {
 #ifdef HAVE_AVX512BF16_TILE
@@ -177,8 +208,7 @@ static void copy_band(uint32_t *xp, const float *x, size_t ldx, int cin, int h,
       const float *s0 = p0 + (size_t)src * w;
       const float *s1 = p1 ? p1 + (size_t)src * w : NULL;
       memset(dst, 0, sizeof(uint32_t) * (size_t)pw);
-      for (int j = 0; j < w; j++)
-        dst[pw + j] = acrnn_bf16_pair(s0[j], s1 ? s1[j] : 0.0f);
+      convert_rows(dst + pw, s0, s1, w);
       memset(dst + pw + w, 0, sizeof(uint32_t) * (size_t)(wp - pw - w));
     }
   }

@@ -154,6 +154,89 @@ tile_avx512bf16(int kp, const uint32_t *ap, const uint32_t *bp, float *c,
     _mm512_mask_storeu_ps(cr + 16, m1, v1);
   }
 }
+
+/* The packing of the AVX512_BF16 build: VCVTNEPS2BF16 rounds 16 floats at
+ * a time (the same bits as acrnn_bf16_from_float). */
+#define FAST_TARGET                                                            \
+  __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw")))
+
+/* dst[0 .. (nk + 1) / 2) = pairs of the nk contiguous floats of src. */
+FAST_TARGET static void convert_run(uint32_t *dst, const float *src, int nk) {
+  int k = 0;
+  for (; k + 16 <= nk; k += 16, dst += 8)
+    _mm256_storeu_si256((__m256i *)dst,
+                        (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + k)));
+  if (k < nk) {
+    const int left = nk - k;
+    const __m512 v =
+        _mm512_maskz_loadu_ps((__mmask16)((1u << left) - 1), src + k);
+    const __m256i b = (__m256i)_mm512_cvtneps_pbh(v);
+    _mm256_mask_storeu_epi32(dst, (__mmask8)((1u << ((left + 1) / 2)) - 1), b);
+  }
+}
+
+/* One pair of rows of NoTrans B, 32 columns: the two rows rounded by one
+ * VCVTNE2PS2BF16 each half, then their words interleaved. */
+FAST_TARGET static void pack_b_rows(uint32_t *bp, const float *r0,
+                                    const float *r1) {
+  static const short order[32] = {0,  16, 1,  17, 2,  18, 3,  19, 4,  20, 5,
+                                  21, 6,  22, 7,  23, 8,  24, 9,  25, 10, 26,
+                                  11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i idx = _mm512_loadu_si512(order);
+  for (int v = 0; v < NR / 16; v++) {
+    const __m512 lo = _mm512_loadu_ps(r0 + 16 * v);
+    const __m512 hi = r1 ? _mm512_loadu_ps(r1 + 16 * v) : _mm512_setzero_ps();
+    const __m512i b = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+    _mm512_storeu_si512(bp + 16 * v, _mm512_permutexvar_epi16(idx, b));
+  }
+}
+
+/* pack_b and pack_a of the AVX512_BF16 build, vectorised where the pairs of
+ * k are adjacent in memory (a run of a row: converted, then spread) or the
+ * columns are (NoTrans B: two rows at a time); the rest as the generic. */
+FAST_TARGET static void pack_b_fast(uint32_t *bp, const Gemm *g, int j0, int nc,
+                                    int k0, int kc) {
+  const int kp = (kc + 1) / 2;
+  uint32_t run[KC_PAIRS];
+  for (int c0 = 0; c0 < nc; c0 += NR, bp += (size_t)NR * kp) {
+    const int cols = MIN(NR, nc - c0);
+    if (g->trans_b) {
+      for (int j = 0; j < NR; j++) {
+        if (j < cols)
+          convert_run(run, g->b + (size_t)(j0 + c0 + j) * g->ldb + k0, kc);
+        for (int p = 0; p < kp; p++)
+          bp[(size_t)p * NR + j] = j < cols ? run[p] : 0;
+      }
+    } else if (cols == NR) {
+      for (int p = 0; p < kp; p++) {
+        const int k = k0 + 2 * p;
+        const float *r0 = g->b + (size_t)k * g->ldb + j0 + c0;
+        pack_b_rows(bp + (size_t)p * NR, r0,
+                    k + 1 < k0 + kc ? r0 + g->ldb : NULL);
+      }
+    } else {
+      pack_b(bp, g, j0 + c0, cols, k0, kc);
+    }
+  }
+}
+
+FAST_TARGET static void pack_a_fast(uint32_t *ap, const Gemm *g, int i0, int mc,
+                                    int k0, int kc) {
+  if (g->trans_a) {
+    pack_a(ap, g, i0, mc, k0, kc);
+    return;
+  }
+  const int kp = (kc + 1) / 2;
+  uint32_t run[KC_PAIRS];
+  for (int r0 = 0; r0 < mc; r0 += MR, ap += (size_t)MR * kp)
+    for (int r = 0; r < MR; r++) {
+      if (r0 + r < mc)
+        convert_run(run, g->a + (size_t)(i0 + r0 + r) * g->lda + k0, kc);
+      for (int p = 0; p < kp; p++)
+        ap[(size_t)p * MR + r] = r0 + r < mc ? run[p] : 0;
+    }
+}
+
 #endif
 
 static TileFn tile_fn(void) {
@@ -167,6 +250,8 @@ static TileFn tile_fn(void) {
 /* Columns [j_begin, j_end) of C, with this thread's packing buffers. */
 static void run_columns(const Gemm *g, int j_begin, int j_end) {
   const TileFn tile = tile_fn();
+  const int fast = tile != tile_generic;
+  (void)fast;
   const int kc_max = 2 * KC_PAIRS;
   const int nc_max = MIN(NC, j_end - j_begin);
   const int mc_max = MIN(MC, g->m);
@@ -178,10 +263,20 @@ static void run_columns(const Gemm *g, int j_begin, int j_end) {
       const int kc = MIN(kc_max, g->k - k0);
       const int kp = (kc + 1) / 2;
       const int load = k0 > 0 || g->beta != 0.0f;
-      pack_b(bp, g, j0, nc, k0, kc);
+#ifdef HAVE_AVX512BF16_TILE
+      if (fast)
+        pack_b_fast(bp, g, j0, nc, k0, kc);
+      else
+#endif
+        pack_b(bp, g, j0, nc, k0, kc);
       for (int i0 = 0; i0 < g->m; i0 += MC) {
         const int mc = MIN(MC, g->m - i0);
-        pack_a(ap, g, i0, mc, k0, kc);
+#ifdef HAVE_AVX512BF16_TILE
+        if (fast)
+          pack_a_fast(ap, g, i0, mc, k0, kc);
+        else
+#endif
+          pack_a(ap, g, i0, mc, k0, kc);
         for (int c0 = 0; c0 < nc; c0 += NR)
           for (int r0 = 0; r0 < mc; r0 += MR)
             tile(kp, ap + (size_t)r0 * kp, bp + (size_t)c0 * kp,
