@@ -60,10 +60,17 @@ int tr_cmd_eval(int argc, char **argv) {
                 "no model: give --model FILE.safetensors");
     ok = FALSE;
   }
+  AcrnnPrecision precision = ACRNN_PRECISION_FP32;
+  if (ok && !acrnn_precision_parse(o.precision, &precision, &error)) {
+    g_prefix_error(&error, "--precision: ");
+    ok = FALSE;
+  }
   if (ok) {
     acrnn_model_info_clear(&info);
     ok = (net = acrnn_model_load(o.model, &info, &error)) != NULL;
   }
+  if (ok)
+    acrnn_net_set_precision(net, precision);
   if (ok)
     ok = (ds = tr_dataset_load(&o, &error)) != NULL;
   if (ok && o.fold > 0 && tr_dataset_fold_size(ds, o.fold) == 0) {

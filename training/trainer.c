@@ -415,6 +415,7 @@ static gboolean load_checkpoint(Run *r, const char *path, GError **error) {
   }
   acrnn_model_info_clear(&r->info);
   r->info = info;
+  acrnn_net_set_precision(net, acrnn_net_get_precision(r->net));
   acrnn_net_free(r->net);
   r->net = net;
   acrnn_net_set_dropout(net, (float)r->o->dropout);
@@ -551,6 +552,11 @@ static gboolean setup(Run *r, GError **error) {
   r->info.segment_hop = o->segment_hop;
   if (!acrnn_attention_parse(o->attention, &r->info.attention, error))
     return FALSE;
+  AcrnnPrecision precision;
+  if (!acrnn_precision_parse(o->precision, &precision, error)) {
+    g_prefix_error(error, "--precision: ");
+    return FALSE;
+  }
   const char *bad = NULL;
   if (o->segment_frames < 1 || o->segment_hop < 1)
     bad = "--segment-frames and --segment-hop must be at least 1";
@@ -585,6 +591,7 @@ static gboolean setup(Run *r, GError **error) {
   acrnn_net_init_random(r->net, (uint64_t)o->seed);
   scale_init(r->net, o->init_std);
   acrnn_net_set_dropout(r->net, (float)o->dropout);
+  acrnn_net_set_precision(r->net, precision);
   AcrnnSgdParams sp;
   acrnn_sgd_params_init(&sp);
   sp.lr = (float)o->lr;
