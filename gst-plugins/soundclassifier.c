@@ -20,6 +20,7 @@ enum {
   PROP_BATCH,
   PROP_LABELS,
   PROP_THREADS,
+  PROP_PRECISION,
 };
 
 struct _GstSoundClassifier {
@@ -121,6 +122,9 @@ static void proxy_property(GObjectClass *klass, GObjectClass *classify_class,
     GParamSpecDouble *d = G_PARAM_SPEC_DOUBLE(src);
     copy = g_param_spec_double(name, nick, blurb, d->minimum, d->maximum,
                                d->default_value, flags);
+  } else if (G_IS_PARAM_SPEC_ENUM(src)) {
+    copy = g_param_spec_enum(name, nick, blurb, src->value_type,
+                             G_PARAM_SPEC_ENUM(src)->default_value, flags);
   } else if (G_IS_PARAM_SPEC_BOOLEAN(src)) {
     copy = g_param_spec_boolean(
         name, nick, blurb, G_PARAM_SPEC_BOOLEAN(src)->default_value, flags);
@@ -144,6 +148,7 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   proxy_property(gobject_class, cc, PROP_POST_MESSAGES, "post-messages");
   proxy_property(gobject_class, cc, PROP_BATCH, "batch");
   proxy_property(gobject_class, cc, PROP_THREADS, "threads");
+  proxy_property(gobject_class, cc, PROP_PRECISION, "precision");
   proxy_property(gobject_class, cc, PROP_LABELS, "labels");
   g_type_class_unref(cc);
 
