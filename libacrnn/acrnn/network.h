@@ -108,8 +108,6 @@ gboolean acrnn_bf16_native(void);
 /** Whether the CPU reports AMX-BF16. Its tiles are not used (the AVX512_BF16
  * kernels run on those CPUs); for reports. */
 gboolean acrnn_amx_bf16_present(void);
-/** The "auto" choice: bf16 where native, else fp32. */
-AcrnnPrecision acrnn_precision_auto(void);
 
 /** The precision of the network's following passes; default fp32. May be
  * changed between passes (a training run changes it before its first). */

@@ -93,7 +93,3 @@ gboolean acrnn_bf16_native(void) {
 gboolean acrnn_amx_bf16_present(void) {
   return cpu_has_amx_bf16();
 }
-
-AcrnnPrecision acrnn_precision_auto(void) {
-  return acrnn_bf16_native() ? ACRNN_PRECISION_BF16 : ACRNN_PRECISION_FP32;
-}
