@@ -122,8 +122,12 @@ static const OptSpec specs[] = {
      "augmentation, random folds)",
      TRUE},
     {"threads", ALL, G_OPTION_ARG_INT, F(threads), "N",
-     "Compute threads: the BLAS and the convolution kernels (the same seed "
-     "and threads give the same weights)",
+     "Compute threads. train and cv: N replicas of the network, each "
+     "computing its share of every batch on one thread with its own batch "
+     "norm statistics, as --bn-groups N does (so --threads N gives the "
+     "weights of --threads 1 --bn-groups N); eval: the threads of the BLAS "
+     "and the convolution kernels. The same seed and threads give the same "
+     "weights",
      TRUE},
     {"precision", TRN | TR_CMD_EVAL, G_OPTION_ARG_STRING, F(precision), "P",
      "Arithmetic: fp32, or bf16 (bf16 products with fp32 sums in the "

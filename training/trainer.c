@@ -744,6 +744,18 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
   /* the global batch is split into world * bn_groups shards; this rank
    * computes bn_groups consecutive ones */
   int groups = o->bn_groups, n_shards = r.world * groups;
+  /* --threads N: N replicas of the network compute this process's shards
+   * side by side, at least N of them (the semantics of --bn-groups N) */
+  TrReplicas *reps = NULL;
+  if (o->threads > 1) {
+    groups = MAX(groups, o->threads);
+    n_shards = r.world * groups;
+    reps = tr_replicas_new(r.net, o->threads, groups, (float)o->dropout, error);
+    if (!reps) {
+      run_clear(&r);
+      return FALSE;
+    }
+  }
   int first_shard = r.rank * groups;
   /* the all-reduced block: the gradients, the batch norm running
    * statistics, then loss, correct, seen and stop */
@@ -817,6 +829,10 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
       float *grads = r.grads ? r.grads : acrnn_net_grads(r.net);
       if (n_shards == 1) /* one process, one group: dropout after mixup */
         tr_step_shard(r.net, x, y, b, &r.rng, &st);
+      else if (reps)
+        tr_step_groups_replicas(reps, r.net, x, y, b, n_shards, first_shard,
+                                groups, dropout_seed(o->seed, r.epoch, r.step),
+                                grads, &st);
       else
         tr_step_groups(r.net, x, y, b, n_shards, first_shard, groups,
                        dropout_seed(o->seed, r.epoch, r.step), grads, &st);
@@ -960,6 +976,7 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
   }
   g_free(x);
   g_free(y);
+  tr_replicas_free(reps);
   run_clear(&r);
   return ok;
 }

@@ -1,7 +1,8 @@
 /* test_train_resume.c - training is deterministic: the same seed gives the
  * same weights bit for bit, and a run stopped mid-epoch and at an epoch
  * end, then resumed, ends with the same weights as an uninterrupted run;
- * in bf16 too (--precision bf16, kept by the checkpoint). */
+ * in bf16 too (--precision bf16, kept by the checkpoint); --threads N
+ * trains N replicas with the weights of --bn-groups N. */
 #include "synth_dataset.h"
 #include <acrnn/acrnn.h>
 #include <string.h>
@@ -151,6 +152,29 @@ static void test_bf16(void) {
   g_free(b_ckpt);
 }
 
+/* --threads 2: two replicas, each on half of every batch with its own batch
+ * norm statistics, give the weights of --threads 1 --bn-groups 2 bit for
+ * bit (and so the same weights run after run); in bf16 too. */
+static void test_threads(void) {
+  char *a = path("t2.safetensors"), *b = path("g2.safetensors");
+  char *a_last = path("t2.last.safetensors"),
+       *b_last = path("g2.last.safetensors");
+  const char *precisions[] = {"fp32", "bf16"};
+  for (int i = 0; i < 2; i++) {
+    const char *threads[] = {"--threads", "2", "--precision", precisions[i],
+                             NULL};
+    const char *groups[] = {"--threads",   "1",           "--bn-groups", "2",
+                            "--precision", precisions[i], NULL};
+    g_assert_cmpint(train(a, threads, NULL), ==, 0);
+    g_assert_cmpint(train(b, groups, NULL), ==, 0);
+    g_assert_true(same_weights(a_last, b_last));
+  }
+  g_free(a);
+  g_free(b);
+  g_free(a_last);
+  g_free(b_last);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   train_exe = synth_train_exe(argc, argv, "test_train_resume");
@@ -162,6 +186,7 @@ int main(int argc, char **argv) {
   folds_csv = g_build_filename(data, "folds.csv", NULL);
   g_test_add_func("/training/resume/bit-identical", test_resume);
   g_test_add_func("/training/resume/bf16", test_bf16);
+  g_test_add_func("/training/resume/threads", test_threads);
   int rc = g_test_run();
   if (rc == 0)
     synth_remove_tree(tmp);
