@@ -22,6 +22,7 @@
 
 #include <acrnn/acrnn.h>
 #include <glib.h>
+#include <math.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -76,14 +77,44 @@ size_t acrnn_conv2d_direct_bf16_workspace(int cin, int cout, int h, int w,
   return fwd > bwd ? fwd : bwd; /* a pair is the size of a float */
 }
 
-/* One tile: output row i, columns j0 .. j0 + COLS of OCB channels. The
- * band xp: channel pairs plane apart, rows wp apart. */
-typedef void (*TileFn)(float acc[OCB][COLS], const uint32_t *xp, size_t plane,
-                       int wp, const uint32_t *wk, int cp, int kh, int kw);
+/* The epilogue of conv2d_direct_tile.h on one tile: v = (acc ? y : 0) +
+ * sum, v = v * scale + shift (one FMA when both are given), v = max(v, 0)
+ * (not NaN). */
+static void store_tile(float *y, size_t ldc, const float acc[OCB][COLS],
+                       int nco, int ncols, const Epilogue *ep) {
+  for (int o = 0; o < nco; o++) {
+    float *yo = y + (size_t)o * ldc;
+    const float sc = ep->scale ? ep->scale[o] : 1.0f;
+    const float sh = ep->shift ? ep->shift[o] : 0.0f;
+    for (int j = 0; j < ncols; j++) {
+      float v = acc[o][j];
+      if (ep->accumulate)
+        v = yo[j] + v;
+      if (ep->scale && ep->shift)
+        v = fmaf(v, sc, sh); /* one rounding, as the vector build's FMA */
+      else if (ep->scale)
+        v *= sc;
+      else if (ep->shift)
+        v += sh;
+      if (ep->relu && !(v > 0.0f))
+        v = 0.0f;
+      yo[j] = v;
+    }
+  }
+}
 
-static void tile_generic(float acc[OCB][COLS], const uint32_t *xp, size_t plane,
-                         int wp, const uint32_t *wk, int cp, int kh, int kw) {
-  memset(acc, 0, sizeof(float) * OCB * COLS);
+/* One tile: output row i, columns j0 .. j0 + COLS of OCB channels, into y
+ * (channels ldc apart) through the epilogue, nco channels and ncols columns
+ * of it real. The band xp: channel pairs plane apart, rows wp apart. */
+typedef void (*TileFn)(float *y, size_t ldc, const uint32_t *xp, size_t plane,
+                       int wp, const uint32_t *wk, int cp, int kh, int kw,
+                       int nco, int ncols, const Epilogue *ep);
+
+static void tile_generic(float *y, size_t ldc, const uint32_t *xp, size_t plane,
+                         int wp, const uint32_t *wk, int cp, int kh, int kw,
+                         int nco, int ncols, const Epilogue *ep) {
+  float acc[OCB][COLS];
+  memset(acc, 0, sizeof acc);
   for (int c = 0; c < cp; c++)
     for (int ki = 0; ki < kh; ki++) {
       const uint32_t *row = xp + (size_t)c * plane + (size_t)ki * wp;
@@ -93,12 +124,14 @@ static void tile_generic(float acc[OCB][COLS], const uint32_t *xp, size_t plane,
           for (int j = 0; j < COLS; j++)
             acc[o][j] = acrnn_bf16_dot2(acc[o][j], wt[o], row[kj + j]);
     }
+  store_tile(y, ldc, (const float(*)[COLS])acc, nco, ncols, ep);
 }
 
 #ifdef HAVE_AVX512BF16_TILE
 __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))) static void
-tile_avx512bf16(float acc[OCB][COLS], const uint32_t *xp, size_t plane, int wp,
-                const uint32_t *wk, int cp, int kh, int kw) {
+tile_avx512bf16(float *y, size_t ldc, const uint32_t *xp, size_t plane, int wp,
+                const uint32_t *wk, int cp, int kh, int kw, int nco, int ncols,
+                const Epilogue *ep) {
   __m512 a[OCB][2];
 #pragma GCC unroll 8
   for (int o = 0; o < OCB; o++) {
@@ -120,10 +153,30 @@ tile_avx512bf16(float acc[OCB][COLS], const uint32_t *xp, size_t plane, int wp,
         }
       }
     }
-#pragma GCC unroll 8
-  for (int o = 0; o < OCB; o++) {
-    _mm512_storeu_ps(acc[o], a[o][0]);
-    _mm512_storeu_ps(acc[o] + VL, a[o][1]);
+  const __mmask16 m[2] = {
+      ncols >= VL ? (__mmask16)0xffff : (__mmask16)((1u << ncols) - 1),
+      ncols >= COLS ? (__mmask16)0xffff
+      : ncols <= VL ? (__mmask16)0
+                    : (__mmask16)((1u << (ncols - VL)) - 1)};
+  for (int o = 0; o < nco; o++) {
+    float *yo = y + (size_t)o * ldc;
+    const __m512 sc = _mm512_set1_ps(ep->scale ? ep->scale[o] : 1.0f);
+    const __m512 sh = _mm512_set1_ps(ep->shift ? ep->shift[o] : 0.0f);
+    for (int v = 0; v < 2; v++) {
+      __m512 r = a[o][v];
+      if (ep->accumulate)
+        r = _mm512_add_ps(_mm512_maskz_loadu_ps(m[v], yo + v * VL), r);
+      if (ep->scale && ep->shift)
+        r = _mm512_fmadd_ps(r, sc, sh);
+      else if (ep->scale)
+        r = _mm512_mul_ps(r, sc);
+      else if (ep->shift)
+        r = _mm512_add_ps(r, sh);
+      if (ep->relu) /* keep the lanes where r > 0 (not NaN) */
+        r = _mm512_maskz_mov_ps(
+            _mm512_cmp_ps_mask(r, _mm512_setzero_ps(), _CMP_GT_OQ), r);
+      _mm512_mask_storeu_ps(yo + v * VL, m[v], r);
+    }
   }
 }
 
@@ -214,29 +267,6 @@ static void copy_band(uint32_t *xp, const float *x, size_t ldx, int cin, int h,
   }
 }
 
-/* The epilogue of conv2d_direct_tile.h on one tile: v = (acc ? y : 0) +
- * sum, v *= scale, v += shift, v = max(v, 0) (not NaN). */
-static void store_tile(float *y, size_t ldc, const float acc[OCB][COLS],
-                       int nco, int ncols, const Epilogue *ep) {
-  for (int o = 0; o < nco; o++) {
-    float *yo = y + (size_t)o * ldc;
-    const float sc = ep->scale ? ep->scale[o] : 1.0f;
-    const float sh = ep->shift ? ep->shift[o] : 0.0f;
-    for (int j = 0; j < ncols; j++) {
-      float v = acc[o][j];
-      if (ep->accumulate)
-        v = yo[j] + v;
-      if (ep->scale)
-        v *= sc;
-      if (ep->shift)
-        v += sh;
-      if (ep->relu && !(v > 0.0f))
-        v = 0.0f;
-      yo[j] = v;
-    }
-  }
-}
-
 typedef struct {
   float *y;
   const float *x;
@@ -260,7 +290,6 @@ static void run_item(const Work *j, uint32_t *xp, int s, int r0, int r1) {
   const size_t hw = (size_t)h * wd, nhw = (size_t)j->n * hw;
   const int wp = padded_width(wd, kw);
   const int rows_max = band_rows(cp, h, wd, kh, kw);
-  float acc[OCB][COLS];
   for (int i0 = r0; i0 < r1; i0 += rows_max) {
     const int rows = r1 - i0 < rows_max ? r1 - i0 : rows_max;
     const size_t plane = (size_t)(rows + kh - 1) * wp;
@@ -274,11 +303,10 @@ static void run_item(const Work *j, uint32_t *xp, int s, int r0, int r1) {
       const uint32_t *wk = j->wk + (size_t)cb * cp * kk;
       for (int i = 0; i < rows; i++)
         for (int j0 = 0; j0 < wd; j0 += COLS) {
-          tile(acc, xp + (size_t)i * wp + j0, plane, wp, wk, cp, kh, kw);
-          store_tile(j->y + (size_t)cb * nhw + (size_t)s * hw +
-                         (size_t)(i0 + i) * wd + j0,
-                     nhw, (const float(*)[COLS])acc, nco,
-                     wd - j0 < COLS ? wd - j0 : COLS, &ep);
+          tile(j->y + (size_t)cb * nhw + (size_t)s * hw +
+                   (size_t)(i0 + i) * wd + j0,
+               nhw, xp + (size_t)i * wp + j0, plane, wp, wk, cp, kh, kw, nco,
+               wd - j0 < COLS ? wd - j0 : COLS, &ep);
         }
     }
   }
