@@ -63,9 +63,7 @@ static GType gst_acrnn_precision_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {
       {GST_ACRNN_PRECISION_AUTO,
-       "The faster on this CPU for inference: fp32 (on the Zen 4 of the "
-       "README, bf16 inference is still slower than fp32)",
-       "auto"},
+       "bf16 where the CPU has AVX512_BF16 (faster there), else fp32", "auto"},
       {GST_ACRNN_PRECISION_FP32, "fp32 products and sums", "fp32"},
       {GST_ACRNN_PRECISION_BF16,
        "bf16 products with fp32 sums (AVX512_BF16; emulated, slowly, on "
@@ -80,6 +78,8 @@ static GType gst_acrnn_precision_get_type(void) {
 
 /* The network's precision for a value of the property. */
 static AcrnnPrecision network_precision(GstAcrnnPrecision p) {
+  if (p == GST_ACRNN_PRECISION_AUTO)
+    return acrnn_bf16_native() ? ACRNN_PRECISION_BF16 : ACRNN_PRECISION_FP32;
   return p == GST_ACRNN_PRECISION_BF16 ? ACRNN_PRECISION_BF16
                                        : ACRNN_PRECISION_FP32;
 }
@@ -1043,7 +1043,7 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
           "Arithmetic of the network: fp32, or bf16 (bf16 products with fp32 "
           "sums in the convolutions, GRU and dense layers, as PyTorch's bf16 "
           "autocast; the labels agree with fp32 on at least 98 % of clips), "
-          "or auto (the faster of the two for inference on this CPU)",
+          "or auto (bf16 where the CPU has AVX512_BF16, else fp32)",
           gst_acrnn_precision_get_type(), DEFAULT_PRECISION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING));
