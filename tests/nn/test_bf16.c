@@ -7,6 +7,7 @@
 #include "bf16.h"
 #include "conv2d_direct.h"
 #include "conv2d_direct_bf16.h"
+#include "conv2d_wgrad_bf16.h"
 #include "gemm_bf16.h"
 
 #include <acrnn/acrnn.h>
@@ -324,6 +325,84 @@ static void test_conv_isa_threads(void) {
   }
 }
 
+typedef struct {
+  int n, cin, cout, h, w, kh, kw;
+} WgradCase;
+
+static const WgradCase wgrad_cases[] = {
+    {3, 2, 32, 9, 70, 3, 5},   /* block 0's shape, narrower */
+    {2, 5, 3, 4, 33, 3, 5},    /* odd channel counts, a partial vector */
+    {2, 3, 4, 5, 20, 3, 3},    /* a shape only the plain build takes */
+    {1, 32, 32, 6, 128, 3, 5}, /* block 1's width */
+};
+
+static void wgrad_run(const WgradCase *c, const float *dy, const float *x,
+                      const float *dw0, float *dw) {
+  memcpy(dw, dw0, sizeof(float) * (size_t)c->cout * c->cin * c->kh * c->kw);
+  acrnn_conv2d_wgrad_bf16(dw, dy, x, c->n, c->cin, c->cout, c->h, c->w, c->kh,
+                          c->kw);
+}
+
+/* Against double sums of the rounded maps (the fp32 summation bound over
+ * the n h w products) and of the fp32 maps (2^-7 of the sum of |products|
+ * more); the AVX512_BF16 build against the emulation bit for bit; 1 and 3
+ * threads alike. */
+static void test_wgrad(void) {
+  const gboolean fast = acrnn_bf16_use("avx512bf16");
+  for (size_t t = 0; t < G_N_ELEMENTS(wgrad_cases); t++) {
+    const WgradCase *c = &wgrad_cases[t];
+    const size_t hw = (size_t)c->h * c->w, nhw = c->n * hw;
+    const int kk = c->kh * c->kw;
+    const size_t nw = (size_t)c->cout * c->cin * kk;
+    float *dy = random_floats(c->cout * nhw, 400 + t, 1.0);
+    float *x = random_floats(c->cin * nhw, 410 + t, 1.0);
+    float *dw0 = random_floats(nw, 420 + t, 1.0);
+    float *dw = g_new(float, nw), *other = g_new(float, nw);
+    acrnn_set_threads(1);
+    wgrad_run(c, dy, x, dw0, dw);
+    for (int co = 0; co < c->cout; co++)
+      for (int ci = 0; ci < c->cin; ci++)
+        for (int k = 0; k < kk; k++) {
+          const int ki = k / c->kw - c->kh / 2, kj = k % c->kw - c->kw / 2;
+          const size_t o = ((size_t)co * c->cin + ci) * kk + k;
+          double ref = dw0[o], exact = dw0[o], mag = fabs(dw0[o]);
+          for (int s = 0; s < c->n; s++)
+            for (int i = 0; i < c->h; i++)
+              for (int j = 0; j < c->w; j++) {
+                const int ii = i + ki, jj = j + kj;
+                if (ii < 0 || ii >= c->h || jj < 0 || jj >= c->w)
+                  continue;
+                const float a = dy[co * nhw + s * hw + (size_t)i * c->w + j];
+                const float b = x[ci * nhw + s * hw + (size_t)ii * c->w + jj];
+                ref += (double)round_bf16(a) * round_bf16(b);
+                exact += (double)a * b;
+                mag += fabs((double)a * b);
+              }
+          const double m = (double)c->n * hw + 4;
+          g_assert_cmpfloat(fabs(dw[o] - ref), <=, m * 0x1p-23 * mag);
+          g_assert_cmpfloat(fabs(dw[o] - exact), <=,
+                            (0x1.01p-7 + m * 0x1p-23) * mag);
+        }
+    acrnn_set_threads(3);
+    wgrad_run(c, dy, x, dw0, other);
+    acrnn_set_threads(1);
+    assert_same_bits(dw, other, nw);
+    if (fast) {
+      g_assert_true(acrnn_bf16_use("generic"));
+      wgrad_run(c, dy, x, dw0, other);
+      g_assert_true(acrnn_bf16_use("avx512bf16"));
+      assert_same_bits(dw, other, nw);
+    }
+    g_free(dy);
+    g_free(x);
+    g_free(dw0);
+    g_free(dw);
+    g_free(other);
+  }
+  if (!fast)
+    g_test_message("no AVX512_BF16: only the emulation was checked");
+}
+
 #define NET_N 4
 #define NET_K 5
 
@@ -429,6 +508,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/bf16/gemm-threads", test_gemm_threads);
   g_test_add_func("/bf16/conv-bounds", test_conv_bounds);
   g_test_add_func("/bf16/conv-isa-threads", test_conv_isa_threads);
+  g_test_add_func("/bf16/conv-weight-gradient", test_wgrad);
   g_test_add_func("/bf16/network", test_network);
   return g_test_run();
 }
