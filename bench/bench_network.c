@@ -3,11 +3,17 @@
  * update) at batch 64, in segments per second and GFLOP/s.
  *
  *   bench_network [--threads N] [--attention rnn] [--seconds S] [--only NAME]
+ *                 [--precision fp32|bf16]
  * Prints one line per figure: "name segments_per_s gflops cpu_segments_per_s",
  * the last per second of this process's CPU time (all its threads), which
  * other load on a shared machine disturbs less than wall time: use it to
  * compare two builds at 1 thread. --only runs just the figure NAME
- * (infer_b1, infer_b64 or train_b64), for profiling. */
+ * (infer_b1, infer_b64 or train_b64), for profiling. --precision bf16
+ * runs the network with bf16 products and fp32 sums (the header line says
+ * whether the CPU runs them natively or emulated). With --threads N > 1
+ * the inference figures split each layer over N threads, and train_b64
+ * runs N replicas of the network side by side, each on its share of the
+ * batch on one thread, as acrnn-train --threads N does. */
 #include <acrnn/acrnn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +22,58 @@
 
 static double now(void) {
   return g_get_monotonic_time() / 1e6;
+}
+
+/* A replica of the training step (acrnn-train --threads N): its network
+ * computes the gradient of its share of the batch on its own thread. */
+typedef struct {
+  AcrnnNet *net;
+  const float *x, *y;
+  int n;
+  AcrnnRng rng;
+} Replica;
+
+static gpointer replica_step(gpointer data) {
+  Replica *r = data;
+  acrnn_net_zero_grad(r->net);
+  acrnn_net_forward(r->net, r->x, r->n, TRUE, &r->rng);
+  acrnn_net_loss(r->net, r->y);
+  acrnn_net_backward(r->net);
+  return NULL;
+}
+
+/* One training step of batch b on nt replicas (nt > 1): parameters copied
+ * to each, shares computed side by side with one compute thread each, the
+ * size-weighted gradients summed into net's, one update. */
+static void replicated_step(AcrnnNet *net, Replica *reps, int nt,
+                            const float *x, const float *y, int b, size_t dim,
+                            int classes, AcrnnSgd *opt) {
+  const size_t np = acrnn_net_n_params(net);
+  GThread *th[64] = {NULL};
+  acrnn_set_threads(1);
+  for (int j = 0, lo = 0; j < nt; j++) {
+    const int n = b / nt + (j < b % nt);
+    memcpy(acrnn_net_params(reps[j].net), acrnn_net_params(net),
+           np * sizeof(float));
+    reps[j].x = x + (size_t)lo * dim;
+    reps[j].y = y + (size_t)lo * classes;
+    reps[j].n = n;
+    lo += n;
+    if (j > 0)
+      th[j] = g_thread_new("replica", replica_step, &reps[j]);
+  }
+  replica_step(&reps[0]);
+  for (int j = 1; j < nt; j++)
+    g_thread_join(th[j]);
+  acrnn_set_threads(nt);
+  float *g = acrnn_net_grads(net);
+  for (int j = 0; j < nt; j++) {
+    const float w = (float)reps[j].n / (float)b;
+    const float *gj = acrnn_net_grads(reps[j].net);
+    for (size_t i = 0; i < np; i++)
+      g[i] = j == 0 ? gj[i] * w : g[i] + gj[i] * w;
+  }
+  acrnn_sgd_step(opt, acrnn_net_params(net), g, 0.01f);
 }
 
 static double cpu_now(void) {
@@ -27,7 +85,7 @@ static double cpu_now(void) {
 int main(int argc, char **argv) {
   int threads = 1;
   double seconds = 3.0;
-  const char *attention = "rnn", *only = NULL;
+  const char *attention = "rnn", *only = NULL, *precision = "fp32";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--threads") == 0)
       threads = atoi(argv[i + 1]);
@@ -37,6 +95,8 @@ int main(int argc, char **argv) {
       seconds = atof(argv[i + 1]);
     else if (strcmp(argv[i], "--only") == 0)
       only = argv[i + 1];
+    else if (strcmp(argv[i], "--precision") == 0)
+      precision = argv[i + 1];
   }
   acrnn_set_threads(threads);
   AcrnnNetConfig cfg;
@@ -46,8 +106,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_network: %s\n", err->message);
     return 2;
   }
+  AcrnnPrecision prec;
+  if (!acrnn_precision_parse(precision, &prec, &err)) {
+    fprintf(stderr, "bench_network: %s\n", err->message);
+    return 2;
+  }
   AcrnnNet *net = acrnn_net_new(&cfg, &err);
   acrnn_net_init_random(net, 1);
+  acrnn_net_set_precision(net, prec);
   const int max_batch = 64;
   size_t seg = (size_t)2 * cfg.bands * cfg.frames;
   float *x = g_new(float, seg *max_batch);
@@ -62,9 +128,22 @@ int main(int argc, char **argv) {
   acrnn_sgd_params_init(&sp);
   AcrnnSgd *opt = acrnn_sgd_new(&sp, acrnn_net_n_params(net));
   double flops = acrnn_net_forward_flops(net);
+  /* training on N threads runs N replicas, as acrnn-train does */
+  const int nrep = threads > 64 ? 64 : threads;
+  Replica *reps = g_new0(Replica, nrep);
+  for (int j = 0; nrep > 1 && j < nrep; j++) {
+    reps[j].net = acrnn_net_new(&cfg, &err);
+    acrnn_net_init_random(reps[j].net, 1);
+    acrnn_net_set_precision(reps[j].net, prec);
+    acrnn_rng_seed(&reps[j].rng, 10 + (uint64_t)j);
+  }
 
-  printf("# threads %d, attention %s, %.3f GFLOP per segment forward\n",
-         threads, attention, flops / 1e9);
+  printf("# threads %d, attention %s, precision %s%s, %.3f GFLOP per segment "
+         "forward\n",
+         threads, attention, precision,
+         prec == ACRNN_PRECISION_BF16 && !acrnn_bf16_native() ? " (emulated)"
+                                                              : "",
+         flops / 1e9);
   static const struct {
     const char *name;
     int batch;
@@ -81,7 +160,9 @@ int main(int argc, char **argv) {
     long segs = -b;
     double t0 = 0.0, t = 0.0, c0 = 0.0;
     do {
-      if (runs[r].train) {
+      if (runs[r].train && nrep > 1) {
+        replicated_step(net, reps, nrep, x, y, b, seg, cfg.n_classes, opt);
+      } else if (runs[r].train) {
         acrnn_net_zero_grad(net);
         acrnn_net_forward(net, x, b, TRUE, &rng);
         acrnn_net_loss(net, y);
@@ -104,6 +185,9 @@ int main(int argc, char **argv) {
            segs / (cpu_now() - c0));
     fflush(stdout);
   }
+  for (int j = 0; nrep > 1 && j < nrep; j++)
+    acrnn_net_free(reps[j].net);
+  g_free(reps);
   acrnn_sgd_free(opt);
   acrnn_net_free(net);
   g_free(x);

@@ -49,6 +49,7 @@ struct _GstAcrnnClassify {
   guint threads;
   guint segment_hop; /* 0: the model's */
   gdouble silence_threshold;
+  gint precision; /* GstAcrnnPrecision (acrnnclassify.c) */
 
   /* the model (READY and up); info and loaded_path under the object lock */
   AcrnnNet *net;
@@ -94,6 +95,9 @@ struct _GstAcrnnClassify {
 };
 
 /* acrnnclassify.c: stream state and timing */
+/* The network precision the precision property asks for here (auto: bf16
+ * where the CPU has AVX512_BF16); takes the object lock. */
+AcrnnPrecision gst_acrnn_classify_precision(GstAcrnnClassify *self);
 void gst_acrnn_classify_reset_run(GstAcrnnClassify *self);
 void gst_acrnn_classify_reset_stream(GstAcrnnClassify *self);
 GstClockTime gst_acrnn_classify_samples_time(GstAcrnnClassify *self,

@@ -64,6 +64,7 @@ void gst_acrnn_classify_forward(GstAcrnnClassify *self) {
   GST_OBJECT_LOCK(self);
   guint threads = self->threads;
   GST_OBJECT_UNLOCK(self);
+  const AcrnnPrecision precision = gst_acrnn_classify_precision(self);
   guint parts = MIN(threads, self->n_inputs);
   if (parts > 1 && !ensure_copies(self, parts - 1))
     parts = 1;
@@ -82,6 +83,7 @@ void gst_acrnn_classify_forward(GstAcrnnClassify *self) {
     jobs[p].probs = self->probs + (size_t)first * self->info.n_labels;
     jobs[p].count = (int)count;
     jobs[p].wait = &wait;
+    acrnn_net_set_precision(jobs[p].net, precision);
     first += count;
   }
   for (guint p = 1; p < parts; p++)

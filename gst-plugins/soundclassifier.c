@@ -47,6 +47,7 @@ enum {
   PROP_CURRENT_BATCH,
   PROP_SEGMENT_HOP,
   PROP_SILENCE_THRESHOLD,
+  PROP_PRECISION,
 };
 
 struct _GstSoundClassifier {
@@ -170,6 +171,7 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   proxy_property(gobject_class, cc, PROP_THREADS, "threads");
   proxy_property(gobject_class, cc, PROP_SILENCE_THRESHOLD,
                  "silence-threshold");
+  proxy_property(gobject_class, cc, PROP_PRECISION, "precision");
   proxy_property(gobject_class, cc, PROP_LABELS, "labels");
   proxy_property(gobject_class, cc, PROP_CURRENT_BATCH, "current-batch");
   proxy_property(gobject_class, cc, PROP_SEGMENT_HOP, "segment-hop");

@@ -218,10 +218,17 @@ static gboolean eval_prepare(Eval *e, int argc, char **argv, GError **error) {
     ok = tr_output_path_check("--report", json_path, error);
     g_free(json_path);
   }
+  AcrnnPrecision precision = ACRNN_PRECISION_FP32;
+  if (ok && !acrnn_precision_parse(e->o.precision, &precision, error)) {
+    g_prefix_error(error, "--precision: ");
+    ok = FALSE;
+  }
   if (ok) {
     acrnn_model_info_clear(&e->info);
     ok = (e->net = acrnn_model_load(e->o.model, &e->info, error)) != NULL;
   }
+  if (ok)
+    acrnn_net_set_precision(e->net, precision);
   if (ok && e->info.split && e->o.data) {
     ok = tr_split_parse(e->o.model, e->info.split, &e->split, error);
     if (ok)

@@ -130,8 +130,18 @@ static const OptSpec specs[] = {
      "augmentation, random folds)",
      TRUE},
     {"threads", ALL, G_OPTION_ARG_INT, F(threads), "N",
-     "Compute threads: the BLAS and the convolution kernels (the same seed "
-     "and threads give the same weights)",
+     "Compute threads. train and cv: N replicas of the network, each "
+     "computing its share of every batch on one thread with its own batch "
+     "norm statistics, as --bn-groups N does (so --threads N gives the "
+     "weights of --threads 1 --bn-groups N); eval: the threads of the BLAS "
+     "and the convolution kernels. The same seed and threads give the same "
+     "weights",
+     TRUE},
+    {"precision", TRN | TR_CMD_EVAL, G_OPTION_ARG_STRING, F(precision), "P",
+     "Arithmetic: fp32, or bf16 (bf16 products with fp32 sums in the "
+     "convolutions, GRU and dense layers; weights, optimizer state, batch "
+     "norm statistics and the loss stay fp32). bf16 runs on AVX512_BF16 and "
+     "is emulated, with the same results but slowly, on other CPUs",
      TRUE},
     {"bn-groups", TRN, G_OPTION_ARG_INT, F(bn_groups), "G",
      "Split each batch into G groups, each with its own batch norm "
@@ -295,6 +305,7 @@ void tr_options_init(TrOptions *o) {
   o->pitch_range = 3.5;
   o->seed = 1;
   o->threads = 1;
+  o->precision = g_strdup("fp32");
   o->bn_groups = 1;
   o->parallel = g_strdup("batch");
   o->checkpoint_every = 10;

@@ -52,6 +52,7 @@ typedef struct {
   double pitch_range;
   gint64 seed;
   int threads;
+  char *precision; /* fp32 or bf16 */
   /* data-parallel training (MPI) */
   int bn_groups;
   char *parallel;   /* cv under MPI: "batch" or "folds" */

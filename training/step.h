@@ -40,6 +40,27 @@ void tr_step_groups(AcrnnNet *net, const float *x, const float *y, int n, int k,
                     int first, int count, guint64 dropout_seed, float *grads,
                     TrStepStats *stats);
 
+/* Copies of a network that compute the shards of tr_step_groups() at the
+ * same time, one thread each (--threads N). */
+typedef struct TrReplicas TrReplicas;
+
+/* n replicas of net's configuration, with its dropout, for batches of up
+ * to count shards per step; NULL (error set) if a network cannot be made. */
+TrReplicas *tr_replicas_new(AcrnnNet *net, int n, int count, float dropout,
+                            GError **error);
+void tr_replicas_free(TrReplicas *reps);
+
+/* tr_step_groups() with the count shards spread over the replicas (shard
+ * first + i on replica i mod n), each replica computing on one thread with
+ * net's parameters, running statistics and precision; the gradients,
+ * statistics and batch norm averages are then summed in shard order, so
+ * the result is tr_step_groups()'s bit for bit (the layers give the same
+ * bits whatever their thread count). */
+void tr_step_groups_replicas(TrReplicas *reps, AcrnnNet *net, const float *x,
+                             const float *y, int n, int k, int first, int count,
+                             guint64 dropout_seed, float *grads,
+                             TrStepStats *stats);
+
 /* One optimizer update of the parameters with grads (NULL: the network's
  * gradient block). */
 void tr_step_update(AcrnnSgd *opt, AcrnnNet *net, const float *grads, float lr);

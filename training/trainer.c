@@ -400,6 +400,7 @@ static gboolean load_checkpoint(Run *r, const char *path, GError **error) {
   }
   acrnn_model_info_clear(&r->info);
   r->info = info;
+  acrnn_net_set_precision(net, acrnn_net_get_precision(r->net));
   acrnn_net_free(r->net);
   r->net = net;
   acrnn_net_set_dropout(net, (float)r->o->dropout);
@@ -517,6 +518,11 @@ static gboolean setup(Run *r, GError **error) {
   r->info.segment_hop = o->segment_hop;
   if (!acrnn_attention_parse(o->attention, &r->info.attention, error))
     return FALSE;
+  AcrnnPrecision precision;
+  if (!acrnn_precision_parse(o->precision, &precision, error)) {
+    g_prefix_error(error, "--precision: ");
+    return FALSE;
+  }
   const char *bad = NULL;
   if (o->segment_frames < 1 || o->segment_hop < 1)
     bad = "--segment-frames and --segment-hop must be at least 1";
@@ -551,6 +557,7 @@ static gboolean setup(Run *r, GError **error) {
   acrnn_net_init_random(r->net, (uint64_t)o->seed);
   scale_init(r->net, o->init_std);
   acrnn_net_set_dropout(r->net, (float)o->dropout);
+  acrnn_net_set_precision(r->net, precision);
   AcrnnSgdParams sp;
   acrnn_sgd_params_init(&sp);
   sp.lr = (float)o->lr;
@@ -707,6 +714,18 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
   /* the global batch is split into world * bn_groups shards; this rank
    * computes bn_groups consecutive ones */
   int groups = o->bn_groups, n_shards = r.world * groups;
+  /* --threads N: N replicas of the network compute this process's shards
+   * side by side, at least N of them (the semantics of --bn-groups N) */
+  TrReplicas *reps = NULL;
+  if (o->threads > 1) {
+    groups = MAX(groups, o->threads);
+    n_shards = r.world * groups;
+    reps = tr_replicas_new(r.net, o->threads, groups, (float)o->dropout, error);
+    if (!reps) {
+      run_clear(&r);
+      return FALSE;
+    }
+  }
   int first_shard = r.rank * groups;
   /* the all-reduced block: the gradients, the batch norm running
    * statistics, then loss, correct, seen and stop */
@@ -780,6 +799,10 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
       float *grads = r.grads ? r.grads : acrnn_net_grads(r.net);
       if (n_shards == 1) /* one process, one group: dropout after mixup */
         tr_step_shard(r.net, x, y, b, &r.rng, &st);
+      else if (reps)
+        tr_step_groups_replicas(reps, r.net, x, y, b, n_shards, first_shard,
+                                groups, dropout_seed(o->seed, r.epoch, r.step),
+                                grads, &st);
       else
         tr_step_groups(r.net, x, y, b, n_shards, first_shard, groups,
                        dropout_seed(o->seed, r.epoch, r.step), grads, &st);
@@ -923,6 +946,7 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
   }
   g_free(x);
   g_free(y);
+  tr_replicas_free(reps);
   run_clear(&r);
   return ok;
 }

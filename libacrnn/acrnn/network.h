@@ -106,6 +106,34 @@ float *acrnn_net_tensor_data(AcrnnNet *net, const AcrnnTensorInfo *t);
  * and after the GRU); default 0.5. 0 disables dropout (parity tests). */
 void acrnn_net_set_dropout(AcrnnNet *net, float p);
 
+/** The arithmetic of a network's passes (SPEC section 4, Precision). */
+typedef enum {
+  ACRNN_PRECISION_FP32 = 0, /**< fp32 products and sums (the default) */
+  /** bf16 products with fp32 sums, in every convolution, GRU and dense
+   * matrix product, as PyTorch's bf16 autocast does; weights, batch norm
+   * statistics, activations between layers and the loss stay fp32. */
+  ACRNN_PRECISION_BF16,
+} AcrnnPrecision;
+
+/** Parses "fp32" or "bf16"; anything else is a G_OPTION_ERROR naming the
+ * choices. */
+gboolean acrnn_precision_parse(const char *s, AcrnnPrecision *out,
+                               GError **error);
+const char *acrnn_precision_to_string(AcrnnPrecision p);
+/** Whether this CPU has bf16 dot-product instructions (AVX512_BF16) that
+ * libacrnn's bf16 kernels use, and ACRNN_ISA (if set) allows AVX-512.
+ * Elsewhere bf16 is emulated in plain C: the same results, several times
+ * slower than fp32. */
+gboolean acrnn_bf16_native(void);
+/** Whether the CPU reports AMX-BF16. Its tiles are not used (the AVX512_BF16
+ * kernels run on those CPUs); for reports. */
+gboolean acrnn_amx_bf16_present(void);
+
+/** The precision of the network's following passes; default fp32. May be
+ * changed between passes (a training run changes it before its first). */
+void acrnn_net_set_precision(AcrnnNet *net, AcrnnPrecision p);
+AcrnnPrecision acrnn_net_get_precision(const AcrnnNet *net);
+
 /** Floating point operations of one forward pass of one segment. */
 double acrnn_net_forward_flops(const AcrnnNet *net);
 

@@ -3,7 +3,7 @@
  * v = sum_t beta_t h_t. */
 #include "layers.h"
 
-#include <cblas.h>
+#include "gemm.h"
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -23,8 +23,7 @@ void acrnn_attention_rnn_forward(float *v, float *beta, float *cache,
   /* u = tanh(h W1^T + b1), all samples and timesteps in one product */
   for (int r = 0; r < nt; r++)
     memcpy(u + (size_t)r * a, b1, (size_t)a * sizeof(float));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nt, a, d, 1.0f, h, d, w1,
-              d, 1.0f, u, a);
+  acrnn_gemm(CblasNoTrans, CblasTrans, nt, a, d, h, d, w1, d, 1.0f, u, a);
   for (size_t k = 0; k < (size_t)nt * a; k++)
     u[k] = tanhf(u[k]);
 
@@ -103,10 +102,8 @@ void acrnn_attention_rnn_backward(float *dh, float *dw1, float *db1, float *dw2,
     }
   }
   /* dW1 += du^T h, dh += du W1 */
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, a, d, nt, 1.0f, du, a, h,
-              d, 1.0f, dw1, d);
+  acrnn_gemm(CblasTrans, CblasNoTrans, a, d, nt, du, a, h, d, 1.0f, dw1, d);
   if (dh)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nt, d, a, 1.0f, du,
-                a, w1, d, 1.0f, dh, d);
+    acrnn_gemm(CblasNoTrans, CblasNoTrans, nt, d, a, du, a, w1, d, 1.0f, dh, d);
   g_free(du);
 }

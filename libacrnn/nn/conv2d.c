@@ -21,9 +21,11 @@
  * through main memory. Padding is handled by ranges of rows and columns,
  * never per element. */
 #include "conv2d_direct.h"
+#include "conv2d_direct_bf16.h"
+#include "conv2d_wgrad_bf16.h"
+#include "gemm.h"
 #include "layers.h"
 
-#include <cblas.h>
 #include <glib.h>
 #include <string.h>
 
@@ -79,7 +81,10 @@ size_t acrnn_conv2d_workspace(int cin, int cout, int n, int h, int w, int kh,
    * direct path's is a few hundred KiB at most. */
   const size_t col = im2col_workspace(cin, n, h, w, kh, kw);
   const size_t direct = acrnn_conv2d_direct_workspace(cin, cout, h, w, kh, kw);
-  return col > direct ? col : direct;
+  const size_t bf16 =
+      acrnn_conv2d_direct_bf16_workspace(cin, cout, h, w, kh, kw);
+  const size_t most = col > direct ? col : direct;
+  return most > bf16 ? most : bf16;
 }
 
 /* Valid output range [lo, hi) of an axis of length len for a kernel offset
@@ -228,6 +233,19 @@ static void epilogue(float *y, const float *scale, const float *b, int cout,
                       scale ? scale[co] : 1.0f, b ? b[co] : 0.0f, relu);
 }
 
+/* The direct convolution in the precision of the pass (gemm.h). */
+static void direct(float *y, const float *x, const float *w, int n, int cin,
+                   int cout, int h, int wd, int kh, int kw, const float *scale,
+                   const float *shift, int relu, int accumulate, int flip,
+                   float *ws) {
+  if (acrnn_gemm_precision() == ACRNN_PRECISION_BF16)
+    acrnn_conv2d_direct_bf16(y, x, w, n, cin, cout, h, wd, kh, kw, scale, shift,
+                             relu, accumulate, flip, ws);
+  else
+    acrnn_conv2d_direct(y, x, w, n, cin, cout, h, wd, kh, kw, scale, shift,
+                        relu, accumulate, flip, ws);
+}
+
 static void conv2d_forward(float *y, const float *x, const float *w,
                            const float *scale, const float *b, int n, int cin,
                            int cout, int h, int wd, int kh, int kw, float *ws,
@@ -240,15 +258,14 @@ static void conv2d_forward(float *y, const float *x, const float *w,
 
   if (is_pointwise(kh, kw)) {
     /* The input already is the column matrix: one product, no copy. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int)nhw, k,
-                1.0f, w, k, x, (int)nhw, 0.0f, y, (int)nhw);
+    acrnn_gemm(CblasNoTrans, CblasNoTrans, cout, (int)nhw, k, w, k, x, (int)nhw,
+               0.0f, y, (int)nhw);
     epilogue(y, scale, b, cout, nhw, nhw, relu);
     return;
   }
 
   if (acrnn_conv2d_direct_chosen(h, wd, kh, kw)) {
-    acrnn_conv2d_direct(y, x, w, n, cin, cout, h, wd, kh, kw, scale, b, relu, 0,
-                        0, ws);
+    direct(y, x, w, n, cin, cout, h, wd, kh, kw, scale, b, relu, 0, 0, ws);
     return;
   }
 
@@ -259,8 +276,8 @@ static void conv2d_forward(float *y, const float *x, const float *w,
       const int cols = c.nc * c.nr * wd;
       im2col(ws, x, &c, n, cin, h, wd, kh, kw);
       float *yc = y + (size_t)n0 * hw + (size_t)i0 * wd;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, cols, k,
-                  1.0f, w, k, ws, cols, 0.0f, yc, (int)nhw);
+      acrnn_gemm(CblasNoTrans, CblasNoTrans, cout, cols, k, w, k, ws, cols,
+                 0.0f, yc, (int)nhw);
       epilogue(yc, scale, b, cout, (size_t)cols, nhw, relu); /* in cache */
     }
   }
@@ -296,31 +313,34 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
 
   if (is_pointwise(kh, kw)) {
     if (dw)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, k, (int)nhw,
-                  1.0f, dy, (int)nhw, x, (int)nhw, 1.0f, dw, k);
+      acrnn_gemm(CblasNoTrans, CblasTrans, cout, k, (int)nhw, dy, (int)nhw, x,
+                 (int)nhw, 1.0f, dw, k);
     if (dx)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, (int)nhw, cout,
-                  1.0f, w, k, dy, (int)nhw, 1.0f, dx, (int)nhw);
+      acrnn_gemm(CblasTrans, CblasNoTrans, k, (int)nhw, cout, w, k, dy,
+                 (int)nhw, 1.0f, dx, (int)nhw);
     return;
   }
 
-  if (dw) {
+  if (dw && acrnn_gemm_precision() == ACRNN_PRECISION_BF16 &&
+      acrnn_conv2d_direct_chosen(h, wd, kh, kw) &&
+      acrnn_conv2d_wgrad_bf16_handles(kh, kw)) {
+    acrnn_conv2d_wgrad_bf16(dw, dy, x, n, cin, cout, h, wd, kh, kw);
+  } else if (dw) {
     const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);
     for (int n0 = 0; n0 < n; n0 += p.nc)
       for (int i0 = 0; i0 < h; i0 += p.nr) {
         const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
         const int cols = c.nc * c.nr * wd;
         im2col(ws, x, &c, n, cin, h, wd, kh, kw);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, k, cols,
-                    1.0f, dy + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw, ws,
-                    cols, 1.0f, dw, k);
+        acrnn_gemm(CblasNoTrans, CblasTrans, cout, k, cols,
+                   dy + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw, ws, cols,
+                   1.0f, dw, k);
       }
   }
   if (!dx)
     return;
   if (acrnn_conv2d_direct_chosen(h, wd, kh, kw)) {
-    acrnn_conv2d_direct(dx, dy, w, n, cout, cin, h, wd, kh, kw, NULL, NULL, 0,
-                        1, 1, ws);
+    direct(dx, dy, w, n, cout, cin, h, wd, kh, kw, NULL, NULL, 0, 1, 1, ws);
     return;
   }
   /* The caller sized ws for im2col(x); im2col(dy) has cout/cin times as many
@@ -343,9 +363,8 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
         const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
         const int cols = c.nc * c.nr * wd;
         im2col(ws, dy, &c, n, cout, h, wd, kh, kw);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cin, cols, kt,
-                    1.0f, wt, kt, ws, cols, 1.0f,
-                    dx + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw);
+        acrnn_gemm(CblasNoTrans, CblasNoTrans, cin, cols, kt, wt, kt, ws, cols,
+                   1.0f, dx + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw);
       }
     g_free(wt);
     return;
@@ -356,9 +375,9 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
     for (int i0 = 0; i0 < h; i0 += p.nr) {
       const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
       const int cols = c.nc * c.nr * wd;
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, cout, 1.0f,
-                  w, k, dy + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw, 0.0f,
-                  ws, cols);
+      acrnn_gemm(CblasTrans, CblasNoTrans, k, cols, cout, w, k,
+                 dy + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw, 0.0f, ws,
+                 cols);
       col2im_add(dx, ws, &c, n, cin, h, wd, kh, kw);
     }
 }

@@ -1,7 +1,7 @@
 /* dense.c - fully connected layer y = x w^T + b on sgemm. */
 #include "layers.h"
 
-#include <cblas.h>
+#include "gemm.h"
 
 void acrnn_dense_forward(float *y, const float *x, const float *w,
                          const float *b, int m, int in, int out) {
@@ -12,8 +12,7 @@ void acrnn_dense_forward(float *y, const float *x, const float *w,
       y[(size_t)r * out + o] = b ? b[o] : 0.0f;
   if (in <= 0)
     return;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, out, in, 1.0f, x, in,
-              w, in, 1.0f, y, out);
+  acrnn_gemm(CblasNoTrans, CblasTrans, m, out, in, x, in, w, in, 1.0f, y, out);
 }
 
 void acrnn_dense_backward(float *dx, float *dw, float *db, const float *dy,
@@ -32,9 +31,9 @@ void acrnn_dense_backward(float *dx, float *dw, float *db, const float *dy,
   if (in <= 0)
     return;
   if (dw)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, m, 1.0f, dy,
-                out, x, in, 1.0f, dw, in);
+    acrnn_gemm(CblasTrans, CblasNoTrans, out, in, m, dy, out, x, in, 1.0f, dw,
+               in);
   if (dx)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, in, out, 1.0f, dy,
-                out, w, in, 1.0f, dx, in);
+    acrnn_gemm(CblasNoTrans, CblasNoTrans, m, in, out, dy, out, w, in, 1.0f, dx,
+               in);
 }

@@ -2,7 +2,7 @@
  * forward over a batch of sequences and backward through time. */
 #include "layers.h"
 
-#include <cblas.h>
+#include "gemm.h"
 #include <math.h>
 #include <string.h>
 
@@ -42,8 +42,7 @@ void acrnn_gru_forward(float *y, int ldy, int col, float *cache, const float *x,
   /* gi = x W_ih^T + b_ih for all timesteps at once */
   for (int r = 0; r < nt; r++)
     memcpy(gi + (size_t)r * G, b_ih, (size_t)G * sizeof(float));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nt, G, in, 1.0f, x, in,
-              w_ih, in, 1.0f, gi, G);
+  acrnn_gemm(CblasNoTrans, CblasTrans, nt, G, in, x, in, w_ih, in, 1.0f, gi, G);
 
   memset(h, 0, (size_t)n * H * sizeof(float)); /* h0 = 0 */
   for (int s = 0; s < t; s++) {
@@ -51,8 +50,7 @@ void acrnn_gru_forward(float *y, int ldy, int col, float *cache, const float *x,
     /* gh = h W_hh^T + b_hh */
     for (int i = 0; i < n; i++)
       memcpy(gh + (size_t)i * G, b_hh, (size_t)G * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, G, H, 1.0f, h, H,
-                w_hh, H, 1.0f, gh, G);
+    acrnn_gemm(CblasNoTrans, CblasTrans, n, G, H, h, H, w_hh, H, 1.0f, gh, G);
     for (int i = 0; i < n; i++) {
       size_t row = (size_t)i * t + tt;
       const float *gir = gi + row * G, *ghr = gh + (size_t)i * G;
@@ -118,8 +116,8 @@ void acrnn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih,
     if (s == 0)
       break; /* h_prev of the first step is the constant h0 = 0 */
     /* dh_prev += dgh_t W_hh; the rows of step tt are T*3H apart */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, H, G, 1.0f,
-                dgh + (size_t)tt * G, t * G, w_hh, H, 1.0f, dhp, H);
+    acrnn_gemm(CblasNoTrans, CblasNoTrans, n, H, G, dgh + (size_t)tt * G, t * G,
+               w_hh, H, 1.0f, dhp, H);
     float *tmp = dh;
     dh = dhp;
     dhp = tmp;
@@ -134,12 +132,12 @@ void acrnn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih,
     }
   }
   /* dW_ih += dgi^T x, dW_hh += dgh^T h_prev */
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, in, nt, 1.0f, dgi, G,
-              x, in, 1.0f, dw_ih, in);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, nt, 1.0f, dgh, G,
-              cache + 4 * H, R, 1.0f, dw_hh, H);
+  acrnn_gemm(CblasTrans, CblasNoTrans, G, in, nt, dgi, G, x, in, 1.0f, dw_ih,
+             in);
+  acrnn_gemm(CblasTrans, CblasNoTrans, G, H, nt, dgh, G, cache + 4 * H, R, 1.0f,
+             dw_hh, H);
   /* dx += dgi W_ih */
   if (dx)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nt, in, G, 1.0f, dgi,
-                G, w_ih, in, 1.0f, dx, in);
+    acrnn_gemm(CblasNoTrans, CblasNoTrans, nt, in, G, dgi, G, w_ih, in, 1.0f,
+               dx, in);
 }

@@ -6,6 +6,7 @@
  * pool; the last map is then reshaped into the GRU sequence [N][T][C*Hf]
  * with feature index c*Hf + h, as x.permute(0,3,1,2).reshape(B,T,-1) does.
  */
+#include "gemm.h"
 #include "layers.h"
 #include <acrnn/network.h>
 #include <math.h>
@@ -42,6 +43,7 @@ struct AcrnnNet {
   int gru_in[2];  /* GRU input size per layer */
   int d;          /* 2 * HIDDEN */
   float dropout;
+  AcrnnPrecision precision;
 
   AcrnnTensorInfo tensors[MAX_TENSORS];
   char *names[MAX_TENSORS];
@@ -562,10 +564,8 @@ static void fold_batchnorm(AcrnnNet *net) {
   }
 }
 
-const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
-                               gboolean training, AcrnnRng *rng) {
-  g_return_val_if_fail(batch >= 1, NULL);
-  g_return_val_if_fail(!training || rng || net->dropout == 0.0f, NULL);
+static const float *net_forward(AcrnnNet *net, const float *x, int batch,
+                                gboolean training, AcrnnRng *rng) {
   ensure_capacity(net, batch);
   const int n = batch;
   net->batch = n;
@@ -648,6 +648,17 @@ const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
   return net->logits;
 }
 
+const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
+                               gboolean training, AcrnnRng *rng) {
+  g_return_val_if_fail(batch >= 1, NULL);
+  g_return_val_if_fail(!training || rng || net->dropout == 0.0f, NULL);
+  const AcrnnPrecision before = acrnn_gemm_precision();
+  acrnn_gemm_set_precision(net->precision);
+  const float *logits = net_forward(net, x, batch, training, rng);
+  acrnn_gemm_set_precision(before);
+  return logits;
+}
+
 void acrnn_net_probabilities(const AcrnnNet *net, float *probs) {
   memcpy(probs, net->probs,
          sizeof(float) * (size_t)net->batch * net->cfg.n_classes);
@@ -665,8 +676,7 @@ void acrnn_net_zero_grad(AcrnnNet *net) {
   memset(net->grads, 0, net->n_params * sizeof(float));
 }
 
-void acrnn_net_backward(AcrnnNet *net) {
-  g_return_if_fail(net->have_train_forward && net->have_loss);
+static void net_backward(AcrnnNet *net) {
   const int n = net->batch, t = net->t, d = net->d;
   const size_t hs = (size_t)n * t * d;
   const gboolean dropout = net->dropout > 0.0f;
@@ -763,6 +773,22 @@ void acrnn_net_backward(AcrnnNet *net) {
                           b->kw, net->ws);
     dout = dx;
   }
+}
+
+void acrnn_net_backward(AcrnnNet *net) {
+  g_return_if_fail(net->have_train_forward && net->have_loss);
+  const AcrnnPrecision before = acrnn_gemm_precision();
+  acrnn_gemm_set_precision(net->precision);
+  net_backward(net);
+  acrnn_gemm_set_precision(before);
+}
+
+void acrnn_net_set_precision(AcrnnNet *net, AcrnnPrecision p) {
+  net->precision = p;
+}
+
+AcrnnPrecision acrnn_net_get_precision(const AcrnnNet *net) {
+  return net->precision;
 }
 
 const float *acrnn_net_attention_weights(const AcrnnNet *net, int *length) {

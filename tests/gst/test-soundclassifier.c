@@ -5,11 +5,13 @@
  * track of a Matroska video (raw video + Vorbis 48 kHz stereo) through
  * decodebin. Its messages come from the bin under the name it was given;
  * a quiet real sound passes the silence gate (silence-threshold is
- * proxied); a model set while PAUSED is refused. */
+ * proxied); a model set while PAUSED is refused; precision=bf16 gives the
+ * confidences of fp32 within 0.02. */
 #include "gst-test-util.h"
 
 #include <acrnn/features.h>
 #include <gst/gst.h>
+#include <math.h>
 #include <string.h>
 
 static char *tmpdir, *model;
@@ -169,6 +171,43 @@ static void test_model_change_refused(void) {
   g_free(other);
 }
 
+static TestRun *run_precision(const char *precision) {
+  char *desc = g_strdup_printf(
+      "audiotestsrc num-buffers=100 samplesperbuffer=1000 wave=pink-noise ! "
+      "audio/x-raw,format=S16LE,rate=22050,channels=2 ! "
+      "soundclassifier model=\"%s\" precision=%s ! fakesink",
+      model, precision);
+  TestRun *run = test_run_pipeline(desc, 50, 0);
+  g_free(desc);
+  g_assert_no_error(run->error);
+  g_assert_true(run->eos);
+  return run;
+}
+
+static void test_precision(void) {
+  GstElement *bin = gst_element_factory_make("soundclassifier", NULL);
+  int p = -1;
+  g_object_get(bin, "precision", &p, NULL);
+  g_assert_cmpint(p, ==, 0); /* auto */
+  gst_util_set_object_arg(G_OBJECT(bin), "precision", "bf16");
+  g_object_get(bin, "precision", &p, NULL);
+  g_assert_cmpint(p, ==, 2);
+  gst_object_unref(bin);
+
+  TestRun *a = run_precision("fp32"), *b = run_precision("bf16");
+  g_assert_cmpuint(a->results->len, ==, b->results->len);
+  for (guint i = 0; i < a->results->len; i++) {
+    double ca, cb;
+    g_assert_true(gst_structure_get_double(g_ptr_array_index(a->results, i),
+                                           "confidence", &ca));
+    g_assert_true(gst_structure_get_double(g_ptr_array_index(b->results, i),
+                                           "confidence", &cb));
+    g_assert_cmpfloat(fabs(ca - cb), <=, 0.02);
+  }
+  test_run_free(a);
+  test_run_free(b);
+}
+
 static void test_properties(void) {
   GstElement *bin = gst_element_factory_make("soundclassifier", NULL);
   g_assert_nonnull(bin);
@@ -323,6 +362,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/soundclassifier/any-audio", test_any_audio);
   g_test_add_func("/soundclassifier/message-source", test_message_source);
   g_test_add_func("/soundclassifier/properties", test_properties);
+  g_test_add_func("/soundclassifier/precision", test_precision);
   g_test_add_func("/soundclassifier/quiet-sound", test_quiet_sound);
   g_test_add_func("/soundclassifier/model-change-refused",
                   test_model_change_refused);

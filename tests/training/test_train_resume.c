@@ -1,6 +1,8 @@
 /* test_train_resume.c - training is deterministic: the same seed gives the
  * same weights bit for bit, and a run stopped mid-epoch and at an epoch
- * end, then resumed, ends with the same weights as an uninterrupted run. */
+ * end, then resumed, ends with the same weights as an uninterrupted run;
+ * in bf16 too (--precision bf16, kept by the checkpoint); --threads N
+ * trains N replicas with the weights of --bn-groups N. */
 #include "synth_dataset.h"
 #include <acrnn/acrnn.h>
 #include <string.h>
@@ -116,6 +118,63 @@ static void test_resume(void) {
   g_free(b_ckpt);
 }
 
+/* bf16: deterministic, resumable in bf16 without repeating the option (the
+ * checkpoint keeps it), different from fp32; a bad value is refused. */
+static void test_bf16(void) {
+  char *a = path("p.safetensors"), *b = path("q.safetensors");
+  char *f = path("f.safetensors");
+  char *a_last = path("p.last.safetensors"),
+       *b_last = path("q.last.safetensors"),
+       *f_last = path("f.last.safetensors");
+  char *b_ckpt = path("q.ckpt.safetensors");
+  const char *bf16[] = {"--precision", "bf16", NULL};
+  const char *fp32[] = {"--precision", "fp32", NULL};
+  g_assert_cmpint(train(a, bf16, NULL), ==, 0);
+  g_assert_cmpint(train(f, fp32, NULL), ==, 0);
+  g_assert_false(same_weights(a_last, f_last));
+  const char *stop[] = {"--precision", "bf16", "--stop-after-steps", "4", NULL};
+  g_assert_cmpint(train(b, stop, NULL), ==, 0);
+  const char *resume[] = {"--resume", b_ckpt, NULL};
+  g_assert_cmpint(train(b, resume, NULL), ==, 0);
+  g_assert_true(same_weights(a_last, b_last));
+  char *err = NULL;
+  const char *bad[] = {"--precision", "fp16", NULL};
+  g_assert_cmpint(train(f, bad, &err), !=, 0);
+  g_assert_nonnull(strstr(err, "--precision"));
+  g_assert_nonnull(strstr(err, "fp32 or bf16"));
+  g_free(err);
+  g_free(a);
+  g_free(b);
+  g_free(f);
+  g_free(a_last);
+  g_free(b_last);
+  g_free(f_last);
+  g_free(b_ckpt);
+}
+
+/* --threads 2: two replicas, each on half of every batch with its own batch
+ * norm statistics, give the weights of --threads 1 --bn-groups 2 bit for
+ * bit (and so the same weights run after run); in bf16 too. */
+static void test_threads(void) {
+  char *a = path("t2.safetensors"), *b = path("g2.safetensors");
+  char *a_last = path("t2.last.safetensors"),
+       *b_last = path("g2.last.safetensors");
+  const char *precisions[] = {"fp32", "bf16"};
+  for (int i = 0; i < 2; i++) {
+    const char *threads[] = {"--threads", "2", "--precision", precisions[i],
+                             NULL};
+    const char *groups[] = {"--threads",   "1",           "--bn-groups", "2",
+                            "--precision", precisions[i], NULL};
+    g_assert_cmpint(train(a, threads, NULL), ==, 0);
+    g_assert_cmpint(train(b, groups, NULL), ==, 0);
+    g_assert_true(same_weights(a_last, b_last));
+  }
+  g_free(a);
+  g_free(b);
+  g_free(a_last);
+  g_free(b_last);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   train_exe = synth_train_exe(argc, argv, "test_train_resume");
@@ -126,6 +185,8 @@ int main(int argc, char **argv) {
   synth_folder_dataset(data, 3, 3);
   folds_csv = g_build_filename(data, "folds.csv", NULL);
   g_test_add_func("/training/resume/bit-identical", test_resume);
+  g_test_add_func("/training/resume/bf16", test_bf16);
+  g_test_add_func("/training/resume/threads", test_threads);
   int rc = g_test_run();
   if (rc == 0)
     synth_remove_tree(tmp);

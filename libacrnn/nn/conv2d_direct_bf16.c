@@ -1,0 +1,380 @@
+/* conv2d_direct_bf16.c - the direct convolution (conv2d_direct.c) with
+ * bf16 products and fp32 sums, for the wide maps of the first blocks.
+ *
+ * VDPBF16PS adds, in each fp32 lane, the products of a pair of bf16
+ * numbers; here the pair is two neighbouring input channels. The padded
+ * band holds, at each (channel pair, row, column), the 32-bit pair
+ * (x[2c], x[2c+1]) rounded to bf16, so one unaligned vector load gives 16
+ * columns of a channel pair; the packed weights hold, for each tap and
+ * output channel, the pair (w[co][2c], w[co][2c+1]), broadcast to all
+ * lanes. A tile of OCB output channels x 2 vectors of 16 columns stays in
+ * registers over all channel pairs and taps, then goes through the
+ * epilogue of conv2d_direct_tile.h. An odd channel count gets a zero
+ * partner channel.
+ *
+ * The tile is built for AVX512_BF16 and in plain C (the emulation: same
+ * order of sums, same bits), chosen by bf16_cpu.c. Threads take items
+ * (sample, block of rows) from a shared counter as conv2d_direct.c does;
+ * every output is computed the same way whichever thread takes it. */
+#include "conv2d_direct_bf16.h"
+
+#include "bf16.h"
+
+#include <acrnn/acrnn.h>
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_AVX512BF16_TILE 1
+#endif
+
+#define OCB 8   /* output channels per tile */
+#define VL 16   /* fp32 lanes per vector */
+#define COLS 32 /* output columns per tile: two vectors */
+#define BAND_PAIRS ((size_t)128 * 1024) /* 512 KiB of padded band */
+#define MAX_THREADS 64
+
+typedef struct {
+  const float *scale, *shift;
+  int relu, accumulate;
+} Epilogue;
+
+static int round_up(int v, int m) {
+  return (v + m - 1) / m * m;
+}
+
+static int padded_width(int w, int kw) {
+  return round_up(w, COLS) + kw - 1;
+}
+
+static int band_rows(int cp, int h, int w, int kh, int kw) {
+  const size_t per_row = (size_t)cp * padded_width(w, kw);
+  const size_t fit = BAND_PAIRS / per_row;
+  int rows = fit > (size_t)(kh - 1) ? (int)(fit - (size_t)(kh - 1)) : 1;
+  return rows < h ? rows : h;
+}
+
+static size_t packed_pairs(int cin, int cout, int kh, int kw) {
+  return (size_t)round_up(cout, OCB) * ((cin + 1) / 2) * kh * kw;
+}
+
+static size_t band_pairs(int cin, int h, int w, int kh, int kw) {
+  const int cp = (cin + 1) / 2;
+  return (size_t)cp * (band_rows(cp, h, w, kh, kw) + kh - 1) *
+         padded_width(w, kw);
+}
+
+size_t acrnn_conv2d_direct_bf16_workspace(int cin, int cout, int h, int w,
+                                          int kh, int kw) {
+  if (cin <= 0 || cout <= 0 || h <= 0 || w <= 0 || kh <= 0 || kw <= 0)
+    return 0;
+  const size_t fwd =
+      packed_pairs(cin, cout, kh, kw) + band_pairs(cin, h, w, kh, kw);
+  const size_t bwd =
+      packed_pairs(cout, cin, kh, kw) + band_pairs(cout, h, w, kh, kw);
+  return fwd > bwd ? fwd : bwd; /* a pair is the size of a float */
+}
+
+/* The epilogue of conv2d_direct_tile.h on one tile: v = (acc ? y : 0) +
+ * sum, v = v * scale + shift (one FMA when both are given), v = max(v, 0)
+ * (not NaN). */
+static void store_tile(float *y, size_t ldc, const float acc[OCB][COLS],
+                       int nco, int ncols, const Epilogue *ep) {
+  for (int o = 0; o < nco; o++) {
+    float *yo = y + (size_t)o * ldc;
+    const float sc = ep->scale ? ep->scale[o] : 1.0f;
+    const float sh = ep->shift ? ep->shift[o] : 0.0f;
+    for (int j = 0; j < ncols; j++) {
+      float v = acc[o][j];
+      if (ep->accumulate)
+        v = yo[j] + v;
+      if (ep->scale && ep->shift)
+        v = fmaf(v, sc, sh); /* one rounding, as the vector build's FMA */
+      else if (ep->scale)
+        v *= sc;
+      else if (ep->shift)
+        v += sh;
+      if (ep->relu && !(v > 0.0f))
+        v = 0.0f;
+      yo[j] = v;
+    }
+  }
+}
+
+/* One tile: output row i, columns j0 .. j0 + COLS of OCB channels, into y
+ * (channels ldc apart) through the epilogue, nco channels and ncols columns
+ * of it real. The band xp: channel pairs plane apart, rows wp apart. */
+typedef void (*TileFn)(float *y, size_t ldc, const uint32_t *xp, size_t plane,
+                       int wp, const uint32_t *wk, int cp, int kh, int kw,
+                       int nco, int ncols, const Epilogue *ep);
+
+static void tile_generic(float *y, size_t ldc, const uint32_t *xp, size_t plane,
+                         int wp, const uint32_t *wk, int cp, int kh, int kw,
+                         int nco, int ncols, const Epilogue *ep) {
+  float acc[OCB][COLS];
+  memset(acc, 0, sizeof acc);
+  for (int c = 0; c < cp; c++)
+    for (int ki = 0; ki < kh; ki++) {
+      const uint32_t *row = xp + (size_t)c * plane + (size_t)ki * wp;
+      const uint32_t *wt = wk + (size_t)(c * kh + ki) * kw * OCB;
+      for (int kj = 0; kj < kw; kj++, wt += OCB)
+        for (int o = 0; o < OCB; o++)
+          for (int j = 0; j < COLS; j++)
+            acc[o][j] = acrnn_bf16_dot2(acc[o][j], wt[o], row[kj + j]);
+    }
+  store_tile(y, ldc, (const float(*)[COLS])acc, nco, ncols, ep);
+}
+
+#ifdef HAVE_AVX512BF16_TILE
+__attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))) static void
+tile_avx512bf16(float *y, size_t ldc, const uint32_t *xp, size_t plane, int wp,
+                const uint32_t *wk, int cp, int kh, int kw, int nco, int ncols,
+                const Epilogue *ep) {
+  __m512 a[OCB][2];
+#pragma GCC unroll 8
+  for (int o = 0; o < OCB; o++) {
+    a[o][0] = _mm512_setzero_ps();
+    a[o][1] = _mm512_setzero_ps();
+  }
+  for (int c = 0; c < cp; c++)
+    for (int ki = 0; ki < kh; ki++) {
+      const uint32_t *row = xp + (size_t)c * plane + (size_t)ki * wp;
+      const uint32_t *wt = wk + (size_t)(c * kh + ki) * kw * OCB;
+      for (int kj = 0; kj < kw; kj++, wt += OCB) {
+        const __m512bh x0 = (__m512bh)_mm512_loadu_si512(row + kj);
+        const __m512bh x1 = (__m512bh)_mm512_loadu_si512(row + kj + VL);
+#pragma GCC unroll 8
+        for (int o = 0; o < OCB; o++) {
+          const __m512bh wv = (__m512bh)_mm512_set1_epi32((int)wt[o]);
+          a[o][0] = _mm512_dpbf16_ps(a[o][0], wv, x0);
+          a[o][1] = _mm512_dpbf16_ps(a[o][1], wv, x1);
+        }
+      }
+    }
+  const __mmask16 m[2] = {
+      ncols >= VL ? (__mmask16)0xffff : (__mmask16)((1u << ncols) - 1),
+      ncols >= COLS ? (__mmask16)0xffff
+      : ncols <= VL ? (__mmask16)0
+                    : (__mmask16)((1u << (ncols - VL)) - 1)};
+  for (int o = 0; o < nco; o++) {
+    float *yo = y + (size_t)o * ldc;
+    const __m512 sc = _mm512_set1_ps(ep->scale ? ep->scale[o] : 1.0f);
+    const __m512 sh = _mm512_set1_ps(ep->shift ? ep->shift[o] : 0.0f);
+    for (int v = 0; v < 2; v++) {
+      __m512 r = a[o][v];
+      if (ep->accumulate)
+        r = _mm512_add_ps(_mm512_maskz_loadu_ps(m[v], yo + v * VL), r);
+      if (ep->scale && ep->shift)
+        r = _mm512_fmadd_ps(r, sc, sh);
+      else if (ep->scale)
+        r = _mm512_mul_ps(r, sc);
+      else if (ep->shift)
+        r = _mm512_add_ps(r, sh);
+      if (ep->relu) /* keep the lanes where r > 0 (not NaN) */
+        r = _mm512_maskz_mov_ps(
+            _mm512_cmp_ps_mask(r, _mm512_setzero_ps(), _CMP_GT_OQ), r);
+      _mm512_mask_storeu_ps(yo + v * VL, m[v], r);
+    }
+  }
+}
+
+/* dst[j] = the pair (s0[j], s1[j]) (s1 NULL: zeros), j < w: 16 columns
+ * per VCVTNE2PS2BF16, whose two halves are then interleaved. */
+__attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))) static void
+convert_rows_fast(uint32_t *dst, const float *s0, const float *s1, int w) {
+  static const short order[32] = {0,  16, 1,  17, 2,  18, 3,  19, 4,  20, 5,
+                                  21, 6,  22, 7,  23, 8,  24, 9,  25, 10, 26,
+                                  11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i idx = _mm512_loadu_si512(order);
+  int j = 0;
+  for (; j + 16 <= w; j += 16) {
+    const __m512 lo = _mm512_loadu_ps(s0 + j);
+    const __m512 hi = s1 ? _mm512_loadu_ps(s1 + j) : _mm512_setzero_ps();
+    const __m512i b = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+    _mm512_storeu_si512(dst + j, _mm512_permutexvar_epi16(idx, b));
+  }
+  for (; j < w; j++)
+    dst[j] = acrnn_bf16_pair(s0[j], s1 ? s1[j] : 0.0f);
+}
+#endif
+
+static void convert_rows(uint32_t *dst, const float *s0, const float *s1,
+                         int w) {
+#ifdef HAVE_AVX512BF16_TILE
+  if (acrnn_bf16_fast()) {
+    convert_rows_fast(dst, s0, s1, w);
+    return;
+  }
+#endif
+  for (int j = 0; j < w; j++)
+    dst[j] = acrnn_bf16_pair(s0[j], s1 ? s1[j] : 0.0f);
+}
+
+static TileFn tile_fn(void) {
+#ifdef HAVE_AVX512BF16_TILE
+  if (acrnn_bf16_fast())
+    return tile_avx512bf16;
+#endif
+  return tile_generic;
+}
+
+/* wk[cb][c][ki][kj][o]: the pair of input channels 2c, 2c + 1 of output
+ * channel cb*OCB + o at tap (ki, kj); zero for missing channels. With flip,
+ * w is [cin][cout][kh][kw], turned by 180 degrees, channels swapped. */
+static void pack_weights(uint32_t *wk, const float *w, int cin, int cout,
+                         int kh, int kw, int flip) {
+  const int kk = kh * kw, cp = (cin + 1) / 2;
+  for (int cb = 0; cb < cout; cb += OCB)
+    for (int c = 0; c < cp; c++)
+      for (int k = 0; k < kk; k++)
+        for (int o = 0; o < OCB; o++) {
+          const int co = cb + o;
+          float v[2] = {0.0f, 0.0f};
+          for (int q = 0; q < 2; q++) {
+            const int ci = 2 * c + q;
+            if (co < cout && ci < cin)
+              v[q] = flip ? w[((size_t)ci * cout + co) * kk + (kk - 1 - k)]
+                          : w[((size_t)co * cin + ci) * kk + k];
+          }
+          *wk++ = acrnn_bf16_pair(v[0], v[1]);
+        }
+}
+
+/* Input rows i0 - kh/2 .. i0 + rows + kh/2 - 1 of one sample (channel
+ * planes ldx apart) into the zero-padded band of channel pairs. */
+static void copy_band(uint32_t *xp, const float *x, size_t ldx, int cin, int h,
+                      int w, int kh, int kw, int i0, int rows, int wp) {
+  const int ph = kh / 2, pw = kw / 2;
+  const int prow = rows + kh - 1, cp = (cin + 1) / 2;
+  for (int c = 0; c < cp; c++) {
+    const float *p0 = x + (size_t)(2 * c) * ldx;
+    const float *p1 = 2 * c + 1 < cin ? p0 + ldx : NULL;
+    for (int r = 0; r < prow; r++) {
+      uint32_t *dst = xp + ((size_t)c * prow + r) * wp;
+      const int src = i0 + r - ph;
+      if (src < 0 || src >= h) {
+        memset(dst, 0, sizeof(uint32_t) * (size_t)wp);
+        continue;
+      }
+      const float *s0 = p0 + (size_t)src * w;
+      const float *s1 = p1 ? p1 + (size_t)src * w : NULL;
+      memset(dst, 0, sizeof(uint32_t) * (size_t)pw);
+      convert_rows(dst + pw, s0, s1, w);
+      memset(dst + pw + w, 0, sizeof(uint32_t) * (size_t)(wp - pw - w));
+    }
+  }
+}
+
+typedef struct {
+  float *y;
+  const float *x;
+  const uint32_t *wk;
+  int n, cin, cout, h, wd, kh, kw;
+  const float *scale, *shift;
+  int relu, accumulate;
+  int row_blocks, block_rows;
+  gint next;
+} Work;
+
+typedef struct {
+  Work *work;
+  uint32_t *band; /* NULL: the thread allocates one */
+} Worker;
+
+static void run_item(const Work *j, uint32_t *xp, int s, int r0, int r1) {
+  const TileFn tile = tile_fn();
+  const int h = j->h, wd = j->wd, kh = j->kh, kw = j->kw;
+  const int cp = (j->cin + 1) / 2, kk = kh * kw;
+  const size_t hw = (size_t)h * wd, nhw = (size_t)j->n * hw;
+  const int wp = padded_width(wd, kw);
+  const int rows_max = band_rows(cp, h, wd, kh, kw);
+  for (int i0 = r0; i0 < r1; i0 += rows_max) {
+    const int rows = r1 - i0 < rows_max ? r1 - i0 : rows_max;
+    const size_t plane = (size_t)(rows + kh - 1) * wp;
+    copy_band(xp, j->x + (size_t)s * hw, nhw, j->cin, h, wd, kh, kw, i0, rows,
+              wp);
+    for (int cb = 0; cb < j->cout; cb += OCB) {
+      const Epilogue ep = {j->scale ? j->scale + cb : NULL,
+                           j->shift ? j->shift + cb : NULL, j->relu,
+                           j->accumulate};
+      const int nco = j->cout - cb < OCB ? j->cout - cb : OCB;
+      const uint32_t *wk = j->wk + (size_t)cb * cp * kk;
+      for (int i = 0; i < rows; i++)
+        for (int j0 = 0; j0 < wd; j0 += COLS) {
+          tile(j->y + (size_t)cb * nhw + (size_t)s * hw +
+                   (size_t)(i0 + i) * wd + j0,
+               nhw, xp + (size_t)i * wp + j0, plane, wp, wk, cp, kh, kw, nco,
+               wd - j0 < COLS ? wd - j0 : COLS, &ep);
+        }
+    }
+  }
+}
+
+static gpointer run_worker(gpointer data) {
+  Worker *me = data;
+  Work *j = me->work;
+  uint32_t *own = NULL, *xp = me->band;
+  if (!xp)
+    xp = own = g_new(uint32_t, band_pairs(j->cin, j->h, j->wd, j->kh, j->kw));
+  const int items = j->n * j->row_blocks;
+  for (int it; (it = g_atomic_int_add(&j->next, 1)) < items;) {
+    const int s = it / j->row_blocks;
+    const int r0 = it % j->row_blocks * j->block_rows;
+    const int r1 = r0 + j->block_rows < j->h ? r0 + j->block_rows : j->h;
+    run_item(j, xp, s, r0, r1);
+  }
+  g_free(own);
+  return NULL;
+}
+
+void acrnn_conv2d_direct_bf16(float *y, const float *x, const float *w, int n,
+                              int cin, int cout, int h, int wd, int kh, int kw,
+                              const float *scale, const float *shift, int relu,
+                              int accumulate, int flip, float *ws) {
+  if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || wd <= 0)
+    return;
+  uint32_t *wk = (uint32_t *)ws;
+  pack_weights(wk, w, cin, cout, kh, kw, flip);
+
+  int nt = acrnn_get_threads();
+  if (nt > MAX_THREADS)
+    nt = MAX_THREADS;
+  int row_blocks = 1;
+  if (n < nt) {
+    row_blocks = 4 * nt < h ? 4 * nt : h;
+    const int block_rows = (h + row_blocks - 1) / row_blocks;
+    row_blocks = (h + block_rows - 1) / block_rows;
+  }
+  Work work = {.y = y,
+               .x = x,
+               .wk = wk,
+               .n = n,
+               .cin = cin,
+               .cout = cout,
+               .h = h,
+               .wd = wd,
+               .kh = kh,
+               .kw = kw,
+               .scale = scale,
+               .shift = shift,
+               .relu = relu,
+               .accumulate = accumulate,
+               .row_blocks = row_blocks,
+               .block_rows = (h + row_blocks - 1) / row_blocks,
+               .next = 0};
+  if (nt > n * row_blocks)
+    nt = n * row_blocks;
+  Worker workers[MAX_THREADS];
+  GThread *threads[MAX_THREADS] = {NULL};
+  for (int t = 0; t < nt; t++)
+    workers[t] = (Worker){&work, NULL};
+  workers[0].band = wk + packed_pairs(cin, cout, kh, kw);
+  for (int t = 1; t < nt; t++)
+    threads[t] = g_thread_try_new("acrnn-conv", run_worker, &workers[t], NULL);
+  run_worker(&workers[0]);
+  for (int t = 1; t < nt; t++)
+    if (threads[t])
+      g_thread_join(threads[t]);
+}

@@ -1,0 +1,22 @@
+/* gemm.h - the matrix products of the layers, in the precision of the
+ * network pass that runs them (internal to libacrnn). */
+#ifndef ACRNN_GEMM_H
+#define ACRNN_GEMM_H
+
+#include <acrnn/network.h>
+#include <cblas.h>
+
+/* The precision of the layer calls this thread makes from now on:
+ * acrnn_net_forward() and acrnn_net_backward() set their network's and put
+ * back the previous one when they return. Default fp32. */
+void acrnn_gemm_set_precision(AcrnnPrecision p);
+AcrnnPrecision acrnn_gemm_precision(void);
+
+/* cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c,
+ * ldc) in fp32, or the same product with bf16 products (gemm_bf16.h);
+ * beta is 0 or 1. */
+void acrnn_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
+                const float *a, int lda, const float *b, int ldb, float beta,
+                float *c, int ldc);
+
+#endif

@@ -1,0 +1,338 @@
+/* gemm_bf16.c - C = op(A) op(B) (+ C) with bf16 products and fp32 sums.
+ *
+ * The loops are those of GotoBLAS: for a block of KC_PAIRS pairs of k and
+ * NC columns, B is rounded to bf16 and packed once, in panels of NR
+ * columns holding for each pair of k the NR pairs (b[k][j], b[k+1][j]);
+ * A is packed in panels of MR rows holding for each pair of k the MR pairs
+ * (a[i][k], a[i][k+1]). An MR x NR register tile then accumulates, per
+ * pair of k, one VDPBF16PS of each row's broadcast pair with each vector of
+ * the B panel. An odd k gets a zero partner.
+ *
+ * The tile is built twice: for AVX512_BF16, and in plain C (the
+ * emulation, same order of sums, same bits), chosen by bf16_cpu.c.
+ * Threads take whole NR panels of columns, so a C element is summed in the
+ * same order whatever the thread count. */
+#include "gemm_bf16.h"
+
+#include "bf16.h"
+
+#include <acrnn/acrnn.h>
+#include <glib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_AVX512BF16_TILE 1
+#endif
+
+#define MR 12
+#define NR 32
+#define KC_PAIRS 192
+#define MC 96
+#define NC 768
+
+/* At most this many threads share one product. */
+#define GEMM_MAX_THREADS 64
+/* Below this many multiply-adds a product runs on one thread. */
+#define GEMM_MIN_THREADED ((double)2e6)
+
+typedef struct {
+  int trans_a, trans_b, m, n, k;
+  const float *a, *b;
+  int lda, ldb;
+  float beta;
+  float *c;
+  int ldc;
+} Gemm;
+
+static inline float a_at(const Gemm *g, int i, int k) {
+  return g->trans_a ? g->a[(size_t)k * g->lda + i]
+                    : g->a[(size_t)i * g->lda + k];
+}
+
+static inline float b_at(const Gemm *g, int k, int j) {
+  return g->trans_b ? g->b[(size_t)j * g->ldb + k]
+                    : g->b[(size_t)k * g->ldb + j];
+}
+
+/* Rows [i0, i0 + mc) and k [k0, k0 + kc) of A in MR panels: ap[panel][p][r].
+ */
+static void pack_a(uint32_t *ap, const Gemm *g, int i0, int mc, int k0,
+                   int kc) {
+  const int kp = (kc + 1) / 2;
+  for (int r0 = 0; r0 < mc; r0 += MR)
+    for (int p = 0; p < kp; p++) {
+      const int k = k0 + 2 * p;
+      for (int r = 0; r < MR; r++) {
+        const int i = i0 + r0 + r;
+        uint32_t v = 0;
+        if (r0 + r < mc)
+          v = acrnn_bf16_pair(a_at(g, i, k),
+                              k + 1 < k0 + kc ? a_at(g, i, k + 1) : 0.0f);
+        *ap++ = v;
+      }
+    }
+}
+
+/* Columns [j0, j0 + nc) and k [k0, k0 + kc) of B in NR panels:
+ * bp[panel][p][j]. */
+static void pack_b(uint32_t *bp, const Gemm *g, int j0, int nc, int k0,
+                   int kc) {
+  const int kp = (kc + 1) / 2;
+  for (int c0 = 0; c0 < nc; c0 += NR)
+    for (int p = 0; p < kp; p++) {
+      const int k = k0 + 2 * p;
+      const int pair = k + 1 < k0 + kc;
+      if (!g->trans_b && c0 + NR <= nc) {
+        const float *r0 = g->b + (size_t)k * g->ldb + j0 + c0;
+        const float *r1 = r0 + g->ldb;
+        for (int j = 0; j < NR; j++)
+          bp[j] = acrnn_bf16_pair(r0[j], pair ? r1[j] : 0.0f);
+        bp += NR;
+        continue;
+      }
+      for (int j = 0; j < NR; j++) {
+        const int jj = j0 + c0 + j;
+        uint32_t v = 0;
+        if (c0 + j < nc)
+          v = acrnn_bf16_pair(b_at(g, k, jj), pair ? b_at(g, k + 1, jj) : 0.0f);
+        *bp++ = v;
+      }
+    }
+}
+
+typedef void (*TileFn)(int kp, const uint32_t *ap, const uint32_t *bp, float *c,
+                       int ldc, int mr, int nr, int load);
+
+/* The plain C tile: the emulation, in VDPBF16PS's order. */
+static void tile_generic(int kp, const uint32_t *ap, const uint32_t *bp,
+                         float *c, int ldc, int mr, int nr, int load) {
+  float acc[MR][NR];
+  memset(acc, 0, sizeof acc);
+  for (int p = 0; p < kp; p++, ap += MR, bp += NR)
+    for (int r = 0; r < mr; r++)
+      for (int j = 0; j < nr; j++)
+        acc[r][j] = acrnn_bf16_dot2(acc[r][j], ap[r], bp[j]);
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nr; j++)
+      c[(size_t)r * ldc + j] =
+          load ? c[(size_t)r * ldc + j] + acc[r][j] : acc[r][j];
+}
+
+#ifdef HAVE_AVX512BF16_TILE
+__attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))) static void
+tile_avx512bf16(int kp, const uint32_t *ap, const uint32_t *bp, float *c,
+                int ldc, int mr, int nr, int load) {
+  __m512 acc[MR][2];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; r++) {
+    acc[r][0] = _mm512_setzero_ps();
+    acc[r][1] = _mm512_setzero_ps();
+  }
+  for (int p = 0; p < kp; p++, ap += MR, bp += NR) {
+    const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);
+    const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + 16);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; r++) {
+      const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[r]);
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
+    }
+  }
+  const __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32   ? 0xffff
+                       : nr <= 16 ? 0
+                                  : (__mmask16)((1u << (nr - 16)) - 1);
+  for (int r = 0; r < mr; r++) {
+    float *cr = c + (size_t)r * ldc;
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (load) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cr));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cr + 16));
+    }
+    _mm512_mask_storeu_ps(cr, m0, v0);
+    _mm512_mask_storeu_ps(cr + 16, m1, v1);
+  }
+}
+
+/* The packing of the AVX512_BF16 build: VCVTNEPS2BF16 rounds 16 floats at
+ * a time (the same bits as acrnn_bf16_from_float). */
+#define FAST_TARGET                                                            \
+  __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw")))
+
+/* dst[0 .. (nk + 1) / 2) = pairs of the nk contiguous floats of src. */
+FAST_TARGET static void convert_run(uint32_t *dst, const float *src, int nk) {
+  int k = 0;
+  for (; k + 16 <= nk; k += 16, dst += 8)
+    _mm256_storeu_si256((__m256i *)dst,
+                        (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + k)));
+  if (k < nk) {
+    const int left = nk - k;
+    const __m512 v =
+        _mm512_maskz_loadu_ps((__mmask16)((1u << left) - 1), src + k);
+    const __m256i b = (__m256i)_mm512_cvtneps_pbh(v);
+    _mm256_mask_storeu_epi32(dst, (__mmask8)((1u << ((left + 1) / 2)) - 1), b);
+  }
+}
+
+/* One pair of rows of NoTrans B, 32 columns: the two rows rounded by one
+ * VCVTNE2PS2BF16 each half, then their words interleaved. */
+FAST_TARGET static void pack_b_rows(uint32_t *bp, const float *r0,
+                                    const float *r1) {
+  static const short order[32] = {0,  16, 1,  17, 2,  18, 3,  19, 4,  20, 5,
+                                  21, 6,  22, 7,  23, 8,  24, 9,  25, 10, 26,
+                                  11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i idx = _mm512_loadu_si512(order);
+  for (int v = 0; v < NR / 16; v++) {
+    const __m512 lo = _mm512_loadu_ps(r0 + 16 * v);
+    const __m512 hi = r1 ? _mm512_loadu_ps(r1 + 16 * v) : _mm512_setzero_ps();
+    const __m512i b = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+    _mm512_storeu_si512(bp + 16 * v, _mm512_permutexvar_epi16(idx, b));
+  }
+}
+
+/* pack_b and pack_a of the AVX512_BF16 build, vectorised where the pairs of
+ * k are adjacent in memory (a run of a row: converted, then spread) or the
+ * columns are (NoTrans B: two rows at a time); the rest as the generic. */
+FAST_TARGET static void pack_b_fast(uint32_t *bp, const Gemm *g, int j0, int nc,
+                                    int k0, int kc) {
+  const int kp = (kc + 1) / 2;
+  uint32_t run[KC_PAIRS];
+  for (int c0 = 0; c0 < nc; c0 += NR, bp += (size_t)NR * kp) {
+    const int cols = MIN(NR, nc - c0);
+    if (g->trans_b) {
+      for (int j = 0; j < NR; j++) {
+        if (j < cols)
+          convert_run(run, g->b + (size_t)(j0 + c0 + j) * g->ldb + k0, kc);
+        for (int p = 0; p < kp; p++)
+          bp[(size_t)p * NR + j] = j < cols ? run[p] : 0;
+      }
+    } else if (cols == NR) {
+      for (int p = 0; p < kp; p++) {
+        const int k = k0 + 2 * p;
+        const float *r0 = g->b + (size_t)k * g->ldb + j0 + c0;
+        pack_b_rows(bp + (size_t)p * NR, r0,
+                    k + 1 < k0 + kc ? r0 + g->ldb : NULL);
+      }
+    } else {
+      pack_b(bp, g, j0 + c0, cols, k0, kc);
+    }
+  }
+}
+
+FAST_TARGET static void pack_a_fast(uint32_t *ap, const Gemm *g, int i0, int mc,
+                                    int k0, int kc) {
+  if (g->trans_a) {
+    pack_a(ap, g, i0, mc, k0, kc);
+    return;
+  }
+  const int kp = (kc + 1) / 2;
+  uint32_t run[KC_PAIRS];
+  for (int r0 = 0; r0 < mc; r0 += MR, ap += (size_t)MR * kp)
+    for (int r = 0; r < MR; r++) {
+      if (r0 + r < mc)
+        convert_run(run, g->a + (size_t)(i0 + r0 + r) * g->lda + k0, kc);
+      for (int p = 0; p < kp; p++)
+        ap[(size_t)p * MR + r] = r0 + r < mc ? run[p] : 0;
+    }
+}
+
+#endif
+
+static TileFn tile_fn(void) {
+#ifdef HAVE_AVX512BF16_TILE
+  if (acrnn_bf16_fast())
+    return tile_avx512bf16;
+#endif
+  return tile_generic;
+}
+
+/* Columns [j_begin, j_end) of C, with this thread's packing buffers. */
+static void run_columns(const Gemm *g, int j_begin, int j_end) {
+  const TileFn tile = tile_fn();
+  const int fast = tile != tile_generic;
+  (void)fast;
+  const int kc_max = 2 * KC_PAIRS;
+  const int nc_max = MIN(NC, j_end - j_begin);
+  const int mc_max = MIN(MC, g->m);
+  uint32_t *bp = g_new(uint32_t, (size_t)(nc_max + NR) * KC_PAIRS);
+  uint32_t *ap = g_new(uint32_t, (size_t)(mc_max + MR) * KC_PAIRS);
+  for (int j0 = j_begin; j0 < j_end; j0 += NC) {
+    const int nc = MIN(NC, j_end - j0);
+    for (int k0 = 0; k0 < g->k; k0 += kc_max) {
+      const int kc = MIN(kc_max, g->k - k0);
+      const int kp = (kc + 1) / 2;
+      const int load = k0 > 0 || g->beta != 0.0f;
+#ifdef HAVE_AVX512BF16_TILE
+      if (fast)
+        pack_b_fast(bp, g, j0, nc, k0, kc);
+      else
+#endif
+        pack_b(bp, g, j0, nc, k0, kc);
+      for (int i0 = 0; i0 < g->m; i0 += MC) {
+        const int mc = MIN(MC, g->m - i0);
+#ifdef HAVE_AVX512BF16_TILE
+        if (fast)
+          pack_a_fast(ap, g, i0, mc, k0, kc);
+        else
+#endif
+          pack_a(ap, g, i0, mc, k0, kc);
+        for (int c0 = 0; c0 < nc; c0 += NR)
+          for (int r0 = 0; r0 < mc; r0 += MR)
+            tile(kp, ap + (size_t)r0 * kp, bp + (size_t)c0 * kp,
+                 g->c + (size_t)(i0 + r0) * g->ldc + j0 + c0, g->ldc,
+                 MIN(MR, mc - r0), MIN(NR, nc - c0), load);
+      }
+    }
+  }
+  g_free(ap);
+  g_free(bp);
+}
+
+typedef struct {
+  const Gemm *g;
+  int j_begin, j_end;
+} GemmShare;
+
+static gpointer run_share(gpointer data) {
+  const GemmShare *s = data;
+  run_columns(s->g, s->j_begin, s->j_end);
+  return NULL;
+}
+
+void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
+                     const float *a, int lda, const float *b, int ldb,
+                     float beta, float *c, int ldc) {
+  if (m <= 0 || n <= 0)
+    return;
+  if (k <= 0) {
+    if (beta == 0.0f)
+      for (int i = 0; i < m; i++)
+        memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)n);
+    return;
+  }
+  const Gemm g = {trans_a, trans_b, m, n, k, a, b, lda, ldb, beta, c, ldc};
+  const int panels = (n + NR - 1) / NR;
+  int nt = acrnn_get_threads();
+  if (nt > GEMM_MAX_THREADS)
+    nt = GEMM_MAX_THREADS;
+  if (nt > panels)
+    nt = panels;
+  if ((double)m * n * k < GEMM_MIN_THREADED)
+    nt = 1;
+  GemmShare shares[GEMM_MAX_THREADS];
+  GThread *threads[GEMM_MAX_THREADS] = {NULL};
+  for (int t = 0; t < nt; t++) {
+    const int p0 = panels * t / nt, p1 = panels * (t + 1) / nt;
+    shares[t] = (GemmShare){&g, p0 * NR, MIN(n, p1 * NR)};
+  }
+  for (int t = 1; t < nt; t++)
+    threads[t] = g_thread_try_new("acrnn-gemm", run_share, &shares[t], NULL);
+  run_share(&shares[0]);
+  for (int t = 1; t < nt; t++) {
+    if (threads[t])
+      g_thread_join(threads[t]);
+    else
+      run_share(&shares[t]); /* no thread to be had: this one does it */
+  }
+}
