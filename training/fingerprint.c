@@ -67,8 +67,7 @@ gboolean tr_check_same_run(const TrOptions *o, const TrDataset *ds,
   if (tr_dist_size() <= 1)
     return TRUE;
   const char *what[] = {"acrnn-train build (version " TR_VERSION ")", "options",
-                        "dataset (labels, file names, folds and "
-                        "file sizes)"};
+                        "dataset (labels, file names, folds and file sizes)"};
   guint64 v[] = {build_hash(), options_hash(o), dataset_hash(ds)};
   if (tr_dist_check_same(what, v, 3, error))
     return TRUE;
