@@ -28,7 +28,7 @@ typedef struct {
   int cin, cout, h, w, kh, kw;
 } Shape;
 
-/* SPEC section 2: blocks 0..7 on a [2, 128, 128] input. */
+/* docs/network.md: blocks 0..7 on a [2, 128, 128] input. */
 static const Shape blocks[8] = {
     {2, 32, 128, 128, 3, 5}, {32, 32, 128, 128, 3, 5}, {32, 64, 32, 42, 3, 1},
     {64, 64, 32, 42, 3, 1},  {64, 128, 8, 42, 1, 5},   {128, 128, 8, 42, 1, 5},

@@ -106,7 +106,7 @@ float *acrnn_net_tensor_data(AcrnnNet *net, const AcrnnTensorInfo *t);
  * and after the GRU); default 0.5. 0 disables dropout (parity tests). */
 void acrnn_net_set_dropout(AcrnnNet *net, float p);
 
-/** The arithmetic of a network's passes (SPEC section 4, Precision). */
+/** The arithmetic of a network's passes (docs/gstreamer.md, Precision). */
 typedef enum {
   ACRNN_PRECISION_FP32 = 0, /**< fp32 products and sums (the default) */
   /** bf16 products with fp32 sums, in every convolution, GRU and dense
