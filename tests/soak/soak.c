@@ -7,7 +7,7 @@
  *                           one pipeline, the model property changed every
  *                           10th cycle; fails when resident memory grows by
  *                           more than 1 MB between cycle 20 and the end
- *   soak concurrent N       N pipelines (different sounds), each on its own
+ *   soak concurrent N       N pipelines (different tones), each on its own
  *                           thread at once, then one at a time: the acrnn
  *                           messages must be the same
  * Each prints its figures on one line starting with "soak". The model is
@@ -33,13 +33,13 @@ static double rss_mb(void) {
   return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
 }
 
-static GstElement *make_pipeline(const char *model, int wave, guint64 buffers,
-                                 GstElement **src) {
+static GstElement *make_pipeline(const char *model, int wave, double freq,
+                                 guint64 buffers, GstElement **src) {
   char *desc = g_strdup_printf(
-      "audiotestsrc name=src wave=%d num-buffers=%" G_GUINT64_FORMAT
+      "audiotestsrc name=src wave=%d freq=%g num-buffers=%" G_GUINT64_FORMAT
       " samplesperbuffer=%d ! audio/x-raw,format=F32LE,rate=%d,channels=1 ! "
       "soundclassifier name=c model=\"%s\" ! fakesink",
-      wave, buffers, BUFFER_SAMPLES, RATE, model);
+      wave, freq, buffers, BUFFER_SAMPLES, RATE, model);
   GError *error = NULL;
   GstElement *p = gst_parse_launch(desc, &error);
   if (!p)
@@ -60,8 +60,10 @@ static void play(GstElement *p, GPtrArray *results) {
     GstMessage *m = gst_bus_timed_pop(bus, GST_CLOCK_TIME_NONE);
     if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
       GError *e = NULL;
-      gst_message_parse_error(m, &e, NULL);
-      g_error("pipeline error: %s", e->message);
+      char *debug = NULL;
+      gst_message_parse_error(m, &e, &debug);
+      g_error("pipeline error from %s: %s (%s)", GST_MESSAGE_SRC_NAME(m),
+              e->message, debug);
     }
     gboolean eos = GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS;
     const GstStructure *s = gst_message_get_structure(m);
@@ -96,7 +98,7 @@ static int soak_memory(const char *model, double hours) {
                    g_array_new(FALSE, FALSE, sizeof(double))};
   guint64 buffers = (guint64)(hours * 3600.0 * RATE / BUFFER_SAMPLES);
   GstElement *src;
-  GstElement *p = make_pipeline(model, 5 /* pink noise */, buffers, &src);
+  GstElement *p = make_pipeline(model, 6 /* pink noise */, 440, buffers, &src);
   GstPad *pad = gst_element_get_static_pad(src, "src");
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, &m, NULL);
   gint64 t0 = g_get_monotonic_time();
@@ -121,7 +123,7 @@ static int soak_memory(const char *model, double hours) {
 }
 
 static int soak_churn(const char *model, const char *other, int cycles) {
-  GstElement *p = make_pipeline(model, 5, 20, NULL);
+  GstElement *p = make_pipeline(model, 6, 440, 20, NULL);
   GstElement *c = gst_bin_get_by_name(GST_BIN(p), "c");
   double at20 = 0, highest = 0;
   gint64 t0 = g_get_monotonic_time();
@@ -157,8 +159,11 @@ typedef struct {
 
 static gpointer run_job(gpointer data) {
   Job *j = data;
-  /* waves 0..12 of audiotestsrc, at different volumes */
-  GstElement *p = make_pipeline(j->model, j->index % 13, 150, NULL);
+  /* the deterministic waves of audiotestsrc (sine, square, saw, triangle,
+   * sine table; its noises are seeded at random), at different pitches */
+  static const int waves[] = {0, 1, 2, 3, 7};
+  GstElement *p = make_pipeline(j->model, waves[j->index % 5],
+                                110.0 * (1 + j->index), 150, NULL);
   play(p, j->results);
   gst_object_unref(p);
   return NULL;
@@ -188,6 +193,14 @@ static int soak_concurrent(const char *model, int n) {
     for (guint k = 0; same && k < a->len; k++)
       same = strcmp(g_ptr_array_index(a, k), g_ptr_array_index(b, k)) == 0;
     if (!same) {
+      for (guint k = 0; k < MIN(a->len, b->len); k++)
+        if (strcmp(g_ptr_array_index(a, k), g_ptr_array_index(b, k))) {
+          g_printerr(
+              "first difference, message %u:\n  at once: %s\n  alone:   %s\n",
+              k, (char *)g_ptr_array_index(a, k),
+              (char *)g_ptr_array_index(b, k));
+          break;
+        }
       differ++;
       g_printerr("pipeline %d: %u messages at once, %u alone, not the same\n",
                  i, a->len, b->len);
