@@ -5,8 +5,9 @@
  *                           grows by more than 1 MB after the first minute
  *   soak churn CYCLES       CYCLES times NULL -> PLAYING -> EOS -> NULL of
  *                           one pipeline, the model property changed every
- *                           10th cycle; fails when resident memory grows by
- *                           more than 1 MB between cycle 20 and the end
+ *                           10th cycle; fails when resident memory at the
+ *                           end exceeds that after cycle 20 by over 1 MB
+ * (Under AddressSanitizer the memory figures are printed, not judged.)
  *   soak concurrent N       N pipelines (different tones), each on its own
  *                           thread at once, then one at a time: the acrnn
  *                           messages must be the same
@@ -20,6 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Under AddressSanitizer resident memory holds its quarantine: the figures
+ * are printed, LeakSanitizer judges. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_JUDGED 0
+#else
+#define RSS_JUDGED 1
+#endif
 
 #define RATE 44100
 #define BUFFER_SAMPLES 4410 /* 0.1 s */
@@ -119,7 +128,7 @@ static int soak_memory(const char *model, double hours) {
          hours, wall, hours * 3600.0 / wall, m.rss->len, first, last, max,
          max - first);
   g_array_unref(m.rss);
-  return max - first > 1.0;
+  return RSS_JUDGED && max - first > 1.0;
 }
 
 static int soak_churn(const char *model, const char *other, int cycles) {
@@ -144,11 +153,12 @@ static int soak_churn(const char *model, const char *other, int cycles) {
   double end = rss_mb();
   printf("soak churn: %d cycles NULL -> PLAYING -> NULL (model changed every "
          "10th) in %.0f s; resident memory after cycle 20 %.1f MB, at the "
-         "end %.1f MB, highest %.1f MB: growth %.2f MB\n",
-         cycles, wall, at20, end, highest, highest - at20);
+         "end %.1f MB (growth %.2f MB), highest %.1f MB\n",
+         cycles, wall, at20, end, end - at20, highest);
   gst_object_unref(c);
   gst_object_unref(p);
-  return cycles > 20 && highest - at20 > 1.0;
+  /* what stays: the end against cycle 20 (the heap's peaks come and go) */
+  return RSS_JUDGED && cycles > 20 && end - at20 > 1.0;
 }
 
 typedef struct {
