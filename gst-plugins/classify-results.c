@@ -10,13 +10,16 @@ static void take_array(GstStructure *s, const char *field, GValue *array) {
 
 /* Stream and running time of position: converted through the segment,
  * the position clipped to it first; a segment in another format (not from
- * gammatonespec) counts as the default TIME segment. */
+ * gammatonespec), or a reverse one without a stop, counts as the default
+ * TIME segment. */
 static void segment_times(GstAcrnnClassify *self, GstClockTime position,
                           GstClockTime *stream_time,
                           GstClockTime *running_time) {
   GstSegment def;
   const GstSegment *seg = &self->segment;
-  if (seg->format != GST_FORMAT_TIME) {
+  /* reverse playback without a stop has no running time either */
+  if (seg->format != GST_FORMAT_TIME ||
+      (seg->rate < 0 && !GST_CLOCK_TIME_IS_VALID(seg->stop))) {
     gst_segment_init(&def, GST_FORMAT_TIME);
     seg = &def;
   }

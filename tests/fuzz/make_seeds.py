@@ -156,5 +156,8 @@ put("acrnnclassify", "short", start() + feat_caps + segment()
     + buffer(20, 2) + b"\x0a")
 put("acrnnclassify", "flush", start() + feat_caps + segment()
     + buffer(100, 2) + b"\x08\x01\x01" + segment() + buffer(128, 1) + b"\x0a")
+# reverse playback without a stop: running times (a GStreamer critical)
+put("acrnnclassify", "crash-reverse-segment", start() + feat_caps
+    + b"\x02\x00\x04\x01\x00" + buffer(128, 2) + b"\x0a")
 put("acrnnclassify", "other-bands", start() + b"\x01\x01" + u32(63)
     + segment() + buffer(30, 2) + b"\x0a")

@@ -5,9 +5,10 @@
  *                           grows by more than 1 MB after the first minute
  *   soak churn CYCLES       CYCLES times NULL -> PLAYING -> EOS -> NULL of
  *                           one pipeline, the model property changed every
- *                           10th cycle; fails when resident memory grows by
- *                           more than 1 MB between cycle 20 and the end
- *   soak concurrent N       N pipelines (different sounds), each on its own
+ *                           10th cycle; fails when resident memory at the
+ *                           end exceeds that after cycle 20 by over 1 MB
+ * (Under AddressSanitizer the memory figures are printed, not judged.)
+ *   soak concurrent N       N pipelines (different tones), each on its own
  *                           thread at once, then one at a time: the acrnn
  *                           messages must be the same
  * Each prints its figures on one line starting with "soak". The model is
@@ -21,6 +22,14 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Under AddressSanitizer resident memory holds its quarantine: the figures
+ * are printed, LeakSanitizer judges. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_JUDGED 0
+#else
+#define RSS_JUDGED 1
+#endif
+
 #define RATE 44100
 #define BUFFER_SAMPLES 4410 /* 0.1 s */
 
@@ -33,13 +42,13 @@ static double rss_mb(void) {
   return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
 }
 
-static GstElement *make_pipeline(const char *model, int wave, guint64 buffers,
-                                 GstElement **src) {
+static GstElement *make_pipeline(const char *model, int wave, double freq,
+                                 guint64 buffers, GstElement **src) {
   char *desc = g_strdup_printf(
-      "audiotestsrc name=src wave=%d num-buffers=%" G_GUINT64_FORMAT
+      "audiotestsrc name=src wave=%d freq=%g num-buffers=%" G_GUINT64_FORMAT
       " samplesperbuffer=%d ! audio/x-raw,format=F32LE,rate=%d,channels=1 ! "
       "soundclassifier name=c model=\"%s\" ! fakesink",
-      wave, buffers, BUFFER_SAMPLES, RATE, model);
+      wave, freq, buffers, BUFFER_SAMPLES, RATE, model);
   GError *error = NULL;
   GstElement *p = gst_parse_launch(desc, &error);
   if (!p)
@@ -60,8 +69,10 @@ static void play(GstElement *p, GPtrArray *results) {
     GstMessage *m = gst_bus_timed_pop(bus, GST_CLOCK_TIME_NONE);
     if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
       GError *e = NULL;
-      gst_message_parse_error(m, &e, NULL);
-      g_error("pipeline error: %s", e->message);
+      char *debug = NULL;
+      gst_message_parse_error(m, &e, &debug);
+      g_error("pipeline error from %s: %s (%s)", GST_MESSAGE_SRC_NAME(m),
+              e->message, debug);
     }
     gboolean eos = GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS;
     const GstStructure *s = gst_message_get_structure(m);
@@ -96,7 +107,7 @@ static int soak_memory(const char *model, double hours) {
                    g_array_new(FALSE, FALSE, sizeof(double))};
   guint64 buffers = (guint64)(hours * 3600.0 * RATE / BUFFER_SAMPLES);
   GstElement *src;
-  GstElement *p = make_pipeline(model, 5 /* pink noise */, buffers, &src);
+  GstElement *p = make_pipeline(model, 6 /* pink noise */, 440, buffers, &src);
   GstPad *pad = gst_element_get_static_pad(src, "src");
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, &m, NULL);
   gint64 t0 = g_get_monotonic_time();
@@ -117,11 +128,11 @@ static int soak_memory(const char *model, double hours) {
          hours, wall, hours * 3600.0 / wall, m.rss->len, first, last, max,
          max - first);
   g_array_unref(m.rss);
-  return max - first > 1.0;
+  return RSS_JUDGED && max - first > 1.0;
 }
 
 static int soak_churn(const char *model, const char *other, int cycles) {
-  GstElement *p = make_pipeline(model, 5, 20, NULL);
+  GstElement *p = make_pipeline(model, 6, 440, 20, NULL);
   GstElement *c = gst_bin_get_by_name(GST_BIN(p), "c");
   double at20 = 0, highest = 0;
   gint64 t0 = g_get_monotonic_time();
@@ -142,11 +153,12 @@ static int soak_churn(const char *model, const char *other, int cycles) {
   double end = rss_mb();
   printf("soak churn: %d cycles NULL -> PLAYING -> NULL (model changed every "
          "10th) in %.0f s; resident memory after cycle 20 %.1f MB, at the "
-         "end %.1f MB, highest %.1f MB: growth %.2f MB\n",
-         cycles, wall, at20, end, highest, highest - at20);
+         "end %.1f MB (growth %.2f MB), highest %.1f MB\n",
+         cycles, wall, at20, end, end - at20, highest);
   gst_object_unref(c);
   gst_object_unref(p);
-  return cycles > 20 && highest - at20 > 1.0;
+  /* what stays: the end against cycle 20 (the heap's peaks come and go) */
+  return RSS_JUDGED && cycles > 20 && end - at20 > 1.0;
 }
 
 typedef struct {
@@ -157,8 +169,11 @@ typedef struct {
 
 static gpointer run_job(gpointer data) {
   Job *j = data;
-  /* waves 0..12 of audiotestsrc, at different volumes */
-  GstElement *p = make_pipeline(j->model, j->index % 13, 150, NULL);
+  /* the deterministic waves of audiotestsrc (sine, square, saw, triangle,
+   * sine table; its noises are seeded at random), at different pitches */
+  static const int waves[] = {0, 1, 2, 3, 7};
+  GstElement *p = make_pipeline(j->model, waves[j->index % 5],
+                                110.0 * (1 + j->index), 150, NULL);
   play(p, j->results);
   gst_object_unref(p);
   return NULL;
@@ -188,6 +203,14 @@ static int soak_concurrent(const char *model, int n) {
     for (guint k = 0; same && k < a->len; k++)
       same = strcmp(g_ptr_array_index(a, k), g_ptr_array_index(b, k)) == 0;
     if (!same) {
+      for (guint k = 0; k < MIN(a->len, b->len); k++)
+        if (strcmp(g_ptr_array_index(a, k), g_ptr_array_index(b, k))) {
+          g_printerr(
+              "first difference, message %u:\n  at once: %s\n  alone:   %s\n",
+              k, (char *)g_ptr_array_index(a, k),
+              (char *)g_ptr_array_index(b, k));
+          break;
+        }
       differ++;
       g_printerr("pipeline %d: %u messages at once, %u alone, not the same\n",
                  i, a->len, b->len);
