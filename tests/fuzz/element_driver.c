@@ -265,9 +265,12 @@ void fuzz_element_drive(GstHarness *h, FuzzInput *in, FuzzCapsFunc make_caps,
       gst_harness_push_event(h, e);
       break;
     }
-    case 1:
-      gst_harness_push_event(h, gst_event_new_caps(make_caps(in)));
+    case 1: { /* the event takes a reference of its own */
+      GstCaps *caps = make_caps(in);
+      gst_harness_push_event(h, gst_event_new_caps(caps));
+      gst_caps_unref(caps);
       break;
+    }
     case 2:
       push_segment(h, in);
       break;
