@@ -2,7 +2,13 @@
 """The same figures as bench_network, measured on the PyTorch reference module
 (tests/reference/acrnn_ref.py) on this machine.
 
-usage: bench_torch.py [--threads N] [--attention rnn] [--seconds S]"""
+usage: bench_torch.py [--threads N] [--attention rnn] [--seconds S]
+                      [--precision fp32|bf16]
+
+--precision bf16 runs forward and loss under
+torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's own mixed precision:
+bf16 products, fp32 weights, optimizer state and batch-norm statistics."""
+import contextlib
 import argparse
 import os
 import sys
@@ -20,7 +26,14 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--attention", default="rnn")
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     a = ap.parse_args()
+    bf16 = a.precision == "bf16"
+
+    def autocast():
+        if bf16:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     model = ACRNN(50, attention=a.attention)
@@ -28,7 +41,8 @@ def main():
                           nesterov=True, weight_decay=1e-4)
     x = torch.randn(64, 2, 128, 128)
     y = torch.arange(64) % 50
-    print(f"# torch {torch.__version__}, threads {a.threads}, attention {a.attention}")
+    print(f"# torch {torch.__version__}, threads {a.threads}, "
+          f"attention {a.attention}, precision {a.precision}")
     for name, b, train in (("infer_b1", 1, False), ("infer_b64", 64, False),
                            ("train_b64", 64, True)):
         model.train(train)
@@ -37,11 +51,12 @@ def main():
         def step():
             if train:
                 opt.zero_grad()
-                loss = torch.nn.functional.cross_entropy(model(xb), yb)
+                with autocast():
+                    loss = torch.nn.functional.cross_entropy(model(xb), yb)
                 loss.backward()
                 opt.step()
             else:
-                with torch.no_grad():
+                with torch.no_grad(), autocast():
                     model(xb)
         step()
         segs, t0 = 0, time.perf_counter()

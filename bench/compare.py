@@ -4,7 +4,8 @@ tests/reference/acrnn_ref.py) with 1 and 2 threads, both in the same run, and
 prints a Markdown table of segments/s, GFLOP/s and the ratio acrnn / PyTorch,
 headed by the machine, ready to quote in the README.
 
-usage: compare.py BENCH_NETWORK [--seconds S] [--threads 1,2]"""
+usage: compare.py BENCH_NETWORK [--seconds S] [--threads 1,2]
+                  [--precision fp32,bf16] [--repeats R]"""
 import argparse
 import ctypes
 import os
@@ -61,45 +62,94 @@ def torch_version():
     return out or "unknown"
 
 
+def spread(v):
+    """'median (min-max)' of a list of figures."""
+    v = sorted(v)
+    med = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+    return f"{med:.1f}" if len(v) == 1 else f"{med:.1f} ({v[0]:.1f}-{v[-1]:.1f})"
+
+
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bench_network")
     ap.add_argument("--seconds", default="3")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--precision", default="fp32",
+                    help="comma-separated list of fp32, bf16: acrnn's "
+                         "--precision and PyTorch's autocast (bf16)")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="interleaved runs of every figure; the table gives "
+                         "the median and the range")
     ap.add_argument("--features", metavar="BENCH_FEATURES",
                     help="also compare feature extraction with the numpy "
                          "reference (tests/reference/features_ref.py)")
     a = ap.parse_args()
     threads = [int(t) for t in a.threads.split(",")]
+    precisions = a.precision.split(",")
 
-    rows, gflop = [], None
-    for th in threads:
-        c, notes = run([a.bench_network, "--threads", str(th),
-                        "--seconds", a.seconds])
-        t, _ = run(["/usr/bin/python3", os.path.join(here, "bench_torch.py"),
-                    "--threads", str(th), "--seconds", a.seconds])
-        for n in notes:
-            if "GFLOP per segment" in n:
-                gflop = float(n.split("GFLOP per segment")[0].split()[-1])
-        for name, what in FIGURES:
-            rows.append((what, th, c[name][0], c[name][1], t[name][0]))
+    # figures[(precision, threads, name)] = lists of acrnn seg/s, GFLOP/s and
+    # PyTorch seg/s, one entry per interleaved run
+    figures, gflop = {}, None
+    for _ in range(a.repeats):
+        for prec in precisions:
+            for th in threads:
+                c, notes = run([a.bench_network, "--threads", str(th),
+                                "--seconds", a.seconds, "--precision", prec])
+                t, _ = run(["/usr/bin/python3",
+                            os.path.join(here, "bench_torch.py"),
+                            "--threads", str(th), "--seconds", a.seconds,
+                            "--precision", prec])
+                for n in notes:
+                    if "GFLOP per segment" in n:
+                        gflop = float(n.split("GFLOP per segment")[0].split()[-1])
+                for name, _what in FIGURES:
+                    f = figures.setdefault((prec, th, name), ([], [], []))
+                    f[0].append(c[name][0])
+                    f[1].append(c[name][1])
+                    f[2].append(t[name][0])
 
     print(f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs "
           f"(shared; figures are noisy)  ")
     print(f"acrnn: {openblas_version(a.bench_network)}  ")
     print(f"PyTorch {torch_version()} (tests/reference/acrnn_ref.py), "
-          f"/usr/bin/python3  ")
+          f"/usr/bin/python3; bf16 = torch.autocast(\"cpu\", bfloat16)  ")
     print(f"Segments of 2 x 128 x 128, 50 classes, rnn attention; "
           f"{gflop if gflop else '?'} GFLOP per segment forward, a training "
-          f"step counted as 3 forwards; {a.seconds} s per figure.")
+          f"step counted as 3 forwards; {a.seconds} s per figure, "
+          f"{a.repeats} interleaved run(s): median (min-max).")
     print()
-    print("| figure | threads | acrnn seg/s | acrnn GFLOP/s | "
-          "PyTorch seg/s | PyTorch GFLOP/s | acrnn / PyTorch |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for what, th, cs, gf, ts in rows:
-        tg = gf * ts / cs if cs > 0 else 0.0  # same FLOP count per segment
-        print(f"| {what} | {th} | {cs:.1f} | {gf:.1f} | {ts:.1f} | {tg:.1f} "
-              f"| {cs / ts:.2f}x |")
+    print("| figure | precision | threads | acrnn seg/s | acrnn GFLOP/s | "
+          "PyTorch seg/s | acrnn / PyTorch |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, what in FIGURES:
+        for prec in precisions:
+            for th in threads:
+                cs, gf, ts = figures[(prec, th, name)]
+                ratios = [x / y for x, y in zip(cs, ts) if y > 0]
+                print(f"| {what} | {prec} | {th} | {spread(cs)} | "
+                      f"{median(gf):.1f} | {spread(ts)} | "
+                      f"{median(ratios):.2f}x |")
+    if len(threads) > 1 and 1 in threads:
+        print()
+        print("| figure | precision | threads | acrnn N / 1 thread | "
+              "PyTorch N / 1 thread |")
+        print("|---|---|---:|---:|---:|")
+        for name, what in FIGURES:
+            for prec in precisions:
+                one = figures[(prec, 1, name)]
+                for th in threads:
+                    if th == 1:
+                        continue
+                    n = figures[(prec, th, name)]
+                    cr = [x / y for x, y in zip(n[0], one[0])]
+                    tr = [x / y for x, y in zip(n[2], one[2])]
+                    print(f"| {what} | {prec} | {th} | {spread(cr)[:]} | "
+                          f"{spread(tr)} |")
     if a.features:
         c = subprocess.run([a.features], check=True, capture_output=True,
                            text=True).stdout
