@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# paper_tables.sh - the paper's Tables 2 and 3 as 5-fold cross-validations on
+# the clips at hand, one row at a time, resumable.
+#
+#   training/experiments/paper_tables.sh [options] ROW...
+#
+#   ROW         t2-crnn        convolutional RNN, no attention, no augmentation
+#               t2-crnn-aug    no attention, stretch + pitch + mixup
+#                              (also Table 3's "none")
+#               t2-acrnn       attention after the GRU (l10), no augmentation
+#               t2-acrnn-aug   attention at l10, stretch + pitch + mixup
+#                              (the main row; also Table 3's "l10")
+#               t3-l2 t3-l4 t3-l6 t3-l8
+#                              attention after conv layer 2/4/6/8, augmented
+#               all            every row above, in that order
+#   --dataset esc10|esc50      (default esc10)
+#   --epochs N                 schedule length; lr / 10 at 1/3 and 2/3 of it
+#                              (default 60; the paper's is 300)
+#   --data DIR                 ESC-50 layout (default ../shared/esc50)
+#   --work DIR                 where runs, checkpoints and logs go
+#                              (default runs/paper)
+#   --results DIR              each finished fold's result and each row's
+#                              summary are copied here, ready to commit
+#                              (default models/runs/paper)
+#   --train BIN                acrnn-train (default build/training/acrnn-train)
+#   --threads N                passed to acrnn-train (default 2)
+#   --precision P              passed to acrnn-train (default bf16)
+#
+# Every row uses --split-by-source 5 --seed 1, SGD with Nesterov momentum
+# 0.9, lr 0.01, batches of 64 and weight decay 1e-4 (acrnn-train's
+# defaults). "Augmentation" is the paper's: time stretch in [0.8, 1.3] and
+# pitch shift in [-3.5, 3.5] semitones, drawn anew for every clip and epoch
+# (--augment online), and mixup (alpha 0.2); without it, neither.
+#
+# A row whose folder exists is continued (cv --continue): stop this script
+# (Ctrl-C or SIGTERM; the fold in progress saves a checkpoint) and run the
+# same command again to go on where it stopped.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dataset=esc10 epochs=60 data=$root/../shared/esc50
+work=$root/runs/paper results=$root/models/runs/paper
+train=$root/build/training/acrnn-train threads=2 precision=bf16
+rows=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --dataset) dataset=$2; shift 2 ;;
+    --epochs) epochs=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --results) results=$2; shift 2 ;;
+    --train) train=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --precision) precision=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    all) rows+=(t2-crnn t2-crnn-aug t2-acrnn t2-acrnn-aug t3-l2 t3-l4 t3-l6 t3-l8)
+         shift ;;
+    -*) echo "error: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) rows+=("$1"); shift ;;
+  esac
+done
+[ ${#rows[@]} -gt 0 ] || { echo "error: name at least one ROW (see --help)" >&2; exit 2; }
+case $dataset in
+  esc10) ds_opt=(--esc10) ;;
+  esc50) ds_opt=() ;;
+  *) echo "error: --dataset is esc10 or esc50, not '$dataset'" >&2; exit 2 ;;
+esac
+[ -f "$data/meta/esc50.csv" ] || { echo "error: no $data/meta/esc50.csv (give --data)" >&2; exit 2; }
+[ -x "$train" ] || { echo "error: no acrnn-train at $train (build first or give --train)" >&2; exit 2; }
+if [ $((epochs % 3)) -ne 0 ]; then
+  echo "error: --epochs must be a multiple of 3 (lr / 10 at 1/3 and 2/3)" >&2; exit 2
+fi
+
+row_options() {
+  local aug=(--augment online --mixup-alpha 0.2)
+  local none=(--augment none --mixup-alpha 0)
+  case $1 in
+    t2-crnn) echo --attention none "${none[@]}" ;;
+    t2-crnn-aug) echo --attention none "${aug[@]}" ;;
+    t2-acrnn) echo --attention rnn "${none[@]}" ;;
+    t2-acrnn-aug) echo --attention rnn "${aug[@]}" ;;
+    t3-l2|t3-l4|t3-l6|t3-l8) echo --attention "cnn:${1#t3-l}" "${aug[@]}" ;;
+    *) return 1 ;;
+  esac
+}
+
+save_results() {
+  local f
+  for f in "$1"/fold-*.result.json "$1"/cv-summary.json; do
+    if [ -f "$f" ] && ! cmp -s "$f" "$2/${f##*/}"; then cp "$f" "$2/"; fi
+  done
+}
+
+for row in "${rows[@]}"; do
+  opts=$(row_options "$row") || { echo "error: unknown row '$row' (see --help)" >&2; exit 2; }
+  name=$row-$dataset-e$epochs
+  dir=$work/$name
+  mkdir -p "$work" "$results/$name"
+  cont=()
+  [ -d "$dir" ] && cont=(--continue)
+  read -r -a row_opts <<< "$opts"
+  cmd=("$train" cv --data "$data" "${ds_opt[@]}" --split-by-source 5 --seed 1
+       --epochs "$epochs" --lr-step $((epochs / 3)) --threads "$threads"
+       --precision "$precision" --checkpoint-every 5 "${row_opts[@]}" --out-dir "$dir")
+  echo "$(date -u +%FT%TZ) $name: ${cmd[*]} ${cont[*]}" | tee -a "$work/commands.log"
+  printf '%s\n' "${cmd[*]}" > "$results/$name/command.txt"
+  "${cmd[@]}" "${cont[@]}" >> "$work/$name.log" 2>&1 &
+  child=$!
+  trap 'kill -TERM $child 2>/dev/null' TERM INT
+  # each finished fold is copied as soon as it exists, so that a machine
+  # that goes away keeps what was done
+  while kill -0 "$child" 2>/dev/null; do
+    save_results "$dir" "$results/$name"
+    sleep 20
+  done
+  status=0
+  wait "$child" || status=$?
+  trap - TERM INT
+  save_results "$dir" "$results/$name"
+  tail -n 3 "$work/$name.log"
+  [ "$status" -eq 0 ] || { echo "$name stopped (exit $status); run the same command to continue" >&2; exit "$status"; }
+done
