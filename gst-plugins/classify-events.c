@@ -3,6 +3,7 @@
  * (event-tracker.h), whose onsets and offsets are posted as "acrnn-event"
  * element messages, their times in stream time. */
 #include "acrnnclassify-private.h"
+#include "run-timing.h"
 
 /* Posts one "acrnn-event" message. */
 static void post_event(const GstAcrnnEvent *event, gpointer user_data) {
@@ -42,6 +43,13 @@ static GstAcrnnEventTracker *tracker(GstAcrnnClassify *self) {
   return self->events_tracker;
 }
 
+/* The centre of the window of frame `frame` of the run. */
+static GstClockTime centre(GstAcrnnClassify *self, guint64 frame) {
+  return gst_acrnn_run_time(self->run_start,
+                            frame * self->fp.hop + self->fp.n_fft / 2,
+                            self->fp.sample_rate);
+}
+
 void gst_acrnn_classify_events_measure(GstAcrnnClassify *self,
                                        PendingSegment *seg, const float *frames,
                                        guint64 first, guint64 used) {
@@ -64,11 +72,8 @@ void gst_acrnn_classify_events_measure(GstAcrnnClassify *self,
   if (loud_first == G_MAXUINT64)
     return;
   /* the centre of the frame's window */
-  GstClockTime half = gst_acrnn_classify_samples_time(self, self->fp.n_fft / 2);
-  seg->first_loud =
-      gst_acrnn_classify_frame_time(self, first + loud_first) + half;
-  seg->last_loud =
-      gst_acrnn_classify_frame_time(self, first + loud_last) + half;
+  seg->first_loud = centre(self, first + loud_first);
+  seg->last_loud = centre(self, first + loud_last);
 }
 
 void gst_acrnn_classify_events_push(GstAcrnnClassify *self,
