@@ -31,11 +31,34 @@
  *   G_TYPE_DOUBLE (dBFS); final: "segments" and "silent-segments"
  *   G_TYPE_UINT64.
  *
- * ## Example launch line
+ * With events=TRUE it also posts an element message named "acrnn-event"
+ * when a class's probability rises to event-on (state "start") and when it
+ * falls below event-off (state "end"); several classes can be active at
+ * once, an event shorter than event-min-duration gives no message, and a
+ * silent segment, the end of a run (EOS, a discontinuity, a GAP, a seek), a
+ * flush or a stop ends every event. The fields:
+ *
+ * * "label" G_TYPE_STRING, "class-id" G_TYPE_INT: the class.
+ * * "state" G_TYPE_STRING: "start" or "end".
+ * * "start", "end" G_TYPE_UINT64: the onset and the offset in stream time
+ *   (end is GST_CLOCK_TIME_NONE in a start message).
+ * * "confidence" G_TYPE_DOUBLE: the peak probability during the event.
+ *
+ * Boundaries lie between the middles of the last segment without the class
+ * and the first with it (at most half a segment hop off, 0.37 s with the
+ * bundled model), and at the first or last loud frame next to silence (to
+ * about 12 ms); see gst-plugins/event-tracker.h.
+ *
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 -m filesrc location=dog.wav ! decodebin ! audioconvert ! \
  *     audioresample ! gammatonespec ! acrnnclassify ! fakesink
  * ]| prints one "acrnn" message per segment and the final decision.
+ * |[
+ * gst-launch-1.0 -m filesrc location=street.wav ! decodebin ! \
+ *     audioconvert ! audioresample ! gammatonespec ! \
+ *     acrnnclassify events=true post-messages=false ! fakesink
+ * ]| prints an "acrnn-event" message at each onset and offset.
  */
 
 /* acrnnclassify.c - the acrnnclassify element: runs the ACRNN network of a
@@ -684,7 +707,10 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
       "segment), then at EOS one with final=true and the decision over the "
       "whole stream (mean probability; segments, silent-segments). A "
       "segment below silence-threshold is reported as label=silence, "
-      "class-id=-1, silent=true and left out of the decision. The src pad "
+      "class-id=-1, silent=true and left out of the decision. With "
+      "events=true it also posts \"acrnn-event\" messages (label, class-id, "
+      "state=start or end, start, end, confidence) when a sound starts and "
+      "ends (event-on, event-off, event-min-duration). The src pad "
       "gives each segment's label as a line of UTF-8 text ending in a "
       "newline (for textoverlay, a subtitle track or a filesink, which "
       "writes one label a line; otherwise link it to fakesink). Example: "
