@@ -4,7 +4,8 @@
  * there is sound, so every event must start and end at the sound's first
  * and last frame; with the default thresholds every start is followed by its
  * end, inside the sound to within a segment hop. A flush, a GAP and a
- * non-flushing seek in the middle of an event end it; the times are stream
+ * non-flushing seek in the middle of an event end it, so does events=FALSE;
+ * the times are stream
  * times; soundclassifier and soundanalyzer take the properties and post the
  * events of a live source. */
 #include "gst-test-util.h"
@@ -299,6 +300,22 @@ static void test_seek_and_gap(void) {
   fixture_stop(&f);
 }
 
+/* events=FALSE in the middle of an event ends it with the next segment;
+ * nothing more comes after. */
+static void test_switch_off(void) {
+  Fixture f;
+  fixture_start(&f, "event-on=0 event-off=0 event-min-duration=0");
+  start_events(&f);
+  g_object_set(f.h->element, "events", FALSE, NULL);
+  gst_harness_push(f.h, frames(500, 100, TRUE, 3));
+  check_ended(&f, 447);
+  g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
+  GPtrArray *m = events(f.bus);
+  g_assert_cmpuint(m->len, ==, 0);
+  g_ptr_array_unref(m);
+  fixture_stop(&f);
+}
+
 /* Runs description until EOS; returns the acrnn-event messages and the
  * names of their sources. */
 static GPtrArray *run_events(const char *description, GPtrArray *sources) {
@@ -407,6 +424,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/sound-events/default-thresholds", test_default_thresholds);
   g_test_add_func("/sound-events/flush", test_flush);
   g_test_add_func("/sound-events/seek-and-gap", test_seek_and_gap);
+  g_test_add_func("/sound-events/switch-off", test_switch_off);
   g_test_add_func("/sound-events/live-bins", test_live_bins);
   g_test_add_func("/sound-events/properties", test_properties);
   int ret = g_test_run();
