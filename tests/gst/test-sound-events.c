@@ -2,12 +2,12 @@
  * sounds and silences at known times (feature frames from a harness, a
  * random test model): with event-on=0 every class is active exactly while
  * there is sound, so every event must start and end at the sound's first
- * and last frame; with the default thresholds every start is followed by its
- * end, inside the sound to within a segment hop. A flush, a GAP and a
+ * and last frame; with event-on=0.34 and the default event-off and
+ * event-min-duration every start is followed by its end, inside the sound to
+ * within a segment hop. A flush, a GAP and a
  * non-flushing seek in the middle of an event end it, so does events=FALSE;
- * the times are stream
- * times; soundclassifier and soundanalyzer take the properties and post the
- * events of a live source. */
+ * the times are stream times; soundclassifier and soundanalyzer take the
+ * properties and post the events of a live source. */
 #include "gst-test-util.h"
 
 #include <gst/check/gstharness.h>
