@@ -215,7 +215,7 @@ static void test_known_times(void) {
 /* event-on=0.34 (the best of 3 classes is at least 1/3), the default
  * event-off and event-min-duration: whatever the random model says, the events
  * come in pairs and lie in the sound, to within one segment hop. */
-static void test_default_thresholds(void) {
+static void test_pairs_in_sound(void) {
   Fixture f;
   fixture_start(&f, "event-on=0.34");
   push_time_segment(&f, 0);
@@ -421,7 +421,7 @@ int main(int argc, char **argv) {
   tmpdir = test_tmpdir();
   model = test_make_model(tmpdir, "events.safetensors", BANDS, 7);
   g_test_add_func("/sound-events/known-times", test_known_times);
-  g_test_add_func("/sound-events/default-thresholds", test_default_thresholds);
+  g_test_add_func("/sound-events/pairs-in-sound", test_pairs_in_sound);
   g_test_add_func("/sound-events/flush", test_flush);
   g_test_add_func("/sound-events/seek-and-gap", test_seek_and_gap);
   g_test_add_func("/sound-events/switch-off", test_switch_off);
