@@ -6,11 +6,13 @@
  *   classify-segments.c  segments of a run, batches, the end of a run
  *   classify-workers.c   the network on one or more threads
  *   classify-results.c   the "acrnn" messages and the text buffers
+ *   classify-events.c    the "acrnn-event" messages (event-tracker.h)
  */
 #ifndef GST_ACRNN_CLASSIFY_PRIVATE_H
 #define GST_ACRNN_CLASSIFY_PRIVATE_H
 
 #include "acrnnclassify.h"
+#include "event-tracker.h"
 
 #include <acrnn/clip_score.h>
 #include <acrnn/level.h>
@@ -34,6 +36,7 @@ typedef struct {
   double level;    /* dBFS */
   gboolean silent; /* under silence-threshold: not run through the network */
   guint input;     /* its row in batch_in and probs when not silent */
+  GstClockTime first_loud, last_loud; /* events: classify-events.c */
 } PendingSegment;
 
 struct _GstAcrnnClassify {
@@ -50,6 +53,9 @@ struct _GstAcrnnClassify {
   guint segment_hop; /* 0: the model's */
   gdouble silence_threshold;
   gint precision; /* GstAcrnnPrecision (acrnnclassify.c) */
+  gboolean events;
+  gdouble event_on, event_off;
+  GstClockTime event_min_duration;
 
   /* the model (READY and up); info and loaded_path under the object lock */
   AcrnnNet *net;
@@ -92,6 +98,8 @@ struct _GstAcrnnClassify {
   GstClockTime stream_start, stream_end;
   GstClockTime classified; /* audio of the stream's ended runs, summed */
   guint64 next_index;      /* segment index in the stream */
+
+  GstAcrnnEventTracker *events_tracker; /* events=TRUE, made when needed */
 };
 
 /* acrnnclassify.c: stream state and timing */
@@ -134,10 +142,29 @@ void gst_acrnn_classify_post_result(GstAcrnnClassify *self, const float *probs,
                                     GstClockTime start, GstClockTime duration,
                                     gboolean final, guint64 index_or_count,
                                     double level);
+/* Stream and running time of position (a PTS), clipped to the segment. */
+void gst_acrnn_classify_segment_times(GstAcrnnClassify *self,
+                                      GstClockTime position,
+                                      GstClockTime *stream_time,
+                                      GstClockTime *running_time);
 /* Pushes text (a label) as a line, or a GAP when text is NULL. */
 GstFlowReturn gst_acrnn_classify_push_text(GstAcrnnClassify *self,
                                            const char *text, GstClockTime start,
                                            GstClockTime duration);
+
+/* classify-events.c (events=TRUE) */
+/* The first and last loud frames of seg (frames [first, first + used) of the
+ * run, at frames) when events are on. */
+void gst_acrnn_classify_events_measure(GstAcrnnClassify *self,
+                                       PendingSegment *seg, const float *frames,
+                                       guint64 first, guint64 used);
+/* The next segment of the run: probs, or NULL when it is silent. */
+void gst_acrnn_classify_events_push(GstAcrnnClassify *self,
+                                    const PendingSegment *seg,
+                                    const float *probs);
+/* Ends the events going on (end of a run, flush, stop). */
+void gst_acrnn_classify_events_end(GstAcrnnClassify *self);
+void gst_acrnn_classify_events_free(GstAcrnnClassify *self);
 
 G_END_DECLS
 

@@ -31,11 +31,34 @@
  *   G_TYPE_DOUBLE (dBFS); final: "segments" and "silent-segments"
  *   G_TYPE_UINT64.
  *
- * ## Example launch line
+ * With events=TRUE it also posts an element message named "acrnn-event"
+ * when a class's probability rises to event-on (state "start") and when it
+ * falls below event-off (state "end"); several classes can be active at
+ * once, an event shorter than event-min-duration gives no message, and a
+ * silent segment, the end of a run (EOS, a discontinuity, a GAP, a seek), a
+ * flush or a stop ends every event. The fields:
+ *
+ * * "label" G_TYPE_STRING, "class-id" G_TYPE_INT: the class.
+ * * "state" G_TYPE_STRING: "start" or "end".
+ * * "start", "end" G_TYPE_UINT64: the onset and the offset in stream time
+ *   (end is GST_CLOCK_TIME_NONE in a start message).
+ * * "confidence" G_TYPE_DOUBLE: the peak probability during the event.
+ *
+ * Boundaries lie between the middles of the last segment without the class
+ * and the first with it (at most half a segment hop off, 0.37 s with the
+ * bundled model), and at the first or last loud frame next to silence (to
+ * about 12 ms); see gst-plugins/event-tracker.h.
+ *
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 -m filesrc location=dog.wav ! decodebin ! audioconvert ! \
  *     audioresample ! gammatonespec ! acrnnclassify ! fakesink
  * ]| prints one "acrnn" message per segment and the final decision.
+ * |[
+ * gst-launch-1.0 -m filesrc location=street.wav ! decodebin ! \
+ *     audioconvert ! audioresample ! gammatonespec ! \
+ *     acrnnclassify events=true post-messages=false ! fakesink
+ * ]| prints an "acrnn-event" message at each onset and offset.
  */
 
 /* acrnnclassify.c - the acrnnclassify element: runs the ACRNN network of a
@@ -97,6 +120,10 @@ enum {
   PROP_SEGMENT_HOP,
   PROP_SILENCE_THRESHOLD,
   PROP_PRECISION,
+  PROP_EVENTS,
+  PROP_EVENT_ON,
+  PROP_EVENT_OFF,
+  PROP_EVENT_MIN_DURATION,
 };
 
 #define DEFAULT_TOP_K 3
@@ -107,6 +134,10 @@ enum {
 #define DEFAULT_SEGMENT_HOP 0 /* the model's */
 #define DEFAULT_SILENCE_THRESHOLD -60.0
 #define DEFAULT_PRECISION GST_ACRNN_PRECISION_AUTO
+#define DEFAULT_EVENTS FALSE
+#define DEFAULT_EVENT_ON 0.5
+#define DEFAULT_EVENT_OFF 0.3
+#define DEFAULT_EVENT_MIN_DURATION (500 * GST_MSECOND)
 
 /* The precision property's values. */
 typedef enum {
@@ -263,6 +294,7 @@ void gst_acrnn_classify_reset_run(GstAcrnnClassify *self) {
 }
 
 void gst_acrnn_classify_reset_stream(GstAcrnnClassify *self) {
+  gst_acrnn_classify_events_end(self); /* flushed: the events end */
   gst_acrnn_classify_reset_run(self);
   self->n_pending = 0;
   self->n_inputs = 0;
@@ -276,6 +308,7 @@ void gst_acrnn_classify_reset_stream(GstAcrnnClassify *self) {
 }
 
 static void free_stream(GstAcrnnClassify *self) {
+  gst_acrnn_classify_events_free(self); /* stopped: the events end */
   g_clear_pointer(&self->frames, g_free);
   self->buf_cap = 0;
   g_clear_pointer(&self->batch_in, g_free);
@@ -403,6 +436,18 @@ static void set_property(GObject *object, guint prop_id, const GValue *value,
       GST_WARNING_OBJECT(self, "this CPU has no AVX512_BF16: bf16 is "
                                "emulated, with the same results, slowly");
     break;
+  case PROP_EVENTS:
+    self->events = g_value_get_boolean(value);
+    break;
+  case PROP_EVENT_ON:
+    self->event_on = g_value_get_double(value);
+    break;
+  case PROP_EVENT_OFF:
+    self->event_off = g_value_get_double(value);
+    break;
+  case PROP_EVENT_MIN_DURATION:
+    self->event_min_duration = g_value_get_uint64(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -448,6 +493,18 @@ static void get_property(GObject *object, guint prop_id, GValue *value,
   case PROP_SEGMENT_HOP:
     g_value_set_uint(value, self->segment_hop);
     break;
+  case PROP_EVENTS:
+    g_value_set_boolean(value, self->events);
+    break;
+  case PROP_EVENT_ON:
+    g_value_set_double(value, self->event_on);
+    break;
+  case PROP_EVENT_OFF:
+    g_value_set_double(value, self->event_off);
+    break;
+  case PROP_EVENT_MIN_DURATION:
+    g_value_set_uint64(value, self->event_min_duration);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -461,6 +518,53 @@ static void finalize(GObject *object) {
   unload_model(self);
   g_free(self->model_path);
   G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void install_event_properties(GObjectClass *gobject_class) {
+  g_object_class_install_property(
+      gobject_class, PROP_EVENTS,
+      g_param_spec_boolean(
+          "events", "Events",
+          "Post an \"acrnn-event\" element message when a sound starts "
+          "(state=start, end=GST_CLOCK_TIME_NONE) and when it ends "
+          "(state=end), with label, class-id, start and end (stream time) "
+          "and confidence (the peak probability of the event). Several "
+          "classes can be active at once; silence (silence-threshold), the "
+          "end of a run, EOS, a flush or a stop end every event. Boundaries "
+          "are at the loud frames next to silence (about 12 ms), else within "
+          "half a segment hop (0.37 s with the bundled model)",
+          DEFAULT_EVENTS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property(
+      gobject_class, PROP_EVENT_ON,
+      g_param_spec_double(
+          "event-on", "Event on",
+          "Probability of a class in a segment at which its event starts "
+          "(events=TRUE)",
+          0.0, 1.0, DEFAULT_EVENT_ON,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property(
+      gobject_class, PROP_EVENT_OFF,
+      g_param_spec_double(
+          "event-off", "Event off",
+          "Probability of a class under which its event ends (events=TRUE); "
+          "below event-on, so that a sound hovering around event-on is one "
+          "event, not many (a value above event-on counts as event-on)",
+          0.0, 1.0, DEFAULT_EVENT_OFF,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property(
+      gobject_class, PROP_EVENT_MIN_DURATION,
+      g_param_spec_uint64(
+          "event-min-duration", "Event minimum duration",
+          "Shortest event reported, in nanoseconds (events=TRUE): an event is "
+          "announced once it has lasted this long, and a shorter blip gives "
+          "no message at all",
+          0, G_MAXUINT64, DEFAULT_EVENT_MIN_DURATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING));
 }
 
 static void install_properties(GObjectClass *gobject_class) {
@@ -569,6 +673,7 @@ static void install_properties(GObjectClass *gobject_class) {
           gst_acrnn_precision_get_type(), DEFAULT_PRECISION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING));
+  install_event_properties(gobject_class);
   g_object_class_install_property(
       gobject_class, PROP_LABELS,
       g_param_spec_boxed("labels", "Labels",
@@ -602,7 +707,10 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
       "segment), then at EOS one with final=true and the decision over the "
       "whole stream (mean probability; segments, silent-segments). A "
       "segment below silence-threshold is reported as label=silence, "
-      "class-id=-1, silent=true and left out of the decision. The src pad "
+      "class-id=-1, silent=true and left out of the decision. With "
+      "events=true it also posts \"acrnn-event\" messages (label, class-id, "
+      "state=start or end, start, end, confidence) when a sound starts and "
+      "ends (event-on, event-off, event-min-duration). The src pad "
       "gives each segment's label as a line of UTF-8 text ending in a "
       "newline (for textoverlay, a subtitle track or a filesink, which "
       "writes one label a line; otherwise link it to fakesink). Example: "
@@ -641,6 +749,10 @@ static void gst_acrnn_classify_init(GstAcrnnClassify *self) {
   self->segment_hop = DEFAULT_SEGMENT_HOP;
   self->silence_threshold = DEFAULT_SILENCE_THRESHOLD;
   self->precision = DEFAULT_PRECISION;
+  self->events = DEFAULT_EVENTS;
+  self->event_on = DEFAULT_EVENT_ON;
+  self->event_off = DEFAULT_EVENT_OFF;
+  self->event_min_duration = DEFAULT_EVENT_MIN_DURATION;
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
   gst_acrnn_classify_reset_stream(self);
 }

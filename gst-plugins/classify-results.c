@@ -12,9 +12,10 @@ static void take_array(GstStructure *s, const char *field, GValue *array) {
  * the position clipped to it first; a segment in another format (not from
  * gammatonespec), or a reverse one without a stop, counts as the default
  * TIME segment. */
-static void segment_times(GstAcrnnClassify *self, GstClockTime position,
-                          GstClockTime *stream_time,
-                          GstClockTime *running_time) {
+void gst_acrnn_classify_segment_times(GstAcrnnClassify *self,
+                                      GstClockTime position,
+                                      GstClockTime *stream_time,
+                                      GstClockTime *running_time) {
   GstSegment def;
   const GstSegment *seg = &self->segment;
   /* reverse playback without a stop has no running time either */
@@ -77,7 +78,7 @@ void gst_acrnn_classify_post_result(GstAcrnnClassify *self, const float *probs,
     gst_value_array_append_and_take_value(&scores, &d);
   }
   GstClockTime stream_time, running_time;
-  segment_times(self, start, &stream_time, &running_time);
+  gst_acrnn_classify_segment_times(self, start, &stream_time, &running_time);
   GstStructure *s = gst_structure_new(
       "acrnn", "label", G_TYPE_STRING, names[best], "class-id", G_TYPE_INT,
       best + offset, "confidence", G_TYPE_DOUBLE, (double)probs[best],

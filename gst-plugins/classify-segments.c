@@ -20,6 +20,7 @@ static GstFlowReturn run_batch(GstAcrnnClassify *self) {
     const PendingSegment *seg = &self->pending[b];
     if (seg->silent) {
       self->n_silent++;
+      gst_acrnn_classify_events_push(self, seg, NULL);
       if (post)
         gst_acrnn_classify_post_result(self, NULL, seg->start, seg->duration,
                                        FALSE, seg->index, seg->level);
@@ -30,6 +31,7 @@ static GstFlowReturn run_batch(GstAcrnnClassify *self) {
     const float *p = self->probs + (size_t)seg->input * n;
     int best = acrnn_argmax(p, n);
     acrnn_clip_score_add(self->score, p, 1);
+    gst_acrnn_classify_events_push(self, seg, p);
     gboolean pass = p[best] >= threshold;
     if (post && pass)
       gst_acrnn_classify_post_result(self, p, seg->start, seg->duration, FALSE,
@@ -73,6 +75,7 @@ static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 first,
                           self->info.mean, self->info.std,
                           self->batch_in + seg->input * in_floats);
   }
+  gst_acrnn_classify_events_measure(self, seg, frames, first, used);
   seg->index = self->next_index++;
   seg->start = gst_acrnn_classify_frame_time(self, first);
   seg->duration = gst_acrnn_classify_samples_time(
@@ -129,6 +132,7 @@ GstFlowReturn gst_acrnn_classify_end_run(GstAcrnnClassify *self) {
   }
   if (ret == GST_FLOW_OK)
     ret = run_batch(self);
+  gst_acrnn_classify_events_end(self);
   if (self->run_frames > 0)
     self->classified += gst_acrnn_classify_samples_time(
         self, (self->run_frames - 1) * self->fp.hop + self->fp.n_fft);

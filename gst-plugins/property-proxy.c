@@ -19,6 +19,11 @@ GParamSpec *gst_acrnn_param_spec_copy(GParamSpec *src) {
     return g_param_spec_int(name, nick, blurb, i->minimum, i->maximum,
                             i->default_value, flags);
   }
+  if (G_IS_PARAM_SPEC_UINT64(src)) {
+    GParamSpecUInt64 *u = G_PARAM_SPEC_UINT64(src);
+    return g_param_spec_uint64(name, nick, blurb, u->minimum, u->maximum,
+                               u->default_value, flags);
+  }
   if (G_IS_PARAM_SPEC_DOUBLE(src)) {
     GParamSpecDouble *d = G_PARAM_SPEC_DOUBLE(src);
     return g_param_spec_double(name, nick, blurb, d->minimum, d->maximum,

@@ -9,8 +9,8 @@
 G_BEGIN_DECLS
 
 /* A new spec with the name, nick, blurb, type, range, default and flags of
- * src (string, int, uint, double, boolean, enum and boxed specs); NULL for
- * another kind. */
+ * src (string, int, uint, uint64, double, boolean, enum and boxed specs);
+ * NULL for another kind. */
 GParamSpec *gst_acrnn_param_spec_copy(GParamSpec *src);
 
 G_END_DECLS

@@ -167,7 +167,8 @@ static void gst_sound_analyzer_class_init(GstSoundAnalyzerClass *klass) {
       "Passes raw audio through unchanged (like level and spectrum) and "
       "classifies a copy of it with an ACRNN model, posting the same "
       "\"acrnn\" element messages as soundclassifier: one per segment, then "
-      "one with final=true before EOS. The audio path adds no latency; the "
+      "one with final=true before EOS (and, with events=true, its "
+      "\"acrnn-event\" messages). The audio path adds no latency; the "
       "classification runs in a thread of its own. Examples: gst-launch-1.0 "
       "-m playbin uri=file:///tmp/dog.ogg audio-filter=soundanalyzer; "
       "gst-launch-1.0 -m autoaudiosrc ! soundanalyzer ! autoaudiosink",

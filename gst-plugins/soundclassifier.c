@@ -48,6 +48,10 @@ enum {
   PROP_SEGMENT_HOP,
   PROP_SILENCE_THRESHOLD,
   PROP_PRECISION,
+  PROP_EVENTS,
+  PROP_EVENT_ON,
+  PROP_EVENT_OFF,
+  PROP_EVENT_MIN_DURATION,
 };
 
 struct _GstSoundClassifier {
@@ -175,6 +179,11 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
   proxy_property(gobject_class, cc, PROP_LABELS, "labels");
   proxy_property(gobject_class, cc, PROP_CURRENT_BATCH, "current-batch");
   proxy_property(gobject_class, cc, PROP_SEGMENT_HOP, "segment-hop");
+  proxy_property(gobject_class, cc, PROP_EVENTS, "events");
+  proxy_property(gobject_class, cc, PROP_EVENT_ON, "event-on");
+  proxy_property(gobject_class, cc, PROP_EVENT_OFF, "event-off");
+  proxy_property(gobject_class, cc, PROP_EVENT_MIN_DURATION,
+                 "event-min-duration");
   g_type_class_unref(cc);
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
@@ -184,7 +193,8 @@ static void gst_sound_classifier_class_init(GstSoundClassifierClass *klass) {
       "Classifies any raw audio with an ACRNN model: converts it to mono "
       "float at the model's sample rate, computes the model's log-gammatone "
       "features (gammatonespec) and classifies them (acrnnclassify, whose "
-      "properties and \"acrnn\" bus messages it shares; the messages come "
+      "properties and \"acrnn\" and \"acrnn-event\" bus messages it "
+      "shares; the messages come "
       "from the bin itself, so their source is the name given to "
       "soundclassifier). The src pad gives the labels as text. Example: "
       "gst-launch-1.0 -m uridecodebin "

@@ -1,5 +1,5 @@
 /* test-pipelines.c - runs every script of pipelines/ (play-file, video-track,
- * video-label, microphone, batch) and the two example applications
+ * video-label, microphone, batch, events) and the two example applications
  * (pipelines/classify built from examples/classify.c, examples/classify.py)
  * as a user would, on short generated clips (WAV, FLAC, Matroska with Theora
  * video and Vorbis audio) and a random test model, and checks every line
@@ -593,6 +593,76 @@ static void test_batch(void) {
   g_free(path);
 }
 
+/* events.sh on a 3 s tone with event-on=0 event-off=0 (every class is
+ * active while there is sound): one event per class, from the centre of the
+ * first frame (0.012 s) to that of the last (frame 256, 2.984 s), as CSV,
+ * SubRip and WebVTT; --output writes OUT, and only when the input could be
+ * read; a video's sound track gives cues too; bad arguments: status 2. */
+static void test_events(void) {
+  char *tone = clip("tone.wav"), *video = clip("clip.mkv");
+  char *path = script("events.sh");
+  const char *const all[] = {"event-on=0", "event-off=0",
+                             "event-min-duration=0"};
+  const char *formats[] = {"csv", "srt", "vtt"};
+  const char *want[] = {
+      "start,end,label,confidence\n"
+      "0.012,2.984,dog,@\n0.012,2.984,rain,@\n0.012,2.984,siren,@\n",
+      "1\n00:00:00,012 --> 00:00:02,984\ndog @\n\n"
+      "2\n00:00:00,012 --> 00:00:02,984\nrain @\n\n"
+      "3\n00:00:00,012 --> 00:00:02,984\nsiren @\n",
+      "WEBVTT\n\n00:00:00.012 --> 00:00:02.984\ndog @\n\n"
+      "00:00:00.012 --> 00:00:02.984\nrain @\n\n"
+      "00:00:00.012 --> 00:00:02.984\nsiren @\n"};
+  for (int i = 0; i < 3; i++) {
+    const char *argv[] = {path,   tone,   "--format", formats[i],
+                          all[0], all[1], all[2],     NULL};
+    Spawned *s = spawn(argv, NULL);
+    g_assert_cmpint(s->status, ==, 0);
+    /* the confidences (@) are a probability, 0.xx or 1.00 */
+    GRegex *re = g_regex_new(i == 0 ? "(?<=,)[01]\\.[0-9]{3}(?=\n)"
+                                    : "(?<= )[01]\\.[0-9]{2}(?=\n)",
+                             0, 0, NULL);
+    char *masked = g_regex_replace_literal(re, s->out, -1, 0, "@", 0, NULL);
+    g_assert_cmpstr(masked, ==, want[i]);
+    g_free(masked);
+    g_regex_unref(re);
+    spawned_free(s);
+  }
+  /* --output; a video's sound track */
+  char *out = g_build_filename(tmpdir, "clip.srt", NULL);
+  const char *to_file[] = {path,       video, "--format", "srt",
+                           "--output", out,   NULL};
+  Spawned *s = spawn(to_file, NULL);
+  g_assert_cmpint(s->status, ==, 0);
+  char *srt = NULL;
+  g_assert_true(g_file_get_contents(out, &srt, NULL, NULL));
+  g_assert_true(g_regex_match_simple(
+      "^(\\d+\n\\d\\d:\\d\\d:\\d\\d,\\d{3} --> "
+      "\\d\\d:\\d\\d:\\d\\d,\\d{3}\n\\w+ [01]\\.\\d\\d\n\n?)*$",
+      srt, 0, 0));
+  g_free(srt);
+  spawned_free(s);
+  g_unlink(out);
+  /* a file that cannot be read: status 1, the reason, no OUT */
+  char *missing = g_build_filename(tmpdir, "missing.wav", NULL);
+  const char *bad[] = {path, missing, "--output", out, NULL};
+  s = spawn(bad, NULL);
+  g_assert_cmpint(s->status, ==, 1);
+  g_assert_nonnull(strstr(s->err, "no such file"));
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+  spawned_free(s);
+  const char *bad_format[] = {path, tone, "--format", "xml", NULL};
+  s = spawn(bad_format, NULL);
+  g_assert_cmpint(s->status, ==, 2);
+  g_assert_nonnull(strstr(s->err, "use csv, srt or vtt"));
+  spawned_free(s);
+  g_free(missing);
+  g_free(out);
+  g_free(path);
+  g_free(video);
+  g_free(tone);
+}
+
 static gboolean have_pygobject(void);
 
 /* A video without an audio track: every script and the C example say
@@ -1011,6 +1081,7 @@ int main(int argc, char **argv) {
       {"/pipelines/video-label", test_video_label},
       {"/pipelines/microphone", test_microphone},
       {"/pipelines/batch", test_batch},
+      {"/pipelines/events", test_events},
       {"/pipelines/classify-c", test_classify_c},
       {"/pipelines/classify-py", test_classify_python},
       {"/pipelines/errors", test_errors},
