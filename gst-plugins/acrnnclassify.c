@@ -204,7 +204,7 @@ static gboolean load_model(GstAcrnnClassify *self) {
   }
   GError *error = NULL;
   AcrnnModelInfo info;
-  AcrnnNet *net = acrnn_model_load(path, &info, &error);
+  AcrnnNet *net = acrnn_model_load_shared(path, &info, &error);
   if (net == NULL) {
     gboolean io =
         g_error_matches(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_IO);
