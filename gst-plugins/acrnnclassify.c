@@ -472,7 +472,10 @@ static void install_properties(GObjectClass *gobject_class) {
           "bundled model ($ACRNN_MODEL, the build tree or the installed "
           "copy). A change in READY is loaded when going to PAUSED; in "
           "PAUSED or PLAYING a change is refused with a WARNING message and "
-          "the model in use goes on (stop the pipeline to change it)",
+          "the model in use goes on (stop the pipeline to change it). "
+          "Elements of one process loading the same file share one "
+          "read-only copy of its weights; a file changed on disk since "
+          "(rewritten, edited, touched) is loaded anew",
           NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_READY));
