@@ -284,16 +284,16 @@ static gboolean check_config(const AcrnnNetConfig *cfg, GError **error) {
   return TRUE;
 }
 
-/* A net of the accepted configuration cfg using the weights w (a new
- * reference), or a new private block of them when w is NULL: batch norm
+/* A net of the accepted configuration cfg using weights (a new reference),
+ * or a new private block of them when weights is NULL: batch norm
  * gamma and running variance 1, everything else 0. */
-static AcrnnNet *net_new(const AcrnnNetConfig *cfg, AcrnnWeights *w) {
+static AcrnnNet *net_new(const AcrnnNetConfig *cfg, AcrnnWeights *weights) {
   const AcrnnAttention *a = &cfg->attention;
   AcrnnNet *net = g_new0(AcrnnNet, 1);
   net->cfg = *cfg;
   net->dropout = 0.5f;
   net->attn_block = a->kind == ACRNN_ATTENTION_CNN ? a->cnn_layer - 1 : -1;
-  int h = cfg->bands, w_ = cfg->frames, cin = 2;
+  int h = cfg->bands, w = cfg->frames, cin = 2;
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
     b->cin = cin;
@@ -301,26 +301,27 @@ static AcrnnNet *net_new(const AcrnnNetConfig *cfg, AcrnnWeights *w) {
     b->kh = block_kh[i];
     b->kw = block_kw[i];
     b->h = h;
-    b->w = w_;
+    b->w = w;
     b->ph = pool_h[i];
     b->pw = pool_w[i];
     if (b->ph) {
       h /= b->ph;
-      w_ /= b->pw;
+      w /= b->pw;
     }
     b->oh = h;
-    b->ow = w_;
+    b->ow = w;
     cin = b->cout;
   }
   net->hf = h;
-  net->t = w_;
+  net->t = w;
   net->d = 2 * HIDDEN;
   net->gru_in[0] = cin * h;
   net->gru_in[1] = net->d;
   build_table(net);
-  if (w != NULL) {
-    g_assert(w->n_params == net->n_params && w->n_buffers == net->n_buffers);
-    net->w = acrnn_weights_ref(w);
+  if (weights != NULL) {
+    g_assert(weights->n_params == net->n_params &&
+             weights->n_buffers == net->n_buffers);
+    net->w = acrnn_weights_ref(weights);
     return net;
   }
   net->w = acrnn_weights_new(net->n_params, net->n_buffers);
