@@ -235,7 +235,7 @@ static gboolean load_model(GstAcrnnClassify *self) {
   }
   GError *error = NULL;
   AcrnnModelInfo info;
-  AcrnnNet *net = acrnn_model_load(path, &info, &error);
+  AcrnnNet *net = acrnn_model_load_shared(path, &info, &error);
   if (net == NULL) {
     gboolean io =
         g_error_matches(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_IO);
@@ -576,7 +576,10 @@ static void install_properties(GObjectClass *gobject_class) {
           "bundled model ($ACRNN_MODEL, the build tree or the installed "
           "copy). A change in READY is loaded when going to PAUSED; in "
           "PAUSED or PLAYING a change is refused with a WARNING message and "
-          "the model in use goes on (stop the pipeline to change it)",
+          "the model in use goes on (stop the pipeline to change it). "
+          "Elements of one process loading the same file share one "
+          "read-only copy of its weights; a file changed on disk since "
+          "(rewritten, edited, touched) is loaded anew",
           NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_READY));

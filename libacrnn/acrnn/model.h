@@ -50,6 +50,16 @@ void acrnn_model_info_net_config(const AcrnnModelInfo *info,
 AcrnnNet *acrnn_model_load(const char *path, AcrnnModelInfo *info,
                            GError **error);
 
+/** Like acrnn_model_load(), for many nets in one process: every net loaded
+ * by this function from the same file, unchanged (the same device, inode,
+ * size, modification and change time), shares one sealed, read-only copy of
+ * its weights (acrnn_net_seal(), acrnn_net_shares_weights()); each has its
+ * own activations. A file changed on disk since (edited, rewritten, touched)
+ * is loaded anew; a copy of the weights is freed with the last net using
+ * it. Safe to call from several threads at once. */
+AcrnnNet *acrnn_model_load_shared(const char *path, AcrnnModelInfo *info,
+                                  GError **error);
+
 /** Writes net and info as F32 safetensors, through a temporary file in the
  * same directory renamed over path: a crash never leaves a half model. */
 gboolean acrnn_model_save(const char *path, AcrnnNet *net,

@@ -6,6 +6,16 @@
  * float block, their gradients in another of the same layout, and the batch
  * norm running statistics in a third ("buffers"). The tensor table names each
  * tensor exactly as the PyTorch module's state_dict() does.
+ *
+ * Sealed weights: acrnn_net_seal() makes a net's parameters and statistics
+ * read-only; acrnn_net_copy() of a sealed net then shares them (one copy in
+ * memory) and gives the copy only its own activations, and
+ * acrnn_model_load_shared() hands out such nets for a model file. A net
+ * never writes into sealed weights: the writing accessors below
+ * (acrnn_net_params(), acrnn_net_buffers(), acrnn_net_tensor_data(),
+ * acrnn_net_init_random()) and a training forward first give it a private
+ * copy of them. Gradients exist from the first backward, zero_grad or
+ * acrnn_net_grads() on: a net that only infers has none.
  */
 #ifndef ACRNN_NETWORK_H
 #define ACRNN_NETWORK_H
@@ -77,9 +87,21 @@ AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error);
 void acrnn_net_free(AcrnnNet *net);
 /** A new network with the configuration, parameters, batch norm running
  * statistics and dropout of net, and nothing else (no gradients, no
- * activations): what a second thread needs to run the same inference. The
- * copy and net are independent afterwards. */
+ * activations): what a second thread needs to run the same inference. When
+ * net is sealed the copy shares its weights (sealed as well); otherwise it
+ * gets a private copy of them. Either way the two are independent: a write
+ * to one never shows in the other. */
 AcrnnNet *acrnn_net_copy(const AcrnnNet *net);
+
+/** Seals net's parameters and running statistics: read-only from now on,
+ * shared by acrnn_net_copy() (see the top of this header). Pointers to them
+ * obtained before must not be written through afterwards. */
+void acrnn_net_seal(AcrnnNet *net);
+/** Whether net's weights are sealed (and so perhaps shared). */
+gboolean acrnn_net_is_sealed(const AcrnnNet *net);
+/** Whether a and b use one and the same block of parameters and running
+ * statistics in memory (a sealed net and its copies). */
+gboolean acrnn_net_shares_weights(const AcrnnNet *a, const AcrnnNet *b);
 const AcrnnNetConfig *acrnn_net_config(const AcrnnNet *net);
 
 /** The paper's initialisation, as the tensor table says (init, init_std):
@@ -99,8 +121,11 @@ const AcrnnTensorInfo *acrnn_net_tensor(const AcrnnNet *net, size_t i);
 /** The table entry called name, or NULL. */
 const AcrnnTensorInfo *acrnn_net_find_tensor(const AcrnnNet *net,
                                              const char *name);
-/** Pointer to the data of a tensor (into params or buffers). */
+/** Pointer to the data of a tensor (into params or buffers), to write. */
 float *acrnn_net_tensor_data(AcrnnNet *net, const AcrnnTensorInfo *t);
+/** The data of a tensor, to read (sealed weights stay shared). */
+const float *acrnn_net_tensor_values(const AcrnnNet *net,
+                                     const AcrnnTensorInfo *t);
 
 /** Dropout probability used in training forwards (between the GRU layers
  * and after the GRU); default 0.5. 0 disables dropout (parity tests). */

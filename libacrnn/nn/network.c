@@ -1,6 +1,8 @@
-/* network.c - the ACRNN network: builds the tensor table, owns the parameter,
- * gradient and running-statistics blocks, and chains the layers of layers.h
- * into a batched forward and backward pass (docs/network.md).
+/* network.c - the ACRNN network: builds the tensor table and the table of
+ * activations, holds the parameter and running-statistics block (its own, or
+ * a sealed one shared with other nets, weights.h) and its gradients, and
+ * chains the layers of layers.h into a batched forward and backward pass
+ * (docs/network.md).
  *
  * Conv maps are CNHW ([C][N][H][W]) from the input transpose to the last
  * pool; the last map is then reshaped into the GRU sequence [N][T][C*Hf]
@@ -8,8 +10,10 @@
  */
 #include "gemm.h"
 #include "layers.h"
+#include "weights.h"
 #include <acrnn/network.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #define N_BLOCKS 8
@@ -51,12 +55,16 @@ struct AcrnnNet {
   int t_catt_w, t_catt_b, t_gru[2][2][4], t_mlp_w, t_mlp_b, t_score_w, t_cls_w,
       t_cls_b;
 
-  float *params, *grads, *buffers;
+  AcrnnWeights *w; /* parameters and buffers: own, or sealed and shared */
+  float *grads;    /* n_params; made by the first use (acrnn_net_grads()) */
   size_t n_params, n_buffers;
 
-  /* activations for `cap` segments */
+  /* Activations for `cap` segments (the training-only ones too if
+   * cap_training), all in `arena`, placed by the table `activations`. */
   int cap, batch;
+  gboolean cap_training;
   gboolean have_train_forward, have_loss;
+  void *arena;
   float *x0;
   float *conv_out[N_BLOCKS], *act[N_BLOCKS], *pool_out[N_BLOCKS];
   int32_t *argmax[N_BLOCKS];
@@ -66,7 +74,6 @@ struct AcrnnNet {
   float *gru_cache[2][2];
   float *att_cache, *beta, *v, *logits, *probs, *dlogits;
   float *ws;
-  size_t ws_size;
   float *gbuf[3];                          /* conv-map gradient scratch */
   float *dseq, *dy0, *dd0, *dy1, *dh, *dv; /* sequence gradients */
   float *fold_s, *fold_b; /* inference: batch norm + bias as scale, shift */
@@ -150,14 +157,38 @@ static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, AcrnnInitKind init,
 
 #define SHAPE(...) ((const int[]){__VA_ARGS__})
 
-static float *P(AcrnnNet *net, int t) {
-  return net->params + net->tensors[t].offset;
+/* A parameter and a running statistic, to read. */
+static const float *P(const AcrnnNet *net, int t) {
+  return net->w->params + net->tensors[t].offset;
+}
+static const float *BUF(const AcrnnNet *net, int t) {
+  return net->w->buffers + net->tensors[t].offset;
+}
+
+/* net's weights to write: a sealed (shared, read-only) block is first
+ * replaced by a private copy, so a write never reaches another net. */
+static AcrnnWeights *own_weights(AcrnnNet *net) {
+  if (net->w->sealed) {
+    AcrnnWeights *mine = acrnn_weights_copy(net->w);
+    acrnn_weights_unref(net->w);
+    net->w = mine;
+  }
+  return net->w;
+}
+static float *BUF_W(AcrnnNet *net, int t) {
+  g_assert(!net->w->sealed);
+  return net->w->buffers + net->tensors[t].offset;
+}
+
+/* The gradients, made (zero) by the first use: a net that only infers has
+ * none. */
+static float *grads(AcrnnNet *net) {
+  if (net->grads == NULL)
+    net->grads = g_new0(float, MAX(net->n_params, 1));
+  return net->grads;
 }
 static float *G(AcrnnNet *net, int t) {
-  return net->grads + net->tensors[t].offset;
-}
-static float *BUF(AcrnnNet *net, int t) {
-  return net->buffers + net->tensors[t].offset;
+  return grads(net) + net->tensors[t].offset;
 }
 
 static void build_table(AcrnnNet *net) {
@@ -221,25 +252,25 @@ static void build_table(AcrnnNet *net) {
                             SHAPE(net->cfg.n_classes), "classifier.bias");
 }
 
-AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
+static gboolean check_config(const AcrnnNetConfig *cfg, GError **error) {
   if (cfg->bands < 32 || cfg->bands % 32 != 0 || cfg->bands > 1024) {
     g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "network bands %d: expected a multiple of 32 from 32 to 1024 "
                 "(the pools divide the band axis by 32)",
                 cfg->bands);
-    return NULL;
+    return FALSE;
   }
   if (cfg->frames < 18 || cfg->frames > 4096) {
     g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "network segment length %d frames: expected 18 to 4096 (the "
                 "pools divide the frame axis by 18)",
                 cfg->frames);
-    return NULL;
+    return FALSE;
   }
   if (cfg->n_classes < 1 || cfg->n_classes > 100000) {
     g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "network with %d classes: expected at least 1", cfg->n_classes);
-    return NULL;
+    return FALSE;
   }
   const AcrnnAttention *a = &cfg->attention;
   if (a->kind == ACRNN_ATTENTION_CNN &&
@@ -248,8 +279,16 @@ AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
     g_set_error(error, ACRNN_NET_ERROR, ACRNN_NET_ERROR_CONFIG,
                 "cnn attention at layer %d: expected 2, 4, 6 or 8",
                 a->cnn_layer);
-    return NULL;
+    return FALSE;
   }
+  return TRUE;
+}
+
+/* A net of the accepted configuration cfg using weights (a new reference),
+ * or a new private block of them when weights is NULL: batch norm
+ * gamma and running variance 1, everything else 0. */
+static AcrnnNet *net_new(const AcrnnNetConfig *cfg, AcrnnWeights *weights) {
+  const AcrnnAttention *a = &cfg->attention;
   AcrnnNet *net = g_new0(AcrnnNet, 1);
   net->cfg = *cfg;
   net->dropout = 0.5f;
@@ -279,78 +318,73 @@ AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
   net->gru_in[0] = cin * h;
   net->gru_in[1] = net->d;
   build_table(net);
-  net->params = g_new0(float, net->n_params);
-  net->grads = g_new0(float, net->n_params);
-  net->buffers = g_new0(float, net->n_buffers);
+  if (weights != NULL) {
+    g_assert(weights->n_params == net->n_params &&
+             weights->n_buffers == net->n_buffers);
+    net->w = acrnn_weights_ref(weights);
+    return net;
+  }
+  net->w = acrnn_weights_new(net->n_params, net->n_buffers);
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
-    for (int c = 0; c < b->cout; c++) {
-      P(net, b->t_g)[c] = 1.0f;
-      BUF(net, b->t_rv)[c] = 1.0f;
-    }
+    float *g = net->w->params + net->tensors[b->t_g].offset;
+    float *rv = net->w->buffers + net->tensors[b->t_rv].offset;
+    for (int c = 0; c < b->cout; c++)
+      g[c] = rv[c] = 1.0f;
   }
   return net;
 }
 
+AcrnnNet *acrnn_net_new(const AcrnnNetConfig *cfg, GError **error) {
+  return check_config(cfg, error) ? net_new(cfg, NULL) : NULL;
+}
+
+AcrnnNet *acrnn_net_new_with_weights(const AcrnnNetConfig *cfg,
+                                     AcrnnWeights *w) {
+  g_return_val_if_fail(w != NULL && w->sealed, NULL);
+  g_return_val_if_fail(check_config(cfg, NULL), NULL);
+  return net_new(cfg, w);
+}
+
+AcrnnWeights *acrnn_net_weights(const AcrnnNet *net) {
+  return net->w;
+}
+
 AcrnnNet *acrnn_net_copy(const AcrnnNet *net) {
-  AcrnnNet *copy = acrnn_net_new(&net->cfg, NULL);
-  g_assert(copy != NULL); /* net's configuration was accepted */
-  memcpy(copy->params, net->params, net->n_params * sizeof(float));
-  memcpy(copy->buffers, net->buffers, net->n_buffers * sizeof(float));
+  AcrnnNet *copy;
+  if (net->w->sealed) {
+    copy = net_new(&net->cfg, net->w);
+  } else {
+    copy = net_new(&net->cfg, NULL);
+    memcpy(copy->w->params, net->w->params,
+           (net->n_params + net->n_buffers) * sizeof(float));
+  }
   copy->dropout = net->dropout;
   return copy;
 }
 
-static void free_activations(AcrnnNet *net) {
-  g_free(net->x0);
-  for (int i = 0; i < N_BLOCKS; i++) {
-    g_free(net->conv_out[i]);
-    g_free(net->act[i]);
-    g_free(net->pool_out[i]);
-    g_free(net->argmax[i]);
-    g_free(net->bn_mean[i]);
-    g_free(net->bn_rstd[i]);
-  }
-  g_free(net->att_out);
-  g_free(net->attn);
-  g_free(net->seq);
-  g_free(net->y0);
-  g_free(net->d0);
-  g_free(net->mask0);
-  g_free(net->y1);
-  g_free(net->h);
-  g_free(net->mask1);
-  for (int l = 0; l < 2; l++)
-    for (int dir = 0; dir < 2; dir++)
-      g_free(net->gru_cache[l][dir]);
-  g_free(net->att_cache);
-  g_free(net->beta);
-  g_free(net->v);
-  g_free(net->logits);
-  g_free(net->probs);
-  g_free(net->dlogits);
-  g_free(net->ws);
-  for (int k = 0; k < 3; k++)
-    g_free(net->gbuf[k]);
-  g_free(net->dseq);
-  g_free(net->dy0);
-  g_free(net->dd0);
-  g_free(net->dy1);
-  g_free(net->dh);
-  g_free(net->dv);
+void acrnn_net_seal(AcrnnNet *net) {
+  net->w->sealed = TRUE;
+}
+
+gboolean acrnn_net_is_sealed(const AcrnnNet *net) {
+  return net->w->sealed;
+}
+
+gboolean acrnn_net_shares_weights(const AcrnnNet *a, const AcrnnNet *b) {
+  return a->w == b->w;
 }
 
 void acrnn_net_free(AcrnnNet *net) {
   if (!net)
     return;
-  free_activations(net);
+  g_aligned_free(net->arena);
   g_free(net->fold_s);
   g_free(net->fold_b);
   for (size_t i = 0; i < net->n_tensors; i++)
     g_free(net->names[i]);
-  g_free(net->params);
+  acrnn_weights_unref(net->w);
   g_free(net->grads);
-  g_free(net->buffers);
   g_free(net);
 }
 
@@ -380,16 +414,16 @@ size_t acrnn_net_n_params(const AcrnnNet *net) {
   return net->n_params;
 }
 float *acrnn_net_params(AcrnnNet *net) {
-  return net->params;
+  return own_weights(net)->params;
 }
 float *acrnn_net_grads(AcrnnNet *net) {
-  return net->grads;
+  return grads(net);
 }
 size_t acrnn_net_n_buffers(const AcrnnNet *net) {
   return net->n_buffers;
 }
 float *acrnn_net_buffers(AcrnnNet *net) {
-  return net->buffers;
+  return own_weights(net)->buffers;
 }
 size_t acrnn_net_n_tensors(const AcrnnNet *net) {
   return net->n_tensors;
@@ -408,7 +442,13 @@ const AcrnnTensorInfo *acrnn_net_find_tensor(const AcrnnNet *net,
 }
 
 float *acrnn_net_tensor_data(AcrnnNet *net, const AcrnnTensorInfo *t) {
-  return (t->kind == ACRNN_TENSOR_PARAM ? net->params : net->buffers) +
+  AcrnnWeights *w = own_weights(net);
+  return (t->kind == ACRNN_TENSOR_PARAM ? w->params : w->buffers) + t->offset;
+}
+
+const float *acrnn_net_tensor_values(const AcrnnNet *net,
+                                     const AcrnnTensorInfo *t) {
+  return (t->kind == ACRNN_TENSOR_PARAM ? net->w->params : net->w->buffers) +
          t->offset;
 }
 
@@ -436,66 +476,172 @@ static size_t map_size(const Block *b, int n) {
   return (size_t)b->cout * n * b->h * b->w;
 }
 
-static void ensure_capacity(AcrnnNet *net, int n) {
-  if (n <= net->cap)
-    return;
-  free_activations(net);
-  net->cap = n;
-  const Block *b0 = &net->blk[0];
-  net->x0 = g_new(float, (size_t)2 * n * b0->h * b0->w);
-  size_t max_map = 0, ws = 0;
+/* Sizes of activations, in elements, for n segments; k indexes the
+ * activations that come one per block (or per GRU layer and direction). */
+static size_t input_size(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return (size_t)2 * n * net->blk[0].h * net->blk[0].w;
+}
+static size_t block_map(const AcrnnNet *net, int n, int k) {
+  return map_size(&net->blk[k], n);
+}
+static size_t block_pooled(const AcrnnNet *net, int n, int k) {
+  const Block *b = &net->blk[k];
+  return b->ph ? (size_t)b->cout * n * b->oh * b->ow : 0;
+}
+static size_t block_channels(const AcrnnNet *net, int n, int k) {
+  (void)n;
+  return (size_t)net->blk[k].cout;
+}
+static size_t largest_map(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  size_t m = 0;
+  for (int i = 0; i < N_BLOCKS; i++)
+    m = MAX(m, map_size(&net->blk[i], n));
+  return m;
+}
+static size_t cnn_attention_map(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return net->attn_block >= 0 ? map_size(&net->blk[net->attn_block], n) : 0;
+}
+static size_t cnn_attention_weights(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return net->attn_block >= 0 ? (size_t)n * net->blk[net->attn_block].w : 0;
+}
+static size_t gru_input(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return (size_t)n * net->t * net->gru_in[0];
+}
+static size_t gru_output(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return (size_t)n * net->t * net->d;
+}
+static size_t gru_cache(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return acrnn_gru_cache_size(n, net->t, HIDDEN);
+}
+static size_t rnn_attention_cache(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return net->cfg.attention.kind == ACRNN_ATTENTION_RNN
+             ? acrnn_attention_rnn_cache_size(n, net->t, ATT)
+             : 0;
+}
+static size_t per_step(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return (size_t)n * net->t;
+}
+static size_t pooled(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return (size_t)n * net->d;
+}
+static size_t per_class(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  return (size_t)n * net->cfg.n_classes;
+}
+/* The layers' scratch: the most any of them asks for. */
+static size_t workspace(const AcrnnNet *net, int n, int k) {
+  (void)k;
+  size_t ws = 1;
   for (int i = 0; i < N_BLOCKS; i++) {
-    Block *b = &net->blk[i];
-    size_t m = map_size(b, n);
-    max_map = MAX(max_map, m);
-    net->conv_out[i] = g_new(float, m);
-    net->act[i] = g_new(float, m);
-    net->bn_mean[i] = g_new(float, b->cout);
-    net->bn_rstd[i] = g_new(float, b->cout);
-    if (b->ph) {
-      size_t o = (size_t)b->cout * n * b->oh * b->ow;
-      net->pool_out[i] = g_new(float, o);
-      net->argmax[i] = g_new(int32_t, o);
-    }
+    const Block *b = &net->blk[i];
     ws = MAX(ws, acrnn_conv2d_workspace(b->cin, b->cout, n, b->h, b->w, b->kh,
                                         b->kw));
   }
   if (net->attn_block >= 0) {
     const Block *b = &net->blk[net->attn_block];
-    net->att_out = g_new(float, map_size(b, n));
-    net->attn = g_new(float, (size_t)n * b->w);
     ws = MAX(ws, acrnn_attention_cnn_workspace(b->cout, n, b->h, b->w));
   }
-  int t = net->t, d = net->d;
-  for (int l = 0; l < 2; l++)
-    for (int dir = 0; dir < 2; dir++)
-      net->gru_cache[l][dir] = g_new(float, acrnn_gru_cache_size(n, t, HIDDEN));
-  ws = MAX(ws, acrnn_gru_workspace(n, t, HIDDEN));
-  size_t seq = (size_t)n * t * net->gru_in[0], hs = (size_t)n * t * d;
-  net->seq = g_new(float, seq);
-  net->y0 = g_new(float, hs);
-  net->d0 = g_new(float, hs);
-  net->mask0 = g_new(float, hs);
-  net->y1 = g_new(float, hs);
-  net->h = g_new(float, hs);
-  net->mask1 = g_new(float, hs);
-  net->att_cache = g_new(float, acrnn_attention_rnn_cache_size(n, t, ATT));
-  net->beta = g_new(float, (size_t)n *t);
-  net->v = g_new(float, (size_t)n *d);
-  size_t k = (size_t)n * net->cfg.n_classes;
-  net->logits = g_new(float, k);
-  net->probs = g_new(float, k);
-  net->dlogits = g_new(float, k);
-  net->ws_size = ws;
-  net->ws = g_new(float, MAX(ws, 1));
-  for (int i = 0; i < 3; i++)
-    net->gbuf[i] = g_new(float, max_map);
-  net->dseq = g_new(float, seq);
-  net->dy0 = g_new(float, hs);
-  net->dd0 = g_new(float, hs);
-  net->dy1 = g_new(float, hs);
-  net->dh = g_new(float, hs);
-  net->dv = g_new(float, (size_t)n *d);
+  return MAX(ws, acrnn_gru_workspace(n, net->t, HIDDEN));
+}
+
+typedef enum {
+  FOR_ALL,      /* inference and training */
+  FOR_TRAINING, /* a training forward and the backward only */
+} ActivationUse;
+
+/* One entry of the activation table: the AcrnnNet field (a pointer, or an
+ * array of count pointers) that place_activations() points into the arena,
+ * and the size of each. */
+typedef struct {
+  const char *name;
+  size_t field; /* offsetof(AcrnnNet, name) */
+  int count;    /* pointers in the field */
+  size_t (*size)(const AcrnnNet *net, int n, int k); /* elements, 0: none */
+  size_t elem;                                       /* bytes an element */
+  ActivationUse use;
+} Activation;
+
+#define ACT(name, count, size, type, use)                                      \
+  { #name, offsetof(AcrnnNet, name), count, size, sizeof(type), use }
+
+/* Every activation, gradient and scratch buffer of the passes. */
+static const Activation activations[] = {
+    ACT(x0, 1, input_size, float, FOR_ALL),
+    ACT(conv_out, N_BLOCKS, block_map, float, FOR_TRAINING),
+    ACT(act, N_BLOCKS, block_map, float, FOR_ALL),
+    ACT(pool_out, N_BLOCKS, block_pooled, float, FOR_ALL),
+    ACT(argmax, N_BLOCKS, block_pooled, int32_t, FOR_TRAINING),
+    ACT(bn_mean, N_BLOCKS, block_channels, float, FOR_TRAINING),
+    ACT(bn_rstd, N_BLOCKS, block_channels, float, FOR_TRAINING),
+    ACT(att_out, 1, cnn_attention_map, float, FOR_ALL),
+    ACT(attn, 1, cnn_attention_weights, float, FOR_ALL),
+    ACT(seq, 1, gru_input, float, FOR_ALL),
+    ACT(y0, 1, gru_output, float, FOR_ALL),
+    ACT(d0, 1, gru_output, float, FOR_TRAINING),
+    ACT(mask0, 1, gru_output, float, FOR_TRAINING),
+    ACT(y1, 1, gru_output, float, FOR_ALL),
+    ACT(h, 1, gru_output, float, FOR_TRAINING),
+    ACT(mask1, 1, gru_output, float, FOR_TRAINING),
+    ACT(gru_cache, 4, gru_cache, float, FOR_ALL),
+    ACT(att_cache, 1, rnn_attention_cache, float, FOR_ALL),
+    ACT(beta, 1, per_step, float, FOR_ALL),
+    ACT(v, 1, pooled, float, FOR_ALL),
+    ACT(logits, 1, per_class, float, FOR_ALL),
+    ACT(probs, 1, per_class, float, FOR_ALL),
+    ACT(dlogits, 1, per_class, float, FOR_ALL),
+    ACT(ws, 1, workspace, float, FOR_ALL),
+    ACT(gbuf, 3, largest_map, float, FOR_TRAINING),
+    ACT(dseq, 1, gru_input, float, FOR_TRAINING),
+    ACT(dy0, 1, gru_output, float, FOR_TRAINING),
+    ACT(dd0, 1, gru_output, float, FOR_TRAINING),
+    ACT(dy1, 1, gru_output, float, FOR_TRAINING),
+    ACT(dh, 1, gru_output, float, FOR_TRAINING),
+    ACT(dv, 1, pooled, float, FOR_TRAINING),
+};
+
+#define ARENA_ALIGN 64 /* bytes: a cache line, an AVX-512 vector */
+
+/* One arena for the activations of n segments (and the training-only ones
+ * if training), the table's pointers set into it; unused ones NULL. */
+static void place_activations(AcrnnNet *net, int n, gboolean training) {
+  g_aligned_free(net->arena);
+  net->arena = NULL;
+  for (int pass = 0; pass < 2; pass++) {
+    size_t at = 0;
+    for (size_t a = 0; a < G_N_ELEMENTS(activations); a++) {
+      const Activation *e = &activations[a];
+      for (int k = 0; k < e->count; k++) {
+        size_t bytes = e->use == FOR_TRAINING && !training
+                           ? 0
+                           : e->size(net, n, k) * e->elem;
+        if (pass == 1) {
+          void *p = bytes ? (char *)net->arena + at : NULL;
+          memcpy((char *)net + e->field + k * sizeof(void *), &p, sizeof p);
+        }
+        at += (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+      }
+    }
+    if (pass == 0)
+      net->arena = g_aligned_alloc(1, MAX(at, 1), ARENA_ALIGN);
+  }
+  net->cap = n;
+  net->cap_training = training;
+}
+
+static void ensure_capacity(AcrnnNet *net, int n, gboolean training) {
+  if (n <= net->cap && (net->cap_training || !training))
+    return;
+  place_activations(net, MAX(n, net->cap), training || net->cap_training);
 }
 
 /* x [N][2][B][S] -> x0 [2][N][B][S] */
@@ -566,7 +712,9 @@ static void fold_batchnorm(AcrnnNet *net) {
 
 static const float *net_forward(AcrnnNet *net, const float *x, int batch,
                                 gboolean training, AcrnnRng *rng) {
-  ensure_capacity(net, batch);
+  ensure_capacity(net, batch, training);
+  if (training) /* updates the running statistics */
+    own_weights(net);
   const int n = batch;
   net->batch = n;
   net->have_train_forward = training;
@@ -587,8 +735,8 @@ static const float *net_forward(AcrnnNet *net, const float *x, int batch,
                            net->ws);
       acrnn_batchnorm_relu_forward_train(
           net->act[i], net->bn_mean[i], net->bn_rstd[i], net->conv_out[i],
-          P(net, b->t_g), P(net, b->t_beta), BUF(net, b->t_rm),
-          BUF(net, b->t_rv), b->cout, m, BN_MOMENTUM, BN_EPS);
+          P(net, b->t_g), P(net, b->t_beta), BUF_W(net, b->t_rm),
+          BUF_W(net, b->t_rv), b->cout, m, BN_MOMENTUM, BN_EPS);
     } else {
       acrnn_conv2d_scale_relu_forward(net->act[i], in, P(net, b->t_w), fs, fb,
                                       n, b->cin, b->cout, b->h, b->w, b->kh,
@@ -673,7 +821,7 @@ float acrnn_net_loss(AcrnnNet *net, const float *targets) {
 }
 
 void acrnn_net_zero_grad(AcrnnNet *net) {
-  memset(net->grads, 0, net->n_params * sizeof(float));
+  memset(grads(net), 0, net->n_params * sizeof(float));
 }
 
 static void net_backward(AcrnnNet *net) {

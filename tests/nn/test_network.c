@@ -1,7 +1,8 @@
 /* test_network.c - the whole network: tensor table, seeded init, gradient of
  * the loss against central finite differences for every tensor and every
  * attention variant, inference vs training forward, SGD overfitting a
- * small batch, acrnn_net_copy() and the clip decision. */
+ * small batch, acrnn_net_copy(), sealed weights shared by copies, the
+ * activations of a net that grew and the clip decision. */
 #include <acrnn/acrnn.h>
 #include <math.h>
 #include <string.h>
@@ -379,6 +380,93 @@ static void test_copy(void) {
   g_free(x);
 }
 
+/* A sealed net's copies share its weights (one block in memory) and infer
+ * exactly as it does; a write to one of them (a writing accessor, a
+ * training forward) gives that one a private copy first, and the others
+ * keep the sealed values. An unsealed net's copy has weights of its own. */
+static void test_sealed_copy(void) {
+  AcrnnNet *net = small_net("cnn:4");
+  float *x = random_input(N, BANDS, FRAMES, 6);
+  float want[N * K], got[N * K];
+  acrnn_net_forward(net, x, N, FALSE, NULL);
+  acrnn_net_probabilities(net, want);
+  AcrnnNet *plain = acrnn_net_copy(net);
+  g_assert_false(acrnn_net_shares_weights(plain, net));
+  g_assert_false(acrnn_net_is_sealed(plain));
+
+  acrnn_net_seal(net);
+  g_assert_true(acrnn_net_is_sealed(net));
+  AcrnnNet *a = acrnn_net_copy(net), *b = acrnn_net_copy(a);
+  g_assert_true(acrnn_net_shares_weights(a, net));
+  g_assert_true(acrnn_net_shares_weights(b, net));
+  g_assert_true(acrnn_net_is_sealed(b));
+  acrnn_net_forward(b, x, N, FALSE, NULL);
+  acrnn_net_probabilities(b, got);
+  g_assert_cmpmem(got, sizeof got, want, sizeof want);
+  const AcrnnTensorInfo *t0 = acrnn_net_tensor(net, 0);
+  g_assert_true(acrnn_net_tensor_values(a, t0) ==
+                acrnn_net_tensor_values(net, t0));
+  const float w0 = acrnn_net_tensor_values(net, t0)[0];
+  const size_t nb = acrnn_net_n_buffers(net);
+  float *stats =
+      g_memdup2(acrnn_net_tensor_values(
+                    net, acrnn_net_find_tensor(net, "bn.0.running_mean")),
+                nb * sizeof(float));
+
+  acrnn_net_params(a)[0] += 1.0f; /* a writer: a gets its own weights */
+  g_assert_false(acrnn_net_shares_weights(a, net));
+  g_assert_false(acrnn_net_is_sealed(a));
+  g_assert_cmpfloat(acrnn_net_tensor_values(a, t0)[0], ==, w0 + 1.0f);
+  g_assert_cmpfloat(acrnn_net_tensor_values(net, t0)[0], ==, w0);
+  g_assert_cmpfloat(acrnn_net_tensor_values(b, t0)[0], ==, w0);
+
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 9);
+  acrnn_net_set_dropout(b, 0.25f);
+  acrnn_net_forward(b, x, N, TRUE, &rng); /* moves b's running statistics */
+  g_assert_false(acrnn_net_shares_weights(b, net));
+  g_assert_cmpmem(acrnn_net_tensor_values(
+                      net, acrnn_net_find_tensor(net, "bn.0.running_mean")),
+                  nb * sizeof(float), stats, nb * sizeof(float));
+  g_assert_true(memcmp(acrnn_net_tensor_values(
+                           b, acrnn_net_find_tensor(b, "bn.0.running_mean")),
+                       stats, nb * sizeof(float)) != 0);
+  acrnn_net_forward(net, x, N, FALSE, NULL);
+  acrnn_net_probabilities(net, got);
+  g_assert_cmpmem(got, sizeof got, want, sizeof want);
+  g_free(stats);
+  acrnn_net_free(a);
+  acrnn_net_free(b);
+  acrnn_net_free(plain);
+  acrnn_net_free(net);
+  g_free(x);
+}
+
+/* The activations live in one arena, placed again when a forward needs
+ * more segments or the training-only buffers: a net that ran a bigger
+ * training batch infers one segment exactly as a fresh net does. */
+static void test_activations_grow(void) {
+  AcrnnNet *fresh = small_net("rnn"), *grown = acrnn_net_copy(fresh);
+  float *x = random_input(3, BANDS, FRAMES, 8);
+  float want[K], got[K];
+  acrnn_net_forward(fresh, x, 1, FALSE, NULL);
+  acrnn_net_probabilities(fresh, want);
+  acrnn_net_forward(grown, x, 1, FALSE, NULL);
+  acrnn_net_forward(grown, x, 3, TRUE, NULL);
+  float y[3 * K] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  acrnn_net_loss(grown, y);
+  acrnn_net_backward(grown);
+  /* back to the fresh net's running statistics, then infer one segment */
+  memcpy(acrnn_net_buffers(grown), acrnn_net_buffers(fresh),
+         acrnn_net_n_buffers(fresh) * sizeof(float));
+  acrnn_net_forward(grown, x, 1, FALSE, NULL);
+  acrnn_net_probabilities(grown, got);
+  g_assert_cmpmem(got, sizeof got, want, sizeof want);
+  acrnn_net_free(fresh);
+  acrnn_net_free(grown);
+  g_free(x);
+}
+
 /* The clip decision: the mean over segments in double precision, its
  * argmax (the lowest class among equals), reset, and top-k order. */
 static void test_clip_score(void) {
@@ -418,6 +506,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/network/seeded-init", test_seeded_init);
   g_test_add_func("/network/rng", test_rng);
   g_test_add_func("/network/copy", test_copy);
+  g_test_add_func("/network/sealed-copy", test_sealed_copy);
+  g_test_add_func("/network/activations-grow", test_activations_grow);
   g_test_add_func("/network/clip-score", test_clip_score);
   g_test_add_func("/network/sgd", test_sgd_matches_torch_formula);
   static const char *const variants[] = {"rnn",   "none",  "cnn:2",
