@@ -9,6 +9,7 @@
 #include "conv2d_direct_bf16.h"
 #include "conv2d_wgrad_bf16.h"
 #include "gemm_bf16.h"
+#include "isa.h"
 
 #include <acrnn/acrnn.h>
 #include <math.h>
@@ -506,10 +507,44 @@ static void test_network(void) {
   acrnn_net_free(n16);
 }
 
+/* The bf16 kernels take their level from acrnn_isa() as every other kernel
+ * does: an ACRNN_ISA that isa.c warns about and ignores does not move them
+ * off AVX512_BF16 on their own (in a subprocess: the level is read once). */
+static void test_isa_level(void) {
+  if (g_test_subprocess()) {
+    g_test_expect_message("acrnn", G_LOG_LEVEL_WARNING, "*ACRNN_ISA=*");
+    const AcrnnIsa isa = acrnn_isa();
+    g_test_assert_expected_messages();
+#if defined(__x86_64__) || defined(__i386__)
+    const gboolean cpu = __builtin_cpu_supports("avx512bf16") &&
+                         __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl");
+#else
+    const gboolean cpu = FALSE;
+#endif
+    g_assert_cmpint(acrnn_bf16_native(), ==, cpu && isa == ACRNN_ISA_AVX512);
+    return;
+  }
+  char *saved = g_strdup(g_getenv("ACRNN_ISA"));
+  g_setenv("ACRNN_ISA", "no-such-level", TRUE);
+  g_test_trap_subprocess(NULL, 0, 0);
+  if (saved)
+    g_setenv("ACRNN_ISA", saved, TRUE);
+  else
+    g_unsetenv("ACRNN_ISA");
+  g_free(saved);
+  g_test_trap_assert_passed();
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  if (g_test_subprocess()) { /* test_isa_level's: it reads the level */
+    g_test_add_func("/bf16/isa-level", test_isa_level);
+    return g_test_run();
+  }
   default_isa = acrnn_bf16_isa();
   g_test_message("bf16 kernels: %s", default_isa);
+  g_test_add_func("/bf16/isa-level", test_isa_level);
   g_test_add_func("/bf16/round", test_round);
   g_test_add_func("/bf16/gemm-bounds", test_gemm_bounds);
   g_test_add_func("/bf16/gemm-isa", test_gemm_isa);
