@@ -1,6 +1,7 @@
 /* conv2d_direct_run.c - the items of a direct convolution (sample, block of
  * output rows) shared out among threads (conv2d_direct_run.h). */
 #include "conv2d_direct_run.h"
+#include "parallel.h"
 
 #include <acrnn/acrnn.h>
 #include <glib.h>
@@ -21,7 +22,7 @@ typedef struct {
   void *band; /* NULL: the thread allocates one */
 } Worker;
 
-static gpointer run_worker(gpointer data) {
+static void run_worker(gpointer data) {
   Worker *me = data;
   Run *r = me->run;
   void *own = NULL, *band = me->band;
@@ -34,7 +35,6 @@ static gpointer run_worker(gpointer data) {
     r->item(r->work, band, s, r0, r1);
   }
   g_free(own);
-  return NULL;
 }
 
 void acrnn_conv2d_direct_run(int n, int h, const void *work,
@@ -60,14 +60,8 @@ void acrnn_conv2d_direct_run(int n, int h, const void *work,
   if (nt > run.items)
     nt = run.items;
   Worker workers[MAX_THREADS];
-  GThread *threads[MAX_THREADS] = {NULL};
   for (int t = 0; t < nt; t++)
     workers[t] = (Worker){&run, NULL};
   workers[0].band = band0;
-  for (int t = 1; t < nt; t++)
-    threads[t] = g_thread_try_new("acrnn-conv", run_worker, &workers[t], NULL);
-  run_worker(&workers[0]); /* with no thread to be had, this does it all */
-  for (int t = 1; t < nt; t++)
-    if (threads[t])
-      g_thread_join(threads[t]);
+  acrnn_parallel_run(nt, run_worker, workers, sizeof workers[0]);
 }

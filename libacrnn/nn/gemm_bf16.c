@@ -15,6 +15,7 @@
 #include "gemm_bf16.h"
 
 #include "bf16.h"
+#include "parallel.h"
 
 #include <acrnn/acrnn.h>
 #include <glib.h>
@@ -294,10 +295,9 @@ typedef struct {
   int j_begin, j_end;
 } GemmShare;
 
-static gpointer run_share(gpointer data) {
+static void run_share(gpointer data) {
   const GemmShare *s = data;
   run_columns(s->g, s->j_begin, s->j_end);
-  return NULL;
 }
 
 void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
@@ -321,18 +321,9 @@ void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
   if ((double)m * n * k < GEMM_MIN_THREADED)
     nt = 1;
   GemmShare shares[GEMM_MAX_THREADS];
-  GThread *threads[GEMM_MAX_THREADS] = {NULL};
   for (int t = 0; t < nt; t++) {
     const int p0 = panels * t / nt, p1 = panels * (t + 1) / nt;
     shares[t] = (GemmShare){&g, p0 * NR, MIN(n, p1 * NR)};
   }
-  for (int t = 1; t < nt; t++)
-    threads[t] = g_thread_try_new("acrnn-gemm", run_share, &shares[t], NULL);
-  run_share(&shares[0]);
-  for (int t = 1; t < nt; t++) {
-    if (threads[t])
-      g_thread_join(threads[t]);
-    else
-      run_share(&shares[t]); /* no thread to be had: this one does it */
-  }
+  acrnn_parallel_run(nt, run_share, shares, sizeof shares[0]);
 }
