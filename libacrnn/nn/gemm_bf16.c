@@ -44,6 +44,7 @@ typedef struct {
   float beta;
   float *c;
   int ldc;
+  const uint32_t *packed_b; /* B packed by acrnn_gemm_bf16_pack_b(), or NULL */
 } Gemm;
 
 static inline float a_at(const Gemm *g, int i, int k) {
@@ -248,6 +249,10 @@ static TileFn tile_fn(void) {
   return tile_generic;
 }
 
+static int round_up_nr(int n) {
+  return (n + NR - 1) / NR * NR;
+}
+
 /* Columns [j_begin, j_end) of C, with this thread's packing buffers. */
 static void run_columns(const Gemm *g, int j_begin, int j_end) {
   const TileFn tile = tile_fn();
@@ -256,20 +261,27 @@ static void run_columns(const Gemm *g, int j_begin, int j_end) {
   const int kc_max = 2 * KC_PAIRS;
   const int nc_max = MIN(NC, j_end - j_begin);
   const int mc_max = MIN(MC, g->m);
-  uint32_t *bp = g_new(uint32_t, (size_t)(nc_max + NR) * KC_PAIRS);
+  uint32_t *own_b =
+      g->packed_b ? NULL : g_new(uint32_t, (size_t)(nc_max + NR) * KC_PAIRS);
   uint32_t *ap = g_new(uint32_t, (size_t)(mc_max + MR) * KC_PAIRS);
   for (int j0 = j_begin; j0 < j_end; j0 += NC) {
     const int nc = MIN(NC, j_end - j0);
+    const uint32_t *packed = g->packed_b; /* its k block 0 */
     for (int k0 = 0; k0 < g->k; k0 += kc_max) {
       const int kc = MIN(kc_max, g->k - k0);
       const int kp = (kc + 1) / 2;
       const int load = k0 > 0 || g->beta != 0.0f;
+      const uint32_t *bp = own_b;
+      if (packed) { /* its NR panels of the whole n, j0 on a panel */
+        bp = packed + (size_t)j0 * kp;
+        packed += (size_t)round_up_nr(g->n) * kp;
+      }
 #ifdef HAVE_AVX512BF16_TILE
-      if (fast)
-        pack_b_fast(bp, g, j0, nc, k0, kc);
-      else
+      else if (fast)
+        pack_b_fast(own_b, g, j0, nc, k0, kc);
 #endif
-        pack_b(bp, g, j0, nc, k0, kc);
+      else
+        pack_b(own_b, g, j0, nc, k0, kc);
       for (int i0 = 0; i0 < g->m; i0 += MC) {
         const int mc = MIN(MC, g->m - i0);
 #ifdef HAVE_AVX512BF16_TILE
@@ -287,7 +299,7 @@ static void run_columns(const Gemm *g, int j_begin, int j_end) {
     }
   }
   g_free(ap);
-  g_free(bp);
+  g_free(own_b);
 }
 
 typedef struct {
@@ -300,30 +312,80 @@ static void run_share(gpointer data) {
   run_columns(s->g, s->j_begin, s->j_end);
 }
 
-void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
-                     const float *a, int lda, const float *b, int ldb,
-                     float beta, float *c, int ldc) {
-  if (m <= 0 || n <= 0)
-    return;
-  if (k <= 0) {
-    if (beta == 0.0f)
-      for (int i = 0; i < m; i++)
-        memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)n);
-    return;
-  }
-  const Gemm g = {trans_a, trans_b, m, n, k, a, b, lda, ldb, beta, c, ldc};
-  const int panels = (n + NR - 1) / NR;
+/* C = beta C + op(A) B with B as g says, on acrnn_get_threads() threads
+ * taking whole NR panels of columns. */
+static void run_gemm(const Gemm *g) {
+  const int panels = (g->n + NR - 1) / NR;
   int nt = acrnn_get_threads();
   if (nt > GEMM_MAX_THREADS)
     nt = GEMM_MAX_THREADS;
   if (nt > panels)
     nt = panels;
-  if ((double)m * n * k < GEMM_MIN_THREADED)
+  if ((double)g->m * g->n * g->k < GEMM_MIN_THREADED)
     nt = 1;
   GemmShare shares[GEMM_MAX_THREADS];
   for (int t = 0; t < nt; t++) {
     const int p0 = panels * t / nt, p1 = panels * (t + 1) / nt;
-    shares[t] = (GemmShare){&g, p0 * NR, MIN(n, p1 * NR)};
+    shares[t] = (GemmShare){g, p0 * NR, MIN(g->n, p1 * NR)};
   }
   acrnn_parallel_run(nt, run_share, shares, sizeof shares[0]);
+}
+
+/* C = 0 where k is 0 and beta 0; FALSE when there is nothing to do. */
+static int have_product(int m, int n, int k, float beta, float *c, int ldc) {
+  if (m <= 0 || n <= 0)
+    return 0;
+  if (k <= 0) {
+    if (beta == 0.0f)
+      for (int i = 0; i < m; i++)
+        memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)n);
+    return 0;
+  }
+  return 1;
+}
+
+void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
+                     const float *a, int lda, const float *b, int ldb,
+                     float beta, float *c, int ldc) {
+  if (!have_product(m, n, k, beta, c, ldc))
+    return;
+  const Gemm g = {trans_a, trans_b, m,    n, k,   a,   b,
+                  lda,     ldb,     beta, c, ldc, NULL};
+  run_gemm(&g);
+}
+
+size_t acrnn_gemm_bf16_packed_b_size(int n, int k) {
+  size_t size = 0;
+  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
+    const int kc = MIN(2 * KC_PAIRS, k - k0);
+    size += (size_t)round_up_nr(n) * ((kc + 1) / 2);
+  }
+  return size;
+}
+
+void acrnn_gemm_bf16_pack_b(uint32_t *packed, int trans_b, int n, int k,
+                            const float *b, int ldb) {
+  const Gemm g = {0, trans_b, 0, n, k, NULL, b, 0, ldb, 0.0f, NULL, 0, NULL};
+#ifdef HAVE_AVX512BF16_TILE
+  const int fast = tile_fn() != tile_generic;
+#endif
+  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
+    const int kc = MIN(2 * KC_PAIRS, k - k0);
+#ifdef HAVE_AVX512BF16_TILE
+    if (fast)
+      pack_b_fast(packed, &g, 0, n, k0, kc);
+    else
+#endif
+      pack_b(packed, &g, 0, n, k0, kc);
+    packed += (size_t)round_up_nr(n) * ((kc + 1) / 2);
+  }
+}
+
+void acrnn_gemm_bf16_packed(int trans_a, int m, int n, int k, const float *a,
+                            int lda, const uint32_t *packed_b, float beta,
+                            float *c, int ldc) {
+  if (!have_product(m, n, k, beta, c, ldc))
+    return;
+  const Gemm g = {trans_a, 0, m, n, k, a, NULL, lda, 0, beta, c, ldc, packed_b};
+  run_gemm(&g);
 }
