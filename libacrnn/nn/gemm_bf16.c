@@ -10,8 +10,9 @@
  *
  * The tile is built twice: for AVX512_BF16, and in plain C (the
  * emulation, same order of sums, same bits), chosen by bf16_cpu.c.
- * Threads take whole NR panels of columns, so a C element is summed in the
- * same order whatever the thread count. */
+ * Threads take whole NR panels of columns or whole MR panels of rows (see
+ * run_gemm()), so a C element is summed in the same order whatever the
+ * thread count. */
 #include "gemm_bf16.h"
 
 #include "bf16.h"
@@ -253,14 +254,16 @@ static int round_up_nr(int n) {
   return (n + NR - 1) / NR * NR;
 }
 
-/* Columns [j_begin, j_end) of C, with this thread's packing buffers. */
-static void run_columns(const Gemm *g, int j_begin, int j_end) {
+/* Rows [i_begin, i_end) and columns [j_begin, j_end) of C, with this
+ * thread's packing buffers. */
+static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
+                      int j_end) {
   const TileFn tile = tile_fn();
   const int fast = tile != tile_generic;
   (void)fast;
   const int kc_max = 2 * KC_PAIRS;
   const int nc_max = MIN(NC, j_end - j_begin);
-  const int mc_max = MIN(MC, g->m);
+  const int mc_max = MIN(MC, i_end - i_begin);
   uint32_t *own_b =
       g->packed_b ? NULL : g_new(uint32_t, (size_t)(nc_max + NR) * KC_PAIRS);
   uint32_t *ap = g_new(uint32_t, (size_t)(mc_max + MR) * KC_PAIRS);
@@ -282,8 +285,8 @@ static void run_columns(const Gemm *g, int j_begin, int j_end) {
 #endif
       else
         pack_b(own_b, g, j0, nc, k0, kc);
-      for (int i0 = 0; i0 < g->m; i0 += MC) {
-        const int mc = MIN(MC, g->m - i0);
+      for (int i0 = i_begin; i0 < i_end; i0 += MC) {
+        const int mc = MIN(MC, i_end - i0);
 #ifdef HAVE_AVX512BF16_TILE
         if (fast)
           pack_a_fast(ap, g, i0, mc, k0, kc);
@@ -304,18 +307,24 @@ static void run_columns(const Gemm *g, int j_begin, int j_end) {
 
 typedef struct {
   const Gemm *g;
-  int j_begin, j_end;
+  int i_begin, i_end, j_begin, j_end;
 } GemmShare;
 
 static void run_share(gpointer data) {
   const GemmShare *s = data;
-  run_columns(s->g, s->j_begin, s->j_end);
+  run_block(s->g, s->i_begin, s->i_end, s->j_begin, s->j_end);
 }
 
-/* C = beta C + op(A) B with B as g says, on acrnn_get_threads() threads
- * taking whole NR panels of columns. */
+/* C = beta C + op(A) B with B as g says, on acrnn_get_threads() threads.
+ * They share whole NR panels of columns when B is the larger operand (each
+ * then rounds and packs only its part of B), else whole MR panels of rows
+ * (each its part of A): at batch 1 the weights are the larger operand of
+ * every product. A tile computes each element of C in the same order
+ * wherever its block starts, so the result does not depend on the split. */
 static void run_gemm(const Gemm *g) {
-  const int panels = (g->n + NR - 1) / NR;
+  const int by_rows = g->m > g->n;
+  const int unit = by_rows ? MR : NR, len = by_rows ? g->m : g->n;
+  const int panels = (len + unit - 1) / unit;
   int nt = acrnn_get_threads();
   if (nt > GEMM_MAX_THREADS)
     nt = GEMM_MAX_THREADS;
@@ -326,7 +335,9 @@ static void run_gemm(const Gemm *g) {
   GemmShare shares[GEMM_MAX_THREADS];
   for (int t = 0; t < nt; t++) {
     const int p0 = panels * t / nt, p1 = panels * (t + 1) / nt;
-    shares[t] = (GemmShare){g, p0 * NR, MIN(g->n, p1 * NR)};
+    const int b = p0 * unit, e = MIN(len, p1 * unit);
+    shares[t] =
+        by_rows ? (GemmShare){g, b, e, 0, g->n} : (GemmShare){g, 0, g->m, b, e};
   }
   acrnn_parallel_run(nt, run_share, shares, sizeof shares[0]);
 }

@@ -164,23 +164,29 @@ static void test_gemm_isa(void) {
 }
 
 static void test_gemm_threads(void) {
-  const GemmCase g = {0, 1, 64, 300, 700, 1.0f};
-  const size_t mn = (size_t)g.m * g.n;
-  float *a = random_floats((size_t)g.m * g.k, 70, 1.0);
-  float *b = random_floats((size_t)g.k * g.n, 71, 1.0);
-  float *c0 = random_floats(mn, 72, 1.0);
-  float *one = g_new(float, mn), *three = g_new(float, mn);
-  acrnn_set_threads(1);
-  run_gemm(&g, a, b, c0, one);
-  acrnn_set_threads(3);
-  run_gemm(&g, a, b, c0, three);
-  acrnn_set_threads(1);
-  assert_same_bits(one, three, mn);
-  g_free(a);
-  g_free(b);
-  g_free(c0);
-  g_free(one);
-  g_free(three);
+  /* threads share columns (B the larger operand), then rows (A) */
+  const GemmCase cases[] = {{0, 1, 64, 300, 700, 1.0f},
+                            {0, 0, 300, 40, 700, 1.0f},
+                            {1, 1, 100, 28, 900, 0.0f}};
+  for (size_t t = 0; t < G_N_ELEMENTS(cases); t++) {
+    const GemmCase g = cases[t];
+    const size_t mn = (size_t)g.m * g.n;
+    float *a = random_floats((size_t)g.m * g.k, 70, 1.0);
+    float *b = random_floats((size_t)g.k * g.n, 71, 1.0);
+    float *c0 = random_floats(mn, 72, 1.0);
+    float *one = g_new(float, mn), *three = g_new(float, mn);
+    acrnn_set_threads(1);
+    run_gemm(&g, a, b, c0, one);
+    acrnn_set_threads(3);
+    run_gemm(&g, a, b, c0, three);
+    acrnn_set_threads(1);
+    assert_same_bits(one, three, mn);
+    g_free(a);
+    g_free(b);
+    g_free(c0);
+    g_free(one);
+    g_free(three);
+  }
 }
 
 /* B packed once (as the GRU packs W_hh) gives the bits of the product that
