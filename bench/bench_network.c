@@ -10,10 +10,12 @@
  * compare two builds at 1 thread. --only runs just the figure NAME
  * (infer_b1, infer_b64 or train_b64), for profiling. --precision bf16
  * runs the network with bf16 products and fp32 sums (the header line says
- * whether the CPU runs them natively or emulated). With --threads N > 1
- * the inference figures split each layer over N threads, and train_b64
- * runs N replicas of the network side by side, each on its share of the
- * batch on one thread, as acrnn-train --threads N does. */
+ * whether the CPU runs them natively or emulated). With --threads N > 1,
+ * infer_b64 splits the batch across N copies of the network, one part per
+ * thread (acrnn_net_forward_replicas(), as acrnnclassify threads=N does),
+ * infer_b1 splits each layer over N threads (one segment cannot be split),
+ * and train_b64 runs N replicas of the network side by side, each on its
+ * share of the batch on one thread, as acrnn-train --threads N does. */
 #include <acrnn/acrnn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +139,11 @@ int main(int argc, char **argv) {
     acrnn_net_set_precision(reps[j].net, prec);
     acrnn_rng_seed(&reps[j].rng, 10 + (uint64_t)j);
   }
+  /* inference on N threads: net and N - 1 copies of it */
+  AcrnnNet **copies = g_new(AcrnnNet *, nrep);
+  copies[0] = net;
+  for (int j = 1; j < nrep; j++)
+    copies[j] = acrnn_net_copy(net);
 
   printf("# threads %d, attention %s, precision %s%s, %.3f GFLOP per segment "
          "forward\n",
@@ -168,6 +175,8 @@ int main(int argc, char **argv) {
         acrnn_net_loss(net, y);
         acrnn_net_backward(net);
         acrnn_sgd_step(opt, acrnn_net_params(net), acrnn_net_grads(net), 0.01f);
+      } else if (nrep > 1 && b > 1) {
+        acrnn_net_forward_replicas(copies, nrep, x, b, NULL, NULL);
       } else {
         acrnn_net_forward(net, x, b, FALSE, NULL);
       }
@@ -187,6 +196,9 @@ int main(int argc, char **argv) {
   }
   for (int j = 0; nrep > 1 && j < nrep; j++)
     acrnn_net_free(reps[j].net);
+  for (int j = 1; j < nrep; j++)
+    acrnn_net_free(copies[j]);
+  g_free(copies);
   g_free(reps);
   acrnn_sgd_free(opt);
   acrnn_net_free(net);

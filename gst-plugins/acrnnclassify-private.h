@@ -65,7 +65,6 @@ struct _GstAcrnnClassify {
   gchar *loaded_property; /* the model property the model was loaded for */
   AcrnnNet **copies;      /* n_copies copies of net for threads > 1 */
   guint n_copies;
-  GThreadPool *workers; /* run the copies; NULL when there are none */
 
   /* stream (streaming thread) */
   AcrnnFeatureParams fp; /* from the caps */

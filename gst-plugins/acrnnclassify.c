@@ -199,9 +199,6 @@ gboolean gst_acrnn_classify_get_feature_params(GstAcrnnClassify *self,
 /* ---- model ---- */
 
 static void unload_model(GstAcrnnClassify *self) {
-  if (self->workers != NULL) /* idle: no stream runs without a model */
-    g_thread_pool_free(self->workers, FALSE, TRUE);
-  self->workers = NULL;
   GST_OBJECT_LOCK(self);
   if (self->net != NULL)
     acrnn_net_free(self->net);

@@ -1,5 +1,8 @@
-/* threads.c - how many threads libacrnn's compute may use: the BLAS, and
- * the direct convolution kernels (conv2d_direct.c). */
+/* threads.c - how many threads libacrnn's compute may use (the BLAS, and
+ * its own kernels), and the worker threads that run its parallel parts
+ * (parallel.h): one GThreadPool, shared, its threads kept between calls. */
+#include "parallel.h"
+
 #include <acrnn/acrnn.h>
 #include <cblas.h>
 
@@ -12,4 +15,61 @@ void acrnn_set_threads(int n) {
 
 int acrnn_get_threads(void) {
   return n_threads;
+}
+
+/* The tasks of one acrnn_parallel_run() still running on pool threads. */
+typedef struct {
+  GMutex lock;
+  GCond done;
+  int left;
+} Join;
+
+typedef struct {
+  AcrnnTaskFn fn;
+  gpointer task;
+  Join *join;
+} Job;
+
+static void pool_run(gpointer data, gpointer user_data) {
+  Job *job = data;
+  (void)user_data;
+  job->fn(job->task);
+  g_mutex_lock(&job->join->lock);
+  if (--job->join->left == 0)
+    g_cond_signal(&job->join->done);
+  g_mutex_unlock(&job->join->lock);
+}
+
+/* Unbounded (a task that waits on tasks of its own gets threads for them);
+ * idle threads are kept, so a run after the first creates none. */
+static gpointer make_pool(gpointer data) {
+  (void)data;
+  return g_thread_pool_new(pool_run, NULL, -1, FALSE, NULL);
+}
+
+static GThreadPool *pool(void) {
+  static GOnce once = G_ONCE_INIT;
+  return g_once(&once, make_pool, NULL);
+}
+
+void acrnn_parallel_run(int n, AcrnnTaskFn fn, gpointer tasks, gsize size) {
+  if (n <= 0)
+    return;
+  Join join = {.left = n - 1};
+  g_mutex_init(&join.lock);
+  g_cond_init(&join.done);
+  Job *jobs = g_newa(Job, n);
+  GThreadPool *p = n > 1 ? pool() : NULL;
+  for (int i = 1; i < n; i++) {
+    jobs[i] = (Job){fn, (char *)tasks + (gsize)i * size, &join};
+    if (!p || !g_thread_pool_push(p, &jobs[i], NULL))
+      pool_run(&jobs[i], NULL); /* no thread: here */
+  }
+  fn(tasks);
+  g_mutex_lock(&join.lock);
+  while (join.left > 0)
+    g_cond_wait(&join.done, &join.lock);
+  g_mutex_unlock(&join.lock);
+  g_mutex_clear(&join.lock);
+  g_cond_clear(&join.done);
 }

@@ -9,6 +9,7 @@
 #include <acrnn/level.h>
 #include <acrnn/model.h>
 #include <acrnn/network.h>
+#include <acrnn/replicas.h>
 #include <acrnn/rng.h>
 #include <acrnn/sgd.h>
 

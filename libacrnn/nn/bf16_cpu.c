@@ -1,10 +1,10 @@
 /* bf16_cpu.c - which build of the bf16 kernels runs: AVX512_BF16 where the
  * CPU has it, the plain C emulation elsewhere; and the public queries. */
 #include "bf16.h"
+#include "isa.h"
 
 #include <acrnn/network.h>
 #include <glib.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int cpu_has_avx512bf16(void) {
@@ -29,19 +29,14 @@ static int cpu_has_amx_bf16(void) {
 #endif
 }
 
-/* ACRNN_ISA=avx2 or generic keeps the bf16 kernels off AVX-512. */
-static int isa_allows_avx512(void) {
-  const char *isa = getenv("ACRNN_ISA");
-  return !isa || !*isa || strcmp(isa, "avx512") == 0;
-}
-
 /* 0 unset, 1 avx512bf16, 2 generic */
 static gint chosen;
 
 static int choose(void) {
   int c = g_atomic_int_get(&chosen);
   if (!c) {
-    c = cpu_has_avx512bf16() && isa_allows_avx512() ? 1 : 2;
+    /* ACRNN_ISA=avx2 or generic (isa.h) keeps them off AVX-512 */
+    c = cpu_has_avx512bf16() && acrnn_isa() == ACRNN_ISA_AVX512 ? 1 : 2;
     g_atomic_int_set(&chosen, c);
   }
   return c;

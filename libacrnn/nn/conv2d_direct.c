@@ -20,6 +20,7 @@
  * the compiler's baseline vectors; the first one at or below acrnn_isa()
  * (the CPU's level, capped by ACRNN_ISA) is used. */
 #include "conv2d_direct.h"
+#include "conv2d_direct_run.h"
 
 #include "isa.h"
 #include <acrnn/acrnn.h>
@@ -29,9 +30,6 @@
 /* Floats of padded input a band may hold: 512 KiB, a quarter of a core's
  * L2, so the band stays there while every channel block reads it. */
 #define DIRECT_BAND_FLOATS ((size_t)128 * 1024)
-
-/* At most this many threads share one convolution. */
-#define DIRECT_MAX_THREADS 64
 
 /* Below this width the last vectors of a row are mostly padding, and
  * im2col + sgemm wins. */
@@ -230,27 +228,20 @@ static void copy_band(float *xp, const float *x, size_t ldx, int cin, int h,
   }
 }
 
-/* The work of one convolution, shared by its threads: items are (sample,
- * block of output rows), taken in turn from an atomic counter, so that a
- * thread on a busy core takes fewer of them instead of holding up the
- * others. */
+/* The work of one convolution, shared by its threads (conv2d_direct_run.h
+ * shares out its items). */
 typedef struct {
   float *y;
   const float *x, *wk;
   int n, cin, cout, h, wd, kh, kw;
   const float *scale, *shift;
   int relu, accumulate;
-  int row_blocks, block_rows; /* items per sample, rows per item */
-  gint next;                  /* the next item */
 } DirectWork;
 
-typedef struct {
-  DirectWork *work;
-  float *band; /* the padded band buffer; NULL: the thread allocates one */
-} DirectWorker;
-
-/* Output rows [r0, r1) of sample s, in bands that fit the buffer xp. */
-static void run_item(const DirectWork *j, float *xp, int s, int r0, int r1) {
+/* Output rows [r0, r1) of sample s, in bands that fit the buffer band. */
+static void run_item(const void *work, void *band, int s, int r0, int r1) {
+  const DirectWork *j = work;
+  float *xp = band;
   const Tile *t = tile();
   const int h = j->h, wd = j->wd, kh = j->kh, kw = j->kw, cin = j->cin;
   const size_t hw = (size_t)h * wd, nhw = (size_t)j->n * hw;
@@ -273,27 +264,8 @@ static void run_item(const DirectWork *j, float *xp, int s, int r0, int r1) {
   }
 }
 
-static gpointer run_worker(gpointer data) {
-  DirectWorker *me = data;
-  DirectWork *j = me->work;
-  float *own = NULL, *xp = me->band;
-  if (!xp)
-    xp = own = g_new(float, band_floats(j->cin, j->h, j->wd, j->kh, j->kw));
-  const int items = j->n * j->row_blocks;
-  for (int it; (it = g_atomic_int_add(&j->next, 1)) < items;) {
-    const int s = it / j->row_blocks;
-    const int r0 = it % j->row_blocks * j->block_rows;
-    const int r1 = r0 + j->block_rows < j->h ? r0 + j->block_rows : j->h;
-    run_item(j, xp, s, r0, r1);
-  }
-  g_free(own);
-  return NULL;
-}
-
-/* Items are whole samples when there are at least as many as threads,
- * else blocks of rows, four per thread. Every output value is computed the
- * same way whichever thread takes it, so results do not depend on the
- * thread count. */
+/* Every output value is computed the same way whichever thread takes it,
+ * so results do not depend on the thread count. */
 void acrnn_conv2d_direct(float *y, const float *x, const float *w, int n,
                          int cin, int cout, int h, int wd, int kh, int kw,
                          const float *scale, const float *shift, int relu,
@@ -303,43 +275,21 @@ void acrnn_conv2d_direct(float *y, const float *x, const float *w, int n,
   float *wk = ws;
   pack_weights(wk, w, cin, cout, kh, kw, tile()->ocb, flip);
 
-  int nt = acrnn_get_threads();
-  if (nt > DIRECT_MAX_THREADS)
-    nt = DIRECT_MAX_THREADS;
-  int row_blocks = 1;
-  if (n < nt) {
-    row_blocks = 4 * nt < h ? 4 * nt : h;
-    const int block_rows = (h + row_blocks - 1) / row_blocks;
-    row_blocks = (h + block_rows - 1) / block_rows; /* none empty */
-  }
-  DirectWork work = {.y = y,
-                     .x = x,
-                     .wk = wk,
-                     .n = n,
-                     .cin = cin,
-                     .cout = cout,
-                     .h = h,
-                     .wd = wd,
-                     .kh = kh,
-                     .kw = kw,
-                     .scale = scale,
-                     .shift = shift,
-                     .relu = relu,
-                     .accumulate = accumulate,
-                     .row_blocks = row_blocks,
-                     .block_rows = (h + row_blocks - 1) / row_blocks,
-                     .next = 0};
-  if (nt > n * row_blocks)
-    nt = n * row_blocks;
-  DirectWorker workers[DIRECT_MAX_THREADS];
-  GThread *threads[DIRECT_MAX_THREADS] = {NULL};
-  for (int t = 0; t < nt; t++)
-    workers[t] = (DirectWorker){&work, NULL};
-  workers[0].band = ws + packed_floats(cin, cout, kh, kw);
-  for (int t = 1; t < nt; t++)
-    threads[t] = g_thread_try_new("acrnn-conv", run_worker, &workers[t], NULL);
-  run_worker(&workers[0]); /* with no thread to be had, this does it all */
-  for (int t = 1; t < nt; t++)
-    if (threads[t])
-      g_thread_join(threads[t]);
+  const DirectWork work = {.y = y,
+                           .x = x,
+                           .wk = wk,
+                           .n = n,
+                           .cin = cin,
+                           .cout = cout,
+                           .h = h,
+                           .wd = wd,
+                           .kh = kh,
+                           .kw = kw,
+                           .scale = scale,
+                           .shift = shift,
+                           .relu = relu,
+                           .accumulate = accumulate};
+  acrnn_conv2d_direct_run(n, h, &work, run_item,
+                          ws + packed_floats(cin, cout, kh, kw),
+                          sizeof(float) * band_floats(cin, h, wd, kh, kw));
 }

@@ -19,6 +19,7 @@
 #include "conv2d_direct_bf16.h"
 
 #include "bf16.h"
+#include "conv2d_direct_run.h"
 
 #include <acrnn/acrnn.h>
 #include <glib.h>
@@ -34,7 +35,6 @@
 #define VL 16   /* fp32 lanes per vector */
 #define COLS 32 /* output columns per tile: two vectors */
 #define BAND_PAIRS ((size_t)128 * 1024) /* 512 KiB of padded band */
-#define MAX_THREADS 64
 
 typedef struct {
   const float *scale, *shift;
@@ -274,16 +274,12 @@ typedef struct {
   int n, cin, cout, h, wd, kh, kw;
   const float *scale, *shift;
   int relu, accumulate;
-  int row_blocks, block_rows;
-  gint next;
 } Work;
 
-typedef struct {
-  Work *work;
-  uint32_t *band; /* NULL: the thread allocates one */
-} Worker;
-
-static void run_item(const Work *j, uint32_t *xp, int s, int r0, int r1) {
+/* Output rows [r0, r1) of sample s, in bands that fit the buffer band. */
+static void run_item(const void *work, void *band, int s, int r0, int r1) {
+  const Work *j = work;
+  uint32_t *xp = band;
   const TileFn tile = tile_fn();
   const int h = j->h, wd = j->wd, kh = j->kh, kw = j->kw;
   const int cp = (j->cin + 1) / 2, kk = kh * kw;
@@ -312,23 +308,6 @@ static void run_item(const Work *j, uint32_t *xp, int s, int r0, int r1) {
   }
 }
 
-static gpointer run_worker(gpointer data) {
-  Worker *me = data;
-  Work *j = me->work;
-  uint32_t *own = NULL, *xp = me->band;
-  if (!xp)
-    xp = own = g_new(uint32_t, band_pairs(j->cin, j->h, j->wd, j->kh, j->kw));
-  const int items = j->n * j->row_blocks;
-  for (int it; (it = g_atomic_int_add(&j->next, 1)) < items;) {
-    const int s = it / j->row_blocks;
-    const int r0 = it % j->row_blocks * j->block_rows;
-    const int r1 = r0 + j->block_rows < j->h ? r0 + j->block_rows : j->h;
-    run_item(j, xp, s, r0, r1);
-  }
-  g_free(own);
-  return NULL;
-}
-
 void acrnn_conv2d_direct_bf16(float *y, const float *x, const float *w, int n,
                               int cin, int cout, int h, int wd, int kh, int kw,
                               const float *scale, const float *shift, int relu,
@@ -338,43 +317,21 @@ void acrnn_conv2d_direct_bf16(float *y, const float *x, const float *w, int n,
   uint32_t *wk = (uint32_t *)ws;
   pack_weights(wk, w, cin, cout, kh, kw, flip);
 
-  int nt = acrnn_get_threads();
-  if (nt > MAX_THREADS)
-    nt = MAX_THREADS;
-  int row_blocks = 1;
-  if (n < nt) {
-    row_blocks = 4 * nt < h ? 4 * nt : h;
-    const int block_rows = (h + row_blocks - 1) / row_blocks;
-    row_blocks = (h + block_rows - 1) / block_rows;
-  }
-  Work work = {.y = y,
-               .x = x,
-               .wk = wk,
-               .n = n,
-               .cin = cin,
-               .cout = cout,
-               .h = h,
-               .wd = wd,
-               .kh = kh,
-               .kw = kw,
-               .scale = scale,
-               .shift = shift,
-               .relu = relu,
-               .accumulate = accumulate,
-               .row_blocks = row_blocks,
-               .block_rows = (h + row_blocks - 1) / row_blocks,
-               .next = 0};
-  if (nt > n * row_blocks)
-    nt = n * row_blocks;
-  Worker workers[MAX_THREADS];
-  GThread *threads[MAX_THREADS] = {NULL};
-  for (int t = 0; t < nt; t++)
-    workers[t] = (Worker){&work, NULL};
-  workers[0].band = wk + packed_pairs(cin, cout, kh, kw);
-  for (int t = 1; t < nt; t++)
-    threads[t] = g_thread_try_new("acrnn-conv", run_worker, &workers[t], NULL);
-  run_worker(&workers[0]);
-  for (int t = 1; t < nt; t++)
-    if (threads[t])
-      g_thread_join(threads[t]);
+  const Work work = {.y = y,
+                     .x = x,
+                     .wk = wk,
+                     .n = n,
+                     .cin = cin,
+                     .cout = cout,
+                     .h = h,
+                     .wd = wd,
+                     .kh = kh,
+                     .kw = kw,
+                     .scale = scale,
+                     .shift = shift,
+                     .relu = relu,
+                     .accumulate = accumulate};
+  acrnn_conv2d_direct_run(n, h, &work, run_item,
+                          wk + packed_pairs(cin, cout, kh, kw),
+                          sizeof(uint32_t) * band_pairs(cin, h, wd, kh, kw));
 }

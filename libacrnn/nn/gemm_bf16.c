@@ -10,11 +10,13 @@
  *
  * The tile is built twice: for AVX512_BF16, and in plain C (the
  * emulation, same order of sums, same bits), chosen by bf16_cpu.c.
- * Threads take whole NR panels of columns, so a C element is summed in the
- * same order whatever the thread count. */
+ * Threads take whole NR panels of columns or whole MR panels of rows (see
+ * run_gemm()), so a C element is summed in the same order whatever the
+ * thread count. */
 #include "gemm_bf16.h"
 
 #include "bf16.h"
+#include "parallel.h"
 
 #include <acrnn/acrnn.h>
 #include <glib.h>
@@ -43,6 +45,7 @@ typedef struct {
   float beta;
   float *c;
   int ldc;
+  const uint32_t *packed_b; /* B packed by acrnn_gemm_bf16_pack_b(), or NULL */
 } Gemm;
 
 static inline float a_at(const Gemm *g, int i, int k) {
@@ -247,30 +250,43 @@ static TileFn tile_fn(void) {
   return tile_generic;
 }
 
-/* Columns [j_begin, j_end) of C, with this thread's packing buffers. */
-static void run_columns(const Gemm *g, int j_begin, int j_end) {
+static int round_up_nr(int n) {
+  return (n + NR - 1) / NR * NR;
+}
+
+/* Rows [i_begin, i_end) and columns [j_begin, j_end) of C, with this
+ * thread's packing buffers. */
+static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
+                      int j_end) {
   const TileFn tile = tile_fn();
   const int fast = tile != tile_generic;
   (void)fast;
   const int kc_max = 2 * KC_PAIRS;
   const int nc_max = MIN(NC, j_end - j_begin);
-  const int mc_max = MIN(MC, g->m);
-  uint32_t *bp = g_new(uint32_t, (size_t)(nc_max + NR) * KC_PAIRS);
+  const int mc_max = MIN(MC, i_end - i_begin);
+  uint32_t *own_b =
+      g->packed_b ? NULL : g_new(uint32_t, (size_t)(nc_max + NR) * KC_PAIRS);
   uint32_t *ap = g_new(uint32_t, (size_t)(mc_max + MR) * KC_PAIRS);
   for (int j0 = j_begin; j0 < j_end; j0 += NC) {
     const int nc = MIN(NC, j_end - j0);
+    const uint32_t *packed = g->packed_b; /* its k block 0 */
     for (int k0 = 0; k0 < g->k; k0 += kc_max) {
       const int kc = MIN(kc_max, g->k - k0);
       const int kp = (kc + 1) / 2;
       const int load = k0 > 0 || g->beta != 0.0f;
+      const uint32_t *bp = own_b;
+      if (packed) { /* its NR panels of the whole n, j0 on a panel */
+        bp = packed + (size_t)j0 * kp;
+        packed += (size_t)round_up_nr(g->n) * kp;
+      }
 #ifdef HAVE_AVX512BF16_TILE
-      if (fast)
-        pack_b_fast(bp, g, j0, nc, k0, kc);
-      else
+      else if (fast)
+        pack_b_fast(own_b, g, j0, nc, k0, kc);
 #endif
-        pack_b(bp, g, j0, nc, k0, kc);
-      for (int i0 = 0; i0 < g->m; i0 += MC) {
-        const int mc = MIN(MC, g->m - i0);
+      else
+        pack_b(own_b, g, j0, nc, k0, kc);
+      for (int i0 = i_begin; i0 < i_end; i0 += MC) {
+        const int mc = MIN(MC, i_end - i0);
 #ifdef HAVE_AVX512BF16_TILE
         if (fast)
           pack_a_fast(ap, g, i0, mc, k0, kc);
@@ -286,53 +302,101 @@ static void run_columns(const Gemm *g, int j_begin, int j_end) {
     }
   }
   g_free(ap);
-  g_free(bp);
+  g_free(own_b);
 }
 
 typedef struct {
   const Gemm *g;
-  int j_begin, j_end;
+  int i_begin, i_end, j_begin, j_end;
 } GemmShare;
 
-static gpointer run_share(gpointer data) {
+static void run_share(gpointer data) {
   const GemmShare *s = data;
-  run_columns(s->g, s->j_begin, s->j_end);
-  return NULL;
+  run_block(s->g, s->i_begin, s->i_end, s->j_begin, s->j_end);
 }
 
-void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
-                     const float *a, int lda, const float *b, int ldb,
-                     float beta, float *c, int ldc) {
-  if (m <= 0 || n <= 0)
-    return;
-  if (k <= 0) {
-    if (beta == 0.0f)
-      for (int i = 0; i < m; i++)
-        memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)n);
-    return;
-  }
-  const Gemm g = {trans_a, trans_b, m, n, k, a, b, lda, ldb, beta, c, ldc};
-  const int panels = (n + NR - 1) / NR;
+/* C = beta C + op(A) B with B as g says, on acrnn_get_threads() threads.
+ * They share whole NR panels of columns when B is the larger operand (each
+ * then rounds and packs only its part of B), else whole MR panels of rows
+ * (each its part of A): at batch 1 the weights are the larger operand of
+ * every product. A tile computes each element of C in the same order
+ * wherever its block starts, so the result does not depend on the split. */
+static void run_gemm(const Gemm *g) {
+  const int by_rows = g->m > g->n;
+  const int unit = by_rows ? MR : NR, len = by_rows ? g->m : g->n;
+  const int panels = (len + unit - 1) / unit;
   int nt = acrnn_get_threads();
   if (nt > GEMM_MAX_THREADS)
     nt = GEMM_MAX_THREADS;
   if (nt > panels)
     nt = panels;
-  if ((double)m * n * k < GEMM_MIN_THREADED)
+  if ((double)g->m * g->n * g->k < GEMM_MIN_THREADED)
     nt = 1;
   GemmShare shares[GEMM_MAX_THREADS];
-  GThread *threads[GEMM_MAX_THREADS] = {NULL};
   for (int t = 0; t < nt; t++) {
     const int p0 = panels * t / nt, p1 = panels * (t + 1) / nt;
-    shares[t] = (GemmShare){&g, p0 * NR, MIN(n, p1 * NR)};
+    const int b = p0 * unit, e = MIN(len, p1 * unit);
+    shares[t] =
+        by_rows ? (GemmShare){g, b, e, 0, g->n} : (GemmShare){g, 0, g->m, b, e};
   }
-  for (int t = 1; t < nt; t++)
-    threads[t] = g_thread_try_new("acrnn-gemm", run_share, &shares[t], NULL);
-  run_share(&shares[0]);
-  for (int t = 1; t < nt; t++) {
-    if (threads[t])
-      g_thread_join(threads[t]);
+  acrnn_parallel_run(nt, run_share, shares, sizeof shares[0]);
+}
+
+/* C = 0 where k is 0 and beta 0; FALSE when there is nothing to do. */
+static int have_product(int m, int n, int k, float beta, float *c, int ldc) {
+  if (m <= 0 || n <= 0)
+    return 0;
+  if (k <= 0) {
+    if (beta == 0.0f)
+      for (int i = 0; i < m; i++)
+        memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)n);
+    return 0;
+  }
+  return 1;
+}
+
+void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
+                     const float *a, int lda, const float *b, int ldb,
+                     float beta, float *c, int ldc) {
+  if (!have_product(m, n, k, beta, c, ldc))
+    return;
+  const Gemm g = {trans_a, trans_b, m,    n, k,   a,   b,
+                  lda,     ldb,     beta, c, ldc, NULL};
+  run_gemm(&g);
+}
+
+size_t acrnn_gemm_bf16_packed_b_size(int n, int k) {
+  size_t size = 0;
+  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
+    const int kc = MIN(2 * KC_PAIRS, k - k0);
+    size += (size_t)round_up_nr(n) * ((kc + 1) / 2);
+  }
+  return size;
+}
+
+void acrnn_gemm_bf16_pack_b(uint32_t *packed, int trans_b, int n, int k,
+                            const float *b, int ldb) {
+  const Gemm g = {0, trans_b, 0, n, k, NULL, b, 0, ldb, 0.0f, NULL, 0, NULL};
+#ifdef HAVE_AVX512BF16_TILE
+  const int fast = tile_fn() != tile_generic;
+#endif
+  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
+    const int kc = MIN(2 * KC_PAIRS, k - k0);
+#ifdef HAVE_AVX512BF16_TILE
+    if (fast)
+      pack_b_fast(packed, &g, 0, n, k0, kc);
     else
-      run_share(&shares[t]); /* no thread to be had: this one does it */
+#endif
+      pack_b(packed, &g, 0, n, k0, kc);
+    packed += (size_t)round_up_nr(n) * ((kc + 1) / 2);
   }
+}
+
+void acrnn_gemm_bf16_packed(int trans_a, int m, int n, int k, const float *a,
+                            int lda, const uint32_t *packed_b, float beta,
+                            float *c, int ldc) {
+  if (!have_product(m, n, k, beta, c, ldc))
+    return;
+  const Gemm g = {trans_a, 0, m, n, k, a, NULL, lda, 0, beta, c, ldc, packed_b};
+  run_gemm(&g);
 }

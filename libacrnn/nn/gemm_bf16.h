@@ -3,6 +3,9 @@
 #ifndef ACRNN_GEMM_BF16_H
 #define ACRNN_GEMM_BF16_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* C[m][n] = beta * C + op(A) op(B), row-major floats, where op(A) is
  * A[m][k] (lda) or, with trans_a, the transpose of A[k][m]; the same for B
  * [k][n]. A and B are rounded to bf16 (bf16.h) and multiplied in pairs
@@ -12,5 +15,17 @@
 void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
                      const float *a, int lda, const float *b, int ldb,
                      float beta, float *c, int ldc);
+
+/* B packed once for several products with it (the recurrent weights of a
+ * GRU, used at every step): acrnn_gemm_bf16_pack_b() rounds op(B) [k][n]
+ * (trans_b and ldb as above) into packed, of
+ * acrnn_gemm_bf16_packed_b_size(n, k) words; acrnn_gemm_bf16_packed() is
+ * then acrnn_gemm_bf16() with that B, the same bits. */
+size_t acrnn_gemm_bf16_packed_b_size(int n, int k);
+void acrnn_gemm_bf16_pack_b(uint32_t *packed, int trans_b, int n, int k,
+                            const float *b, int ldb);
+void acrnn_gemm_bf16_packed(int trans_a, int m, int n, int k, const float *a,
+                            int lda, const uint32_t *packed_b, float beta,
+                            float *c, int ldc);
 
 #endif

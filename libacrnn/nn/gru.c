@@ -3,6 +3,7 @@
 #include "layers.h"
 
 #include "gemm.h"
+#include "gemm_bf16.h"
 #include <math.h>
 #include <string.h>
 
@@ -16,11 +17,13 @@ size_t acrnn_gru_cache_size(int n, int t, int hidden) {
   return (size_t)n * t * GRU_CACHE_ROW * hidden;
 }
 
-/* forward:  gi [N*T][3H], gh [N][3H], h [N][H]
+/* forward:  gi [N*T][3H], gh [N][3H], h [N][H], then in bf16 W_hh packed
+ *           once for all the steps (gemm_bf16.h)
  * backward: dgi [N*T][3H], dgh [N*T][3H], dh [N][H], dh_prev [N][H] */
 size_t acrnn_gru_workspace(int n, int t, int hidden) {
   size_t nt = (size_t)n * t, nh = (size_t)n * hidden;
-  size_t fwd = nt * 3 * hidden + (size_t)n * 3 * hidden + nh;
+  size_t fwd = nt * 3 * hidden + (size_t)n * 3 * hidden + nh +
+               acrnn_gemm_bf16_packed_b_size(3 * hidden, hidden);
   size_t bwd = 2 * nt * 3 * hidden + 2 * nh;
   return fwd > bwd ? fwd : bwd;
 }
@@ -44,13 +47,24 @@ void acrnn_gru_forward(float *y, int ldy, int col, float *cache, const float *x,
     memcpy(gi + (size_t)r * G, b_ih, (size_t)G * sizeof(float));
   acrnn_gemm(CblasNoTrans, CblasTrans, nt, G, in, x, in, w_ih, in, 1.0f, gi, G);
 
+  /* In bf16, W_hh rounded and packed once, not at every step (the same
+   * bits as acrnn_gemm()'s product). */
+  uint32_t *w_hh_packed = NULL;
+  if (acrnn_gemm_precision() == ACRNN_PRECISION_BF16) {
+    w_hh_packed = (uint32_t *)(h + (size_t)n * H);
+    acrnn_gemm_bf16_pack_b(w_hh_packed, 1, G, H, w_hh, H);
+  }
+
   memset(h, 0, (size_t)n * H * sizeof(float)); /* h0 = 0 */
   for (int s = 0; s < t; s++) {
     int tt = reverse ? t - 1 - s : s;
     /* gh = h W_hh^T + b_hh */
     for (int i = 0; i < n; i++)
       memcpy(gh + (size_t)i * G, b_hh, (size_t)G * sizeof(float));
-    acrnn_gemm(CblasNoTrans, CblasTrans, n, G, H, h, H, w_hh, H, 1.0f, gh, G);
+    if (w_hh_packed)
+      acrnn_gemm_bf16_packed(0, n, G, H, h, H, w_hh_packed, 1.0f, gh, G);
+    else
+      acrnn_gemm(CblasNoTrans, CblasTrans, n, G, H, h, H, w_hh, H, 1.0f, gh, G);
     for (int i = 0; i < n; i++) {
       size_t row = (size_t)i * t + tt;
       const float *gir = gi + row * G, *ghr = gh + (size_t)i * G;
