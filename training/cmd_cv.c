@@ -1,6 +1,7 @@
 /* cmd_cv.c - "acrnn-train cv": k-fold cross-validation, one model per
  * held-out fold, with the per-fold and mean accuracy (+- std over folds)
  * as the paper's tables report it. */
+#include "checkpoint_state.h"
 #include "commands.h"
 #include "cv_report.h"
 #include "dataset.h"
@@ -119,7 +120,7 @@ static gboolean stopped_fold(const char *ckpt, const char *opts,
   *resume = NULL;
   if (!g_file_test(ckpt, G_FILE_TEST_EXISTS))
     return TRUE;
-  char *theirs = acrnn_model_read_meta(ckpt, "acrnn-train.options", error);
+  char *theirs = tr_checkpoint_read_options(ckpt, error);
   if (!theirs) {
     g_prefix_error(error, "--continue: ");
     return FALSE;
@@ -238,9 +239,13 @@ static gboolean cv_fold(const Cv *c, int f, TrCvFold *fold, GError **error) {
   if (ok && !have && !o->quiet)
     tr_report_note("fold %d: training on %d folds, %zu clips held out", f,
                    n_train, fold->clips);
-  if (ok && !have)
-    ok = tr_train_run(&c->run, c->ds, train, n_train, f, &paths, resume,
-                      &fold->res, error);
+  if (ok && !have) {
+    TrTrainConfig tc;
+    ok = tr_train_config_init(&tc, &c->run, error) &&
+         tr_train_run(&tc, c->ds, train, n_train, f, &paths, resume, &fold->res,
+                      error);
+    tr_train_config_clear(&tc);
+  }
   if (ok && !have && !fold->res.stopped && (c->by_fold || tr_dist_rank() == 0))
     ok = tr_cv_write_fold_result(rpath, fold, c->opts, error);
   g_free(rpath);

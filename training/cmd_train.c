@@ -1,5 +1,6 @@
 /* cmd_train.c - "acrnn-train train": one model on the training folds,
  * validated on --val-fold, with checkpoints and --resume. */
+#include "checkpoint_state.h"
 #include "commands.h"
 #include "dataset.h"
 #include "dist.h"
@@ -30,7 +31,7 @@ static const char summary[] =
 static gboolean resume_options(TrOptions *o, int argc, char **argv,
                                GError **error) {
   char *path = g_strdup(o->resume);
-  char *json = acrnn_model_read_meta(path, "acrnn-train.options", error);
+  char *json = tr_checkpoint_read_options(path, error);
   if (!json) {
     g_prefix_error(error, "--resume %s: ", path);
     g_free(path);
@@ -97,8 +98,11 @@ int tr_cmd_train(int argc, char **argv) {
   if (ok) {
     tr_interrupt_install();
     TrRunResult res;
-    ok = tr_train_run(&o, ds, folds, n_folds, o.val_fold, &paths, o.resume,
+    TrTrainConfig tc;
+    ok = tr_train_config_init(&tc, &o, &error) &&
+         tr_train_run(&tc, ds, folds, n_folds, o.val_fold, &paths, o.resume,
                       &res, &error);
+    tr_train_config_clear(&tc);
     if (ok && res.stopped) {
       rc = res.interrupted ? 130 : 0;
     } else if (ok) {

@@ -293,9 +293,8 @@ void tr_options_init(TrOptions *o) {
   o->random_folds = 5;
   o->epochs = 300;
   o->batch_size = 64;
-  /* the network's initialisation and dropout: no public default in the
-   * library (network.h documents 0.05 and 0.5) */
-  o->init_std = 0.05;
+  o->init_std = ACRNN_INIT_STD;
+  /* dropout: no public default in the library (network.h documents 0.5) */
   o->dropout = 0.5;
   o->mixup_alpha = 0.2;
   o->augment = g_strdup("none");

@@ -40,7 +40,7 @@ static char *clips_hash(const TrDataset *ds, const int *folds, int n_folds,
   return hex;
 }
 
-char *tr_split_record(const TrOptions *o, const TrDataset *ds,
+char *tr_split_record(const TrDatasetConfig *o, const TrDataset *ds,
                       const int *train_folds, int n_train_folds, int val_fold) {
   const char *method;
   int k = ds->n_folds;

@@ -22,8 +22,8 @@ typedef struct {
   char *hash;  /* SHA-256 of their sorted names, one a line */
 } TrSplit;
 
-/* The split of a run on ds (loaded with o) as a JSON object (g_free). */
-char *tr_split_record(const TrOptions *o, const TrDataset *ds,
+/* The split of a run on ds (loaded with dc) as a JSON object (g_free). */
+char *tr_split_record(const TrDatasetConfig *dc, const TrDataset *ds,
                       const int *train_folds, int n_train_folds, int val_fold);
 
 /* Parses a recorded split; FALSE with an error naming model otherwise. */

@@ -7,6 +7,7 @@
 #include "epoch_record.h"
 #include "interrupt.h"
 #include "options.h"
+#include "train_config.h"
 #include <glib.h>
 
 typedef struct {
@@ -33,7 +34,7 @@ void tr_run_paths_clear(TrRunPaths *p);
 
 /* Trains on the clips of train_folds, validating on val_fold (0: none).
  * resume: a checkpoint to continue from (NULL: a fresh start). */
-gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
+gboolean tr_train_run(const TrTrainConfig *c, const TrDataset *ds,
                       const int *train_folds, int n_train_folds, int val_fold,
                       const TrRunPaths *paths, const char *resume,
                       TrRunResult *result, GError **error);

@@ -84,24 +84,58 @@ gboolean acrnn_model_save_as(const char *path, AcrnnNet *net,
                              const AcrnnModelInfo *info, AcrnnModelDtype dtype,
                              GError **error);
 
-/** Like acrnn_model_save() with extra named F32 tensors (e.g. optimizer
- * state) and extra string metadata entries (NULL-terminated key, value
- * pairs), for checkpoints. extra_names is NULL-terminated (NULL for none);
- * extra_data and extra_numel have one entry per name. Extra tensor names
- * must not clash with the network's. */
+/** An extra named F32 tensor of a checkpoint (e.g. optimizer state), stored
+ * as a 1-D tensor of numel values. */
+typedef struct {
+  const char *name; /**< must not clash with the network's tensors */
+  const float *data;
+  size_t numel;
+} AcrnnModelTensor;
+
+/** An extra string metadata entry of a checkpoint. */
+typedef struct {
+  const char *key; /**< not "acrnn", "format" nor "acrnn_extra_tensors" */
+  const char *value;
+} AcrnnModelMeta;
+
+/** What a checkpoint stores besides the model: n_tensors extra tensors and
+ * n_meta extra metadata entries (either array may be NULL when its count
+ * is 0). */
+typedef struct {
+  const AcrnnModelTensor *tensors;
+  size_t n_tensors;
+  const AcrnnModelMeta *meta;
+  size_t n_meta;
+} AcrnnModelExtras;
+
+/** Like acrnn_model_save() (same checks, same atomic write) with extras
+ * (NULL: none), for checkpoints. Names and keys are checked before anything
+ * is written: a clash or a duplicate is an ACRNN_MODEL_ERROR_CONTENT
+ * error. */
 gboolean acrnn_model_save_full(const char *path, AcrnnNet *net,
                                const AcrnnModelInfo *info,
-                               const char *const *extra_names,
-                               const float *const *extra_data,
-                               const size_t *extra_numel,
-                               const char *const *extra_meta,
-                               GError **error);
+                               const AcrnnModelExtras *extras, GError **error);
 
-/** Reads an extra F32 tensor of a checkpoint into a new g_malloc'd array. */
-float *acrnn_model_read_extra(const char *path, const char *name,
-                              size_t *numel, GError **error);
-/** Reads an extra metadata string of a checkpoint (g_free it). */
-char *acrnn_model_read_meta(const char *path, const char *key, GError **error);
+/** A model file opened once: its header and metadata are parsed by
+ * acrnn_model_file_open(), then the network, extra tensors and metadata
+ * entries are read from it without parsing the file again. */
+typedef struct AcrnnModelFile AcrnnModelFile;
+
+/** Opens and validates the safetensors layout of path; NULL with an
+ * ACRNN_MODEL_ERROR_IO or _FORMAT error naming the file otherwise. */
+AcrnnModelFile *acrnn_model_file_open(const char *path, GError **error);
+void acrnn_model_file_close(AcrnnModelFile *f);
+const char *acrnn_model_file_path(const AcrnnModelFile *f);
+/** acrnn_model_load() of the open file. */
+AcrnnNet *acrnn_model_file_load(AcrnnModelFile *f, AcrnnModelInfo *info,
+                                GError **error);
+/** The metadata entry key, or NULL when the file has none (owned by f). */
+const char *acrnn_model_file_meta(const AcrnnModelFile *f, const char *key);
+/** Reads the extra F32 (or F16, BF16) tensor name into a new g_malloc'd
+ * array of *numel floats; NULL with an error naming the file and the tensor
+ * when it is missing or unreadable. */
+float *acrnn_model_file_read_extra(AcrnnModelFile *f, const char *name,
+                                   size_t *numel, GError **error);
 
 /** The model bundled with the project: $ACRNN_MODEL if set; else, when the
  * library runs from its build tree, models/esc50-acrnn.safetensors of the

@@ -2,7 +2,7 @@
  * network's tensors under their state_dict() names in a safetensors file with
  * an "acrnn" metadata entry; strict validation on load, atomic replacement
  * (temporary file, fsync, rename) on save in F32, F16 or BF16, extra tensors
- * and metadata for training checkpoints. */
+ * and metadata for training checkpoints, read back from one open file. */
 #include "model_meta.h"
 #include "safetensors.h"
 #include <errno.h>
@@ -218,18 +218,45 @@ static AcrnnNet *load_net(AcrnnStFile *f, AcrnnModelInfo *info,
   return net;
 }
 
-AcrnnNet *acrnn_model_load(const char *path, AcrnnModelInfo *info,
-                           GError **error) {
+struct AcrnnModelFile {
+  AcrnnStFile *st;
+};
+
+AcrnnModelFile *acrnn_model_file_open(const char *path, GError **error) {
   g_return_val_if_fail(path != NULL, NULL);
+  AcrnnStFile *st = acrnn_st_open(path, error);
+  if (st == NULL)
+    return NULL;
+  AcrnnModelFile *f = g_new0(AcrnnModelFile, 1);
+  f->st = st;
+  return f;
+}
+
+void acrnn_model_file_close(AcrnnModelFile *f) {
+  if (f == NULL)
+    return;
+  acrnn_st_close(f->st);
+  g_free(f);
+}
+
+const char *acrnn_model_file_path(const AcrnnModelFile *f) {
+  g_return_val_if_fail(f != NULL, NULL);
+  return acrnn_st_path(f->st);
+}
+
+const char *acrnn_model_file_meta(const AcrnnModelFile *f, const char *key) {
+  g_return_val_if_fail(f != NULL && key != NULL, NULL);
+  return acrnn_st_meta(f->st, key);
+}
+
+AcrnnNet *acrnn_model_file_load(AcrnnModelFile *f, AcrnnModelInfo *info,
+                                GError **error) {
+  g_return_val_if_fail(f != NULL, NULL);
   AcrnnModelInfo tmp;
   acrnn_model_info_init(&tmp);
   if (info)
     acrnn_model_info_init(info);
-  AcrnnStFile *f = acrnn_st_open(path, error);
-  if (f == NULL)
-    return NULL;
-  AcrnnNet *net = load_net(f, &tmp, error);
-  acrnn_st_close(f);
+  AcrnnNet *net = load_net(f->st, &tmp, error);
   if (net && info)
     *info = tmp;
   else
@@ -237,45 +264,46 @@ AcrnnNet *acrnn_model_load(const char *path, AcrnnModelInfo *info,
   return net;
 }
 
-float *acrnn_model_read_extra(const char *path, const char *name, size_t *numel,
-                              GError **error) {
-  g_return_val_if_fail(path != NULL && name != NULL, NULL);
-  AcrnnStFile *f = acrnn_st_open(path, error);
+AcrnnNet *acrnn_model_load(const char *path, AcrnnModelInfo *info,
+                           GError **error) {
+  g_return_val_if_fail(path != NULL, NULL);
+  if (info)
+    acrnn_model_info_init(info);
+  AcrnnModelFile *f = acrnn_model_file_open(path, error);
   if (f == NULL)
     return NULL;
-  float *out = NULL;
-  const AcrnnStTensor *t = acrnn_st_find(f, name);
+  AcrnnNet *net = acrnn_model_file_load(f, info, error);
+  acrnn_model_file_close(f);
+  return net;
+}
+
+float *acrnn_model_file_read_extra(AcrnnModelFile *f, const char *name,
+                                   size_t *numel, GError **error) {
+  g_return_val_if_fail(f != NULL && name != NULL, NULL);
+  const char *path = acrnn_st_path(f->st);
+  const AcrnnStTensor *t = acrnn_st_find(f->st, name);
   if (t == NULL) {
     acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
                   "no tensor %s, expected a checkpoint saved with it", name);
-  } else if (t->numel > SIZE_MAX / sizeof(float)) {
+    return NULL;
+  }
+  if (t->numel > SIZE_MAX / sizeof(float)) {
     acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
                   "tensor %s is too large", name);
-  } else {
-    out = g_try_new(float, MAX((size_t)t->numel, 1));
-    if (out == NULL)
-      acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path,
-                    "out of memory reading tensor %s", name);
-    else if (!acrnn_st_read_float(f, t, out, error))
-      g_clear_pointer(&out, g_free);
-    else if (numel)
-      *numel = (size_t)t->numel;
-  }
-  acrnn_st_close(f);
-  return out;
-}
-
-char *acrnn_model_read_meta(const char *path, const char *key, GError **error) {
-  g_return_val_if_fail(path != NULL && key != NULL, NULL);
-  AcrnnStFile *f = acrnn_st_open(path, error);
-  if (f == NULL)
     return NULL;
-  const char *v = acrnn_st_meta(f, key);
-  char *out = v ? g_strdup(v) : NULL;
-  if (v == NULL)
-    acrnn_io_fail(error, ACRNN_MODEL_ERROR_CONTENT, path,
-                  "no metadata entry \"%s\" in the file", key);
-  acrnn_st_close(f);
+  }
+  float *out = g_try_new(float, MAX((size_t)t->numel, 1));
+  if (out == NULL) {
+    acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path,
+                  "out of memory reading tensor %s", name);
+    return NULL;
+  }
+  if (!acrnn_st_read_float(f->st, t, out, error)) {
+    g_free(out);
+    return NULL;
+  }
+  if (numel)
+    *numel = (size_t)t->numel;
   return out;
 }
 
@@ -322,41 +350,54 @@ static gboolean check_net_matches(const char *path, AcrnnNet *net,
   return TRUE;
 }
 
-static gboolean check_extra_args(const char *path, AcrnnNet *net,
-                                 const char *const *names,
-                                 const float *const *data, const size_t *numel,
-                                 const char *const *meta, GError **error) {
+static gboolean check_extras_arg(const char *path, AcrnnNet *net,
+                                 const AcrnnModelExtras *x, GError **error) {
   const int C = ACRNN_MODEL_ERROR_CONTENT;
-  for (size_t i = 0; names && names[i]; i++) {
-    if (data == NULL || numel == NULL)
+  if (x == NULL)
+    return TRUE;
+  if ((x->n_tensors > 0 && x->tensors == NULL) ||
+      (x->n_meta > 0 && x->meta == NULL))
+    return acrnn_io_fail(error, C, path,
+                         "cannot save: %zu extra tensors and %zu metadata "
+                         "entries announced but no array given",
+                         x->n_tensors, x->n_meta);
+  for (size_t i = 0; i < x->n_tensors; i++) {
+    const char *name = x->tensors[i].name;
+    if (name == NULL || (x->tensors[i].data == NULL && x->tensors[i].numel))
       return acrnn_io_fail(error, C, path,
-                           "cannot save: extra tensor %s has no data or size",
-                           names[i]);
-    if (acrnn_net_find_tensor(net, names[i]) != NULL ||
-        is_batches_tracked(net, names[i]) ||
-        strcmp(names[i], "__metadata__") == 0)
+                           "cannot save: extra tensor %zu has no name or no "
+                           "data",
+                           i);
+    if (acrnn_net_find_tensor(net, name) != NULL ||
+        is_batches_tracked(net, name) || strcmp(name, "__metadata__") == 0)
       return acrnn_io_fail(
           error, C, path,
           "cannot save: extra tensor name %s clashes with a network "
           "tensor, expected a distinct name",
-          names[i]);
+          name);
     for (size_t j = 0; j < i; j++)
-      if (strcmp(names[i], names[j]) == 0)
+      if (strcmp(name, x->tensors[j].name) == 0)
         return acrnn_io_fail(error, C, path,
                              "cannot save: extra tensor name %s is used twice",
-                             names[i]);
+                             name);
   }
-  for (size_t i = 0; meta && meta[i]; i += 2) {
-    if (meta[i + 1] == NULL)
+  for (size_t i = 0; i < x->n_meta; i++) {
+    const char *key = x->meta[i].key;
+    if (key == NULL || x->meta[i].value == NULL)
       return acrnn_io_fail(error, C, path,
-                           "cannot save: extra metadata key %s has no value",
-                           meta[i]);
-    if (strcmp(meta[i], "acrnn") == 0 ||
-        strcmp(meta[i], EXTRA_TENSORS_KEY) == 0 ||
-        strcmp(meta[i], "format") == 0)
+                           "cannot save: extra metadata entry %zu (%s) has no "
+                           "key or no value",
+                           i, key ? key : "no key");
+    if (strcmp(key, "acrnn") == 0 || strcmp(key, EXTRA_TENSORS_KEY) == 0 ||
+        strcmp(key, "format") == 0)
       return acrnn_io_fail(error, C, path,
                            "cannot save: extra metadata key %s is reserved",
-                           meta[i]);
+                           key);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(key, x->meta[j].key) == 0)
+        return acrnn_io_fail(error, C, path,
+                             "cannot save: extra metadata key %s is used twice",
+                             key);
   }
   return TRUE;
 }
@@ -437,10 +478,7 @@ static gboolean convert_tensors(const char *path, AcrnnNet *net,
 
 static gboolean save_impl(const char *path, AcrnnNet *net,
                           const AcrnnModelInfo *info, AcrnnModelDtype dtype,
-                          const char *const *extra_names,
-                          const float *const *extra_data,
-                          const size_t *extra_numel,
-                          const char *const *extra_meta, GError **error) {
+                          const AcrnnModelExtras *extras, GError **error) {
   g_return_val_if_fail(path != NULL && net != NULL && info != NULL, FALSE);
   if (dtype != ACRNN_MODEL_DTYPE_F32 && dtype != ACRNN_MODEL_DTYPE_F16 &&
       dtype != ACRNN_MODEL_DTYPE_BF16)
@@ -450,16 +488,14 @@ static gboolean save_impl(const char *path, AcrnnNet *net,
                          (int)dtype);
   if (!acrnn_model_info_validate(path, info, error) ||
       !check_net_matches(path, net, info, error) ||
-      !check_extra_args(path, net, extra_names, extra_data, extra_numel,
-                        extra_meta, error))
+      !check_extras_arg(path, net, extras, error))
     return FALSE;
   AcrnnStDtype st = dtype == ACRNN_MODEL_DTYPE_F16    ? ACRNN_ST_F16
                     : dtype == ACRNN_MODEL_DTYPE_BF16 ? ACRNN_ST_BF16
                                                       : ACRNN_ST_F32;
 
-  size_t n_net = acrnn_net_n_tensors(net), n_extra = 0;
-  while (extra_names && extra_names[n_extra])
-    n_extra++;
+  size_t n_net = acrnn_net_n_tensors(net);
+  size_t n_extra = extras ? extras->n_tensors : 0;
   uint16_t **halves = NULL;
   if (st != ACRNN_ST_F32) {
     halves = g_new0(uint16_t *, n_net);
@@ -484,12 +520,13 @@ static gboolean save_impl(const char *path, AcrnnNet *net,
   JsonArray *names = json_array_new();
   for (size_t i = 0; i < n_extra; i++) {
     AcrnnStEntry *x = &e[n_net + i];
-    x->name = extra_names[i];
+    const AcrnnModelTensor *t = &extras->tensors[i];
+    x->name = t->name;
     x->dtype = ACRNN_ST_F32;
     x->ndim = 1;
-    x->shape[0] = (int64_t)extra_numel[i];
-    x->data = extra_data[i];
-    json_array_add_string_element(names, extra_names[i]);
+    x->shape[0] = (int64_t)t->numel;
+    x->data = t->data;
+    json_array_add_string_element(names, t->name);
   }
 
   GPtrArray *meta = g_ptr_array_new_with_free_func(g_free);
@@ -505,9 +542,9 @@ static gboolean save_impl(const char *path, AcrnnNet *net,
     json_node_unref(node);
   }
   json_array_unref(names);
-  for (size_t i = 0; extra_meta && extra_meta[i]; i += 2) {
-    g_ptr_array_add(meta, g_strdup(extra_meta[i]));
-    g_ptr_array_add(meta, g_strdup(extra_meta[i + 1]));
+  for (size_t i = 0; extras && i < extras->n_meta; i++) {
+    g_ptr_array_add(meta, g_strdup(extras->meta[i].key));
+    g_ptr_array_add(meta, g_strdup(extras->meta[i].value));
   }
   g_ptr_array_add(meta, NULL);
 
@@ -523,22 +560,17 @@ static gboolean save_impl(const char *path, AcrnnNet *net,
 
 gboolean acrnn_model_save_full(const char *path, AcrnnNet *net,
                                const AcrnnModelInfo *info,
-                               const char *const *extra_names,
-                               const float *const *extra_data,
-                               const size_t *extra_numel,
-                               const char *const *extra_meta, GError **error) {
-  return save_impl(path, net, info, ACRNN_MODEL_DTYPE_F32, extra_names,
-                   extra_data, extra_numel, extra_meta, error);
+                               const AcrnnModelExtras *extras, GError **error) {
+  return save_impl(path, net, info, ACRNN_MODEL_DTYPE_F32, extras, error);
 }
 
 gboolean acrnn_model_save(const char *path, AcrnnNet *net,
                           const AcrnnModelInfo *info, GError **error) {
-  return save_impl(path, net, info, ACRNN_MODEL_DTYPE_F32, NULL, NULL, NULL,
-                   NULL, error);
+  return save_impl(path, net, info, ACRNN_MODEL_DTYPE_F32, NULL, error);
 }
 
 gboolean acrnn_model_save_as(const char *path, AcrnnNet *net,
                              const AcrnnModelInfo *info, AcrnnModelDtype dtype,
                              GError **error) {
-  return save_impl(path, net, info, dtype, NULL, NULL, NULL, NULL, error);
+  return save_impl(path, net, info, dtype, NULL, error);
 }

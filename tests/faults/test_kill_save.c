@@ -33,15 +33,14 @@ static AcrnnNet *make_net(guint64 seed) {
 /* The child: saves nets[0], nets[1], nets[0], ... until killed. */
 static gboolean save(const char *path, AcrnnNet *net, int how, GError **error) {
   float extra[64] = {0};
-  const char *names[] = {"optimizer.velocity", NULL};
-  const float *data[] = {extra};
-  size_t numel[] = {G_N_ELEMENTS(extra)};
-  const char *meta[] = {"acrnn-train.epoch", "1", NULL};
+  const AcrnnModelTensor velocity = {"optimizer.velocity", extra,
+                                     G_N_ELEMENTS(extra)};
+  const AcrnnModelMeta meta = {"acrnn-train", "{\"epoch\": 1}"};
+  const AcrnnModelExtras extras = {&velocity, 1, &meta, 1};
   return how == 0   ? acrnn_model_save(path, net, &info, error)
          : how == 1 ? acrnn_model_save_as(path, net, &info,
                                           ACRNN_MODEL_DTYPE_F16, error)
-                    : acrnn_model_save_full(path, net, &info, names, data,
-                                            numel, meta, error);
+                    : acrnn_model_save_full(path, net, &info, &extras, error);
 }
 
 /* The child: saves nets[first], the other, nets[first], ... until

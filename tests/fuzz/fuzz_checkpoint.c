@@ -1,9 +1,9 @@
 /* fuzz_checkpoint.c - libFuzzer target: a checkpoint given to --resume or
  * found by cv --continue. The input is a whole file; it is read the way the
- * trainer reads a checkpoint: the model, the optimizer's velocity, the
- * training state (acrnn-train.epoch, .rng, ...) and the stored options
- * (acrnn-train.options, turned back into feature parameters). Each must
- * succeed or fail with an error. */
+ * trainer reads a checkpoint, from one open file: the model, the
+ * optimizer's velocity, the training state (the acrnn-train entry, or the
+ * acrnn-train.* entries of 0.3.0) and its options (turned back into
+ * feature parameters). Each must succeed or fail with an error. */
 #include "../../training/checkpoint_state.h"
 #include "../../training/options.h"
 #include "scratch_file.h"
@@ -15,14 +15,8 @@ static void check_error(GError *error) {
     abort();
 }
 
-static void read_options(const char *path) {
+static void read_options(const char *json) {
   GError *error = NULL;
-  char *json = acrnn_model_read_meta(path, "acrnn-train.options", &error);
-  if (!json) {
-    check_error(error);
-    g_clear_error(&error);
-    return;
-  }
   TrOptions o;
   tr_options_init(&o);
   if (tr_options_from_json(&o, json, &error)) {
@@ -36,15 +30,20 @@ static void read_options(const char *path) {
   }
   g_clear_error(&error);
   tr_options_clear(&o);
-  g_free(json);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *path = fuzz_scratch_file(data, size);
   GError *error = NULL;
+  AcrnnModelFile *f = acrnn_model_file_open(path, &error);
+  if (!f) {
+    check_error(error);
+    g_clear_error(&error);
+    return 0;
+  }
   AcrnnModelInfo info;
-  AcrnnNet *net = acrnn_model_load(path, &info, &error);
+  AcrnnNet *net = acrnn_model_file_load(f, &info, &error);
   if (net) {
     acrnn_net_free(net);
     acrnn_model_info_clear(&info);
@@ -54,15 +53,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   size_t numel = 0;
   float *vel =
-      acrnn_model_read_extra(path, "optimizer.velocity", &numel, &error);
+      acrnn_model_file_read_extra(f, "optimizer.velocity", &numel, &error);
   if (!vel)
     check_error(error);
   g_clear_error(&error);
   g_free(vel);
   TrCheckpointState st;
-  if (!tr_checkpoint_state_read(path, &st, &error))
+  tr_checkpoint_state_init(&st);
+  if (tr_checkpoint_state_read(f, &st, &error))
+    read_options(st.options);
+  else
     check_error(error);
   g_clear_error(&error);
-  read_options(path);
+  tr_checkpoint_state_clear(&st);
+  acrnn_model_file_close(f);
   return 0;
 }

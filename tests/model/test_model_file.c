@@ -321,6 +321,16 @@ static void test_default_path(void) {
 
 /* ---- checkpoints ---- */
 
+/* Saves net and info with the extra tensors and metadata entries. */
+static gboolean save_extras(const char *path, AcrnnNet *net,
+                            const AcrnnModelInfo *info,
+                            const AcrnnModelTensor *t, size_t n_t,
+                            const AcrnnModelMeta *m, size_t n_m,
+                            GError **error) {
+  AcrnnModelExtras x = {t, n_t, m, n_m};
+  return acrnn_model_save_full(path, net, info, &x, error);
+}
+
 static void test_checkpoint_extras(void) {
   AcrnnModelInfo info;
   make_info(&info, N_LABELS, "rnn");
@@ -330,82 +340,86 @@ static void test_checkpoint_extras(void) {
   for (size_t i = 0; i < np; i++)
     mom[i] = (float)i * 1e-3f - 1.0f;
   float step[1] = {1234.0f};
-  const char *names[] = {"optimizer.momentum", "optimizer.step", NULL};
-  const float *data[] = {mom, step};
-  const size_t numel[] = {np, 1};
-  const char *meta[] = {"epoch", "12", "rng", "{\"s\": [1, 2, 3, 4]}", NULL};
+  const AcrnnModelTensor tensors[] = {{"optimizer.momentum", mom, np},
+                                      {"optimizer.step", step, 1}};
+  const AcrnnModelMeta meta[] = {{"epoch", "12"},
+                                 {"rng", "{\"s\": [1, 2, 3, 4]}"}};
   char *path = tmp_path("ckpt.safetensors");
   GError *error = NULL;
-  g_assert_true(acrnn_model_save_full(path, net, &info, names, data, numel,
-                                      meta, &error));
+  g_assert_true(save_extras(path, net, &info, tensors, 2, meta, 2, &error));
   g_assert_no_error(error);
 
   AcrnnModelInfo back;
   AcrnnNet *loaded = acrnn_model_load(path, &back, &error);
   g_assert_no_error(error);
   assert_nets_equal(net, loaded);
+  /* everything from one open file: the network, extras and metadata */
+  AcrnnModelFile *f = acrnn_model_file_open(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(acrnn_model_file_path(f), ==, path);
+  AcrnnModelInfo again;
+  AcrnnNet *net2 = acrnn_model_file_load(f, &again, &error);
+  g_assert_no_error(error);
+  assert_nets_equal(net, net2);
+  acrnn_net_free(net2);
+  acrnn_model_info_clear(&again);
   size_t n = 0;
-  float *m = acrnn_model_read_extra(path, "optimizer.momentum", &n, &error);
+  float *m = acrnn_model_file_read_extra(f, "optimizer.momentum", &n, &error);
   g_assert_no_error(error);
   g_assert_cmpuint(n, ==, np);
   g_assert_cmpmem(m, np * sizeof(float), mom, np * sizeof(float));
   g_free(m);
-  m = acrnn_model_read_extra(path, "optimizer.step", &n, &error);
+  m = acrnn_model_file_read_extra(f, "optimizer.step", &n, &error);
   g_assert_cmpuint(n, ==, 1);
   g_assert_cmpfloat(m[0], ==, 1234.0f);
   g_free(m);
-  char *v = acrnn_model_read_meta(path, "epoch", &error);
-  g_assert_cmpstr(v, ==, "12");
-  g_free(v);
-  v = acrnn_model_read_meta(path, "rng", &error);
-  g_assert_cmpstr(v, ==, "{\"s\": [1, 2, 3, 4]}");
-  g_free(v);
+  g_assert_cmpstr(acrnn_model_file_meta(f, "epoch"), ==, "12");
+  g_assert_cmpstr(acrnn_model_file_meta(f, "rng"), ==, "{\"s\": [1, 2, 3, 4]}");
+  g_assert_null(acrnn_model_file_meta(f, "nothing"));
   g_assert_no_error(error);
 
-  g_assert_null(acrnn_model_read_extra(path, "optimizer.nothing", &n, &error));
+  g_assert_null(
+      acrnn_model_file_read_extra(f, "optimizer.nothing", &n, &error));
   g_assert_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_CONTENT);
   g_assert_true(g_str_has_prefix(error->message, path));
   g_assert_nonnull(strstr(error->message, "optimizer.nothing"));
   g_clear_error(&error);
-  g_assert_null(acrnn_model_read_meta(path, "nothing", &error));
-  g_assert_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_CONTENT);
-  g_assert_nonnull(strstr(error->message, "nothing"));
-  g_clear_error(&error);
+  acrnn_model_file_close(f);
   char *missing = tmp_path("no-such-ckpt.safetensors");
-  g_assert_null(acrnn_model_read_meta(missing, "epoch", &error));
-  g_assert_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_IO);
-  g_clear_error(&error);
-  g_assert_null(acrnn_model_read_extra(missing, "x", &n, &error));
+  g_assert_null(acrnn_model_file_open(missing, &error));
   g_assert_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_IO);
   g_clear_error(&error);
   g_free(missing);
 
-  /* Clashing names and reserved keys are refused, leaving the file as is. */
-  const char *clash[] = {"conv.0.weight", NULL};
-  g_assert_false(acrnn_model_save_full(path, net, &info, clash, data, numel,
-                                       NULL, &error));
+  /* Clashing names and reserved or repeated keys are refused, leaving the
+   * file as is. */
+  const AcrnnModelTensor clash[] = {{"conv.0.weight", mom, np}};
+  g_assert_false(save_extras(path, net, &info, clash, 1, NULL, 0, &error));
   g_assert_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_CONTENT);
   g_assert_nonnull(strstr(error->message, "conv.0.weight"));
   g_clear_error(&error);
-  const char *clash2[] = {"bn.3.num_batches_tracked", NULL};
-  g_assert_false(acrnn_model_save_full(path, net, &info, clash2, data, numel,
-                                       NULL, &error));
+  const AcrnnModelTensor clash2[] = {{"bn.3.num_batches_tracked", step, 1}};
+  g_assert_false(save_extras(path, net, &info, clash2, 1, NULL, 0, &error));
   g_assert_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_CONTENT);
   g_clear_error(&error);
-  const char *twice[] = {"a", "a", NULL};
-  g_assert_false(acrnn_model_save_full(path, net, &info, twice, data, numel,
-                                       NULL, &error));
+  const AcrnnModelTensor twice[] = {{"a", step, 1}, {"a", step, 1}};
+  g_assert_false(save_extras(path, net, &info, twice, 2, NULL, 0, &error));
   g_assert_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_CONTENT);
   g_clear_error(&error);
-  const char *reserved[] = {"acrnn", "{}", NULL};
-  g_assert_false(acrnn_model_save_full(path, net, &info, NULL, NULL, NULL,
-                                       reserved, &error));
+  const AcrnnModelMeta reserved[] = {{"acrnn", "{}"}};
+  g_assert_false(save_extras(path, net, &info, NULL, 0, reserved, 1, &error));
   g_assert_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_CONTENT);
   g_assert_nonnull(strstr(error->message, "reserved"));
   g_clear_error(&error);
-  v = acrnn_model_read_meta(path, "epoch", &error);
-  g_assert_cmpstr(v, ==, "12");
-  g_free(v);
+  const AcrnnModelMeta dup[] = {{"epoch", "1"}, {"epoch", "2"}};
+  g_assert_false(save_extras(path, net, &info, NULL, 0, dup, 2, &error));
+  g_assert_error(error, ACRNN_MODEL_ERROR, ACRNN_MODEL_ERROR_CONTENT);
+  g_assert_nonnull(strstr(error->message, "twice"));
+  g_clear_error(&error);
+  f = acrnn_model_file_open(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(acrnn_model_file_meta(f, "epoch"), ==, "12");
+  acrnn_model_file_close(f);
   assert_no_temp_files();
 
   g_free(mom);

@@ -5,6 +5,7 @@
  * build prints nothing of MPI. */
 #include "mpi_helpers.h"
 #include <acrnn/acrnn.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 static MpiEnv env;
@@ -48,12 +49,18 @@ static void test_failing_step(void) {
   g_free(model);
 }
 
-static double meta_number(const char *path, const char *key) {
+/* A number of the training state of the checkpoint path. */
+static double state_number(const char *path, const char *name) {
   GError *error = NULL;
-  char *s = acrnn_model_read_meta(path, key, &error);
+  AcrnnModelFile *f = acrnn_model_file_open(path, &error);
   g_assert_no_error(error);
-  double v = g_ascii_strtod(s, NULL);
-  g_free(s);
+  const char *state = acrnn_model_file_meta(f, "acrnn-train");
+  g_assert_nonnull(state);
+  JsonNode *n = json_from_string(state, &error);
+  g_assert_no_error(error);
+  double v = json_object_get_double_member(json_node_get_object(n), name);
+  json_node_unref(n);
+  acrnn_model_file_close(f);
   return v;
 }
 
@@ -88,8 +95,8 @@ static void test_killed_rank(void) {
   g_assert_no_error(error);
   acrnn_net_free(net);
   acrnn_model_info_clear(&info);
-  g_assert_cmpfloat(meta_number(ckpt, "acrnn-train.epoch"), ==, 1);
-  g_assert_cmpfloat(meta_number(ckpt, "acrnn-train.step"), ==, 0);
+  g_assert_cmpfloat(state_number(ckpt, "epoch"), ==, 1);
+  g_assert_cmpfloat(state_number(ckpt, "step"), ==, 0);
 
   /* every rank resumes from it and ends where the uninterrupted run did */
   const char *resume[] = {"--resume", ckpt, NULL};
