@@ -343,7 +343,7 @@ static gboolean check_net_matches(const char *path, AcrnnNet *net,
         acrnn_attention_to_string(&info->attention, b));
   for (size_t i = 0; i < acrnn_net_n_tensors(net); i++) {
     const AcrnnTensorInfo *t = acrnn_net_tensor(net, i);
-    const float *x = acrnn_net_tensor_data(net, t);
+    const float *x = acrnn_net_tensor_values(net, t);
     if (!check_values(path, t, x, "cannot save: ", "", error))
       return FALSE;
   }
@@ -456,7 +456,7 @@ static gboolean convert_tensors(const char *path, AcrnnNet *net,
                                 GError **error) {
   for (size_t i = 0; i < acrnn_net_n_tensors(net); i++) {
     const AcrnnTensorInfo *t = acrnn_net_tensor(net, i);
-    const float *x = acrnn_net_tensor_data(net, t);
+    const float *x = acrnn_net_tensor_values(net, t);
     uint16_t *h = g_new(uint16_t, MAX(t->numel, 1));
     halves[i] = h;
     for (size_t k = 0; k < t->numel; k++) {
@@ -515,7 +515,7 @@ static gboolean save_impl(const char *path, AcrnnNet *net,
     for (int d = 0; d < t->ndim; d++)
       e[i].shape[d] = t->shape[d];
     e[i].data = halves ? (const void *)halves[i]
-                       : (const void *)acrnn_net_tensor_data(net, t);
+                       : (const void *)acrnn_net_tensor_values(net, t);
   }
   JsonArray *names = json_array_new();
   for (size_t i = 0; i < n_extra; i++) {
