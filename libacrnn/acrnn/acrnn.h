@@ -11,6 +11,7 @@
 #include <acrnn/network.h>
 #include <acrnn/rng.h>
 #include <acrnn/sgd.h>
+#include <acrnn/transfer.h>
 
 G_BEGIN_DECLS
 
