@@ -11,6 +11,7 @@
 #include "decode.h"
 #include "dist.h"
 #include "feature_cache.h"
+#include "init_from.h"
 #include "plot.h"
 #include "predict.h"
 #include "progress.h"
@@ -518,6 +519,9 @@ static gboolean setup(Run *r, GError **error) {
   r->info.segment_hop = o->segment_hop;
   if (!acrnn_attention_parse(o->attention, &r->info.attention, error))
     return FALSE;
+  /* fine-tuning: MODEL's features, segments and attention (init_from.c) */
+  if (!tr_init_from_config(o, &r->fp, &r->info, error))
+    return FALSE;
   AcrnnPrecision precision;
   if (!acrnn_precision_parse(o->precision, &precision, error)) {
     g_prefix_error(error, "--precision: ");
@@ -698,6 +702,11 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
     if (ok)
       restore_history(&r, paths->log);
   }
+  /* fine-tuning: MODEL's weights, --freeze-conv (init_from.c) */
+  TrFineTune *ft = NULL;
+  if (ok)
+    ok = tr_fine_tune_start(o, r.net, &r.info, r.opt, resume != NULL,
+                            &r.progress, &ft, error);
   if (!ok) {
     run_clear(&r);
     return FALSE;
@@ -722,6 +731,7 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
     n_shards = r.world * groups;
     reps = tr_replicas_new(r.net, o->threads, groups, (float)o->dropout, error);
     if (!reps) {
+      tr_fine_tune_free(ft); /* fine-tuning */
       run_clear(&r);
       return FALSE;
     }
@@ -829,6 +839,7 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
       }
       gint64 tr1 = g_get_monotonic_time();
       tr_step_update(r.opt, r.net, grads, lr);
+      tr_fine_tune_after_step(ft, r.net); /* fine-tuning */
       if (debug_fault(&r, "desync", steps_run + 1))
         acrnn_net_params(r.net)[0] += 1e-3f;
       if (o->check_sync && r.world > 1 &&
@@ -947,6 +958,7 @@ gboolean tr_train_run(const TrOptions *o, const TrDataset *ds,
   g_free(x);
   g_free(y);
   tr_replicas_free(reps);
+  tr_fine_tune_free(ft); /* fine-tuning */
   run_clear(&r);
   return ok;
 }
