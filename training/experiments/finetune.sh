@@ -18,7 +18,8 @@
 # environment: SEEDS (default 1), KS (1,2,4,6), PRETRAIN_EPOCHS (30),
 #   PRETRAIN_LR_STEP (2/3 of them), EPOCHS (30), THREADS (1), PRECISION
 #   (bf16), ARMS (scratch finetune frozen), ACRNN_TRAIN (default
-#   build/training/acrnn-train).
+#   build/training/acrnn-train), COLLECT_ONLY (set: no training, only the
+#   results of the runs that finished).
 # A run whose log already holds every epoch is not run again, so the
 # script continues where it stopped.
 set -eu
@@ -64,6 +65,7 @@ for s in $(echo "$SEEDS" | tr , ' '); do
       name=$arm-k$k-s$s
       d=$out/data/k$k-s$s
       done_run "$out/runs/$name.log.jsonl" "$EPOCHS" && continue
+      [ -n "${COLLECT_ONLY:-}" ] && continue
       case $arm in
         scratch) extra= ;;
         finetune) extra="--init-from $pre" ;;
@@ -92,6 +94,8 @@ for s in seeds:
             if not os.path.exists(log):
                 continue
             last = [json.loads(l) for l in open(log) if l.strip()][-1]
+            if last["epoch"] != int(sys.argv[5]):
+                continue  # not finished
             runs.append({"arm": arm, "k": int(k), "seed": int(s),
                          "accuracy": last["val_acc"],
                          "correct": round(last["val_acc"] * n_test),
