@@ -24,7 +24,8 @@ RATE = 44100
 
 
 def commands(readme):
-    """The commands of the section's code block, continuation lines joined."""
+    """The acrnn-train and gst-launch-1.0 commands of the section's code
+    blocks, continuation lines joined."""
     text = open(readme, encoding="utf-8").read()
     m = re.search(r"^## Teach it your own sounds\n(.*?)^## ", text, re.S | re.M)
     if not m:
@@ -39,7 +40,8 @@ def commands(readme):
             continue
         out.append(cur + line)
         cur = ""
-    return out
+    # the recipe itself, not the experiment's script
+    return [c for c in out if c.startswith(("acrnn-train ", "gst-launch-1.0 "))]
 
 
 def write_wav(path, samples):
