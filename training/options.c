@@ -143,6 +143,23 @@ static const OptSpec specs[] = {
      "norm statistics and the loss stay fp32). bf16 runs on AVX512_BF16 and "
      "is emulated, with the same results but slowly, on other CPUs",
      TRUE},
+    /* fine-tuning (init_from.c) */
+    {"init-from", TRN, G_OPTION_ARG_FILENAME, F(init_from), "MODEL",
+     "Fine-tune: start from MODEL's weights, every tensor whose name and "
+     "shape fit, and train with its feature parameters, segments and "
+     "attention; the classifier is new (initialised as without the option) "
+     "unless MODEL's labels are the dataset's, names and order",
+     TRUE},
+    {"freeze-conv", TRN, G_OPTION_ARG_NONE, F(freeze_conv), NULL,
+     "Train only the GRU, attention and classifier: the conv blocks' "
+     "weights and batch norm stay as they are (no update, weight decay or "
+     "momentum) and their batch norm normalises with its running statistics "
+     "in training too, as PyTorch's eval() on frozen modules",
+     TRUE},
+    {"init-norm", TRN, G_OPTION_ARG_STRING, F(init_norm), "FROM",
+     "With --init-from, the input normalisation statistics: model (MODEL's, "
+     "what its layers learnt on) or data (the training clips')",
+     TRUE},
     {"bn-groups", TRN, G_OPTION_ARG_INT, F(bn_groups), "G",
      "Split each batch into G groups, each with its own batch norm "
      "statistics and dropout stream, and sum their size-weighted gradients. "
@@ -305,6 +322,7 @@ void tr_options_init(TrOptions *o) {
   o->seed = 1;
   o->threads = 1;
   o->precision = g_strdup("fp32");
+  o->init_norm = g_strdup("model"); /* fine-tuning */
   o->bn_groups = 1;
   o->parallel = g_strdup("batch");
   o->checkpoint_every = 10;

@@ -53,6 +53,10 @@ typedef struct {
   gint64 seed;
   int threads;
   char *precision; /* fp32 or bf16 */
+  /* fine-tuning (init_from.c) */
+  char *init_from;
+  gboolean freeze_conv;
+  char *init_norm; /* model or data */
   /* data-parallel training (MPI) */
   int bn_groups;
   char *parallel;   /* cv under MPI: "batch" or "folds" */

@@ -153,6 +153,7 @@ static gpointer run_replica(gpointer data) {
   const size_t np = acrnn_net_n_params(rep), nb = acrnn_net_n_buffers(rep);
   memcpy(acrnn_net_params(rep), acrnn_net_params(jb->net), np * sizeof(float));
   acrnn_net_set_precision(rep, acrnn_net_get_precision(jb->net));
+  acrnn_net_set_conv_frozen(rep, acrnn_net_get_conv_frozen(jb->net));
   for (int i = jb->j; i < jb->count; i += r->n) {
     const int s = jb->first + i;
     const int lo = tr_shard_start(jb->n, jb->k, s);

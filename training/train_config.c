@@ -1,6 +1,7 @@
 /* train_config.c - the training run's configuration from the options. */
 #include "train_config.h"
 #include "feature_cache.h"
+#include "init_from.h"
 #include <string.h>
 
 #define CONFIG_ERROR (g_quark_from_static_string("acrnn-train-error"))
@@ -96,8 +97,12 @@ gboolean tr_train_config_init(TrTrainConfig *c, const TrOptions *o,
   c->stop_after_steps = o->stop_after_steps;
   c->quiet = o->quiet;
   c->name_fold = o->out_dir != NULL;
+  c->init_from = g_strdup(o->init_from);
+  c->freeze_conv = o->freeze_conv;
+  c->init_norm_data = g_strcmp0(o->init_norm, "data") == 0;
   c->options = tr_options_to_json(o);
-  return TRUE;
+  /* a fine-tuned model computes its features as the model it starts from */
+  return tr_init_from_config(o, c, error);
 }
 
 void tr_train_config_clear(TrTrainConfig *c) {
@@ -106,4 +111,5 @@ void tr_train_config_clear(TrTrainConfig *c) {
   c->dataset.data = c->dataset.folds_csv = NULL;
   g_clear_pointer(&c->cache, g_free);
   g_clear_pointer(&c->options, g_free);
+  g_clear_pointer(&c->init_from, g_free);
 }

@@ -38,6 +38,11 @@ typedef struct {
   AcrnnPrecision precision;
   double init_std; /* of every N(0, std) weight */
   double dropout;
+  /* fine-tuning (init_from.c): the model to start from, or NULL; its
+   * conv blocks frozen; the input statistics of the training clips (TRUE)
+   * or of the model (FALSE) */
+  char *init_from;
+  gboolean freeze_conv, init_norm_data;
   /* recipe */
   AcrnnSgdParams sgd;
   int epochs, batch_size;

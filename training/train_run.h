@@ -7,6 +7,7 @@
 #define TR_TRAIN_RUN_H
 
 #include "checkpoint_state.h"
+#include "init_from.h"
 #include "progress.h"
 #include "step.h"
 #include "train_clips.h"
@@ -37,6 +38,7 @@ typedef struct {
   AcrnnNet *net;
   AcrnnSgd *opt;
   TrReplicas *reps; /* --threads N > 1, or NULL */
+  TrFineTune *ft;   /* --freeze-conv, or NULL */
   TrClips clips;
   int rank, world; /* of this run (0 and 1 unless data-parallel) */
   /* the global batch is split into n_shards = world * groups shards; this

@@ -101,6 +101,7 @@ static gboolean check_sync(TrRun *r, GError **error) {
 
 gboolean tr_run_update(TrRun *r, GError **error) {
   tr_step_update(r->opt, r->net, r->grads, r->ep.lr);
+  tr_fine_tune_after_step(r->ft, r->net);
   tr_run_fault(r, TR_FAULT_AFTER_UPDATE, NULL);
   if (r->c->check_sync && r->world > 1)
     return check_sync(r, error);

@@ -111,6 +111,7 @@ static void run_clear(TrRun *r) {
   if (r->history)
     g_array_unref(r->history);
   tr_replicas_free(r->reps);
+  tr_fine_tune_free(r->ft);
   acrnn_net_free(r->net);
   acrnn_sgd_free(r->opt);
   acrnn_model_info_clear(&r->info);
@@ -142,6 +143,10 @@ static gboolean run_open(TrRun *r, const int *train_folds, int n_train,
       return FALSE;
     tr_log_restore(r->history, r->paths->log, r->st.epoch);
   }
+  /* --init-from's weights (a fresh run) and --freeze-conv */
+  if (!tr_fine_tune_start(c, r->net, &r->info, r->opt, resume != NULL,
+                          &r->progress, &r->ft, error))
+    return FALSE;
   /* every model and checkpoint of the run says which clips it learnt from
    * (a resumed run's checkpoint says the same) */
   g_free(r->info.split);

@@ -12,6 +12,7 @@
 #include <acrnn/replicas.h>
 #include <acrnn/rng.h>
 #include <acrnn/sgd.h>
+#include <acrnn/transfer.h>
 
 G_BEGIN_DECLS
 

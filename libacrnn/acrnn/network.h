@@ -159,6 +159,18 @@ gboolean acrnn_amx_bf16_present(void);
 void acrnn_net_set_precision(AcrnnNet *net, AcrnnPrecision p);
 AcrnnPrecision acrnn_net_get_precision(const AcrnnNet *net);
 
+/** Freezes the conv blocks for fine-tuning (acrnn-train --freeze-conv), as
+ * PyTorch users do with requires_grad_(False) and eval() on those modules:
+ * training forwards then run the conv blocks as inference does, batch norm
+ * normalising with its running statistics and leaving them unchanged, and
+ * acrnn_net_backward() computes no gradient of their tensors (conv.N.*,
+ * bn.N.*: they stay as acrnn_net_zero_grad() left them). A cnn attention
+ * (cnn_attention.*) is not frozen: its gradient comes through the frozen
+ * blocks above it. Only training passes change; default FALSE. Keeping the
+ * frozen parameters unchanged is the optimizer's part (acrnn_sgd_freeze()). */
+void acrnn_net_set_conv_frozen(AcrnnNet *net, gboolean frozen);
+gboolean acrnn_net_get_conv_frozen(const AcrnnNet *net);
+
 /** Floating point operations of one forward pass of one segment. */
 double acrnn_net_forward_flops(const AcrnnNet *net);
 

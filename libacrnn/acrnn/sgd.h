@@ -27,12 +27,17 @@ typedef struct {
   AcrnnSgdParams p;
   size_t n;
   float *velocity; /**< n floats, zero at start; part of a checkpoint */
+  guint8 *frozen; /**< NULL, or n flags: 1 = never updated (acrnn_sgd_freeze) */
 } AcrnnSgd;
 
 AcrnnSgd *acrnn_sgd_new(const AcrnnSgdParams *p, size_t n_params);
 void acrnn_sgd_free(AcrnnSgd *opt);
 /** Learning rate of a (0-based) epoch under the step schedule. */
 float acrnn_sgd_lr(const AcrnnSgd *opt, int epoch);
+/** Freezes params [offset, offset + n): acrnn_sgd_step() leaves them and
+ * their velocity as they are (no gradient step, no weight decay, no
+ * momentum), as torch.optim.SGD does for parameters without a gradient. */
+void acrnn_sgd_freeze(AcrnnSgd *opt, size_t offset, size_t n);
 /** One update of params with grads at learning rate lr. */
 void acrnn_sgd_step(AcrnnSgd *opt, float *params, const float *grads,
                     float lr);

@@ -48,6 +48,7 @@ struct AcrnnNet {
   int d;          /* 2 * HIDDEN */
   float dropout;
   AcrnnPrecision precision;
+  gboolean conv_frozen; /* acrnn_net_set_conv_frozen() */
 
   AcrnnTensorInfo tensors[MAX_TENSORS];
   char *names[MAX_TENSORS];
@@ -722,14 +723,16 @@ static const float *net_forward(AcrnnNet *net, const float *x, int batch,
   const Block *b0 = &net->blk[0];
   input_to_cnhw(net->x0, x, n, (size_t)b0->h * b0->w);
 
-  if (!training)
+  /* frozen conv blocks train as they infer (acrnn_net_set_conv_frozen) */
+  const gboolean batch_stats = training && !net->conv_frozen;
+  if (!batch_stats)
     fold_batchnorm(net);
   const float *fs = net->fold_s, *fb = net->fold_b;
   const float *in = net->x0;
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
     size_t m = (size_t)n * b->h * b->w;
-    if (training) {
+    if (batch_stats) {
       acrnn_conv2d_forward(net->conv_out[i], in, P(net, b->t_w), P(net, b->t_b),
                            n, b->cin, b->cout, b->h, b->w, b->kh, b->kw,
                            net->ws);
@@ -824,6 +827,62 @@ void acrnn_net_zero_grad(AcrnnNet *net) {
   memset(grads(net), 0, net->n_params * sizeof(float));
 }
 
+/* The conv blocks' backward when they are frozen: they ran as inference
+ * does, y = max(s * conv(x) + shift, 0) per channel, and nothing in them
+ * learns but a cnn attention. The gradient goes down to the attention's
+ * block through the blocks above it (d conv = dy * s where y > 0, then the
+ * conv's input gradient only) and stops there; with rnn or no attention
+ * nothing is computed. */
+static void frozen_conv_backward(AcrnnNet *net) {
+  if (net->attn_block < 0)
+    return;
+  const int n = net->batch;
+  const Block *last = &net->blk[N_BLOCKS - 1];
+  size_t scale_at = 0; /* the block's scales in fold_s */
+  for (int i = 0; i < N_BLOCKS - 1; i++)
+    scale_at += (size_t)net->blk[i].cout;
+  float *dout = net->gbuf[0];
+  memset(dout, 0, sizeof(float) * (size_t)last->cout * n * last->oh * last->ow);
+  seq_to_map_add(dout, net->dseq, last->cout, n, net->hf, net->t);
+  for (int i = N_BLOCKS - 1; i >= net->attn_block; i--) {
+    const Block *b = &net->blk[i];
+    const size_t m = (size_t)n * b->h * b->w, sz = (size_t)b->cout * m;
+    float *spare[2];
+    for (int k = 0, j = 0; k < 3; k++)
+      if (net->gbuf[k] != dout)
+        spare[j++] = net->gbuf[k];
+    float *dact = dout;
+    if (b->ph) {
+      dact = spare[0];
+      acrnn_maxpool_backward_set(dact, dout, net->argmax[i], b->cout * n, b->h,
+                                 b->w, b->ph, b->pw);
+      spare[0] = dout;
+    }
+    if (i == net->attn_block) {
+      float *dm = spare[0];
+      memset(dm, 0, sz * sizeof(float));
+      acrnn_attention_cnn_backward(
+          dm, G(net, net->t_catt_w), G(net, net->t_catt_b), dact, net->attn,
+          net->act[i], P(net, net->t_catt_w), b->cout, n, b->h, b->w, net->ws);
+      return;
+    }
+    const float *s = net->fold_s + scale_at, *y = net->act[i];
+    for (int c = 0; c < b->cout; c++)
+      for (size_t j = (size_t)c * m; j < (size_t)(c + 1) * m; j++)
+        dact[j] = y[j] > 0.0f ? dact[j] * s[c] : 0.0f;
+    const Block *p = &net->blk[i - 1];
+    float *dx = spare[0];
+    memset(dx, 0, sizeof(float) * (size_t)p->cout * n * p->oh * p->ow);
+    const float *xin = p->ph                        ? net->pool_out[i - 1]
+                       : (i - 1 == net->attn_block) ? net->att_out
+                                                    : net->act[i - 1];
+    acrnn_conv2d_backward(dx, NULL, NULL, dact, xin, P(net, b->t_w), n, b->cin,
+                          b->cout, b->h, b->w, b->kh, b->kw, net->ws);
+    dout = dx;
+    scale_at -= (size_t)p->cout;
+  }
+}
+
 static void net_backward(AcrnnNet *net) {
   const int n = net->batch, t = net->t, d = net->d;
   const size_t hs = (size_t)n * t * d;
@@ -867,6 +926,10 @@ static void net_backward(AcrnnNet *net) {
                          HIDDEN, P(net, tt[0]), P(net, tt[1]), dir, net->ws);
     }
     dtop = dgin[l];
+  }
+  if (net->conv_frozen) {
+    frozen_conv_backward(net);
+    return;
   }
 
   /* Conv blocks, top down, in three map-sized gradient buffers: dout (the
@@ -937,6 +1000,14 @@ void acrnn_net_set_precision(AcrnnNet *net, AcrnnPrecision p) {
 
 AcrnnPrecision acrnn_net_get_precision(const AcrnnNet *net) {
   return net->precision;
+}
+
+void acrnn_net_set_conv_frozen(AcrnnNet *net, gboolean frozen) {
+  net->conv_frozen = frozen;
+}
+
+gboolean acrnn_net_get_conv_frozen(const AcrnnNet *net) {
+  return net->conv_frozen;
 }
 
 const float *acrnn_net_attention_weights(const AcrnnNet *net, int *length) {

@@ -2,6 +2,7 @@
  * computed as torch.optim.SGD does so that both train alike. */
 #include <acrnn/sgd.h>
 #include <math.h>
+#include <string.h>
 
 void acrnn_sgd_params_init(AcrnnSgdParams *p) {
   p->lr = 0.01f;
@@ -24,6 +25,7 @@ void acrnn_sgd_free(AcrnnSgd *opt) {
   if (!opt)
     return;
   g_free(opt->velocity);
+  g_free(opt->frozen);
   g_free(opt);
 }
 
@@ -34,11 +36,21 @@ float acrnn_sgd_lr(const AcrnnSgd *opt, int epoch) {
          powf(opt->p.step_gamma, (float)(epoch / opt->p.step_epochs));
 }
 
+void acrnn_sgd_freeze(AcrnnSgd *opt, size_t offset, size_t n) {
+  g_return_if_fail(offset <= opt->n && n <= opt->n - offset);
+  if (!opt->frozen)
+    opt->frozen = g_new0(guint8, opt->n > 0 ? opt->n : 1);
+  memset(opt->frozen + offset, 1, n);
+}
+
 void acrnn_sgd_step(AcrnnSgd *opt, float *params, const float *grads,
                     float lr) {
   const float mu = opt->p.momentum, wd = opt->p.weight_decay;
+  const guint8 *frozen = opt->frozen;
   float *v = opt->velocity;
   for (size_t i = 0; i < opt->n; i++) {
+    if (frozen && frozen[i])
+      continue;
     float g = grads[i] + wd * params[i];
     if (mu != 0.0f) {
       v[i] = mu * v[i] + g;

@@ -126,7 +126,7 @@ static void test_files(void) {
   assert_file(pc);
   assert_file(train);
   const char *headers[] = {"acrnn.h", "features.h", "network.h", "model.h",
-                           "rng.h",   "sgd.h",      "augment.h"};
+                           "rng.h",   "sgd.h",      "augment.h", "transfer.h"};
   for (size_t i = 0; i < G_N_ELEMENTS(headers); i++) {
     char *h = g_build_filename(includedir, "acrnn", headers[i], NULL);
     assert_file(h);

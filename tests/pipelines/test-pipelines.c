@@ -912,6 +912,10 @@ static void test_readme(void) {
     cmd = replace(cmd, "file:///path/dog.flac", flac_uri);
     cmd = replace(cmd, "autoaudiosink", "fakesink sync=true");
     cmd = replace(cmd, "model=models/esc50-acrnn.safetensors", model_prop);
+    /* "Teach it your own sounds" (its own test runs it with the model it
+     * trains: tests/training/test_readme_finetune.py) */
+    cmd = replace(cmd, "location=recording.wav", flac_loc);
+    cmd = replace(cmd, "model=my.safetensors", model_prop);
     cmd = replace(cmd, "autovideosink", "fakesink");
     cmd = replace(cmd, "autoaudiosrc",
                   "audiotestsrc is-live=true num-buffers=30 "

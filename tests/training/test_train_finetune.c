@@ -1,0 +1,411 @@
+/* test_train_finetune.c - acrnn-train train --init-from MODEL (fine-tuning)
+ * on tiny synthetic datasets: with the dataset's labels every weight is
+ * taken; with other labels the classifier is new and the rest taken; the
+ * fine-tuned model keeps MODEL's feature parameters and normalisation (or
+ * the data's with --init-norm data), a contradicting feature option and a
+ * file that is no model are clear errors; --freeze-conv leaves every conv
+ * and batch norm tensor bit-identical (with --bn-groups 3 too, whose
+ * averaging of running statistics could round) and trains the rest; a
+ * fine-tuning run stopped and resumed ends as an uninterrupted one; cv
+ * fine-tunes every fold. */
+#include "synth_dataset.h"
+#include <acrnn/acrnn.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+static const char *train_exe;
+static char *tmp, *data, *folds_csv, *data2, *folds_csv2, *base;
+
+/* Runs acrnn-train CMD on dataset d (folds f) with extra options; the fast
+ * feature options unless features is FALSE. */
+static int run(const char *cmd, const char *d, const char *f, gboolean features,
+               const char *const *extra, char **err) {
+  GPtrArray *a = g_ptr_array_new();
+  g_ptr_array_add(a, (char *)train_exe);
+  g_ptr_array_add(a, (char *)cmd);
+  for (int i = 0; features && synth_fast_options[i]; i++)
+    g_ptr_array_add(a, (char *)synth_fast_options[i]);
+  const char *common[] = {"--data",       d,   "--folds-csv", f,
+                          "--batch-size", "4", "--seed",      "11",
+                          "--no-cache",   NULL};
+  for (int i = 0; common[i]; i++)
+    g_ptr_array_add(a, (char *)common[i]);
+  for (int i = 0; extra && extra[i]; i++)
+    g_ptr_array_add(a, (char *)extra[i]);
+  g_ptr_array_add(a, NULL);
+  char *e = NULL;
+  int rc = synth_run((char **)a->pdata, NULL, &e);
+  if (rc != 0 && g_test_verbose())
+    g_printerr("acrnn-train %s: exit %d: %s\n", cmd, rc, e);
+  if (err)
+    *err = e;
+  else
+    g_free(e);
+  g_ptr_array_unref(a);
+  return rc;
+}
+
+static char *path(const char *name) {
+  return g_build_filename(tmp, name, NULL);
+}
+
+static AcrnnNet *load(const char *p, AcrnnModelInfo *info) {
+  GError *error = NULL;
+  AcrnnNet *net = acrnn_model_load(p, info, &error);
+  g_assert_no_error(error);
+  return net;
+}
+
+/* The largest difference between a tensor of a and the same of b. */
+static double max_diff(AcrnnNet *a, AcrnnNet *b, const char *name) {
+  const AcrnnTensorInfo *ta = acrnn_net_find_tensor(a, name);
+  const AcrnnTensorInfo *tb = acrnn_net_find_tensor(b, name);
+  g_assert_nonnull(ta);
+  g_assert_nonnull(tb);
+  g_assert_cmpuint(ta->numel, ==, tb->numel);
+  const float *x = acrnn_net_tensor_data(a, ta),
+              *y = acrnn_net_tensor_data(b, tb);
+  double m = 0;
+  for (size_t i = 0; i < ta->numel; i++)
+    m = MAX(m, fabs((double)x[i] - y[i]));
+  return m;
+}
+
+static gboolean is_classifier(const char *name) {
+  return g_str_has_prefix(name, "classifier.");
+}
+
+static gboolean is_conv(const char *name) {
+  return g_str_has_prefix(name, "conv.") || g_str_has_prefix(name, "bn.");
+}
+
+/* One epoch at a learning rate too small to move a weight visibly: what
+ * the run started from shows through. */
+static const char *const still[] = {"--epochs",   "1", "--lr", "1e-9",
+                                    "--val-fold", "0", NULL};
+
+static char **with(const char *const *a, const char *const *b) {
+  GPtrArray *v = g_ptr_array_new();
+  for (int i = 0; a && a[i]; i++)
+    g_ptr_array_add(v, (char *)a[i]);
+  for (int i = 0; b && b[i]; i++)
+    g_ptr_array_add(v, (char *)b[i]);
+  g_ptr_array_add(v, NULL);
+  return (char **)g_ptr_array_free(v, FALSE);
+}
+
+/* The dataset's labels are MODEL's: every weight is taken, classifier
+ * included, and MODEL's normalisation. */
+static void test_same_labels(void) {
+  char *out = path("same.safetensors"), *scratch = path("same0.safetensors");
+  const char *opts[] = {"--init-from", base, "--out", out, NULL};
+  char **argv = with(still, opts), *err = NULL;
+  g_assert_cmpint(
+      run("train", data, folds_csv, TRUE, (const char *const *)argv, &err), ==,
+      0);
+  g_assert_nonnull(strstr(err, "tensors taken"));
+  g_assert_null(strstr(err, "new:"));
+  g_free(err);
+  g_free(argv);
+  const char *opts0[] = {"--out", scratch, NULL};
+  argv = with(still, opts0);
+  g_assert_cmpint(
+      run("train", data, folds_csv, TRUE, (const char *const *)argv, NULL), ==,
+      0);
+  g_free(argv);
+  AcrnnModelInfo ib, io, is;
+  AcrnnNet *b = load(base, &ib), *o = load(out, &io), *s = load(scratch, &is);
+  for (size_t i = 0; i < acrnn_net_n_tensors(b); i++) {
+    const AcrnnTensorInfo *t = acrnn_net_tensor(b, i);
+    if (t->kind != ACRNN_TENSOR_PARAM)
+      continue;
+    g_assert_cmpfloat(max_diff(b, o, t->name), <, 1e-5);
+    /* the check could fail: a run from scratch is elsewhere (batch norm's
+     * beta starts at 0 and may stay near it) */
+    if (strstr(t->name, "weight") && !g_str_has_prefix(t->name, "bn."))
+      g_assert_cmpfloat(max_diff(b, s, t->name), >, 1e-3);
+  }
+  g_assert_cmpmem(io.mean, sizeof io.mean, ib.mean, sizeof ib.mean);
+  g_assert_cmpmem(io.std, sizeof io.std, ib.std, sizeof ib.std);
+  acrnn_net_free(b);
+  acrnn_net_free(o);
+  acrnn_net_free(s);
+  acrnn_model_info_clear(&ib);
+  acrnn_model_info_clear(&io);
+  acrnn_model_info_clear(&is);
+  g_free(out);
+  g_free(scratch);
+}
+
+/* Other labels (as many, so the shapes fit): the classifier is new, as a
+ * run from scratch with the same seed initialises it; the rest is taken.
+ * --init-norm data: the training clips' statistics. */
+static void test_other_labels(void) {
+  char *out = path("other.safetensors"), *scratch = path("other0.safetensors");
+  /* folds 1 and 2: other clips than base's, other statistics */
+  const char *opts[] = {"--init-from", base,         "--init-norm",
+                        "data",        "--val-fold", "3",
+                        "--out",       out,          NULL};
+  char **argv = with(still, opts), *err = NULL;
+  g_assert_cmpint(
+      run("train", data2, folds_csv2, TRUE, (const char *const *)argv, &err),
+      ==, 0);
+  g_assert_nonnull(strstr(err, "new: classifier.weight, classifier.bias"));
+  g_free(err);
+  g_free(argv);
+  const char *opts0[] = {"--val-fold", "3", "--out", scratch, NULL};
+  argv = with(still, opts0);
+  g_assert_cmpint(
+      run("train", data2, folds_csv2, TRUE, (const char *const *)argv, NULL),
+      ==, 0);
+  g_free(argv);
+  AcrnnModelInfo ib, io, is;
+  AcrnnNet *b = load(base, &ib), *o = load(out, &io), *s = load(scratch, &is);
+  g_assert_cmpstr(io.labels[0], ==, "clap"); /* alphabetical */
+  for (size_t i = 0; i < acrnn_net_n_tensors(b); i++) {
+    const AcrnnTensorInfo *t = acrnn_net_tensor(b, i);
+    if (t->kind != ACRNN_TENSOR_PARAM)
+      continue;
+    if (is_classifier(t->name)) {
+      g_assert_cmpfloat(max_diff(s, o, t->name), <, 1e-5);
+      if (strstr(t->name, "weight"))
+        g_assert_cmpfloat(max_diff(b, o, t->name), >, 1e-3);
+    } else {
+      g_assert_cmpfloat(max_diff(b, o, t->name), <, 1e-5);
+    }
+  }
+  /* the data's statistics, those of the run from scratch */
+  g_assert_cmpmem(io.mean, sizeof io.mean, is.mean, sizeof is.mean);
+  g_assert_true(memcmp(io.mean, ib.mean, sizeof io.mean) != 0);
+  acrnn_net_free(b);
+  acrnn_net_free(o);
+  acrnn_net_free(s);
+  acrnn_model_info_clear(&ib);
+  acrnn_model_info_clear(&io);
+  acrnn_model_info_clear(&is);
+  g_free(out);
+  g_free(scratch);
+}
+
+/* Every conv and batch norm tensor of out is base's bit for bit, running
+ * statistics included; every other tensor moved. */
+static void assert_frozen(const char *out) {
+  AcrnnModelInfo ib, io;
+  AcrnnNet *b = load(base, &ib), *o = load(out, &io);
+  int frozen = 0, trained = 0;
+  for (size_t i = 0; i < acrnn_net_n_tensors(b); i++) {
+    const AcrnnTensorInfo *t = acrnn_net_tensor(b, i);
+    double d = max_diff(b, o, t->name);
+    if (is_conv(t->name)) {
+      g_assert_cmpfloat(d, ==, 0.0);
+      frozen++;
+    } else if (!g_str_has_suffix(t->name, "bias") || is_classifier(t->name)) {
+      if (d == 0.0)
+        g_printerr("%s did not change\n", t->name);
+      g_assert_cmpfloat(d, >, 0.0);
+      trained++;
+    }
+  }
+  g_assert_cmpint(frozen, ==, 8 * 6);
+  g_assert_cmpint(trained, >=, 10);
+  acrnn_net_free(b);
+  acrnn_net_free(o);
+  acrnn_model_info_clear(&ib);
+  acrnn_model_info_clear(&io);
+}
+
+static void test_freeze(void) {
+  char *out = path("frozen.safetensors"), *out3 = path("frozen3.safetensors");
+  const char *opts[] = {"--init-from", base, "--freeze-conv", "--epochs", "2",
+                        "--val-fold",  "0",  "--out",         out,        NULL};
+  g_assert_cmpint(run("train", data2, folds_csv2, TRUE, opts, NULL), ==, 0);
+  assert_frozen(out);
+  /* three shards a batch: the mean of three equal running statistics is
+   * not always the same float */
+  const char *opts3[] = {
+      "--init-from", base, "--freeze-conv", "--epochs", "2", "--bn-groups", "3",
+      "--val-fold",  "0",  "--out",         out3,       NULL};
+  g_assert_cmpint(run("train", data2, folds_csv2, TRUE, opts3, NULL), ==, 0);
+  assert_frozen(out3);
+  g_free(out);
+  g_free(out3);
+}
+
+/* Without feature options the fine-tuned model computes MODEL's features
+ * (8 kHz, 32 bands, ...; not the defaults); a feature option that
+ * contradicts MODEL is refused, naming both. */
+static void test_features(void) {
+  char *out = path("features.safetensors"), *err = NULL;
+  const char *opts[] = {"--init-from", base, "--out", out, NULL};
+  char **argv = with(still, opts);
+  g_assert_cmpint(
+      run("train", data2, folds_csv2, FALSE, (const char *const *)argv, NULL),
+      ==, 0);
+  g_free(argv);
+  AcrnnModelInfo ib, io;
+  AcrnnNet *b = load(base, &ib), *o = load(out, &io);
+  g_assert_cmpint(io.features.sample_rate, ==, 8000);
+  g_assert_cmpint(io.features.bands, ==, 32);
+  g_assert_cmpmem(&io.features, sizeof io.features, &ib.features,
+                  sizeof ib.features);
+  g_assert_cmpint(io.segment_frames, ==, ib.segment_frames);
+  g_assert_cmpint(io.segment_hop, ==, ib.segment_hop);
+  acrnn_net_free(b);
+  acrnn_net_free(o);
+  acrnn_model_info_clear(&ib);
+  acrnn_model_info_clear(&io);
+  const char *bad[] = {"--init-from", base, "--bands", "64",
+                       "--out",       out,  NULL};
+  argv = with(still, bad);
+  g_assert_cmpint(
+      run("train", data2, folds_csv2, FALSE, (const char *const *)argv, &err),
+      ==, 1);
+  g_assert_nonnull(strstr(err, "--init-from"));
+  g_assert_nonnull(strstr(err, base));
+  g_assert_nonnull(strstr(err, "--bands 64 (the model's: 32)"));
+  g_free(err);
+  g_free(argv);
+  g_free(out);
+}
+
+/* A file that is no model, a missing one, a bad --init-norm: one error
+ * line naming the file and the problem, exit status 1, no model. */
+static void test_bad_input(void) {
+  char *text = path("notes.txt"), *missing = path("missing.safetensors");
+  char *out = path("bad.safetensors");
+  g_assert_true(g_file_set_contents(text, "not a model\n", -1, NULL));
+  const char *const files[] = {text, missing};
+  for (int i = 0; i < 2; i++) {
+    char *err = NULL;
+    const char *opts[] = {"--init-from", files[i], "--out", out, NULL};
+    char **argv = with(still, opts);
+    g_assert_cmpint(
+        run("train", data, folds_csv, TRUE, (const char *const *)argv, &err),
+        ==, 1);
+    g_assert_nonnull(strstr(err, "--init-from"));
+    g_assert_nonnull(strstr(err, files[i]));
+    g_free(err);
+    g_free(argv);
+  }
+  char *err = NULL;
+  const char *norm[] = {"--init-from", base, "--init-norm", "both",
+                        "--out",       out,  NULL};
+  char **argv = with(still, norm);
+  g_assert_cmpint(
+      run("train", data, folds_csv, TRUE, (const char *const *)argv, &err), ==,
+      1);
+  g_assert_nonnull(strstr(err, "--init-norm both: expected model or data"));
+  g_free(err);
+  g_free(argv);
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+  g_free(text);
+  g_free(missing);
+  g_free(out);
+}
+
+/* Stopped mid-run and resumed (the checkpoint holds the options, so
+ * --resume alone continues the fine-tuning): the weights of an
+ * uninterrupted run, and still frozen. */
+static void test_resume(void) {
+  char *a = path("ra.safetensors"), *b = path("rb.safetensors");
+  char *ckpt = path("rb.ckpt.safetensors");
+  const char *opts_a[] = {
+      "--init-from", base, "--freeze-conv", "--epochs", "2",
+      "--val-fold",  "0",  "--out",         a,          NULL};
+  g_assert_cmpint(run("train", data2, folds_csv2, TRUE, opts_a, NULL), ==, 0);
+  const char *opts_b[] = {
+      "--init-from", base, "--freeze-conv", "--epochs", "2",
+      "--val-fold",  "0",  "--out",         b,          "--stop-after-steps",
+      "2",           NULL};
+  g_assert_cmpint(run("train", data2, folds_csv2, TRUE, opts_b, NULL), ==, 0);
+  g_assert_true(g_file_test(ckpt, G_FILE_TEST_EXISTS));
+  const char *resume[] = {"--resume", ckpt, "--out", b, NULL};
+  g_assert_cmpint(run("train", data2, folds_csv2, TRUE, resume, NULL), ==, 0);
+  AcrnnModelInfo ia, ib;
+  AcrnnNet *na = load(a, &ia), *nb = load(b, &ib);
+  g_assert_cmpmem(acrnn_net_params(na), acrnn_net_n_params(na) * sizeof(float),
+                  acrnn_net_params(nb), acrnn_net_n_params(nb) * sizeof(float));
+  g_assert_cmpmem(
+      acrnn_net_buffers(na), acrnn_net_n_buffers(na) * sizeof(float),
+      acrnn_net_buffers(nb), acrnn_net_n_buffers(nb) * sizeof(float));
+  acrnn_net_free(na);
+  acrnn_net_free(nb);
+  acrnn_model_info_clear(&ia);
+  acrnn_model_info_clear(&ib);
+  assert_frozen(b);
+  g_free(a);
+  g_free(b);
+  g_free(ckpt);
+}
+
+/* cv fine-tunes each fold from MODEL. */
+static void test_cv(void) {
+  char *dir = path("cv");
+  const char *opts[] = {"--init-from", base, "--freeze-conv", "--epochs", "1",
+                        "--folds",     "2",  "--out-dir",     dir,        NULL};
+  g_assert_cmpint(run("cv", data2, folds_csv2, TRUE, opts, NULL), ==, 0);
+  char *model = g_build_filename(dir, "fold-2.safetensors", NULL);
+  assert_frozen(model);
+  g_free(model);
+  g_free(dir);
+}
+
+/* data with the class "click" renamed "clap": the same number of classes,
+ * other labels. */
+static void make_renamed(void) {
+  data2 = g_build_filename(tmp, "data2", NULL);
+  synth_folder_dataset(data2, 3, 3);
+  char *from = g_build_filename(data2, "click", NULL);
+  char *to = g_build_filename(data2, "clap", NULL);
+  g_assert_cmpint(g_rename(from, to), ==, 0);
+  folds_csv2 = g_build_filename(data2, "folds.csv", NULL);
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(folds_csv2, &text, NULL, NULL));
+  char **parts = g_strsplit(text, "click/", -1);
+  char *renamed = g_strjoinv("clap/", parts);
+  g_assert_true(g_file_set_contents(folds_csv2, renamed, -1, NULL));
+  g_strfreev(parts);
+  g_free(renamed);
+  g_free(text);
+  g_free(from);
+  g_free(to);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  train_exe = synth_train_exe(argc, argv, "test_train_finetune");
+  if (!train_exe)
+    return 1;
+  tmp = g_dir_make_tmp("acrnn-train-finetune-XXXXXX", NULL);
+  data = g_build_filename(tmp, "data", NULL);
+  synth_folder_dataset(data, 3, 3);
+  folds_csv = g_build_filename(data, "folds.csv", NULL);
+  make_renamed();
+  /* the model to start from: 2 epochs on every clip of data, from another
+   * seed than the runs (whose initial weights are then not base's) */
+  base = path("base.safetensors");
+  const char *opts[] = {"--epochs", "2",     "--val-fold", "0", "--seed",
+                        "5",        "--out", base,         NULL};
+  if (run("train", data, folds_csv, TRUE, opts, NULL) != 0) {
+    g_printerr("could not train the model to start from\n");
+    return 1;
+  }
+  g_test_add_func("/training/finetune/same-labels", test_same_labels);
+  g_test_add_func("/training/finetune/other-labels", test_other_labels);
+  g_test_add_func("/training/finetune/freeze-conv", test_freeze);
+  g_test_add_func("/training/finetune/features", test_features);
+  g_test_add_func("/training/finetune/bad-input", test_bad_input);
+  g_test_add_func("/training/finetune/resume", test_resume);
+  g_test_add_func("/training/finetune/cv", test_cv);
+  int rc = g_test_run();
+  if (rc == 0)
+    synth_remove_tree(tmp);
+  g_free(base);
+  g_free(folds_csv);
+  g_free(folds_csv2);
+  g_free(data);
+  g_free(data2);
+  g_free(tmp);
+  return rc;
+}
