@@ -5,6 +5,7 @@
  * and metadata for training checkpoints, read back from one open file. */
 #include "model_meta.h"
 #include "safetensors.h"
+#include "temp_file.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -402,20 +403,26 @@ static gboolean check_extras_arg(const char *path, AcrnnNet *net,
   return TRUE;
 }
 
-/* Writes through path.tmp-XXXXXX in the same directory, fsync, rename. */
+/* Writes through path.tmp-XXXXXX in the same directory (locked while it is
+ * written, temp_file.h), fsync, rename; first removes what killed saves of
+ * path left. */
 static gboolean write_atomically(const char *path, const AcrnnStEntry *e,
                                  size_t n, const char *const *meta,
                                  GError **error) {
-  char *tmp = g_strconcat(path, ".tmp-XXXXXX", NULL);
-  int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0666);
+  acrnn_temp_file_remove_stale(path);
+  char *tmp = NULL;
+  int fd = acrnn_temp_file_create(path, &tmp);
   if (fd < 0) {
     int err = errno;
     acrnn_io_fail(error, ACRNN_MODEL_ERROR_IO, path,
                   "cannot create a temporary file next to it: %s",
                   g_strerror(err));
-    g_free(tmp);
     return FALSE;
   }
+  /* the lock lasts while a descriptor of the file is open: this one stays
+   * open until the rename, so that no other save takes the file for a
+   * leftover after the close */
+  int hold = dup(fd);
   gboolean ok = acrnn_st_write_fd(fd, path, e, n, meta, error);
   if (ok && fsync(fd) != 0) {
     int err = errno;
@@ -445,6 +452,8 @@ static gboolean write_atomically(const char *path, const AcrnnStEntry *e,
     }
     g_free(dir);
   }
+  if (hold >= 0)
+    close(hold);
   g_free(tmp);
   return ok;
 }

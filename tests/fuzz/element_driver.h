@@ -18,8 +18,8 @@ void fuzz_element_init(void);
 
 /* The harness of factory, made on the first call (after set_up, when
  * given, configured the element) and kept: each input starts from READY
- * with the properties at their defaults (but "model"), then PLAYING, and a
- * flush that clears the pads. */
+ * with the properties as set_up left them, then PLAYING, and a flush that
+ * clears the pads. */
 GstHarness *fuzz_element_harness(const char *factory,
                                  void (*set_up)(GstElement *element));
 

@@ -1,8 +1,9 @@
 /* soak.c - long runs and churn of soundclassifier in one process:
  *   soak memory HOURS       HOURS of audio (pink noise, non-live, at full
  *                           speed) through soundclassifier; resident memory
- *                           sampled every minute of audio; fails when it
- *                           grows by more than 1 MB after the first minute
+ *                           sampled every minute of audio (a progress line
+ *                           every 30 minutes of audio); fails when it grows
+ *                           by more than 1 MB after the first minute
  *   soak churn CYCLES       CYCLES times NULL -> PLAYING -> EOS -> NULL of
  *                           one pipeline, the model property changed every
  *                           10th cycle; fails when resident memory at the
@@ -98,6 +99,14 @@ static GstPadProbeReturn on_buffer(GstPad *pad, GstPadProbeInfo *info,
   if (++m->buffers % m->buffers_per_minute == 0) {
     double r = rss_mb();
     g_array_append_val(m->rss, r);
+    /* a progress line every half hour of audio: a run stopped early still
+     * tells how far it went */
+    if (m->rss->len % 30 == 0) {
+      printf("soak memory: %.1f h of audio, resident memory %.1f MB (%.1f MB "
+             "after the first minute)\n",
+             m->rss->len / 60.0, r, g_array_index(m->rss, double, 0));
+      fflush(stdout);
+    }
   }
   return GST_PAD_PROBE_OK;
 }
