@@ -18,6 +18,8 @@
 #   ACRNN_FUZZ_LOG=FILE  also write one JSON line per target (meson testlog
 #                        format: {"name", "result"}) for tests/summary.py
 #   ACRNN_FUZZ_JOBS=N    libFuzzer -jobs/-workers (default 1)
+#   ACRNN_FUZZ_RUNS=N    also stop each target after N inputs (libFuzzer
+#                        -runs), whichever of the two limits comes first
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -78,6 +80,7 @@ for t in "${targets[@]}"; do
   before=$(find "$out" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   jobs=()
   [ -n "${ACRNN_FUZZ_JOBS:-}" ] && jobs=(-jobs="$ACRNN_FUZZ_JOBS" -workers="$ACRNN_FUZZ_JOBS")
+  [ -n "${ACRNN_FUZZ_RUNS:-}" ] && jobs+=(-runs="$ACRNN_FUZZ_RUNS")
   "$build/tests/fuzz/fuzz-$t" "${dict[@]}" "${jobs[@]}" -max_total_time="$seconds" \
     -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$out/" "$out/corpus" "$here/corpus/$t" >"$out/last.log" 2>&1
