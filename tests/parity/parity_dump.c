@@ -10,6 +10,9 @@
  *     under the parameter names) and buffers.safetensors (the batch norm
  *     running statistics after that forward).
  *
+ *   With ACRNN_PARITY_PRECISION=bf16 in the environment the network runs
+ *   in bf16 (acrnn_net_set_precision), for test_parity_bf16.py.
+ *
  *   parity_dump --new ATTENTION N_CLASSES SEED OUT.safetensors
  *     Writes a model made by the C code (random weights, biases, batch norm
  *     parameters and running statistics) with acrnn_model_save().
@@ -109,6 +112,8 @@ static gboolean run(const char *model, const char *input, const char *targets,
   AcrnnNet *net = acrnn_model_load(model, &info, error);
   if (!net)
     return FALSE;
+  if (g_strcmp0(g_getenv("ACRNN_PARITY_PRECISION"), "bf16") == 0)
+    acrnn_net_set_precision(net, ACRNN_PRECISION_BF16);
   const AcrnnNetConfig *cfg = acrnn_net_config(net);
   size_t per = 2 * (size_t)cfg->bands * (size_t)cfg->frames;
   size_t k = (size_t)cfg->n_classes;
