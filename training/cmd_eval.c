@@ -47,12 +47,11 @@ static gboolean given(int argc, char **argv, const char *name) {
   return found;
 }
 
-/* The model's recorded split, made again on the dataset: the dataset
- * options the command line does not give come from the split, and --fold
- * defaults to the held-out fold. Returns the training clips (a set of
- * names) when the dataset holds exactly the clips the model was trained
- * on, else NULL (with a warning: another dataset, or the folds cannot be
- * made again, e.g. the folds CSV is gone). */
+/* The training clips of a model under its recorded split, made again on
+ * o's dataset (a set of names) when the dataset holds exactly the clips the
+ * model was trained on, else NULL (with a warning: another dataset, or the
+ * folds cannot be made again, e.g. the folds CSV is gone). model: NULL for
+ * the first model, else the path that the warnings name. */
 static GHashTable *training_clips(const TrOptions *o, const TrSplit *split,
                                   const char *model) {
   /* the folds the model was trained on */
@@ -68,25 +67,32 @@ static GHashTable *training_clips(const TrOptions *o, const TrSplit *split,
   GHashTable *train = ds ? tr_split_training_clips(split, ds) : NULL;
   tr_dataset_free(ds);
   char *what = tr_split_describe(split);
+  /* an ensemble's later models are named */
+  char *who = model ? g_strdup_printf("--model %s: ", model) : g_strdup("");
   if (err)
     tr_report_warning("eval",
-                      "cannot make the folds (%s) of %s on %s again: %s; "
+                      "%scannot make the model's folds (%s) on %s again: %s; "
                       "training clips cannot be told apart",
-                      what, model, o->data, err->message);
+                      who, what, o->data, err->message);
   else if (!train)
     tr_report_warning("eval",
-                      "the clips of %s under the split (%s) of %s are not "
+                      "%sthe clips of %s under the model's split (%s) are not "
                       "those it was trained on (another dataset, or clips "
                       "added or removed): training clips cannot be told apart",
-                      o->data, what, model);
+                      who, o->data, what);
+  g_free(who);
   g_clear_error(&err);
   g_free(what);
   return train;
 }
 
+/* The (first) model's recorded split, made again on the dataset: the
+ * dataset options the command line does not give come from the split, and
+ * --fold defaults to the held-out fold. Returns the training clips, as
+ * training_clips() does. */
 static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
                              char **argv) {
-  GHashTable *train = training_clips(o, split, o->model);
+  GHashTable *train = training_clips(o, split, NULL);
   char *what = tr_split_describe(split);
   /* the evaluation's folds: the model's, with the options given here on
    * top (parsed again over the recorded ones) */
