@@ -157,11 +157,18 @@ static gboolean check_held_out(const TrOptions *o, const char *model,
   if (seen > 0 && !o->allow_training_clips) {
     char *folds = o->fold > 0 ? g_strdup_printf("fold %d", o->fold)
                               : g_strdup("all the folds");
+    /* an ensemble's later model: the default fold is the first's */
+    char *fix = strcmp(model, o->model) == 0
+                    ? g_strdup_printf("evaluate its held-out fold (--fold "
+                                      "%d, the default)",
+                                      val_fold)
+                    : g_strdup("evaluate a fold that none of the models was "
+                               "trained on");
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "%s of %s holds %zu of %zu clips that the model %s was "
-                "trained on (e.g. %s): evaluate its held-out fold (--fold "
-                "%d, the default) or give --allow-training-clips",
-                folds, ds->root, seen, n_eval, model, first, val_fold);
+                "trained on (e.g. %s): %s or give --allow-training-clips",
+                folds, ds->root, seen, n_eval, model, first, fix);
+    g_free(fix);
     g_free(folds);
     return FALSE;
   }

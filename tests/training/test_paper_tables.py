@@ -177,6 +177,21 @@ def run(tmp, train):
             one = json.load(f)
         assert one["fold"] == 5 and "ensemble" not in one
         assert one["model"].endswith("inner-%d.last.safetensors" % k)
+    # an ensemble refuses the clips any of its models was trained on: fold
+    # 1 is inner-1's validation fold but inner-2's training data
+    work_d = os.path.join(work, "ours-ensemble-esc50-e3")
+    p = subprocess.run(
+        [wrapper, "eval", "--data", data, "--fold", "1",
+         "--model", os.path.join(work_d, "inner-1.last.safetensors"),
+         "--model", os.path.join(work_d, "inner-2.last.safetensors"),
+         "--report", os.path.join(tmp, "refused")],
+        env=env, capture_output=True, text=True, timeout=300)
+    print(p.stderr)
+    assert p.returncode == 1, p.returncode
+    assert ("clips that the model %s was trained on" %
+            os.path.join(work_d, "inner-2.last.safetensors")) in p.stderr
+    assert "evaluate a fold that none of the models was trained on" in p.stderr
+    assert not os.path.exists(os.path.join(tmp, "refused.json"))
     print("ok")
     return 0
 
