@@ -3,6 +3,7 @@
  * matrix as CSV and PNG, and everything in a JSON report. */
 #include "commands.h"
 #include "dataset.h"
+#include "ensemble.h"
 #include "eval_report.h"
 #include "feature_cache.h"
 #include "options.h"
@@ -26,7 +27,13 @@ static const char summary[] =
     "held-out fold, a hash of its training clips). By default eval makes\n"
     "the same folds and evaluates the held-out fold; the split options\n"
     "given here override the recorded ones, and clips the model was\n"
-    "trained on are refused (--allow-training-clips to evaluate them).";
+    "trained on are refused (--allow-training-clips to evaluate them).\n"
+    "\n"
+    "Several --model options evaluate an ensemble (ours, not the paper's):\n"
+    "each clip's probabilities are the mean of the models' clip\n"
+    "probabilities. The models must share labels and feature parameters;\n"
+    "the first model's split chooses the folds, and every model's training\n"
+    "clips are refused.";
 
 /* TRUE when argv names option --name (as "--name" or "--name=value"). */
 static gboolean given(int argc, char **argv, const char *name) {
@@ -40,14 +47,13 @@ static gboolean given(int argc, char **argv, const char *name) {
   return found;
 }
 
-/* The model's recorded split, made again on the dataset: the dataset
- * options the command line does not give come from the split, and --fold
- * defaults to the held-out fold. Returns the training clips (a set of
- * names) when the dataset holds exactly the clips the model was trained
- * on, else NULL (with a warning: another dataset, or the folds cannot be
- * made again, e.g. the folds CSV is gone). */
-static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
-                             char **argv) {
+/* The training clips of a model under its recorded split, made again on
+ * o's dataset (a set of names) when the dataset holds exactly the clips the
+ * model was trained on, else NULL (with a warning: another dataset, or the
+ * folds cannot be made again, e.g. the folds CSV is gone). model: NULL for
+ * the first model, else the path that the warnings name. */
+static GHashTable *training_clips(const TrOptions *o, const TrSplit *split,
+                                  const char *model) {
   /* the folds the model was trained on */
   TrOptions m;
   tr_options_init(&m);
@@ -61,18 +67,33 @@ static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
   GHashTable *train = ds ? tr_split_training_clips(split, ds) : NULL;
   tr_dataset_free(ds);
   char *what = tr_split_describe(split);
+  /* an ensemble's later models are named */
+  char *who = model ? g_strdup_printf("--model %s: ", model) : g_strdup("");
   if (err)
     tr_report_warning("eval",
-                      "cannot make the model's folds (%s) on %s again: %s; "
+                      "%scannot make the model's folds (%s) on %s again: %s; "
                       "training clips cannot be told apart",
-                      what, o->data, err->message);
+                      who, what, o->data, err->message);
   else if (!train)
     tr_report_warning("eval",
-                      "the clips of %s under the model's split (%s) are not "
+                      "%sthe clips of %s under the model's split (%s) are not "
                       "those it was trained on (another dataset, or clips "
                       "added or removed): training clips cannot be told apart",
-                      o->data, what);
+                      who, o->data, what);
+  g_free(who);
   g_clear_error(&err);
+  g_free(what);
+  return train;
+}
+
+/* The (first) model's recorded split, made again on the dataset: the
+ * dataset options the command line does not give come from the split, and
+ * --fold defaults to the held-out fold. Returns the training clips, as
+ * training_clips() does. */
+static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
+                             char **argv) {
+  GHashTable *train = training_clips(o, split, NULL);
+  char *what = tr_split_describe(split);
   /* the evaluation's folds: the model's, with the options given here on
    * top (parsed again over the recorded ones) */
   gboolean own = given(argc, argv, "esc10") ||
@@ -103,19 +124,25 @@ static GHashTable *use_split(TrOptions *o, const TrSplit *split, int argc,
 static char *report_prefix(const TrOptions *o) {
   if (o->report)
     return g_strdup(o->report);
-  if (g_str_has_suffix(o->model, ".safetensors"))
-    return g_strdup_printf("%.*s-eval",
-                           (int)(strlen(o->model) - strlen(".safetensors")),
-                           o->model);
-  return g_strconcat(o->model, "-eval", NULL);
+  int n = (int)g_strv_length(o->models);
+  char *what =
+      n > 1 ? g_strdup_printf("-ensemble%d-eval", n) : g_strdup("-eval");
+  char *prefix =
+      g_str_has_suffix(o->model, ".safetensors")
+          ? g_strdup_printf("%.*s%s",
+                            (int)(strlen(o->model) - strlen(".safetensors")),
+                            o->model, what)
+          : g_strconcat(o->model, what, NULL);
+  g_free(what);
+  return prefix;
 }
 
 /* Clips the model learnt from say nothing of how it generalises: an error
  * when the evaluated clips hold any (a warning with
  * --allow-training-clips). */
-static gboolean check_held_out(const TrOptions *o, const TrDataset *ds,
-                               GHashTable *train_clips, int val_fold,
-                               GError **error) {
+static gboolean check_held_out(const TrOptions *o, const char *model,
+                               const TrDataset *ds, GHashTable *train_clips,
+                               int val_fold, GError **error) {
   size_t seen = 0, n_eval = 0;
   const char *first = NULL;
   for (size_t c = 0; c < ds->n_clips; c++) {
@@ -130,19 +157,26 @@ static gboolean check_held_out(const TrOptions *o, const TrDataset *ds,
   if (seen > 0 && !o->allow_training_clips) {
     char *folds = o->fold > 0 ? g_strdup_printf("fold %d", o->fold)
                               : g_strdup("all the folds");
+    /* an ensemble's later model: the default fold is the first's */
+    char *fix = strcmp(model, o->model) == 0
+                    ? g_strdup_printf("evaluate its held-out fold (--fold "
+                                      "%d, the default)",
+                                      val_fold)
+                    : g_strdup("evaluate a fold that none of the models was "
+                               "trained on");
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "%s of %s holds %zu of %zu clips that the model %s was "
-                "trained on (e.g. %s): evaluate its held-out fold (--fold "
-                "%d, the default) or give --allow-training-clips",
-                folds, ds->root, seen, n_eval, o->model, first, val_fold);
+                "trained on (e.g. %s): %s or give --allow-training-clips",
+                folds, ds->root, seen, n_eval, model, first, fix);
+    g_free(fix);
     g_free(folds);
     return FALSE;
   }
   if (seen > 0)
     tr_report_warning("eval",
                       "%zu of the %zu clips evaluated were used to train "
-                      "the model: this is not a held-out accuracy",
-                      seen, n_eval);
+                      "the model %s: this is not a held-out accuracy",
+                      seen, n_eval, model);
   return TRUE;
 }
 
@@ -178,9 +212,12 @@ static int *label_map(const TrOptions *o, const TrDataset *ds,
  * evaluated. */
 typedef struct {
   TrOptions o;
-  char *prefix; /* of the report files */
-  AcrnnNet *net;
+  char *prefix;  /* of the report files */
+  AcrnnNet *net; /* the first --model */
   AcrnnModelInfo info;
+  int n_models; /* an ensemble: nets[0] is net, infos[0] info */
+  AcrnnNet **nets;
+  AcrnnModelInfo *infos;
   TrSplit split; /* the model's recorded split, if any */
   GHashTable *train_clips;
   TrDataset *ds;
@@ -188,6 +225,12 @@ typedef struct {
 } Eval;
 
 static void eval_clear(Eval *e) {
+  for (int m = 1; m < e->n_models; m++) {
+    acrnn_net_free(e->nets[m]);
+    acrnn_model_info_clear(&e->infos[m]);
+  }
+  g_free(e->nets);
+  g_free(e->infos);
   g_free(e->prefix);
   g_free(e->map);
   acrnn_net_free(e->net);
@@ -199,6 +242,54 @@ static void eval_clear(Eval *e) {
     g_hash_table_unref(e->train_clips);
 }
 
+/* The models after the first (an ensemble): loaded, checked against the
+ * first, with its precision. */
+static gboolean load_ensemble(Eval *e, AcrnnPrecision precision,
+                              GError **error) {
+  e->n_models = (int)g_strv_length(e->o.models);
+  e->nets = g_new0(AcrnnNet *, e->n_models);
+  e->infos = g_new0(AcrnnModelInfo, e->n_models);
+  for (int m = 1; m < e->n_models; m++)
+    acrnn_model_info_init(&e->infos[m]);
+  e->nets[0] = e->net;
+  e->infos[0] = e->info; /* a shallow copy, not cleared */
+  for (int m = 1; m < e->n_models; m++) {
+    acrnn_model_info_clear(&e->infos[m]);
+    e->nets[m] = acrnn_model_load(e->o.models[m], &e->infos[m], error);
+    if (!e->nets[m] || !tr_ensemble_check(&e->info, e->o.model, &e->infos[m],
+                                          e->o.models[m], error))
+      return FALSE;
+    acrnn_net_set_precision(e->nets[m], precision);
+  }
+  if (e->n_models > 1 && !e->o.quiet)
+    tr_report_note("eval: an ensemble of %d models, the mean of their clip "
+                   "probabilities",
+                   e->n_models);
+  return TRUE;
+}
+
+/* The clips each model after the first was trained on are refused as the
+ * first's are (the dataset as evaluated: the first model's folds). */
+static gboolean check_ensemble_held_out(Eval *e, GError **error) {
+  gboolean ok = TRUE;
+  for (int m = 1; ok && m < e->n_models; m++) {
+    const AcrnnModelInfo *info = &e->infos[m];
+    if (!info->split || !e->o.data)
+      continue;
+    TrSplit split = {0};
+    ok = tr_split_parse(e->o.models[m], info->split, &split, error);
+    GHashTable *train =
+        ok ? training_clips(&e->o, &split, e->o.models[m]) : NULL;
+    if (train)
+      ok = check_held_out(&e->o, e->o.models[m], e->ds, train, split.val_fold,
+                          error);
+    if (train)
+      g_hash_table_unref(train);
+    tr_split_clear(&split);
+  }
+  return ok;
+}
+
 /* Parses the options, loads the model and the dataset (with the model's
  * split) and checks that the clips can be evaluated. */
 static gboolean eval_prepare(Eval *e, int argc, char **argv, GError **error) {
@@ -207,10 +298,14 @@ static gboolean eval_prepare(Eval *e, int argc, char **argv, GError **error) {
   char **argv0 = g_memdup2(argv, sizeof(char *) * (size_t)(argc + 1));
   gboolean ok =
       tr_options_parse(&e->o, TR_CMD_EVAL, summary, &argc, &argv, error);
-  if (ok && !e->o.model) {
+  if (ok && !(e->o.models && e->o.models[0])) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "no model: give --model FILE.safetensors");
     ok = FALSE;
+  }
+  if (ok) {
+    g_free(e->o.model);
+    e->o.model = g_strdup(e->o.models[0]);
   }
   if (ok) {
     e->prefix = report_prefix(&e->o);
@@ -229,6 +324,8 @@ static gboolean eval_prepare(Eval *e, int argc, char **argv, GError **error) {
   }
   if (ok)
     acrnn_net_set_precision(e->net, precision);
+  if (ok)
+    ok = load_ensemble(e, precision, error);
   if (ok && e->info.split && e->o.data) {
     ok = tr_split_parse(e->o.model, e->info.split, &e->split, error);
     if (ok)
@@ -248,7 +345,10 @@ static gboolean eval_prepare(Eval *e, int argc, char **argv, GError **error) {
     ok = FALSE;
   }
   if (ok && e->train_clips)
-    ok = check_held_out(&e->o, e->ds, e->train_clips, e->split.val_fold, error);
+    ok = check_held_out(&e->o, e->o.model, e->ds, e->train_clips,
+                        e->split.val_fold, error);
+  if (ok)
+    ok = check_ensemble_held_out(e, error);
   if (ok)
     ok = (e->map = label_map(&e->o, e->ds, &e->info, error)) != NULL;
   return ok;
@@ -276,8 +376,8 @@ static gboolean evaluate(const Eval *e, TrEvalResult *res, GError **error) {
       break;
     }
     TrEvalPrediction p = {.file = clip->name, .fold = clip->fold};
-    p.predicted =
-        tr_predict_clip(e->net, &e->info, f, nf, o->batch_size, probs);
+    p.predicted = tr_ensemble_predict(e->nets, e->infos, e->n_models, f, nf,
+                                      o->batch_size, probs);
     g_free(f);
     p.label = e->map[clip->label];
     p.confidence = probs[p.predicted];
@@ -327,6 +427,8 @@ int tr_cmd_eval(int argc, char **argv) {
   if (ok) {
     tr_eval_result_init(&res, e.o.model, e.ds->root, e.o.fold, e.info.n_labels,
                         e.info.labels);
+    if (e.n_models > 1)
+      res.ensemble = (const char *const *)e.o.models;
     ok = evaluate(&e, &res, &error);
   }
   if (ok) {

@@ -64,8 +64,15 @@ void tr_eval_print(const TrEvalResult *r) {
   char foldtxt[32] = "";
   if (r->fold)
     g_snprintf(foldtxt, sizeof foldtxt, " fold %d", r->fold);
-  printf("model %s on %s%s: %d clips, accuracy %.4f\n", r->model, r->dataset,
-         foldtxt, r->clips, r->accuracy);
+  if (r->ensemble) {
+    char *all = g_strjoinv(" + ", (char **)r->ensemble);
+    printf("ensemble %s on %s%s: %d clips, accuracy %.4f\n", all, r->dataset,
+           foldtxt, r->clips, r->accuracy);
+    g_free(all);
+  } else {
+    printf("model %s on %s%s: %d clips, accuracy %.4f\n", r->model, r->dataset,
+           foldtxt, r->clips, r->accuracy);
+  }
   printf("%-28s %9s %9s %9s %8s\n", "class", "precision", "recall", "F1",
          "support");
   for (int k = 0; k < r->n_labels; k++) {
@@ -133,6 +140,13 @@ gboolean tr_eval_write_json(const TrEvalResult *r, const char *path,
   json_builder_begin_object(b);
   add_predictions(b, r);
   tr_json_string(b, "model", r->model);
+  if (r->ensemble) {
+    json_builder_set_member_name(b, "ensemble");
+    json_builder_begin_array(b);
+    for (int m = 0; r->ensemble[m]; m++)
+      json_builder_add_string_value(b, r->ensemble[m]);
+    json_builder_end_array(b);
+  }
   tr_json_string(b, "dataset", r->dataset);
   tr_json_int(b, "fold", r->fold);
   tr_json_int(b, "clips", r->clips);

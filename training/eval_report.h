@@ -23,6 +23,8 @@ typedef struct {
 
 typedef struct {
   const char *model, *dataset; /* borrowed */
+  const char *const *ensemble; /* borrowed: every model of an ensemble
+                                  (NULL-ended), or NULL for one model */
   int fold;                    /* 0: all clips */
   int n_labels;
   char *const *labels; /* borrowed: the model's */

@@ -125,9 +125,38 @@ static const OptSpec specs[] = {
      "Largest time stretch factor", TRUE},
     {"pitch-range", TRN, G_OPTION_ARG_DOUBLE, F(pitch_range), "ST",
      "Pitch shift drawn uniformly from [-ST, ST] semitones", TRUE},
+    /* ours, beyond the paper */
+    {"label-smoothing", TRN, G_OPTION_ARG_DOUBLE, F(label_smoothing), "E",
+     "Ours, not the paper's: label smoothing, the targets (after mixup) "
+     "become (1-E) t + E/K for K classes; 0 <= E < 1 (0: none)",
+     TRUE},
+    {"lr-schedule", TRN, G_OPTION_ARG_STRING, F(lr_schedule), "KIND",
+     "Learning rate schedule, set once per epoch: step (the paper's: "
+     "--lr-step and --lr-gamma) or cosine (ours: lr-min + (lr - lr-min) "
+     "(1 + cos(pi e / epochs)) / 2 for 0-based epoch e; --lr-step and "
+     "--lr-gamma are then unused)",
+     TRUE},
+    {"lr-min", TRN, G_OPTION_ARG_DOUBLE, F(lr_min), "LR",
+     "The learning rate the cosine schedule falls to, 0 <= LR <= --lr", TRUE},
+    {"time-masks", TRN, G_OPTION_ARG_INT, F(time_masks), "N",
+     "Ours, SpecAugment-style: N time masks on every training segment each "
+     "epoch (never on validation or eval), each a run of uniform width in "
+     "[0, --time-mask-width] frames at a uniform position, set to 0 after "
+     "the normalisation, i.e. the training clips' mean (0: none)",
+     TRUE},
+    {"time-mask-width", TRN, G_OPTION_ARG_INT, F(time_mask_width), "W",
+     "Widest time mask, 0..--segment-frames frames", TRUE},
+    {"freq-masks", TRN, G_OPTION_ARG_INT, F(freq_masks), "N",
+     "Ours, SpecAugment-style: N frequency masks on every training segment "
+     "each epoch, bands of uniform width in [0, --freq-mask-width] at a "
+     "uniform position, set to 0 after the normalisation in both channels "
+     "(0: none)",
+     TRUE},
+    {"freq-mask-width", TRN, G_OPTION_ARG_INT, F(freq_mask_width), "F",
+     "Widest frequency mask, 0..--bands bands", TRUE},
     {"seed", DATA, G_OPTION_ARG_INT64, F(seed), "N",
      "Seed of every random choice (init, shuffles, dropout, mixup, "
-     "augmentation, random folds)",
+     "augmentation, masks, random folds)",
      TRUE},
     {"threads", ALL, G_OPTION_ARG_INT, F(threads), "N",
      "Compute threads. train and cv: N replicas of the network, each "
@@ -193,11 +222,15 @@ static const OptSpec specs[] = {
      TRUE},
     {"out-dir", TR_CMD_CV, G_OPTION_ARG_FILENAME, F(out_dir), "DIR",
      "cv: models, logs and the summary go here", TRUE},
-    {"model", TR_CMD_EVAL, G_OPTION_ARG_FILENAME, F(model), "FILE",
-     "Model to evaluate", FALSE},
+    {"model", TR_CMD_EVAL, G_OPTION_ARG_FILENAME_ARRAY, F(models), "FILE",
+     "Model to evaluate. Repeat it for an ensemble (ours): each clip's "
+     "probabilities are the mean of the models' clip probabilities; the "
+     "models must have the same labels and feature parameters",
+     FALSE},
     {"report", TR_CMD_EVAL, G_OPTION_ARG_FILENAME, F(report), "PREFIX",
      "Writes PREFIX.json, PREFIX-confusion.csv and PREFIX-confusion.png "
-     "(default: the model path without .safetensors, plus -eval)",
+     "(default: the (first) model path without .safetensors, plus -eval, "
+     "or -ensembleN-eval for N models)",
      FALSE},
     {"log", TR_CMD_TRAIN, G_OPTION_ARG_FILENAME, F(log), "FILE",
      "JSON-lines log of every epoch (default: --out with .log.jsonl)", TRUE},
@@ -263,6 +296,10 @@ static gboolean is_string(GOptionArg a) {
   return a == G_OPTION_ARG_STRING || a == G_OPTION_ARG_FILENAME;
 }
 
+static gboolean is_array(GOptionArg a) {
+  return a == G_OPTION_ARG_STRING_ARRAY || a == G_OPTION_ARG_FILENAME_ARRAY;
+}
+
 /* A float default as the decimal number it was written as (0.01f gives
  * 0.01, not 0.009999999776): the shortest %g text that reads back to f. */
 static double decimal(float f) {
@@ -319,6 +356,7 @@ void tr_options_init(TrOptions *o) {
   o->stretch_min = 0.8;
   o->stretch_max = 1.3;
   o->pitch_range = 3.5;
+  o->lr_schedule = g_strdup("step");
   o->seed = 1;
   o->threads = 1;
   o->precision = g_strdup("fp32");
@@ -334,6 +372,9 @@ void tr_options_clear(TrOptions *o) {
     if (is_string(specs[i].arg)) {
       char **p = field(o, &specs[i]);
       g_clear_pointer(p, g_free);
+    } else if (is_array(specs[i].arg)) {
+      char ***p = field(o, &specs[i]);
+      g_clear_pointer(p, g_strfreev);
     }
 }
 
@@ -367,7 +408,7 @@ gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
     before[i] = NULL;
     if (!(s->cmds & cmd))
       continue;
-    if (is_string(s->arg))
+    if (is_string(s->arg) || is_array(s->arg))
       before[i] = *(char **)field(o, s);
     char *def = default_text(&defaults, s);
     char *desc = def && !strstr(s->desc, "(default")
@@ -405,8 +446,12 @@ gboolean tr_options_parse(TrOptions *o, int cmd, const char *summary, int *argc,
   g_ptr_array_unref(texts);
   /* GOption does not free a string it replaces. */
   for (size_t i = 0; i < N_SPECS; i++)
-    if (before[i] && *(char **)field(o, &specs[i]) != before[i])
-      g_free(before[i]);
+    if (before[i] && *(char **)field(o, &specs[i]) != before[i]) {
+      if (is_array(specs[i].arg))
+        g_strfreev((char **)before[i]);
+      else
+        g_free(before[i]);
+    }
   return ok;
 }
 

@@ -50,6 +50,11 @@ typedef struct {
   double stretch_min;
   double stretch_max;
   double pitch_range;
+  /* ours, beyond the paper (label_smoothing.c, lr_schedule.c, spec_mask.c) */
+  double label_smoothing;
+  char *lr_schedule; /* step or cosine */
+  double lr_min;
+  int time_masks, time_mask_width, freq_masks, freq_mask_width;
   gint64 seed;
   int threads;
   char *precision; /* fp32 or bf16 */
@@ -69,6 +74,7 @@ typedef struct {
   char *out;
   char *out_dir;
   char *model;
+  char **models; /* eval: --model, repeatable (an ensemble) */
   char *report;
   char *log;
   char *plot;

@@ -13,6 +13,7 @@ typedef enum {
   TR_RNG_OFFLINE = 3, /* offline augmentation, once */
   TR_RNG_ONLINE = 4,  /* online augmentation, each epoch */
   TR_RNG_DROPOUT = 5, /* dropout of a step split into shards */
+  TR_RNG_MASK = 6,    /* time/frequency masks, each epoch (spec_mask.c) */
 } TrRngPurpose;
 
 /* Seeds r for purpose and epoch (-1: the whole run) from seed. */

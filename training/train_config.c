@@ -34,6 +34,37 @@ static const char *check_recipe(const TrOptions *o) {
   return NULL;
 }
 
+/* The options beyond the paper: FALSE with an error naming the option, the
+ * value given and what was expected. */
+static gboolean check_beyond_paper(const TrOptions *o, GError **error) {
+  const char *bad = NULL;
+  double v = 0;
+  char *expected = NULL;
+  if (!(o->label_smoothing >= 0 && o->label_smoothing < 1)) {
+    bad = "label-smoothing", v = o->label_smoothing;
+    expected = g_strdup("a value in [0, 1) (0: none)");
+  } else if (!(o->lr_min >= 0 && o->lr_min <= o->lr)) {
+    bad = "lr-min", v = o->lr_min;
+    expected = g_strdup_printf("a value in [0, --lr %g]", o->lr);
+  } else if (o->time_masks < 0 || o->freq_masks < 0) {
+    bad = o->time_masks < 0 ? "time-masks" : "freq-masks";
+    v = MIN(o->time_masks, o->freq_masks);
+    expected = g_strdup("a count >= 0 (0: none)");
+  } else if (o->time_mask_width < 0 || o->time_mask_width > o->segment_frames) {
+    bad = "time-mask-width", v = o->time_mask_width;
+    expected =
+        g_strdup_printf("0 to --segment-frames %d frames", o->segment_frames);
+  } else if (o->freq_mask_width < 0 || o->freq_mask_width > o->bands) {
+    bad = "freq-mask-width", v = o->freq_mask_width;
+    expected = g_strdup_printf("0 to --bands %d bands", o->bands);
+  }
+  if (bad)
+    g_set_error(error, CONFIG_ERROR, 1, "--%s %g: expected %s", bad, v,
+                expected);
+  g_free(expected);
+  return bad == NULL;
+}
+
 static TrFault parse_fault(const TrOptions *o) {
   static const char *const kinds[] = {"", "kill", "error", "desync"};
   TrFault f = {TR_FAULT_NONE, o->debug_fault_rank, o->debug_fault_step};
@@ -68,6 +99,9 @@ gboolean tr_train_config_init(TrTrainConfig *c, const TrOptions *o,
     g_set_error_literal(error, CONFIG_ERROR, 1, bad);
     return FALSE;
   }
+  if (!check_beyond_paper(o, error) ||
+      !tr_lr_schedule_parse(o->lr_schedule, &c->lr_schedule, error))
+    return FALSE;
   c->segment_frames = o->segment_frames;
   c->segment_hop = o->segment_hop;
   c->init_std = o->init_std;
@@ -77,6 +111,10 @@ gboolean tr_train_config_init(TrTrainConfig *c, const TrOptions *o,
   c->batch_size = o->batch_size;
   c->mixup_alpha = o->mixup_alpha;
   c->seed = o->seed;
+  c->label_smoothing = o->label_smoothing;
+  c->lr_min = o->lr_min;
+  c->mask = (TrSpecMask){o->time_masks, o->time_mask_width, o->freq_masks,
+                         o->freq_mask_width};
   c->dataset = tr_options_dataset(o);
   c->dataset.data = g_strdup(o->data);
   c->dataset.folds_csv = g_strdup(o->folds_csv);

@@ -7,7 +7,9 @@
 #define TR_TRAIN_CONFIG_H
 
 #include "augment_clip.h"
+#include "lr_schedule.h"
 #include "options.h"
+#include "spec_mask.h"
 #include <acrnn/acrnn.h>
 #include <glib.h>
 
@@ -48,6 +50,11 @@ typedef struct {
   int epochs, batch_size;
   double mixup_alpha; /* 0: no mixup */
   gint64 seed;
+  /* ours, beyond the paper */
+  double label_smoothing; /* 0: none */
+  TrLrSchedule lr_schedule;
+  double lr_min; /* cosine */
+  TrSpecMask mask;
   /* the dataset and its folds, as the models' split record says (owns its
    * strings) */
   TrDatasetConfig dataset;

@@ -2,7 +2,9 @@
  * mixup), this process's shards' forward and backward, the all-reduce of
  * a data-parallel run and the optimizer's update. */
 #include "dist.h"
+#include "label_smoothing.h"
 #include "run_rng.h"
+#include "spec_mask.h"
 #include "train_run.h"
 #include <math.h>
 #include <string.h>
@@ -27,10 +29,13 @@ int tr_run_build_batch(TrRun *r) {
     const TrClipFeat *cf = &g_array_index(set, TrClipFeat, ref.clip);
     acrnn_segment_extract(cf->frames, cf->n, B, S, r->info.segment_hop, ref.seg,
                           r->info.mean, r->info.std, r->x + (size_t)i * dim);
+    tr_spec_mask_segment(&c->mask, c->seed, r->st.epoch, first + i,
+                         r->x + (size_t)i * dim, B, S);
     r->y[(size_t)i * C + cf->label] = 1.0f;
   }
   if (c->mixup_alpha > 0)
     acrnn_mixup(&r->st.rng, (float)c->mixup_alpha, r->x, dim, r->y, C, b);
+  tr_label_smooth(r->y + (size_t)lo * C, hi - lo, C, c->label_smoothing);
   return b;
 }
 

@@ -244,7 +244,8 @@ static gboolean run_epoch(TrRun *r, GError **error) {
                                        r->st.epoch, &r->ep.n_refs);
   size_t bs = (size_t)c->batch_size;
   r->ep.steps = (int)((r->ep.n_refs + bs - 1) / bs);
-  r->ep.lr = acrnn_sgd_lr(r->opt, r->st.epoch);
+  r->ep.lr = tr_lr_at_epoch(&c->sgd, c->lr_schedule, c->lr_min, r->st.epoch,
+                            c->epochs);
   gboolean ok = TRUE;
   while (ok && !r->stop && r->st.step < r->ep.steps)
     ok = run_step(r, error);

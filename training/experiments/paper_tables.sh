@@ -13,6 +13,26 @@
 #               t3-l2 t3-l4 t3-l6 t3-l8
 #                              attention after conv layer 2/4/6/8, augmented
 #               all            every row above, in that order
+#             Ours, beyond the paper: the main row (t2-acrnn-aug) with one
+#             change each:
+#               ours-offline   offline copies (--augment offline, 4 copies
+#                              of each clip, made once) instead of online
+#               ours-specaug   SpecAugment-style masks: 2 time masks of up
+#                              to 16 frames, 2 frequency masks of up to 16
+#                              bands (--time-masks ... --freq-mask-width)
+#               ours-smooth    label smoothing 0.1 (--label-smoothing 0.1)
+#               ours-cosine    cosine schedule from lr 0.01 to 0
+#                              (--lr-schedule cosine) instead of the steps
+#               ours-ensemble  not a CV: the held-out evaluation of the
+#                              bundled model (fold 5 of --split-by-source 5
+#                              --seed 1). Four models of the main row, model
+#                              k trained on three of folds 1-4 and
+#                              validated on the fourth (k), then fold 5
+#                              evaluated by each (the last epoch's model)
+#                              and by their ensemble (eval --model x4: the
+#                              mean of their clip probabilities). Writes
+#                              ensemble-eval.json and inner-K-eval.json
+#               ours           every ours-* row, in that order
 #   --dataset esc10|esc50      (default esc10)
 #   --epochs N                 schedule length; lr / 10 at 1/3 and 2/3 of it
 #                              (default 60; the paper's is 300)
@@ -25,6 +45,7 @@
 #   --train BIN                acrnn-train (default build/training/acrnn-train)
 #   --threads N                passed to acrnn-train (default 2)
 #   --precision P              passed to acrnn-train (default bf16)
+#   --print                    print the commands of each ROW, run nothing
 #
 # Every row uses --split-by-source 5 --seed 1, SGD with Nesterov momentum
 # 0.9, lr 0.01, batches of 64 and weight decay 1e-4 (acrnn-train's
@@ -42,6 +63,7 @@ root=$(cd "$here/../.." && pwd)
 dataset=esc10 epochs=60 data=$root/../shared/esc50
 work=$root/runs/paper results=$root/models/runs/paper
 train=$root/build/training/acrnn-train threads=2 precision=bf16
+print_only=0
 rows=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -53,9 +75,12 @@ while [ $# -gt 0 ]; do
     --train) train=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --precision) precision=$2; shift 2 ;;
+    --print) print_only=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     all) rows+=(t2-crnn t2-crnn-aug t2-acrnn t2-acrnn-aug t3-l2 t3-l4 t3-l6 t3-l8)
          shift ;;
+    ours) rows+=(ours-offline ours-specaug ours-smooth ours-cosine ours-ensemble)
+          shift ;;
     -*) echo "error: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) rows+=("$1"); shift ;;
   esac
@@ -66,8 +91,8 @@ case $dataset in
   esc50) ds_opt=() ;;
   *) echo "error: --dataset is esc10 or esc50, not '$dataset'" >&2; exit 2 ;;
 esac
-[ -f "$data/meta/esc50.csv" ] || { echo "error: no $data/meta/esc50.csv (give --data)" >&2; exit 2; }
-[ -x "$train" ] || { echo "error: no acrnn-train at $train (build first or give --train)" >&2; exit 2; }
+[ "$print_only" = 1 ] || [ -f "$data/meta/esc50.csv" ] || { echo "error: no $data/meta/esc50.csv (give --data)" >&2; exit 2; }
+[ "$print_only" = 1 ] || [ -x "$train" ] || { echo "error: no acrnn-train at $train (build first or give --train)" >&2; exit 2; }
 if [ $((epochs % 3)) -ne 0 ]; then
   echo "error: --epochs must be a multiple of 3 (lr / 10 at 1/3 and 2/3)" >&2; exit 2
 fi
@@ -81,43 +106,136 @@ row_options() {
     t2-acrnn) echo --attention rnn "${none[@]}" ;;
     t2-acrnn-aug) echo --attention rnn "${aug[@]}" ;;
     t3-l2|t3-l4|t3-l6|t3-l8) echo --attention "cnn:${1#t3-l}" "${aug[@]}" ;;
+    # ours: the main row plus one change
+    ours-offline) echo --attention rnn --augment offline --augment-copies 4 \
+                    --mixup-alpha 0.2 ;;
+    ours-specaug) echo --attention rnn "${aug[@]}" --time-masks 2 \
+                    --time-mask-width 16 --freq-masks 2 --freq-mask-width 16 ;;
+    ours-smooth) echo --attention rnn "${aug[@]}" --label-smoothing 0.1 ;;
+    ours-cosine) echo --attention rnn "${aug[@]}" --lr-schedule cosine \
+                   --lr-min 0 ;;
+    ours-ensemble) echo --attention rnn "${aug[@]}" ;;
     *) return 1 ;;
   esac
 }
 
 save_results() {
   local f
-  for f in "$1"/fold-*.result.json "$1"/cv-summary.json; do
+  for f in "$1"/fold-*.result.json "$1"/cv-summary.json "$1"/*-eval.json; do
     if [ -f "$f" ] && ! cmp -s "$f" "$2/${f##*/}"; then cp "$f" "$2/"; fi
   done
+}
+
+# Runs a command in the background with its output appended to $log,
+# copying finished results from $dir to $res every 20 s; Ctrl-C or SIGTERM
+# stops it (it saves a checkpoint). Returns its exit status.
+run_saving() {
+  "$@" >> "$log" 2>&1 &
+  child=$!
+  trap 'kill -TERM $child 2>/dev/null' TERM INT
+  # each finished fold is copied as soon as it exists, so that a machine
+  # that goes away keeps what was done
+  local i
+  while kill -0 "$child" 2>/dev/null; do
+    save_results "$dir" "$res"
+    for i in $(seq 20); do
+      kill -0 "$child" 2>/dev/null || break
+      sleep 1
+    done
+  done
+  local status=0
+  wait "$child" || status=$?
+  trap - TERM INT
+  save_results "$dir" "$res"
+  return "$status"
+}
+
+# A run that did not finish (an error, a signal, --stop-after-*): exit with
+# its status, or 1.
+stopped() {
+  echo "$name stopped (exit $1); run the same command to continue" >&2
+  [ "$1" -ne 0 ] && exit "$1"
+  exit 1
+}
+
+# ours-ensemble: model k on three of folds 1-4 (validated on k), each
+# continued from its checkpoint when stopped; then fold 5 by each model and
+# by the four together.
+ensemble_row() {
+  local k others f status
+  [ "$print_only" = 1 ] || mkdir -p "$dir"
+  for k in 1 2 3 4; do
+    [ -f "$dir/inner-$k.last.safetensors" ] && continue
+    others=$(for f in 1 2 3 4; do [ "$f" = "$k" ] || printf '%s,' "$f"; done)
+    cmd=("$train" train --data "$data" "${ds_opt[@]}" --split-by-source 5
+         --seed 1 --folds "${others%,}" --val-fold "$k" --epochs "$epochs"
+         --lr-step $((epochs / 3)) --threads "$threads"
+         --precision "$precision" --checkpoint-every 5 "${row_opts[@]}"
+         --out "$dir/inner-$k.safetensors")
+    cont=()
+    [ -f "$dir/inner-$k.ckpt.safetensors" ] &&
+      cont=(--resume "$dir/inner-$k.ckpt.safetensors")
+    if [ "$print_only" = 1 ]; then
+      echo "${cmd[*]} ${cont[*]}"
+      continue
+    fi
+    echo "$(date -u +%FT%TZ) $name: ${cmd[*]} ${cont[*]}" | tee -a "$work/commands.log"
+    printf '%s\n' "${cmd[*]}" >> "$res/command.txt"
+    status=0
+    run_saving "${cmd[@]}" "${cont[@]}" || status=$?
+    # a stop (Ctrl-C, --stop-after-*) leaves no last model
+    [ "$status" -eq 0 ] && [ -f "$dir/inner-$k.last.safetensors" ] ||
+      stopped "$status"
+  done
+  local models=() ev
+  for k in 1 2 3 4 all; do
+    if [ "$k" = all ]; then
+      ev=("$train" eval --data "$data" --fold 5 --threads "$threads"
+          --precision "$precision" "${models[@]}"
+          --report "$dir/ensemble-eval")
+    else
+      models+=(--model "$dir/inner-$k.last.safetensors")
+      ev=("$train" eval --data "$data" --fold 5 --threads "$threads" --quiet
+          --precision "$precision" --model "$dir/inner-$k.last.safetensors"
+          --report "$dir/inner-$k-eval")
+    fi
+    if [ "$print_only" = 1 ]; then
+      echo "${ev[*]}"
+      continue
+    fi
+    "${ev[@]}" >> "$log" 2>&1 || stopped $?
+  done
+  [ "$print_only" = 1 ] && return 0
+  save_results "$dir" "$res"
+  grep -h '^\(model\|ensemble\) ' "$log" | tail -n 5
 }
 
 for row in "${rows[@]}"; do
   opts=$(row_options "$row") || { echo "error: unknown row '$row' (see --help)" >&2; exit 2; }
   name=$row-$dataset-e$epochs
   dir=$work/$name
-  mkdir -p "$work" "$results/$name"
+  res=$results/$name
+  log=$work/$name.log
+  read -r -a row_opts <<< "$opts"
+  [ "$print_only" = 1 ] || mkdir -p "$work" "$res"
+  if [ "$row" = ours-ensemble ]; then
+    [ "$print_only" = 1 ] || : > "$res/command.txt"
+    ensemble_row
+    continue
+  fi
   cont=()
   [ -d "$dir" ] && cont=(--continue)
-  read -r -a row_opts <<< "$opts"
   cmd=("$train" cv --data "$data" "${ds_opt[@]}" --split-by-source 5 --seed 1
        --epochs "$epochs" --lr-step $((epochs / 3)) --threads "$threads"
        --precision "$precision" --checkpoint-every 5 "${row_opts[@]}" --out-dir "$dir")
+  if [ "$print_only" = 1 ]; then
+    echo "${cmd[*]} ${cont[*]}"
+    continue
+  fi
   echo "$(date -u +%FT%TZ) $name: ${cmd[*]} ${cont[*]}" | tee -a "$work/commands.log"
-  printf '%s\n' "${cmd[*]}" > "$results/$name/command.txt"
-  "${cmd[@]}" "${cont[@]}" >> "$work/$name.log" 2>&1 &
-  child=$!
-  trap 'kill -TERM $child 2>/dev/null' TERM INT
-  # each finished fold is copied as soon as it exists, so that a machine
-  # that goes away keeps what was done
-  while kill -0 "$child" 2>/dev/null; do
-    save_results "$dir" "$results/$name"
-    sleep 20
-  done
+  printf '%s\n' "${cmd[*]}" > "$res/command.txt"
   status=0
-  wait "$child" || status=$?
-  trap - TERM INT
-  save_results "$dir" "$results/$name"
-  tail -n 3 "$work/$name.log"
-  [ "$status" -eq 0 ] || { echo "$name stopped (exit $status); run the same command to continue" >&2; exit "$status"; }
+  run_saving "${cmd[@]}" "${cont[@]}" || status=$?
+  tail -n 3 "$log"
+  [ "$status" -eq 0 ] || stopped "$status"
 done

@@ -1,0 +1,172 @@
+/* test_train_cosine.c - acrnn-train --lr-schedule cosine --lr-min: the
+ * learning rate of each epoch is lr-min + (lr - lr-min) (1 + cos(pi e /
+ * epochs)) / 2, as the run's log records it per epoch (and a resumed run
+ * goes on with it); the step schedule is acrnn_sgd_lr()'s; bad values are
+ * refused naming the option. */
+#include "lr_schedule.h"
+#include "synth_dataset.h"
+#include <acrnn/acrnn.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+static const char *train_exe;
+static char *tmp, *data, *folds_csv;
+
+static void test_schedule(void) {
+  AcrnnSgdParams sgd;
+  acrnn_sgd_params_init(&sgd);
+  sgd.lr = 0.01f;
+  sgd.step_epochs = 3;
+  AcrnnSgd *opt = acrnn_sgd_new(&sgd, 1);
+  for (int e = 0; e < 10; e++)
+    g_assert_cmpfloat(tr_lr_at_epoch(&sgd, TR_LR_STEP, 0.5, e, 10), ==,
+                      acrnn_sgd_lr(opt, e));
+  acrnn_sgd_free(opt);
+  /* 4 epochs from 0.01 to 0.001: cos(0), cos(pi/4), cos(pi/2), cos(3pi/4) */
+  const double want[] = {0.01, 0.001 + 0.009 * (1 + M_SQRT1_2) / 2, 0.0055,
+                         0.001 + 0.009 * (1 - M_SQRT1_2) / 2};
+  for (int e = 0; e < 4; e++)
+    g_assert_cmpfloat(
+        fabs(tr_lr_at_epoch(&sgd, TR_LR_COSINE, 0.001, e, 4) - want[e]), <,
+        1e-9);
+  /* falling all the way */
+  for (int e = 1; e < 50; e++)
+    g_assert_cmpfloat(tr_lr_at_epoch(&sgd, TR_LR_COSINE, 0, e, 50), <,
+                      tr_lr_at_epoch(&sgd, TR_LR_COSINE, 0, e - 1, 50));
+  g_assert_cmpfloat(tr_lr_at_epoch(&sgd, TR_LR_COSINE, 0, 50, 50), <, 1e-9);
+  TrLrSchedule k;
+  GError *error = NULL;
+  g_assert_false(tr_lr_schedule_parse("linear", &k, &error));
+  g_assert_cmpstr(error->message, ==,
+                  "--lr-schedule linear: expected step or cosine");
+  g_clear_error(&error);
+}
+
+static int train(const char *out, const char *const *extra, char **err) {
+  GPtrArray *a = g_ptr_array_new();
+  g_ptr_array_add(a, (char *)train_exe);
+  g_ptr_array_add(a, "train");
+  for (int i = 0; synth_fast_options[i]; i++)
+    g_ptr_array_add(a, (char *)synth_fast_options[i]);
+  const char *base[] = {"--data",        data,     "--folds-csv", folds_csv,
+                        "--val-fold",    "3",      "--epochs",    "4",
+                        "--batch-size",  "4",      "--lr",        "0.01",
+                        "--lr-schedule", "cosine", "--lr-min",    "0.001",
+                        "--out",         out,      NULL};
+  for (int i = 0; base[i]; i++)
+    g_ptr_array_add(a, (char *)base[i]);
+  for (int i = 0; extra && extra[i]; i++)
+    g_ptr_array_add(a, (char *)extra[i]);
+  g_ptr_array_add(a, NULL);
+  char *e = NULL;
+  int rc = synth_run((char **)a->pdata, NULL, &e);
+  if (err)
+    *err = e;
+  else
+    g_free(e);
+  g_ptr_array_unref(a);
+  return rc;
+}
+
+static char *path(const char *name) {
+  return g_build_filename(tmp, name, NULL);
+}
+
+/* The "lr" of each line of the JSON-lines log; n in *n. */
+static double *log_lrs(const char *log, int *n) {
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+  char **lines = g_strsplit(g_strstrip(text), "\n", -1);
+  *n = (int)g_strv_length(lines);
+  double *lr = g_new(double, *n);
+  for (int i = 0; i < *n; i++) {
+    JsonNode *node = json_from_string(lines[i], NULL);
+    g_assert_nonnull(node);
+    lr[i] = json_object_get_double_member(json_node_get_object(node), "lr");
+    json_node_unref(node);
+  }
+  g_strfreev(lines);
+  g_free(text);
+  return lr;
+}
+
+static void test_logged_per_epoch(void) {
+  char *a = path("a.safetensors"), *b = path("b.safetensors");
+  char *a_log = path("a.log.jsonl"), *b_log = path("b.log.jsonl");
+  char *b_ckpt = path("b.ckpt.safetensors");
+  g_assert_cmpint(train(a, NULL, NULL), ==, 0);
+  int n = 0;
+  double *lr = log_lrs(a_log, &n);
+  g_assert_cmpint(n, ==, 4);
+  /* from --lr 0.01 as the optimizer holds it, a float */
+  const double lr0 = 0.01f;
+  for (int e = 0; e < 4; e++) {
+    float want = (float)(0.001 + (lr0 - 0.001) * (1 + cos(G_PI * e / 4)) / 2);
+    g_assert_cmpfloat((float)lr[e], ==, want);
+  }
+  g_free(lr);
+  /* stopped after 2 epochs and resumed: the same rates (the schedule is
+   * the checkpoint's) */
+  const char *stop[] = {"--stop-after-epochs", "2", NULL};
+  g_assert_cmpint(train(b, stop, NULL), ==, 0);
+  const char *resume[] = {train_exe, "train",   "--resume",
+                          b_ckpt,    "--quiet", NULL};
+  char *err = NULL;
+  g_assert_cmpint(synth_run((char **)resume, NULL, &err), ==, 0);
+  g_free(err);
+  double *la = log_lrs(a_log, &n), *lb = NULL;
+  int nb = 0;
+  lb = log_lrs(b_log, &nb);
+  g_assert_cmpint(nb, ==, 4);
+  g_assert_cmpmem(la, sizeof(double) * 4, lb, sizeof(double) * 4);
+  g_free(la);
+  g_free(lb);
+  g_free(a);
+  g_free(b);
+  g_free(a_log);
+  g_free(b_log);
+  g_free(b_ckpt);
+}
+
+static void test_refused(void) {
+  struct {
+    const char *opt, *value, *message;
+  } bad[] = {
+      {"--lr-schedule", "linear",
+       "--lr-schedule linear: expected step or "
+       "cosine"},
+      {"--lr-min", "0.5", "--lr-min 0.5: expected a value in [0, --lr 0.01]"},
+      {"--lr-min", "-1", "--lr-min -1: expected a value in [0, --lr 0.01]"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    char *out = path("bad.safetensors"), *err = NULL;
+    const char *e[] = {bad[i].opt, bad[i].value, NULL};
+    g_assert_cmpint(train(out, e, &err), ==, 1);
+    if (!strstr(err, bad[i].message))
+      g_error("expected \"%s\" in: %s", bad[i].message, err);
+    g_free(err);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    g_free(out);
+  }
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  train_exe = synth_train_exe(argc, argv, "test_train_cosine");
+  if (!train_exe)
+    return 1;
+  tmp = g_dir_make_tmp("acrnn-train-cosine-XXXXXX", NULL);
+  data = g_build_filename(tmp, "data", NULL);
+  synth_folder_dataset(data, 3, 3);
+  folds_csv = g_build_filename(data, "folds.csv", NULL);
+  g_test_add_func("/train/cosine/schedule", test_schedule);
+  g_test_add_func("/train/cosine/log", test_logged_per_epoch);
+  g_test_add_func("/train/cosine/refused", test_refused);
+  int rc = g_test_run();
+  synth_remove_tree(tmp);
+  g_free(tmp);
+  g_free(data);
+  g_free(folds_csv);
+  return rc;
+}
