@@ -45,6 +45,7 @@ typedef struct {
   float beta;
   float *c;
   int ldc;
+  const uint32_t *packed_a; /* A packed by acrnn_gemm_bf16_pack_a(), or NULL */
   const uint32_t *packed_b; /* B packed by acrnn_gemm_bf16_pack_b(), or NULL */
 } Gemm;
 
@@ -254,6 +255,10 @@ static int round_up_nr(int n) {
   return (n + NR - 1) / NR * NR;
 }
 
+static int round_up_mr(int m) {
+  return (m + MR - 1) / MR * MR;
+}
+
 /* Rows [i_begin, i_end) and columns [j_begin, j_end) of C, with this
  * thread's packing buffers. */
 static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
@@ -266,10 +271,12 @@ static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
   const int mc_max = MIN(MC, i_end - i_begin);
   uint32_t *own_b =
       g->packed_b ? NULL : g_new(uint32_t, (size_t)(nc_max + NR) * KC_PAIRS);
-  uint32_t *ap = g_new(uint32_t, (size_t)(mc_max + MR) * KC_PAIRS);
+  uint32_t *own_a =
+      g->packed_a ? NULL : g_new(uint32_t, (size_t)(mc_max + MR) * KC_PAIRS);
   for (int j0 = j_begin; j0 < j_end; j0 += NC) {
     const int nc = MIN(NC, j_end - j0);
     const uint32_t *packed = g->packed_b; /* its k block 0 */
+    const uint32_t *packed_a = g->packed_a;
     for (int k0 = 0; k0 < g->k; k0 += kc_max) {
       const int kc = MIN(kc_max, g->k - k0);
       const int kp = (kc + 1) / 2;
@@ -287,21 +294,26 @@ static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
         pack_b(own_b, g, j0, nc, k0, kc);
       for (int i0 = i_begin; i0 < i_end; i0 += MC) {
         const int mc = MIN(MC, i_end - i0);
+        const uint32_t *ap = own_a;
+        if (packed_a) /* its MR panels of the whole m, i0 on a panel */
+          ap = packed_a + (size_t)i0 * kp;
 #ifdef HAVE_AVX512BF16_TILE
-        if (fast)
-          pack_a_fast(ap, g, i0, mc, k0, kc);
-        else
+        else if (fast)
+          pack_a_fast(own_a, g, i0, mc, k0, kc);
 #endif
-          pack_a(ap, g, i0, mc, k0, kc);
+        else
+          pack_a(own_a, g, i0, mc, k0, kc);
         for (int c0 = 0; c0 < nc; c0 += NR)
           for (int r0 = 0; r0 < mc; r0 += MR)
             tile(kp, ap + (size_t)r0 * kp, bp + (size_t)c0 * kp,
                  g->c + (size_t)(i0 + r0) * g->ldc + j0 + c0, g->ldc,
                  MIN(MR, mc - r0), MIN(NR, nc - c0), load);
       }
+      if (packed_a)
+        packed_a += (size_t)round_up_mr(g->m) * kp;
     }
   }
-  g_free(ap);
+  g_free(own_a);
   g_free(own_b);
 }
 
@@ -360,8 +372,8 @@ void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
                      float beta, float *c, int ldc) {
   if (!have_product(m, n, k, beta, c, ldc))
     return;
-  const Gemm g = {trans_a, trans_b, m,    n, k,   a,   b,
-                  lda,     ldb,     beta, c, ldc, NULL};
+  const Gemm g = {trans_a, trans_b, m,    n, k,   a,    b,
+                  lda,     ldb,     beta, c, ldc, NULL, NULL};
   run_gemm(&g);
 }
 
@@ -376,7 +388,8 @@ size_t acrnn_gemm_bf16_packed_b_size(int n, int k) {
 
 void acrnn_gemm_bf16_pack_b(uint32_t *packed, int trans_b, int n, int k,
                             const float *b, int ldb) {
-  const Gemm g = {0, trans_b, 0, n, k, NULL, b, 0, ldb, 0.0f, NULL, 0, NULL};
+  const Gemm g = {0, trans_b, 0,    n,    k, NULL, b,
+                  0, ldb,     0.0f, NULL, 0, NULL, NULL};
 #ifdef HAVE_AVX512BF16_TILE
   const int fast = tile_fn() != tile_generic;
 #endif
@@ -397,6 +410,46 @@ void acrnn_gemm_bf16_packed(int trans_a, int m, int n, int k, const float *a,
                             float *c, int ldc) {
   if (!have_product(m, n, k, beta, c, ldc))
     return;
-  const Gemm g = {trans_a, 0, m, n, k, a, NULL, lda, 0, beta, c, ldc, packed_b};
+  acrnn_gemm_bf16_prepacked(trans_a, 0, m, n, k, a, lda, NULL, NULL, 0,
+                            packed_b, beta, c, ldc);
+}
+
+size_t acrnn_gemm_bf16_packed_a_size(int m, int k) {
+  size_t size = 0;
+  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
+    const int kc = MIN(2 * KC_PAIRS, k - k0);
+    size += (size_t)round_up_mr(m) * ((kc + 1) / 2);
+  }
+  return size;
+}
+
+void acrnn_gemm_bf16_pack_a(uint32_t *packed, int trans_a, int m, int k,
+                            const float *a, int lda) {
+  const Gemm g = {trans_a, 0, m,    0,    k, a,    NULL,
+                  lda,     0, 0.0f, NULL, 0, NULL, NULL};
+#ifdef HAVE_AVX512BF16_TILE
+  const int fast = tile_fn() != tile_generic;
+#endif
+  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
+    const int kc = MIN(2 * KC_PAIRS, k - k0);
+#ifdef HAVE_AVX512BF16_TILE
+    if (fast)
+      pack_a_fast(packed, &g, 0, m, k0, kc);
+    else
+#endif
+      pack_a(packed, &g, 0, m, k0, kc);
+    packed += (size_t)round_up_mr(m) * ((kc + 1) / 2);
+  }
+}
+
+void acrnn_gemm_bf16_prepacked(int trans_a, int trans_b, int m, int n, int k,
+                               const float *a, int lda,
+                               const uint32_t *packed_a, const float *b,
+                               int ldb, const uint32_t *packed_b, float beta,
+                               float *c, int ldc) {
+  if (!have_product(m, n, k, beta, c, ldc))
+    return;
+  const Gemm g = {trans_a, trans_b, m,    n, k,   a,        b,
+                  lda,     ldb,     beta, c, ldc, packed_a, packed_b};
   run_gemm(&g);
 }

@@ -711,6 +711,31 @@ static void fold_batchnorm(AcrnnNet *net) {
   }
 }
 
+/* The weight matrices of the forward's products, packed for bf16 (the
+ * layers say which), from the sealed block w of the net data. */
+static AcrnnPackedWeights *pack_weights(const AcrnnWeights *w,
+                                        gconstpointer data) {
+  const AcrnnNet *net = data;
+  g_assert(net->w == w);
+  AcrnnPackedWeights *set = acrnn_packed_weights_new();
+  for (int i = 0; i < N_BLOCKS; i++) {
+    const Block *b = &net->blk[i];
+    acrnn_conv2d_pack_weights(set, P(net, b->t_w), b->cin, b->cout, b->kh,
+                              b->kw);
+  }
+  for (int l = 0; l < 2; l++)
+    for (int dir = 0; dir < 2; dir++) {
+      const int *tt = net->t_gru[l][dir];
+      acrnn_gru_pack_weights(set, P(net, tt[0]), P(net, tt[1]), net->gru_in[l],
+                             HIDDEN);
+    }
+  if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN)
+    acrnn_attention_rnn_pack_weights(set, P(net, net->t_mlp_w), net->d, ATT);
+  acrnn_dense_pack_weights(set, P(net, net->t_cls_w), net->d,
+                           net->cfg.n_classes);
+  return set;
+}
+
 static const float *net_forward(AcrnnNet *net, const float *x, int batch,
                                 gboolean training, AcrnnRng *rng) {
   ensure_capacity(net, batch, training);
@@ -804,9 +829,17 @@ const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
   g_return_val_if_fail(batch >= 1, NULL);
   g_return_val_if_fail(!training || rng || net->dropout == 0.0f, NULL);
   const AcrnnPrecision before = acrnn_gemm_precision();
+  const AcrnnPackedWeights *packed_before = acrnn_gemm_packed();
   acrnn_gemm_set_precision(net->precision);
+  /* a sealed block's weights do not change: in bf16 they are rounded and
+   * packed once for all its nets (weights.h) */
+  const gboolean packed =
+      net->precision == ACRNN_PRECISION_BF16 && !training && net->w->sealed;
+  acrnn_gemm_set_packed(packed ? acrnn_weights_packed(net->w, pack_weights, net)
+                               : NULL);
   const float *logits = net_forward(net, x, batch, training, rng);
   acrnn_gemm_set_precision(before);
+  acrnn_gemm_set_packed(packed_before);
   return logits;
 }
 
@@ -989,9 +1022,12 @@ static void net_backward(AcrnnNet *net) {
 void acrnn_net_backward(AcrnnNet *net) {
   g_return_if_fail(net->have_train_forward && net->have_loss);
   const AcrnnPrecision before = acrnn_gemm_precision();
+  const AcrnnPackedWeights *packed_before = acrnn_gemm_packed();
   acrnn_gemm_set_precision(net->precision);
+  acrnn_gemm_set_packed(NULL); /* a net that trains has no packed weights */
   net_backward(net);
   acrnn_gemm_set_precision(before);
+  acrnn_gemm_set_packed(packed_before);
 }
 
 void acrnn_net_set_precision(AcrnnNet *net, AcrnnPrecision p) {
