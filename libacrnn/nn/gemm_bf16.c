@@ -179,17 +179,23 @@ FAST_TARGET static void convert_run(uint32_t *dst, const float *src, int nk) {
   }
 }
 
-/* One pair of rows of NoTrans B, 32 columns: the two rows rounded by one
- * VCVTNE2PS2BF16 each half, then their words interleaved. */
+/* One pair of rows of NoTrans B, the first cols of 32 columns (zeros
+ * after them): the two rows rounded by one VCVTNE2PS2BF16 each half, then
+ * their words interleaved. */
 FAST_TARGET static void pack_b_rows(uint32_t *bp, const float *r0,
-                                    const float *r1) {
+                                    const float *r1, int cols) {
   static const short order[32] = {0,  16, 1,  17, 2,  18, 3,  19, 4,  20, 5,
                                   21, 6,  22, 7,  23, 8,  24, 9,  25, 10, 26,
                                   11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
   const __m512i idx = _mm512_loadu_si512(order);
   for (int v = 0; v < NR / 16; v++) {
-    const __m512 lo = _mm512_loadu_ps(r0 + 16 * v);
-    const __m512 hi = r1 ? _mm512_loadu_ps(r1 + 16 * v) : _mm512_setzero_ps();
+    const int left = cols - 16 * v;
+    const __mmask16 m = left >= 16  ? (__mmask16)0xffff
+                        : left <= 0 ? (__mmask16)0
+                                    : (__mmask16)((1u << left) - 1);
+    const __m512 lo = _mm512_maskz_loadu_ps(m, r0 + 16 * v);
+    const __m512 hi =
+        r1 ? _mm512_maskz_loadu_ps(m, r1 + 16 * v) : _mm512_setzero_ps();
     const __m512i b = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
     _mm512_storeu_si512(bp + 16 * v, _mm512_permutexvar_epi16(idx, b));
   }
@@ -197,7 +203,8 @@ FAST_TARGET static void pack_b_rows(uint32_t *bp, const float *r0,
 
 /* pack_b and pack_a of the AVX512_BF16 build, vectorised where the pairs of
  * k are adjacent in memory (a run of a row: converted, then spread) or the
- * columns are (NoTrans B: two rows at a time); the rest as the generic. */
+ * columns are (NoTrans B: two rows at a time, a last partial panel with
+ * masked loads); the rest as the generic. */
 FAST_TARGET static void pack_b_fast(uint32_t *bp, const Gemm *g, int j0, int nc,
                                     int k0, int kc) {
   const int kp = (kc + 1) / 2;
@@ -211,15 +218,13 @@ FAST_TARGET static void pack_b_fast(uint32_t *bp, const Gemm *g, int j0, int nc,
         for (int p = 0; p < kp; p++)
           bp[(size_t)p * NR + j] = j < cols ? run[p] : 0;
       }
-    } else if (cols == NR) {
+    } else {
       for (int p = 0; p < kp; p++) {
         const int k = k0 + 2 * p;
         const float *r0 = g->b + (size_t)k * g->ldb + j0 + c0;
         pack_b_rows(bp + (size_t)p * NR, r0,
-                    k + 1 < k0 + kc ? r0 + g->ldb : NULL);
+                    k + 1 < k0 + kc ? r0 + g->ldb : NULL, cols);
       }
-    } else {
-      pack_b(bp, g, j0 + c0, cols, k0, kc);
     }
   }
 }
