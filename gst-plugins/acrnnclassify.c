@@ -199,6 +199,7 @@ gboolean gst_acrnn_classify_get_feature_params(GstAcrnnClassify *self,
 /* ---- model ---- */
 
 static void unload_model(GstAcrnnClassify *self) {
+  gst_acrnn_classify_workers_drain(self);
   GST_OBJECT_LOCK(self);
   if (self->net != NULL)
     acrnn_net_free(self->net);
@@ -291,6 +292,7 @@ void gst_acrnn_classify_reset_run(GstAcrnnClassify *self) {
 }
 
 void gst_acrnn_classify_reset_stream(GstAcrnnClassify *self) {
+  gst_acrnn_classify_workers_drain(self);
   gst_acrnn_classify_events_end(self); /* flushed: the events end */
   gst_acrnn_classify_reset_run(self);
   self->n_pending = 0;
@@ -305,6 +307,7 @@ void gst_acrnn_classify_reset_stream(GstAcrnnClassify *self) {
 }
 
 static void free_stream(GstAcrnnClassify *self) {
+  gst_acrnn_classify_workers_drain(self);
   gst_acrnn_classify_events_free(self); /* stopped: the events end */
   g_clear_pointer(&self->frames, g_free);
   self->buf_cap = 0;
@@ -513,6 +516,9 @@ static void finalize(GObject *object) {
   GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(object);
   free_stream(self);
   unload_model(self);
+  gst_acrnn_classify_workers_free(self);
+  g_mutex_clear(&self->work_lock);
+  g_cond_clear(&self->work_done);
   g_free(self->model_path);
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -726,6 +732,8 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
 }
 
 static void gst_acrnn_classify_init(GstAcrnnClassify *self) {
+  g_mutex_init(&self->work_lock);
+  g_cond_init(&self->work_done);
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad,
                              GST_DEBUG_FUNCPTR(gst_acrnn_classify_chain));

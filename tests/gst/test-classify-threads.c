@@ -1,7 +1,9 @@
 /* test-classify-threads.c - acrnnclassify's threads property: a batch split
  * over several copies of the network on several threads gives the same
  * messages, in the same order, as one thread; more threads than segments
- * and changing threads while playing work; soundclassifier proxies it. */
+ * and changing threads while playing work; soundclassifier proxies it; with
+ * a batch of at least twice the threads, helper threads start on a batch
+ * before it is complete. */
 #include "gst-test-util.h"
 
 #include <gst/gst.h>
@@ -60,9 +62,12 @@ static void test_same_results(void) {
   /* 9 segments and the final */
   g_assert_cmpuint(one->results->len, ==, 10);
   g_assert_nonnull(test_final_result(one));
-  /* batches of 5 and 4: parts 2+2+1 and 2+1+1; 8 threads > any batch */
+  /* batches of 5 and 4: parts 2+2+1 and 2+1+1; 8 threads > any batch;
+   * helpers taking chunks of 1 (batch=5 threads=2) or 2 as they come */
   const char *variants[] = {"batch=5 threads=2", "batch=5 threads=3",
-                            "batch=5 threads=8", "batch=1 threads=4"};
+                            "batch=5 threads=8", "batch=1 threads=4",
+                            "batch=8 threads=2", "batch=16 threads=2",
+                            "batch=6 threads=3"};
   for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
     g_test_message("%s", variants[i]);
     TestRun *other = run_with(variants[i]);
@@ -70,6 +75,47 @@ static void test_same_results(void) {
     test_run_free(other);
   }
   test_run_free(one);
+}
+
+static gint early_starts;
+
+static void count_early(GstDebugCategory *category, GstDebugLevel level,
+                        const gchar *file, const gchar *function, gint line,
+                        GObject *object, GstDebugMessage *message,
+                        gpointer user_data) {
+  (void)level, (void)file, (void)function, (void)line, (void)object;
+  (void)user_data;
+  if (strcmp(gst_debug_category_get_name(category), "acrnnclassify") == 0 &&
+      strstr(gst_debug_message_get(message), "before the batch is complete"))
+    g_atomic_int_inc(&early_starts);
+}
+
+/* batch=8 threads=2: a helper takes chunks of 2 inputs as they arrive (the
+ * element says so in its debug log), with the results of one thread;
+ * batch=3 threads=2 (less than 2 inputs a thread) splits each batch when
+ * it is complete, as before. */
+static void test_early_helpers(void) {
+  TestRun *one = run_with("batch=8 threads=1");
+  gst_debug_set_active(TRUE);
+  gst_debug_set_threshold_for_name("acrnnclassify", GST_LEVEL_DEBUG);
+  gst_debug_remove_log_function(gst_debug_log_default);
+  gst_debug_add_log_function(count_early, NULL, NULL);
+  g_atomic_int_set(&early_starts, 0);
+  TestRun *early = run_with("batch=8 threads=2");
+  const gint with_helpers = g_atomic_int_get(&early_starts);
+  g_atomic_int_set(&early_starts, 0);
+  TestRun *late = run_with("batch=3 threads=2");
+  const gint without = g_atomic_int_get(&early_starts);
+  gst_debug_remove_log_function(count_early);
+  gst_debug_add_log_function(gst_debug_log_default, NULL, NULL);
+  gst_debug_set_threshold_for_name("acrnnclassify", GST_LEVEL_ERROR);
+  g_assert_cmpint(with_helpers, >=, 1);
+  g_assert_cmpint(without, ==, 0);
+  assert_same_results(one, early);
+  assert_same_results(one, late);
+  test_run_free(one);
+  test_run_free(early);
+  test_run_free(late);
 }
 
 static void test_properties(void) {
@@ -99,6 +145,7 @@ int main(int argc, char **argv) {
   model = test_make_model(tmpdir, "threads.safetensors", BANDS, 9);
   g_test_add_func("/acrnnclassify/threads/same-results", test_same_results);
   g_test_add_func("/acrnnclassify/threads/properties", test_properties);
+  g_test_add_func("/acrnnclassify/threads/early-helpers", test_early_helpers);
   int ret = g_test_run();
   test_rmdir(tmpdir);
   g_free(model);
