@@ -77,7 +77,9 @@
  * acrnn_segment_count_covering() counts them). At EOS the "final" message
  * then holds the decision over the stream: the class of highest mean
  * probability over its segments. With threads = N > 1 a batch is split over N
- * copies of the network run by N threads (the results are the same). A DISCONT
+ * copies of the network run by N threads (the results are the same; with a
+ * batch of 2N or more, N - 1 of them start on its segments as they arrive,
+ * classify-workers.c). A DISCONT
  * buffer whose PTS is not where the previous frames end, or that has no PTS
  * (run-timing.h), a GAP event, or a
  * SEGMENT event without a flush (a non-flushing seek) starts a new run
@@ -631,7 +633,10 @@ static void install_properties(GObjectClass *gobject_class) {
           "Threads that share each batch, each running its own copy of the "
           "network (use with batch >= threads; for files on N cores: "
           "threads=N batch=16 and OPENBLAS_NUM_THREADS=1, which scales "
-          "better than a multi-threaded BLAS)",
+          "better than a multi-threaded BLAS). With batch >= 2 x threads "
+          "the threads other than the streaming one start on the batch's "
+          "segments as they arrive, while the features of the next ones "
+          "are still being computed; the results are the same",
           1, 64, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING));
