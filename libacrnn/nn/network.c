@@ -860,24 +860,30 @@ void acrnn_net_zero_grad(AcrnnNet *net) {
   memset(grads(net), 0, net->n_params * sizeof(float));
 }
 
-/* The conv blocks' backward when they are frozen: they ran as inference
- * does, y = max(s * conv(x) + shift, 0) per channel, and nothing in them
- * learns but a cnn attention. The gradient goes down to the attention's
- * block through the blocks above it (d conv = dy * s where y > 0, then the
- * conv's input gradient only) and stops there; with rnn or no attention
- * nothing is computed. */
-static void frozen_conv_backward(AcrnnNet *net) {
-  if (net->attn_block < 0)
+/* The conv blocks' backward, top down, in three map-sized gradient
+ * buffers: dout (the gradient of the block's output), then the gradient of
+ * its ReLU output (un-pooled, through the attention), which batch norm +
+ * ReLU backward turns in place into the gradient of the conv output, then
+ * the conv's input gradient, which is the next dout.
+ *
+ * Frozen blocks (acrnn_net_set_conv_frozen()) ran as inference does,
+ * y = max(s * conv(x) + shift, 0) per channel, and nothing in them learns
+ * but a cnn attention: the gradient goes down to the attention's block
+ * through the blocks above it (d conv = dy * s where y > 0, then the conv's
+ * input gradient only) and stops there; with rnn or no attention nothing is
+ * computed. */
+static void conv_backward(AcrnnNet *net, gboolean frozen) {
+  if (frozen && net->attn_block < 0)
     return;
   const int n = net->batch;
   const Block *last = &net->blk[N_BLOCKS - 1];
-  size_t scale_at = 0; /* the block's scales in fold_s */
+  size_t scale_at = 0; /* frozen: the block's scales in fold_s */
   for (int i = 0; i < N_BLOCKS - 1; i++)
     scale_at += (size_t)net->blk[i].cout;
   float *dout = net->gbuf[0];
   memset(dout, 0, sizeof(float) * (size_t)last->cout * n * last->oh * last->ow);
   seq_to_map_add(dout, net->dseq, last->cout, n, net->hf, net->t);
-  for (int i = N_BLOCKS - 1; i >= net->attn_block; i--) {
+  for (int i = N_BLOCKS - 1; i >= 0; i--) {
     const Block *b = &net->blk[i];
     const size_t m = (size_t)n * b->h * b->w, sz = (size_t)b->cout * m;
     float *spare[2];
@@ -885,7 +891,7 @@ static void frozen_conv_backward(AcrnnNet *net) {
       if (net->gbuf[k] != dout)
         spare[j++] = net->gbuf[k];
     float *dact = dout;
-    if (b->ph) {
+    if (b->ph) { /* un-pool into a full-size map */
       dact = spare[0];
       acrnn_maxpool_backward_set(dact, dout, net->argmax[i], b->cout * n, b->h,
                                  b->w, b->ph, b->pw);
@@ -897,22 +903,39 @@ static void frozen_conv_backward(AcrnnNet *net) {
       acrnn_attention_cnn_backward(
           dm, G(net, net->t_catt_w), G(net, net->t_catt_b), dact, net->attn,
           net->act[i], P(net, net->t_catt_w), b->cout, n, b->h, b->w, net->ws);
-      return;
+      if (frozen)
+        return; /* nothing below learns */
+      spare[0] = dact;
+      dact = dm;
     }
-    const float *s = net->fold_s + scale_at, *y = net->act[i];
-    for (int c = 0; c < b->cout; c++)
-      for (size_t j = (size_t)c * m; j < (size_t)(c + 1) * m; j++)
-        dact[j] = y[j] > 0.0f ? dact[j] * s[c] : 0.0f;
-    const Block *p = &net->blk[i - 1];
-    float *dx = spare[0];
-    memset(dx, 0, sizeof(float) * (size_t)p->cout * n * p->oh * p->ow);
-    const float *xin = p->ph                        ? net->pool_out[i - 1]
+    float *dconv = dact; /* in place */
+    if (frozen) {
+      const float *s = net->fold_s + scale_at, *y = net->act[i];
+      for (int c = 0; c < b->cout; c++)
+        for (size_t j = (size_t)c * m; j < (size_t)(c + 1) * m; j++)
+          dconv[j] = y[j] > 0.0f ? dconv[j] * s[c] : 0.0f;
+    } else {
+      acrnn_batchnorm_relu_backward_set(
+          dconv, G(net, b->t_g), G(net, b->t_beta), dact, net->act[i],
+          net->conv_out[i], net->bn_mean[i], net->bn_rstd[i], P(net, b->t_g),
+          b->cout, m);
+    }
+    float *dx = NULL;
+    if (i > 0) {
+      dx = spare[0];
+      const Block *p = &net->blk[i - 1];
+      memset(dx, 0, sizeof(float) * (size_t)p->cout * n * p->oh * p->ow);
+      scale_at -= (size_t)p->cout;
+    }
+    const float *xin = i == 0                       ? net->x0
+                       : net->blk[i - 1].ph         ? net->pool_out[i - 1]
                        : (i - 1 == net->attn_block) ? net->att_out
                                                     : net->act[i - 1];
-    acrnn_conv2d_backward(dx, NULL, NULL, dact, xin, P(net, b->t_w), n, b->cin,
-                          b->cout, b->h, b->w, b->kh, b->kw, net->ws);
+    acrnn_conv2d_backward(dx, frozen ? NULL : G(net, b->t_w),
+                          frozen ? NULL : G(net, b->t_b), dconv, xin,
+                          P(net, b->t_w), n, b->cin, b->cout, b->h, b->w, b->kh,
+                          b->kw, net->ws);
     dout = dx;
-    scale_at -= (size_t)p->cout;
   }
 }
 
@@ -960,63 +983,7 @@ static void net_backward(AcrnnNet *net) {
     }
     dtop = dgin[l];
   }
-  if (net->conv_frozen) {
-    frozen_conv_backward(net);
-    return;
-  }
-
-  /* Conv blocks, top down, in three map-sized gradient buffers: dout (the
-   * gradient of the block's output), then the gradient of its ReLU output
-   * (un-pooled, through the attention), which batch norm + ReLU backward
-   * turns in place into the gradient of the conv output, then the conv's
-   * input gradient, which is the next dout. */
-  const Block *last = &net->blk[N_BLOCKS - 1];
-  float *dout = net->gbuf[0];
-  memset(dout, 0, sizeof(float) * (size_t)last->cout * n * last->oh * last->ow);
-  seq_to_map_add(dout, net->dseq, last->cout, n, net->hf, t);
-  for (int i = N_BLOCKS - 1; i >= 0; i--) {
-    const Block *b = &net->blk[i];
-    const size_t m = (size_t)n * b->h * b->w, sz = (size_t)b->cout * m;
-    float *spare[2];
-    for (int k = 0, j = 0; k < 3; k++)
-      if (net->gbuf[k] != dout)
-        spare[j++] = net->gbuf[k];
-    float *dact = dout;
-    if (b->ph) { /* un-pool into a full-size map */
-      dact = spare[0];
-      acrnn_maxpool_backward_set(dact, dout, net->argmax[i], b->cout * n, b->h,
-                                 b->w, b->ph, b->pw);
-      spare[0] = dout;
-    }
-    if (i == net->attn_block) {
-      float *dm = spare[0];
-      memset(dm, 0, sz * sizeof(float));
-      acrnn_attention_cnn_backward(
-          dm, G(net, net->t_catt_w), G(net, net->t_catt_b), dact, net->attn,
-          net->act[i], P(net, net->t_catt_w), b->cout, n, b->h, b->w, net->ws);
-      spare[0] = dact;
-      dact = dm;
-    }
-    float *dconv = dact; /* in place */
-    acrnn_batchnorm_relu_backward_set(dconv, G(net, b->t_g), G(net, b->t_beta),
-                                      dact, net->act[i], net->conv_out[i],
-                                      net->bn_mean[i], net->bn_rstd[i],
-                                      P(net, b->t_g), b->cout, m);
-    float *dx = NULL;
-    if (i > 0) {
-      dx = spare[0];
-      const Block *p = &net->blk[i - 1];
-      memset(dx, 0, sizeof(float) * (size_t)p->cout * n * p->oh * p->ow);
-    }
-    const float *xin = i == 0                       ? net->x0
-                       : net->blk[i - 1].ph         ? net->pool_out[i - 1]
-                       : (i - 1 == net->attn_block) ? net->att_out
-                                                    : net->act[i - 1];
-    acrnn_conv2d_backward(dx, G(net, b->t_w), G(net, b->t_b), dconv, xin,
-                          P(net, b->t_w), n, b->cin, b->cout, b->h, b->w, b->kh,
-                          b->kw, net->ws);
-    dout = dx;
-  }
+  conv_backward(net, net->conv_frozen);
 }
 
 void acrnn_net_backward(AcrnnNet *net) {
