@@ -80,6 +80,9 @@ struct _GstAcrnnClassify {
   guint n_helpers, helpers_running;
   gboolean helper_busy[GST_ACRNN_CLASSIFY_MAX_THREADS];
   AcrnnNet *helper_net[GST_ACRNN_CLASSIFY_MAX_THREADS];
+  guint helper_count[GST_ACRNN_CLASSIFY_MAX_THREADS];  /* its chunk */
+  gint64 helper_since[GST_ACRNN_CLASSIFY_MAX_THREADS]; /* started (us) */
+  double us_per_input; /* the streaming thread's last forward, 0: none */
 
   /* stream (streaming thread) */
   AcrnnFeatureParams fp; /* from the caps */

@@ -4,14 +4,17 @@
  * and N - 1 helper threads, each running its own copy of the network
  * (acrnn_net_copy(): the copies share the model's sealed weights). When the
  * batch holds at least 2N segments, the helpers do not wait for it to be
- * complete: as soon as a chunk of batch / 2N inputs has arrived, an idle
+ * complete: as soon as a chunk of batch / 4N inputs has arrived, an idle
  * helper takes it and runs it while the streaming thread goes on computing
- * the features of the next segments upstream; when the batch is complete,
- * the streaming thread and the helpers take the rest, a chunk at a time,
- * and the streaming thread waits for the last before the batch is reported.
- * Without this the helpers sat idle while the features were computed, and a
- * pipeline on two cores ran at most (F + N) / (F + N / 2) times one thread.
- * Smaller batches are split in N parts as before
+ * the features of the next segments upstream. When the batch is complete,
+ * the streaming thread takes its share of the inputs not yet taken, as one
+ * forward: the rest, plus what the busy helpers still have to run
+ * (estimated from the time an input took it last), divided by N; the
+ * helpers take the rest, and the streaming thread takes any chunk still
+ * left after its share, then waits for the helpers before the batch is
+ * reported. Without this the helpers sat idle while the features were
+ * computed, and two threads ran at most (F + N) / (F + N / 2) times one.
+ * Smaller batches are split in N parts when complete, as before
  * (acrnn_net_forward_replicas()). An input's probabilities do not depend on
  * the batch it runs in, so the results are the same bits in every case. */
 #include "acrnnclassify-private.h"
@@ -46,14 +49,18 @@ static void run_inputs(GstAcrnnClassify *self, AcrnnNet *net, guint first,
                           self->probs + (size_t)first * self->info.n_labels);
 }
 
-/* Takes the next chunk of published inputs (work_lock held): a whole chunk,
- * or any rest once the batch is complete; FALSE when there is none. */
+/* Takes the next chunk of published inputs (work_lock held): before the
+ * batch is complete a whole chunk; after, an even part of the rest for
+ * each helper (at least a chunk). FALSE when there is none. */
 static gboolean take_chunk(GstAcrnnClassify *self, guint *first, guint *count) {
   const guint left = self->n_published - self->n_taken;
   if (left == 0 || (left < self->work_chunk && !self->work_closing))
     return FALSE;
+  guint want = self->work_chunk;
+  if (self->work_closing)
+    want = MAX(want, (left + self->n_helpers - 1) / self->n_helpers);
   *first = self->n_taken;
-  *count = MIN(left, self->work_chunk);
+  *count = MIN(left, want);
   self->n_taken += *count;
   return TRUE;
 }
@@ -66,10 +73,13 @@ static void helper_run(gpointer data, gpointer user_data) {
   guint first, count;
   g_mutex_lock(&self->work_lock);
   while (take_chunk(self, &first, &count)) {
+    self->helper_count[h] = count;
+    self->helper_since[h] = g_get_monotonic_time();
     g_mutex_unlock(&self->work_lock);
     run_inputs(self, net, first, count);
     g_mutex_lock(&self->work_lock);
   }
+  self->helper_count[h] = 0;
   self->helper_busy[h] = FALSE;
   self->helpers_running--;
   g_cond_broadcast(&self->work_done);
@@ -124,7 +134,7 @@ static void setup_helpers(GstAcrnnClassify *self) {
     acrnn_net_set_precision(self->copies[h], precision);
   }
   self->n_helpers = threads - 1;
-  self->work_chunk = MAX(1, self->batch_size / (2 * threads));
+  self->work_chunk = MAX(1, self->batch_size / (4 * threads));
 }
 
 void gst_acrnn_classify_input_ready(GstAcrnnClassify *self) {
@@ -148,24 +158,62 @@ void gst_acrnn_classify_workers_drain(GstAcrnnClassify *self) {
   g_mutex_unlock(&self->work_lock);
 }
 
+/* The streaming thread's share of the inputs left when the batch is
+ * complete (work_lock held): the inputs not taken plus those the busy
+ * helpers have still to run, divided among all the threads. */
+static guint own_share(GstAcrnnClassify *self) {
+  const guint left = self->n_published - self->n_taken;
+  const gint64 now = g_get_monotonic_time();
+  double busy = 0.0;
+  for (guint h = 0; h < self->n_helpers; h++) {
+    double rest = self->helper_count[h];
+    if (self->us_per_input > 0.0)
+      rest -= (double)(now - self->helper_since[h]) / self->us_per_input;
+    busy += CLAMP(rest, 0.0, (double)self->helper_count[h]);
+  }
+  const double share = (left + busy) / (self->n_helpers + 1) + 0.5;
+  return MIN(left, (guint)share);
+}
+
+/* Runs the rest of a batch that helpers share (see the top). */
+static void forward_shared(GstAcrnnClassify *self) {
+  g_mutex_lock(&self->work_lock);
+  self->n_published = self->n_inputs;
+  self->work_closing = TRUE;
+  const guint first = self->n_taken, share = own_share(self);
+  self->n_taken += share;
+  start_helpers(self);
+  g_mutex_unlock(&self->work_lock);
+  if (share > 0) {
+    const gint64 t0 = g_get_monotonic_time();
+    run_inputs(self, self->net, first, share);
+    const double us = (double)(g_get_monotonic_time() - t0) / share;
+    g_mutex_lock(&self->work_lock);
+    self->us_per_input = us;
+    g_mutex_unlock(&self->work_lock);
+  }
+  GST_LOG_OBJECT(self,
+                 "batch of %u: %u inputs on the streaming thread at the "
+                 "end",
+                 self->n_inputs, share);
+  guint at, count; /* chunks the helpers have not reached */
+  g_mutex_lock(&self->work_lock);
+  while (take_chunk(self, &at, &count)) {
+    g_mutex_unlock(&self->work_lock);
+    run_inputs(self, self->net, at, count);
+    g_mutex_lock(&self->work_lock);
+  }
+  g_mutex_unlock(&self->work_lock);
+  gst_acrnn_classify_workers_drain(self);
+}
+
 /* Probabilities of the pending segments into self->probs. */
 void gst_acrnn_classify_forward(GstAcrnnClassify *self) {
   g_mutex_lock(&self->work_lock);
   const gboolean shared = self->work_chunk > 0;
   g_mutex_unlock(&self->work_lock);
   if (shared) {
-    g_mutex_lock(&self->work_lock);
-    self->n_published = self->n_inputs;
-    self->work_closing = TRUE;
-    start_helpers(self);
-    guint first, count;
-    while (take_chunk(self, &first, &count)) {
-      g_mutex_unlock(&self->work_lock);
-      run_inputs(self, self->net, first, count);
-      g_mutex_lock(&self->work_lock);
-    }
-    g_mutex_unlock(&self->work_lock);
-    gst_acrnn_classify_workers_drain(self);
+    forward_shared(self);
     return;
   }
   gst_acrnn_classify_workers_drain(self);
