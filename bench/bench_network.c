@@ -1,6 +1,6 @@
 /* bench_network.c - throughput of the ACRNN network on this machine:
- * inference at batch 1 and 64, and a training step (forward, backward, SGD
- * update) at batch 64, in segments per second and GFLOP/s.
+ * inference at batch 1, 16 and 64, and a training step (forward, backward,
+ * SGD update) at batch 64, in segments per second and GFLOP/s.
  *
  *   bench_network [--threads N] [--attention rnn] [--seconds S] [--only NAME]
  *                 [--precision fp32|bf16]
@@ -8,11 +8,14 @@
  * the last per second of this process's CPU time (all its threads), which
  * other load on a shared machine disturbs less than wall time: use it to
  * compare two builds at 1 thread. --only runs just the figure NAME
- * (infer_b1, infer_b64 or train_b64), for profiling. --precision bf16
- * runs the network with bf16 products and fp32 sums (the header line says
- * whether the CPU runs them natively or emulated). With --threads N > 1,
- * infer_b64 splits the batch across N copies of the network, one part per
- * thread (acrnn_net_forward_replicas(), as acrnnclassify threads=N does),
+ * (infer_b1, infer_b16, infer_b64 or train_b64), for profiling. --precision
+ * bf16 runs the network with bf16 products and fp32 sums (the header line says
+ * whether the CPU runs them natively or emulated). Inference runs a sealed
+ * copy of the network, as acrnnclassify does with the model it loads
+ * (acrnn_model_load_shared()); infer_b16 is that element's batch on a file.
+ * With --threads N > 1, infer_b16 and infer_b64 split the batch across N
+ * copies of the network, one part per thread
+ * (acrnn_net_forward_replicas(), as acrnnclassify threads=N does),
  * infer_b1 splits each layer over N threads (one segment cannot be split),
  * and train_b64 runs N replicas of the network side by side, each on its
  * share of the batch on one thread, as acrnn-train --threads N does. */
@@ -139,11 +142,14 @@ int main(int argc, char **argv) {
     acrnn_net_set_precision(reps[j].net, prec);
     acrnn_rng_seed(&reps[j].rng, 10 + (uint64_t)j);
   }
-  /* inference on N threads: net and N - 1 copies of it */
-  AcrnnNet **copies = g_new(AcrnnNet *, nrep);
-  copies[0] = net;
+  /* inference: a sealed copy of net (read-only weights, shared by its
+   * copies), on N threads with N - 1 copies of it */
+  AcrnnNet **copies = g_new(AcrnnNet *, MAX(nrep, 1));
+  copies[0] = acrnn_net_copy(net);
+  acrnn_net_seal(copies[0]);
+  acrnn_net_set_precision(copies[0], prec);
   for (int j = 1; j < nrep; j++)
-    copies[j] = acrnn_net_copy(net);
+    copies[j] = acrnn_net_copy(copies[0]);
 
   printf("# threads %d, attention %s, precision %s%s, %.3f GFLOP per segment "
          "forward\n",
@@ -156,6 +162,7 @@ int main(int argc, char **argv) {
     int batch;
     gboolean train;
   } runs[] = {{"infer_b1", 1, FALSE},
+              {"infer_b16", 16, FALSE},
               {"infer_b64", 64, FALSE},
               {"train_b64", 64, TRUE}};
   for (size_t r = 0; r < G_N_ELEMENTS(runs); r++) {
@@ -178,7 +185,7 @@ int main(int argc, char **argv) {
       } else if (nrep > 1 && b > 1) {
         acrnn_net_forward_replicas(copies, nrep, x, b, NULL, NULL);
       } else {
-        acrnn_net_forward(net, x, b, FALSE, NULL);
+        acrnn_net_forward(copies[0], x, b, FALSE, NULL);
       }
       t = now();
       if (segs < 0) {
@@ -196,7 +203,7 @@ int main(int argc, char **argv) {
   }
   for (int j = 0; nrep > 1 && j < nrep; j++)
     acrnn_net_free(reps[j].net);
-  for (int j = 1; j < nrep; j++)
+  for (int j = 0; j < MAX(nrep, 1); j++)
     acrnn_net_free(copies[j]);
   g_free(copies);
   g_free(reps);

@@ -19,6 +19,11 @@
 #   torch:       bench_pipeline_torch.py run (torch.set_num_threads(cores))
 # and reported as a real-time factor (seconds of audio per second of wall
 # time); ratio = the faster gst / torch. All must reach the same decision.
+# The header names what a figure needs beside it: the CPU, whether it has
+# AVX512_BF16 (precision=auto, the default, then runs bf16; else fp32), the
+# commit measured and the load average before the runs; the last line
+# gives the load average after them (figures taken beside other load are
+# per CPU second, the *-cpu columns, and only comparable within a run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -83,8 +88,16 @@ run_torch() {
   echo "$t $(sed -nE 's/.*label=([^ ]*).*/\1/p' "$tmp/torch.out")"
 }
 
-echo "# $minutes min of 44.1 kHz audio, random 50-class 128-band model, $ncpu CPUs," \
-     "load average $(cut -d' ' -f1 /proc/loadavg)"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+  prec="AVX512_BF16: precision=auto runs bf16"
+else
+  prec="no AVX512_BF16: precision=auto runs fp32"
+fi
+commit=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
+echo "# ${cpu:-unknown CPU}, $ncpu CPUs, $prec; commit $commit"
+echo "# $minutes min of 44.1 kHz audio, random 50-class 128-band model," \
+     "load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "# real-time factors: seconds of audio per second of wall time; *-cpu: per" \
      "CPU second (less sensitive to other load); ratio: the faster gst / torch"
 printf '%-6s %8s %8s %8s %8s %8s %8s %8s  %s\n' cores gst gst-thr torch ratio \
@@ -117,4 +130,5 @@ for c in $cores_list; do
       printf "%-6s %8s %8s %8s %7.2fx %8s %8s %8s  %s\n", c, rtf(gw), rtf(hw),
         rtf(tw), tw / best, rtf(gc), rtf(hc), rtf(tc), same }'
 done
+echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 exit $status

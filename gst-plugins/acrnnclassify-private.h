@@ -27,6 +27,8 @@ GST_DEBUG_CATEGORY_EXTERN(gst_acrnn_classify_debug);
 /* The label, class id and confidence of a silent segment. */
 #define SILENCE_LABEL "silence"
 #define SILENCE_CLASS_ID -1
+/* The most threads a batch is shared among (the threads property). */
+#define GST_ACRNN_CLASSIFY_MAX_THREADS 64
 
 /* A segment waiting in the batch. */
 typedef struct {
@@ -65,6 +67,22 @@ struct _GstAcrnnClassify {
   gchar *loaded_property; /* the model property the model was loaded for */
   AcrnnNet **copies;      /* n_copies copies of net for threads > 1 */
   guint n_copies;
+
+  /* classify-workers.c: helper threads that take chunks of a batch's
+   * inputs as they arrive (work_lock for all but the pool) */
+  GThreadPool *helper_pool;
+  GMutex work_lock;
+  GCond work_done;
+  guint n_published;     /* inputs of the batch complete in batch_in */
+  guint n_taken;         /* inputs [0, n_taken) taken by a thread */
+  guint work_chunk;      /* inputs taken at a time; 0: no helpers */
+  gboolean work_closing; /* batch complete: a partial chunk may go */
+  guint n_helpers, helpers_running;
+  gboolean helper_busy[GST_ACRNN_CLASSIFY_MAX_THREADS];
+  AcrnnNet *helper_net[GST_ACRNN_CLASSIFY_MAX_THREADS];
+  guint helper_count[GST_ACRNN_CLASSIFY_MAX_THREADS];  /* its chunk */
+  gint64 helper_since[GST_ACRNN_CLASSIFY_MAX_THREADS]; /* started (us) */
+  double us_per_input; /* the streaming thread's last forward, 0: none */
 
   /* stream (streaming thread) */
   AcrnnFeatureParams fp; /* from the caps */
@@ -131,8 +149,15 @@ GstFlowReturn gst_acrnn_classify_end_run(GstAcrnnClassify *self);
 void gst_acrnn_classify_post_final(GstAcrnnClassify *self);
 
 /* classify-workers.c */
+/* Input n_inputs - 1 is complete in batch_in: helpers may start on it. */
+void gst_acrnn_classify_input_ready(GstAcrnnClassify *self);
 /* Probabilities of the pending segments into self->probs. */
 void gst_acrnn_classify_forward(GstAcrnnClassify *self);
+/* Waits for the helpers, which take no more inputs of this batch: before
+ * the batch, the copies or the stream change. */
+void gst_acrnn_classify_workers_drain(GstAcrnnClassify *self);
+/* Drains and stops the helper threads (finalize). */
+void gst_acrnn_classify_workers_free(GstAcrnnClassify *self);
 
 /* classify-results.c */
 /* Posts an "acrnn" message for probabilities probs, or for silence when

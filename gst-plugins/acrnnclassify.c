@@ -77,7 +77,9 @@
  * acrnn_segment_count_covering() counts them). At EOS the "final" message
  * then holds the decision over the stream: the class of highest mean
  * probability over its segments. With threads = N > 1 a batch is split over N
- * copies of the network run by N threads (the results are the same). A DISCONT
+ * copies of the network run by N threads (the results are the same; with a
+ * batch of 2N or more, N - 1 of them start on its segments as they arrive,
+ * classify-workers.c). A DISCONT
  * buffer whose PTS is not where the previous frames end, or that has no PTS
  * (run-timing.h), a GAP event, or a
  * SEGMENT event without a flush (a non-flushing seek) starts a new run
@@ -199,6 +201,7 @@ gboolean gst_acrnn_classify_get_feature_params(GstAcrnnClassify *self,
 /* ---- model ---- */
 
 static void unload_model(GstAcrnnClassify *self) {
+  gst_acrnn_classify_workers_drain(self);
   GST_OBJECT_LOCK(self);
   if (self->net != NULL)
     acrnn_net_free(self->net);
@@ -291,6 +294,7 @@ void gst_acrnn_classify_reset_run(GstAcrnnClassify *self) {
 }
 
 void gst_acrnn_classify_reset_stream(GstAcrnnClassify *self) {
+  gst_acrnn_classify_workers_drain(self);
   gst_acrnn_classify_events_end(self); /* flushed: the events end */
   gst_acrnn_classify_reset_run(self);
   self->n_pending = 0;
@@ -305,6 +309,7 @@ void gst_acrnn_classify_reset_stream(GstAcrnnClassify *self) {
 }
 
 static void free_stream(GstAcrnnClassify *self) {
+  gst_acrnn_classify_workers_drain(self);
   gst_acrnn_classify_events_free(self); /* stopped: the events end */
   g_clear_pointer(&self->frames, g_free);
   self->buf_cap = 0;
@@ -513,6 +518,9 @@ static void finalize(GObject *object) {
   GstAcrnnClassify *self = GST_ACRNN_CLASSIFY(object);
   free_stream(self);
   unload_model(self);
+  gst_acrnn_classify_workers_free(self);
+  g_mutex_clear(&self->work_lock);
+  g_cond_clear(&self->work_done);
   g_free(self->model_path);
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -625,7 +633,10 @@ static void install_properties(GObjectClass *gobject_class) {
           "Threads that share each batch, each running its own copy of the "
           "network (use with batch >= threads; for files on N cores: "
           "threads=N batch=16 and OPENBLAS_NUM_THREADS=1, which scales "
-          "better than a multi-threaded BLAS)",
+          "better than a multi-threaded BLAS). With batch >= 2 x threads "
+          "the threads other than the streaming one start on the batch's "
+          "segments as they arrive, while the features of the next ones "
+          "are still being computed; the results are the same",
           1, 64, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING));
@@ -726,6 +737,8 @@ static void gst_acrnn_classify_class_init(GstAcrnnClassifyClass *klass) {
 }
 
 static void gst_acrnn_classify_init(GstAcrnnClassify *self) {
+  g_mutex_init(&self->work_lock);
+  g_cond_init(&self->work_done);
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad,
                              GST_DEBUG_FUNCPTR(gst_acrnn_classify_chain));

@@ -147,6 +147,7 @@ static gboolean fits_model(GstAcrnnClassify *self, GstCaps *caps,
 /* The batch and its buffers for features p; batch=0 chooses it now. */
 static void allocate_batch(GstAcrnnClassify *self,
                            const AcrnnFeatureParams *p) {
+  gst_acrnn_classify_workers_drain(self);
   GST_OBJECT_LOCK(self);
   guint batch = self->batch;
   GST_OBJECT_UNLOCK(self);

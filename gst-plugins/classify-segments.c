@@ -74,6 +74,7 @@ static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 first,
     acrnn_segment_extract(frames, (size_t)have, self->fp.bands, S, H, 0,
                           self->info.mean, self->info.std,
                           self->batch_in + seg->input * in_floats);
+    gst_acrnn_classify_input_ready(self);
   }
   gst_acrnn_classify_events_measure(self, seg, frames, first, used);
   seg->index = self->next_index++;

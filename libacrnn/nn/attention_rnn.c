@@ -107,3 +107,8 @@ void acrnn_attention_rnn_backward(float *dh, float *dw1, float *db1, float *dw2,
     acrnn_gemm(CblasNoTrans, CblasNoTrans, nt, d, a, du, a, w1, d, 1.0f, dh, d);
   g_free(du);
 }
+
+void acrnn_attention_rnn_pack_weights(AcrnnPackedWeights *set, const float *w1,
+                                      int d, int a) {
+  acrnn_packed_weights_add_b(set, w1, 1, a, d, d);
+}

@@ -381,3 +381,10 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
       col2im_add(dx, ws, &c, n, cin, h, wd, kh, kw);
     }
 }
+
+/* The forward's product on the im2col path: W [Cout][Cin*kh*kw] is A. */
+void acrnn_conv2d_pack_weights(AcrnnPackedWeights *set, const float *w, int cin,
+                               int cout, int kh, int kw) {
+  const int k = cin * kh * kw;
+  acrnn_packed_weights_add_a(set, w, 0, cout, k, k);
+}

@@ -37,3 +37,8 @@ void acrnn_dense_backward(float *dx, float *dw, float *db, const float *dy,
     acrnn_gemm(CblasNoTrans, CblasNoTrans, m, in, out, dy, out, w, in, 1.0f, dx,
                in);
 }
+
+void acrnn_dense_pack_weights(AcrnnPackedWeights *set, const float *w, int in,
+                              int out) {
+  acrnn_packed_weights_add_b(set, w, 1, out, in, in);
+}

@@ -3,6 +3,8 @@
 #ifndef ACRNN_GEMM_H
 #define ACRNN_GEMM_H
 
+#include "packed_weights.h"
+
 #include <acrnn/network.h>
 #include <cblas.h>
 
@@ -12,8 +14,15 @@
 void acrnn_gemm_set_precision(AcrnnPrecision p);
 AcrnnPrecision acrnn_gemm_precision(void);
 
+/* The packed weights (packed_weights.h) of the network pass this thread
+ * runs, or NULL: acrnn_net_forward() sets a sealed network's in bf16 and
+ * puts back the previous set when it returns. */
+void acrnn_gemm_set_packed(const AcrnnPackedWeights *set);
+const AcrnnPackedWeights *acrnn_gemm_packed(void);
+
 /* cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c,
- * ldc) in fp32, or the same product with bf16 products (gemm_bf16.h);
+ * ldc) in fp32, or the same product with bf16 products (gemm_bf16.h),
+ * taking the packed copy of a or b where the thread's set has one;
  * beta is 0 or 1. */
 void acrnn_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
                 const float *a, int lda, const float *b, int ldb, float beta,

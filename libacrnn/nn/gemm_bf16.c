@@ -45,6 +45,7 @@ typedef struct {
   float beta;
   float *c;
   int ldc;
+  const uint32_t *packed_a; /* A packed by acrnn_gemm_bf16_pack_a(), or NULL */
   const uint32_t *packed_b; /* B packed by acrnn_gemm_bf16_pack_b(), or NULL */
 } Gemm;
 
@@ -178,17 +179,23 @@ FAST_TARGET static void convert_run(uint32_t *dst, const float *src, int nk) {
   }
 }
 
-/* One pair of rows of NoTrans B, 32 columns: the two rows rounded by one
- * VCVTNE2PS2BF16 each half, then their words interleaved. */
+/* One pair of rows of NoTrans B, the first cols of 32 columns (zeros
+ * after them): the two rows rounded by one VCVTNE2PS2BF16 each half, then
+ * their words interleaved. */
 FAST_TARGET static void pack_b_rows(uint32_t *bp, const float *r0,
-                                    const float *r1) {
+                                    const float *r1, int cols) {
   static const short order[32] = {0,  16, 1,  17, 2,  18, 3,  19, 4,  20, 5,
                                   21, 6,  22, 7,  23, 8,  24, 9,  25, 10, 26,
                                   11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
   const __m512i idx = _mm512_loadu_si512(order);
   for (int v = 0; v < NR / 16; v++) {
-    const __m512 lo = _mm512_loadu_ps(r0 + 16 * v);
-    const __m512 hi = r1 ? _mm512_loadu_ps(r1 + 16 * v) : _mm512_setzero_ps();
+    const int left = cols - 16 * v;
+    const __mmask16 m = left >= 16  ? (__mmask16)0xffff
+                        : left <= 0 ? (__mmask16)0
+                                    : (__mmask16)((1u << left) - 1);
+    const __m512 lo = _mm512_maskz_loadu_ps(m, r0 + 16 * v);
+    const __m512 hi =
+        r1 ? _mm512_maskz_loadu_ps(m, r1 + 16 * v) : _mm512_setzero_ps();
     const __m512i b = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
     _mm512_storeu_si512(bp + 16 * v, _mm512_permutexvar_epi16(idx, b));
   }
@@ -196,7 +203,8 @@ FAST_TARGET static void pack_b_rows(uint32_t *bp, const float *r0,
 
 /* pack_b and pack_a of the AVX512_BF16 build, vectorised where the pairs of
  * k are adjacent in memory (a run of a row: converted, then spread) or the
- * columns are (NoTrans B: two rows at a time); the rest as the generic. */
+ * columns are (NoTrans B: two rows at a time, a last partial panel with
+ * masked loads); the rest as the generic. */
 FAST_TARGET static void pack_b_fast(uint32_t *bp, const Gemm *g, int j0, int nc,
                                     int k0, int kc) {
   const int kp = (kc + 1) / 2;
@@ -210,15 +218,13 @@ FAST_TARGET static void pack_b_fast(uint32_t *bp, const Gemm *g, int j0, int nc,
         for (int p = 0; p < kp; p++)
           bp[(size_t)p * NR + j] = j < cols ? run[p] : 0;
       }
-    } else if (cols == NR) {
+    } else {
       for (int p = 0; p < kp; p++) {
         const int k = k0 + 2 * p;
         const float *r0 = g->b + (size_t)k * g->ldb + j0 + c0;
         pack_b_rows(bp + (size_t)p * NR, r0,
-                    k + 1 < k0 + kc ? r0 + g->ldb : NULL);
+                    k + 1 < k0 + kc ? r0 + g->ldb : NULL, cols);
       }
-    } else {
-      pack_b(bp, g, j0 + c0, cols, k0, kc);
     }
   }
 }
@@ -254,6 +260,10 @@ static int round_up_nr(int n) {
   return (n + NR - 1) / NR * NR;
 }
 
+static int round_up_mr(int m) {
+  return (m + MR - 1) / MR * MR;
+}
+
 /* Rows [i_begin, i_end) and columns [j_begin, j_end) of C, with this
  * thread's packing buffers. */
 static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
@@ -266,10 +276,12 @@ static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
   const int mc_max = MIN(MC, i_end - i_begin);
   uint32_t *own_b =
       g->packed_b ? NULL : g_new(uint32_t, (size_t)(nc_max + NR) * KC_PAIRS);
-  uint32_t *ap = g_new(uint32_t, (size_t)(mc_max + MR) * KC_PAIRS);
+  uint32_t *own_a =
+      g->packed_a ? NULL : g_new(uint32_t, (size_t)(mc_max + MR) * KC_PAIRS);
   for (int j0 = j_begin; j0 < j_end; j0 += NC) {
     const int nc = MIN(NC, j_end - j0);
     const uint32_t *packed = g->packed_b; /* its k block 0 */
+    const uint32_t *packed_a = g->packed_a;
     for (int k0 = 0; k0 < g->k; k0 += kc_max) {
       const int kc = MIN(kc_max, g->k - k0);
       const int kp = (kc + 1) / 2;
@@ -287,21 +299,26 @@ static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
         pack_b(own_b, g, j0, nc, k0, kc);
       for (int i0 = i_begin; i0 < i_end; i0 += MC) {
         const int mc = MIN(MC, i_end - i0);
+        const uint32_t *ap = own_a;
+        if (packed_a) /* its MR panels of the whole m, i0 on a panel */
+          ap = packed_a + (size_t)i0 * kp;
 #ifdef HAVE_AVX512BF16_TILE
-        if (fast)
-          pack_a_fast(ap, g, i0, mc, k0, kc);
-        else
+        else if (fast)
+          pack_a_fast(own_a, g, i0, mc, k0, kc);
 #endif
-          pack_a(ap, g, i0, mc, k0, kc);
+        else
+          pack_a(own_a, g, i0, mc, k0, kc);
         for (int c0 = 0; c0 < nc; c0 += NR)
           for (int r0 = 0; r0 < mc; r0 += MR)
             tile(kp, ap + (size_t)r0 * kp, bp + (size_t)c0 * kp,
                  g->c + (size_t)(i0 + r0) * g->ldc + j0 + c0, g->ldc,
                  MIN(MR, mc - r0), MIN(NR, nc - c0), load);
       }
+      if (packed_a)
+        packed_a += (size_t)round_up_mr(g->m) * kp;
     }
   }
-  g_free(ap);
+  g_free(own_a);
   g_free(own_b);
 }
 
@@ -360,8 +377,8 @@ void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
                      float beta, float *c, int ldc) {
   if (!have_product(m, n, k, beta, c, ldc))
     return;
-  const Gemm g = {trans_a, trans_b, m,    n, k,   a,   b,
-                  lda,     ldb,     beta, c, ldc, NULL};
+  const Gemm g = {trans_a, trans_b, m,    n, k,   a,    b,
+                  lda,     ldb,     beta, c, ldc, NULL, NULL};
   run_gemm(&g);
 }
 
@@ -376,7 +393,8 @@ size_t acrnn_gemm_bf16_packed_b_size(int n, int k) {
 
 void acrnn_gemm_bf16_pack_b(uint32_t *packed, int trans_b, int n, int k,
                             const float *b, int ldb) {
-  const Gemm g = {0, trans_b, 0, n, k, NULL, b, 0, ldb, 0.0f, NULL, 0, NULL};
+  const Gemm g = {0, trans_b, 0,    n,    k, NULL, b,
+                  0, ldb,     0.0f, NULL, 0, NULL, NULL};
 #ifdef HAVE_AVX512BF16_TILE
   const int fast = tile_fn() != tile_generic;
 #endif
@@ -397,6 +415,46 @@ void acrnn_gemm_bf16_packed(int trans_a, int m, int n, int k, const float *a,
                             float *c, int ldc) {
   if (!have_product(m, n, k, beta, c, ldc))
     return;
-  const Gemm g = {trans_a, 0, m, n, k, a, NULL, lda, 0, beta, c, ldc, packed_b};
+  acrnn_gemm_bf16_prepacked(trans_a, 0, m, n, k, a, lda, NULL, NULL, 0,
+                            packed_b, beta, c, ldc);
+}
+
+size_t acrnn_gemm_bf16_packed_a_size(int m, int k) {
+  size_t size = 0;
+  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
+    const int kc = MIN(2 * KC_PAIRS, k - k0);
+    size += (size_t)round_up_mr(m) * ((kc + 1) / 2);
+  }
+  return size;
+}
+
+void acrnn_gemm_bf16_pack_a(uint32_t *packed, int trans_a, int m, int k,
+                            const float *a, int lda) {
+  const Gemm g = {trans_a, 0, m,    0,    k, a,    NULL,
+                  lda,     0, 0.0f, NULL, 0, NULL, NULL};
+#ifdef HAVE_AVX512BF16_TILE
+  const int fast = tile_fn() != tile_generic;
+#endif
+  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
+    const int kc = MIN(2 * KC_PAIRS, k - k0);
+#ifdef HAVE_AVX512BF16_TILE
+    if (fast)
+      pack_a_fast(packed, &g, 0, m, k0, kc);
+    else
+#endif
+      pack_a(packed, &g, 0, m, k0, kc);
+    packed += (size_t)round_up_mr(m) * ((kc + 1) / 2);
+  }
+}
+
+void acrnn_gemm_bf16_prepacked(int trans_a, int trans_b, int m, int n, int k,
+                               const float *a, int lda,
+                               const uint32_t *packed_a, const float *b,
+                               int ldb, const uint32_t *packed_b, float beta,
+                               float *c, int ldc) {
+  if (!have_product(m, n, k, beta, c, ldc))
+    return;
+  const Gemm g = {trans_a, trans_b, m,    n, k,   a,        b,
+                  lda,     ldb,     beta, c, ldc, packed_a, packed_b};
   run_gemm(&g);
 }

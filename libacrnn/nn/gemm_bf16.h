@@ -28,4 +28,21 @@ void acrnn_gemm_bf16_packed(int trans_a, int m, int n, int k, const float *a,
                             int lda, const uint32_t *packed_b, float beta,
                             float *c, int ldc);
 
+/* A packed once in the same way (the weights of a sealed network, A of a
+ * convolution's product): acrnn_gemm_bf16_pack_a() rounds op(A) [m][k]
+ * (trans_a and lda as above) into packed, of
+ * acrnn_gemm_bf16_packed_a_size(m, k) words. */
+size_t acrnn_gemm_bf16_packed_a_size(int m, int k);
+void acrnn_gemm_bf16_pack_a(uint32_t *packed, int trans_a, int m, int k,
+                            const float *a, int lda);
+
+/* acrnn_gemm_bf16() with either operand, or both, given packed (packed_a,
+ * packed_b; NULL: rounded and packed from a or b, which are not read
+ * otherwise): the same bits whichever way each comes. */
+void acrnn_gemm_bf16_prepacked(int trans_a, int trans_b, int m, int n, int k,
+                               const float *a, int lda,
+                               const uint32_t *packed_a, const float *b,
+                               int ldb, const uint32_t *packed_b, float beta,
+                               float *c, int ldc);
+
 #endif

@@ -48,11 +48,17 @@ void acrnn_gru_forward(float *y, int ldy, int col, float *cache, const float *x,
   acrnn_gemm(CblasNoTrans, CblasTrans, nt, G, in, x, in, w_ih, in, 1.0f, gi, G);
 
   /* In bf16, W_hh rounded and packed once, not at every step (the same
-   * bits as acrnn_gemm()'s product). */
-  uint32_t *w_hh_packed = NULL;
+   * bits as acrnn_gemm()'s product), unless the network's packed weights
+   * have it already. */
+  const uint32_t *w_hh_packed = NULL;
   if (acrnn_gemm_precision() == ACRNN_PRECISION_BF16) {
-    w_hh_packed = (uint32_t *)(h + (size_t)n * H);
-    acrnn_gemm_bf16_pack_b(w_hh_packed, 1, G, H, w_hh, H);
+    w_hh_packed =
+        acrnn_packed_weights_find_b(acrnn_gemm_packed(), w_hh, 1, G, H, H);
+    if (w_hh_packed == NULL) {
+      uint32_t *own = (uint32_t *)(h + (size_t)n * H);
+      acrnn_gemm_bf16_pack_b(own, 1, G, H, w_hh, H);
+      w_hh_packed = own;
+    }
   }
 
   memset(h, 0, (size_t)n * H * sizeof(float)); /* h0 = 0 */
@@ -154,4 +160,11 @@ void acrnn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih,
   if (dx)
     acrnn_gemm(CblasNoTrans, CblasNoTrans, nt, in, G, dgi, G, w_ih, in, 1.0f,
                dx, in);
+}
+
+/* The forward's products: x W_ih^T and, at every step, h W_hh^T. */
+void acrnn_gru_pack_weights(AcrnnPackedWeights *set, const float *w_ih,
+                            const float *w_hh, int in, int hidden) {
+  acrnn_packed_weights_add_b(set, w_ih, 1, 3 * hidden, in, in);
+  acrnn_packed_weights_add_b(set, w_hh, 1, 3 * hidden, hidden, hidden);
 }

@@ -14,9 +14,15 @@
  *   map; their parameter gradients still accumulate.
  * - Workspaces are caller-owned scratch, sized by the *_workspace()
  *   functions, and carry nothing between calls.
+ * - The *_pack_weights() functions add the weight matrices of a layer's
+ *   forward products to a set of packed weights (packed_weights.h), for a
+ *   network whose weights never change (sealed) to run in bf16 without
+ *   rounding them again at every pass.
  */
 #ifndef ACRNN_LAYERS_H
 #define ACRNN_LAYERS_H
+
+#include "packed_weights.h"
 
 #include <acrnn/rng.h>
 #include <stddef.h>
@@ -58,6 +64,8 @@ void acrnn_conv2d_scale_relu_forward(float *y, const float *x, const float *w,
 void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w, int n, int cin,
                            int cout, int h, int wd, int kh, int kw, float *ws);
+void acrnn_conv2d_pack_weights(AcrnnPackedWeights *set, const float *w, int cin,
+                               int cout, int kh, int kw);
 
 /* ---- batchnorm.c: per channel over m = N*H*W values, eps 1e-5 ---------- */
 /* Training: batch statistics (biased variance for normalising), saves mean
@@ -120,6 +128,8 @@ void acrnn_dense_forward(float *y, const float *x, const float *w,
 void acrnn_dense_backward(float *dx, float *dw, float *db, const float *dy,
                           const float *x, const float *w, int m, int in,
                           int out);
+void acrnn_dense_pack_weights(AcrnnPackedWeights *set, const float *w, int in,
+                              int out);
 
 /* ---- dropout.c: inverted dropout; mask holds 0 or 1/(1-p) ------------- */
 void acrnn_dropout_forward(float *y, float *mask, const float *x, size_t n,
@@ -153,6 +163,8 @@ void acrnn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih,
                         const float *cache, const float *x, int n, int t,
                         int in, int hidden, const float *w_ih,
                         const float *w_hh, int reverse, float *ws);
+void acrnn_gru_pack_weights(AcrnnPackedWeights *set, const float *w_ih,
+                            const float *w_hh, int in, int hidden);
 
 /* ---- attention_rnn.c: the paper's l10 --------------------------------- */
 /* u = tanh(h W1^T + b1) [N][T][A], s = u w2^T [N][T], beta = softmax_t(s),
@@ -167,6 +179,8 @@ void acrnn_attention_rnn_backward(float *dh, float *dw1, float *db1, float *dw2,
                                   const float *cache, const float *h,
                                   const float *w1, const float *w2, int n,
                                   int t, int d, int a);
+void acrnn_attention_rnn_pack_weights(AcrnnPackedWeights *set, const float *w1,
+                                      int d, int a);
 
 /* ---- attention_cnn.c: the paper's l2..l8, on CNHW maps ---------------- */
 /* a = conv3x3(M[C][N][H][W], w[1][C][3][3]) + b, mean over H -> [N][W],

@@ -122,6 +122,29 @@ static inline VPool max_nan_v(VPool b, VPool v) {
   return (VPool)(((VPoolMask)v & take) | ((VPoolMask)b & ~take));
 }
 
+/* yo[o] = the max_nan of the pw columns cv[o * pw ..] of each of the nw
+ * windows, taken in column order; four windows at a time, their k-th
+ * columns gathered into one vector (a branch per value, as the compiler
+ * makes of the scalar loop, mispredicts on half of them). */
+static void horizontal_values(float *yo, const float *cv, int nw, int pw) {
+  int o = 0;
+  for (; o + 4 <= nw; o += 4) {
+    const float *c = cv + (size_t)o * pw;
+    VPool b = {c[0], c[pw], c[2 * pw], c[3 * pw]};
+    for (int k = 1; k < pw; k++) {
+      const VPool v = {c[k], c[pw + k], c[2 * pw + k], c[3 * pw + k]};
+      b = max_nan_v(b, v);
+    }
+    memcpy(yo + o, &b, sizeof b);
+  }
+  for (; o < nw; o++) {
+    float b = cv[o * pw];
+    for (int k = 1; k < pw; k++)
+      b = max_nan(b, cv[o * pw + k]);
+    yo[o] = b;
+  }
+}
+
 static void pool_plane_values(float *y, const float *x, int h, int w, int ph,
                               int pw) {
   const int oh = h / ph, ow = w / pw;
@@ -146,12 +169,7 @@ static void pool_plane_values(float *y, const float *x, int h, int w, int ph,
           cv[j] = max_nan(cv[j], ri[j]);
       }
       float *yo = y + (size_t)oi * ow + j0 / pw;
-      for (int o = 0; o < n / pw; o++) {
-        float b = cv[o * pw];
-        for (int k = 1; k < pw; k++)
-          b = max_nan(b, cv[o * pw + k]);
-        yo[o] = b;
-      }
+      horizontal_values(yo, cv, n / pw, pw);
     }
   }
 }

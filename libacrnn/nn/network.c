@@ -1,27 +1,12 @@
-/* network.c - the ACRNN network: builds the tensor table and the table of
- * activations, holds the parameter and running-statistics block (its own, or
- * a sealed one shared with other nets, weights.h) and its gradients, and
- * chains the layers of layers.h into a batched forward and backward pass
- * (docs/network.md).
- *
- * Conv maps are CNHW ([C][N][H][W]) from the input transpose to the last
- * pool; the last map is then reshaped into the GRU sequence [N][T][C*Hf]
- * with feature index c*Hf + h, as x.permute(0,3,1,2).reshape(B,T,-1) does.
- */
-#include "gemm.h"
-#include "layers.h"
-#include "weights.h"
-#include <acrnn/network.h>
-#include <math.h>
-#include <stddef.h>
-#include <string.h>
+/* network.c - the ACRNN network (docs/network.md): its configuration, the
+ * tensor table (names, shapes, offsets in the parameter and statistics
+ * block), that block (its own, or a sealed one shared with other nets,
+ * weights.h) and the gradients. The passes are network_forward.c and
+ * network_backward.c, the activations network_activations.c
+ * (network_private.h). */
+#include "network_private.h"
 
-#define N_BLOCKS 8
-#define HIDDEN 256 /* GRU hidden size per direction */
-#define ATT 256    /* rnn attention MLP size */
-#define BN_EPS 1e-5f
-#define BN_MOMENTUM 0.1f
-#define MAX_TENSORS 96
+#include <string.h>
 
 /* The architecture of docs/network.md. */
 static const int block_cout[N_BLOCKS] = {32, 32, 64, 64, 128, 128, 256, 256};
@@ -29,56 +14,6 @@ static const int block_kh[N_BLOCKS] = {3, 3, 3, 3, 1, 1, 3, 3};
 static const int block_kw[N_BLOCKS] = {5, 5, 1, 1, 5, 5, 3, 3};
 static const int pool_h[N_BLOCKS] = {0, 4, 0, 4, 0, 1, 0, 2};
 static const int pool_w[N_BLOCKS] = {0, 3, 0, 1, 0, 3, 0, 2};
-
-typedef struct {
-  int cin, cout, kh, kw;
-  int h, w;   /* map size inside the block */
-  int ph, pw; /* pool after the block, 0 if none */
-  int oh, ow; /* map size after the pool */
-  /* tensor indices */
-  int t_w, t_b, t_g, t_beta, t_rm, t_rv;
-} Block;
-
-struct AcrnnNet {
-  AcrnnNetConfig cfg;
-  Block blk[N_BLOCKS];
-  int attn_block; /* conv block the cnn attention follows, -1 if none */
-  int hf, t;      /* final map height, GRU steps */
-  int gru_in[2];  /* GRU input size per layer */
-  int d;          /* 2 * HIDDEN */
-  float dropout;
-  AcrnnPrecision precision;
-  gboolean conv_frozen; /* acrnn_net_set_conv_frozen() */
-
-  AcrnnTensorInfo tensors[MAX_TENSORS];
-  char *names[MAX_TENSORS];
-  size_t n_tensors;
-  int t_catt_w, t_catt_b, t_gru[2][2][4], t_mlp_w, t_mlp_b, t_score_w, t_cls_w,
-      t_cls_b;
-
-  AcrnnWeights *w; /* parameters and buffers: own, or sealed and shared */
-  float *grads;    /* n_params; made by the first use (acrnn_net_grads()) */
-  size_t n_params, n_buffers;
-
-  /* Activations for `cap` segments (the training-only ones too if
-   * cap_training), all in `arena`, placed by the table `activations`. */
-  int cap, batch;
-  gboolean cap_training;
-  gboolean have_train_forward, have_loss;
-  void *arena;
-  float *x0;
-  float *conv_out[N_BLOCKS], *act[N_BLOCKS], *pool_out[N_BLOCKS];
-  int32_t *argmax[N_BLOCKS];
-  float *bn_mean[N_BLOCKS], *bn_rstd[N_BLOCKS];
-  float *att_out, *attn; /* cnn attention */
-  float *seq, *y0, *d0, *mask0, *y1, *h, *mask1;
-  float *gru_cache[2][2];
-  float *att_cache, *beta, *v, *logits, *probs, *dlogits;
-  float *ws;
-  float *gbuf[3];                          /* conv-map gradient scratch */
-  float *dseq, *dy0, *dd0, *dy1, *dh, *dv; /* sequence gradients */
-  float *fold_s, *fold_b; /* inference: batch norm + bias as scale, shift */
-};
 
 gboolean acrnn_attention_parse(const char *s, AcrnnAttention *out,
                                GError **error) {
@@ -158,38 +93,15 @@ static int add_tensor(AcrnnNet *net, AcrnnTensorKind kind, AcrnnInitKind init,
 
 #define SHAPE(...) ((const int[]){__VA_ARGS__})
 
-/* A parameter and a running statistic, to read. */
-static const float *P(const AcrnnNet *net, int t) {
-  return net->w->params + net->tensors[t].offset;
-}
-static const float *BUF(const AcrnnNet *net, int t) {
-  return net->w->buffers + net->tensors[t].offset;
-}
-
 /* net's weights to write: a sealed (shared, read-only) block is first
  * replaced by a private copy, so a write never reaches another net. */
-static AcrnnWeights *own_weights(AcrnnNet *net) {
+AcrnnWeights *acrnn_net_own_weights(AcrnnNet *net) {
   if (net->w->sealed) {
     AcrnnWeights *mine = acrnn_weights_copy(net->w);
     acrnn_weights_unref(net->w);
     net->w = mine;
   }
   return net->w;
-}
-static float *BUF_W(AcrnnNet *net, int t) {
-  g_assert(!net->w->sealed);
-  return net->w->buffers + net->tensors[t].offset;
-}
-
-/* The gradients, made (zero) by the first use: a net that only infers has
- * none. */
-static float *grads(AcrnnNet *net) {
-  if (net->grads == NULL)
-    net->grads = g_new0(float, MAX(net->n_params, 1));
-  return net->grads;
-}
-static float *G(AcrnnNet *net, int t) {
-  return grads(net) + net->tensors[t].offset;
 }
 
 static void build_table(AcrnnNet *net) {
@@ -415,16 +327,18 @@ size_t acrnn_net_n_params(const AcrnnNet *net) {
   return net->n_params;
 }
 float *acrnn_net_params(AcrnnNet *net) {
-  return own_weights(net)->params;
+  return acrnn_net_own_weights(net)->params;
 }
 float *acrnn_net_grads(AcrnnNet *net) {
-  return grads(net);
+  if (net->grads == NULL) /* a net that only infers has none */
+    net->grads = g_new0(float, MAX(net->n_params, 1));
+  return net->grads;
 }
 size_t acrnn_net_n_buffers(const AcrnnNet *net) {
   return net->n_buffers;
 }
 float *acrnn_net_buffers(AcrnnNet *net) {
-  return own_weights(net)->buffers;
+  return acrnn_net_own_weights(net)->buffers;
 }
 size_t acrnn_net_n_tensors(const AcrnnNet *net) {
   return net->n_tensors;
@@ -443,7 +357,7 @@ const AcrnnTensorInfo *acrnn_net_find_tensor(const AcrnnNet *net,
 }
 
 float *acrnn_net_tensor_data(AcrnnNet *net, const AcrnnTensorInfo *t) {
-  AcrnnWeights *w = own_weights(net);
+  AcrnnWeights *w = acrnn_net_own_weights(net);
   return (t->kind == ACRNN_TENSOR_PARAM ? w->params : w->buffers) + t->offset;
 }
 
@@ -471,527 +385,8 @@ double acrnn_net_forward_flops(const AcrnnNet *net) {
   return f;
 }
 
-/* ---- activations ------------------------------------------------------- */
-
-static size_t map_size(const Block *b, int n) {
-  return (size_t)b->cout * n * b->h * b->w;
-}
-
-/* Sizes of activations, in elements, for n segments; k indexes the
- * activations that come one per block (or per GRU layer and direction). */
-static size_t input_size(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return (size_t)2 * n * net->blk[0].h * net->blk[0].w;
-}
-static size_t block_map(const AcrnnNet *net, int n, int k) {
-  return map_size(&net->blk[k], n);
-}
-static size_t block_pooled(const AcrnnNet *net, int n, int k) {
-  const Block *b = &net->blk[k];
-  return b->ph ? (size_t)b->cout * n * b->oh * b->ow : 0;
-}
-static size_t block_channels(const AcrnnNet *net, int n, int k) {
-  (void)n;
-  return (size_t)net->blk[k].cout;
-}
-static size_t largest_map(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  size_t m = 0;
-  for (int i = 0; i < N_BLOCKS; i++)
-    m = MAX(m, map_size(&net->blk[i], n));
-  return m;
-}
-static size_t cnn_attention_map(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return net->attn_block >= 0 ? map_size(&net->blk[net->attn_block], n) : 0;
-}
-static size_t cnn_attention_weights(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return net->attn_block >= 0 ? (size_t)n * net->blk[net->attn_block].w : 0;
-}
-static size_t gru_input(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return (size_t)n * net->t * net->gru_in[0];
-}
-static size_t gru_output(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return (size_t)n * net->t * net->d;
-}
-static size_t gru_cache(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return acrnn_gru_cache_size(n, net->t, HIDDEN);
-}
-static size_t rnn_attention_cache(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return net->cfg.attention.kind == ACRNN_ATTENTION_RNN
-             ? acrnn_attention_rnn_cache_size(n, net->t, ATT)
-             : 0;
-}
-static size_t per_step(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return (size_t)n * net->t;
-}
-static size_t pooled(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return (size_t)n * net->d;
-}
-static size_t per_class(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  return (size_t)n * net->cfg.n_classes;
-}
-/* The layers' scratch: the most any of them asks for. */
-static size_t workspace(const AcrnnNet *net, int n, int k) {
-  (void)k;
-  size_t ws = 1;
-  for (int i = 0; i < N_BLOCKS; i++) {
-    const Block *b = &net->blk[i];
-    ws = MAX(ws, acrnn_conv2d_workspace(b->cin, b->cout, n, b->h, b->w, b->kh,
-                                        b->kw));
-  }
-  if (net->attn_block >= 0) {
-    const Block *b = &net->blk[net->attn_block];
-    ws = MAX(ws, acrnn_attention_cnn_workspace(b->cout, n, b->h, b->w));
-  }
-  return MAX(ws, acrnn_gru_workspace(n, net->t, HIDDEN));
-}
-
-typedef enum {
-  FOR_ALL,      /* inference and training */
-  FOR_TRAINING, /* a training forward and the backward only */
-} ActivationUse;
-
-/* One entry of the activation table: the AcrnnNet field (a pointer, or an
- * array of count pointers) that place_activations() points into the arena,
- * and the size of each. */
-typedef struct {
-  const char *name;
-  size_t field; /* offsetof(AcrnnNet, name) */
-  int count;    /* pointers in the field */
-  size_t (*size)(const AcrnnNet *net, int n, int k); /* elements, 0: none */
-  size_t elem;                                       /* bytes an element */
-  ActivationUse use;
-} Activation;
-
-#define ACT(name, count, size, type, use)                                      \
-  { #name, offsetof(AcrnnNet, name), count, size, sizeof(type), use }
-
-/* Every activation, gradient and scratch buffer of the passes. */
-static const Activation activations[] = {
-    ACT(x0, 1, input_size, float, FOR_ALL),
-    ACT(conv_out, N_BLOCKS, block_map, float, FOR_TRAINING),
-    ACT(act, N_BLOCKS, block_map, float, FOR_ALL),
-    ACT(pool_out, N_BLOCKS, block_pooled, float, FOR_ALL),
-    ACT(argmax, N_BLOCKS, block_pooled, int32_t, FOR_TRAINING),
-    ACT(bn_mean, N_BLOCKS, block_channels, float, FOR_TRAINING),
-    ACT(bn_rstd, N_BLOCKS, block_channels, float, FOR_TRAINING),
-    ACT(att_out, 1, cnn_attention_map, float, FOR_ALL),
-    ACT(attn, 1, cnn_attention_weights, float, FOR_ALL),
-    ACT(seq, 1, gru_input, float, FOR_ALL),
-    ACT(y0, 1, gru_output, float, FOR_ALL),
-    ACT(d0, 1, gru_output, float, FOR_TRAINING),
-    ACT(mask0, 1, gru_output, float, FOR_TRAINING),
-    ACT(y1, 1, gru_output, float, FOR_ALL),
-    ACT(h, 1, gru_output, float, FOR_TRAINING),
-    ACT(mask1, 1, gru_output, float, FOR_TRAINING),
-    ACT(gru_cache, 4, gru_cache, float, FOR_ALL),
-    ACT(att_cache, 1, rnn_attention_cache, float, FOR_ALL),
-    ACT(beta, 1, per_step, float, FOR_ALL),
-    ACT(v, 1, pooled, float, FOR_ALL),
-    ACT(logits, 1, per_class, float, FOR_ALL),
-    ACT(probs, 1, per_class, float, FOR_ALL),
-    ACT(dlogits, 1, per_class, float, FOR_ALL),
-    ACT(ws, 1, workspace, float, FOR_ALL),
-    ACT(gbuf, 3, largest_map, float, FOR_TRAINING),
-    ACT(dseq, 1, gru_input, float, FOR_TRAINING),
-    ACT(dy0, 1, gru_output, float, FOR_TRAINING),
-    ACT(dd0, 1, gru_output, float, FOR_TRAINING),
-    ACT(dy1, 1, gru_output, float, FOR_TRAINING),
-    ACT(dh, 1, gru_output, float, FOR_TRAINING),
-    ACT(dv, 1, pooled, float, FOR_TRAINING),
-};
-
-#define ARENA_ALIGN 64 /* bytes: a cache line, an AVX-512 vector */
-
-/* One arena for the activations of n segments (and the training-only ones
- * if training), the table's pointers set into it; unused ones NULL. */
-static void place_activations(AcrnnNet *net, int n, gboolean training) {
-  g_aligned_free(net->arena);
-  net->arena = NULL;
-  for (int pass = 0; pass < 2; pass++) {
-    size_t at = 0;
-    for (size_t a = 0; a < G_N_ELEMENTS(activations); a++) {
-      const Activation *e = &activations[a];
-      for (int k = 0; k < e->count; k++) {
-        size_t bytes = e->use == FOR_TRAINING && !training
-                           ? 0
-                           : e->size(net, n, k) * e->elem;
-        if (pass == 1) {
-          void *p = bytes ? (char *)net->arena + at : NULL;
-          memcpy((char *)net + e->field + k * sizeof(void *), &p, sizeof p);
-        }
-        at += (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
-      }
-    }
-    if (pass == 0)
-      net->arena = g_aligned_alloc(1, MAX(at, 1), ARENA_ALIGN);
-  }
-  net->cap = n;
-  net->cap_training = training;
-}
-
-static void ensure_capacity(AcrnnNet *net, int n, gboolean training) {
-  if (n <= net->cap && (net->cap_training || !training))
-    return;
-  place_activations(net, MAX(n, net->cap), training || net->cap_training);
-}
-
-/* x [N][2][B][S] -> x0 [2][N][B][S] */
-static void input_to_cnhw(float *x0, const float *x, int n, size_t plane) {
-  for (int i = 0; i < n; i++)
-    for (int c = 0; c < 2; c++)
-      memcpy(x0 + ((size_t)c * n + i) * plane, x + ((size_t)i * 2 + c) * plane,
-             plane * sizeof(float));
-}
-
-/* map [C][N][Hf][T] -> seq [N][T][C*Hf] (feature c*Hf + h), and the
- * gradient's way back (accumulating into the map). */
-static inline size_t map_index(int c, int i, int h, int s, int n, int hf,
-                               int t) {
-  return (((size_t)c * n + i) * hf + h) * t + s;
-}
-static inline size_t seq_index(int c, int i, int h, int s, int chf, int hf,
-                               int t) {
-  return ((size_t)i * t + s) * chf + (size_t)c * hf + h;
-}
-
-static void map_to_seq(float *seq, const float *map, int c_, int n, int hf,
-                       int t) {
-  for (int c = 0; c < c_; c++)
-    for (int i = 0; i < n; i++)
-      for (int h = 0; h < hf; h++)
-        for (int s = 0; s < t; s++)
-          seq[seq_index(c, i, h, s, c_ * hf, hf, t)] =
-              map[map_index(c, i, h, s, n, hf, t)];
-}
-
-static void seq_to_map_add(float *map, const float *seq, int c_, int n, int hf,
-                           int t) {
-  for (int c = 0; c < c_; c++)
-    for (int i = 0; i < n; i++)
-      for (int h = 0; h < hf; h++)
-        for (int s = 0; s < t; s++)
-          map[map_index(c, i, h, s, n, hf, t)] +=
-              seq[seq_index(c, i, h, s, c_ * hf, hf, t)];
-}
-
-/* Inference: batch norm after the conv is the per-channel affine map
- *   s = g / sqrt(rv + eps), shift = (b - rm) * s + beta
- * applied to the conv without bias, so a block is one conv with an
- * epilogue max(s * y + shift, 0); the weights themselves are not copied. */
-static void fold_batchnorm(AcrnnNet *net) {
-  size_t nb = 0;
-  for (int i = 0; i < N_BLOCKS; i++)
-    nb += (size_t)net->blk[i].cout;
-  if (!net->fold_s) {
-    net->fold_s = g_new(float, nb);
-    net->fold_b = g_new(float, nb);
-  }
-  float *fs = net->fold_s, *fb = net->fold_b;
-  for (int i = 0; i < N_BLOCKS; i++) {
-    Block *b = &net->blk[i];
-    const float *bias = P(net, b->t_b);
-    const float *g = P(net, b->t_g), *beta = P(net, b->t_beta);
-    const float *rm = BUF(net, b->t_rm), *rv = BUF(net, b->t_rv);
-    for (int c = 0; c < b->cout; c++) {
-      fs[c] = g[c] / sqrtf(rv[c] + BN_EPS);
-      fb[c] = (bias[c] - rm[c]) * fs[c] + beta[c];
-    }
-    fs += b->cout;
-    fb += b->cout;
-  }
-}
-
-static const float *net_forward(AcrnnNet *net, const float *x, int batch,
-                                gboolean training, AcrnnRng *rng) {
-  ensure_capacity(net, batch, training);
-  if (training) /* updates the running statistics */
-    own_weights(net);
-  const int n = batch;
-  net->batch = n;
-  net->have_train_forward = training;
-  net->have_loss = FALSE;
-  const Block *b0 = &net->blk[0];
-  input_to_cnhw(net->x0, x, n, (size_t)b0->h * b0->w);
-
-  /* frozen conv blocks train as they infer (acrnn_net_set_conv_frozen) */
-  const gboolean batch_stats = training && !net->conv_frozen;
-  if (!batch_stats)
-    fold_batchnorm(net);
-  const float *fs = net->fold_s, *fb = net->fold_b;
-  const float *in = net->x0;
-  for (int i = 0; i < N_BLOCKS; i++) {
-    Block *b = &net->blk[i];
-    size_t m = (size_t)n * b->h * b->w;
-    if (batch_stats) {
-      acrnn_conv2d_forward(net->conv_out[i], in, P(net, b->t_w), P(net, b->t_b),
-                           n, b->cin, b->cout, b->h, b->w, b->kh, b->kw,
-                           net->ws);
-      acrnn_batchnorm_relu_forward_train(
-          net->act[i], net->bn_mean[i], net->bn_rstd[i], net->conv_out[i],
-          P(net, b->t_g), P(net, b->t_beta), BUF_W(net, b->t_rm),
-          BUF_W(net, b->t_rv), b->cout, m, BN_MOMENTUM, BN_EPS);
-    } else {
-      acrnn_conv2d_scale_relu_forward(net->act[i], in, P(net, b->t_w), fs, fb,
-                                      n, b->cin, b->cout, b->h, b->w, b->kh,
-                                      b->kw, net->ws);
-      fs += b->cout;
-      fb += b->cout;
-    }
-    const float *out = net->act[i];
-    if (i == net->attn_block) {
-      acrnn_attention_cnn_forward(net->att_out, net->attn, out,
-                                  P(net, net->t_catt_w), P(net, net->t_catt_b),
-                                  b->cout, n, b->h, b->w, net->ws);
-      out = net->att_out;
-    }
-    if (b->ph) {
-      acrnn_maxpool_forward(net->pool_out[i], training ? net->argmax[i] : NULL,
-                            out, b->cout * n, b->h, b->w, b->ph, b->pw);
-      out = net->pool_out[i];
-    }
-    in = out;
-  }
-
-  const int t = net->t, d = net->d;
-  const size_t hs = (size_t)n * t * d;
-  map_to_seq(net->seq, in, net->blk[N_BLOCKS - 1].cout, n, net->hf, t);
-  const float *gin = net->seq;
-  float *gout[2] = {net->y0, net->y1};
-  float *drop_out[2] = {net->d0, net->h};
-  float *mask[2] = {net->mask0, net->mask1};
-  for (int l = 0; l < 2; l++) {
-    for (int dir = 0; dir < 2; dir++) {
-      const int *tt = net->t_gru[l][dir];
-      acrnn_gru_forward(gout[l], d, dir * HIDDEN, net->gru_cache[l][dir], gin,
-                        n, t, net->gru_in[l], HIDDEN, P(net, tt[0]),
-                        P(net, tt[1]), P(net, tt[2]), P(net, tt[3]), dir,
-                        net->ws);
-    }
-    if (training && net->dropout > 0.0f) {
-      acrnn_dropout_forward(drop_out[l], mask[l], gout[l], hs, net->dropout,
-                            rng);
-      gin = drop_out[l];
-    } else {
-      gin = gout[l];
-    }
-  }
-  const float *hseq = gin;
-
-  if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN)
-    acrnn_attention_rnn_forward(net->v, net->beta, net->att_cache, hseq,
-                                P(net, net->t_mlp_w), P(net, net->t_mlp_b),
-                                P(net, net->t_score_w), n, t, d, ATT);
-  else
-    acrnn_mean_time_forward(net->v, hseq, n, t, d);
-  acrnn_dense_forward(net->logits, net->v, P(net, net->t_cls_w),
-                      P(net, net->t_cls_b), n, d, net->cfg.n_classes);
-  acrnn_softmax_forward(net->probs, net->logits, n, net->cfg.n_classes);
-  return net->logits;
-}
-
-const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
-                               gboolean training, AcrnnRng *rng) {
-  g_return_val_if_fail(batch >= 1, NULL);
-  g_return_val_if_fail(!training || rng || net->dropout == 0.0f, NULL);
-  const AcrnnPrecision before = acrnn_gemm_precision();
-  acrnn_gemm_set_precision(net->precision);
-  const float *logits = net_forward(net, x, batch, training, rng);
-  acrnn_gemm_set_precision(before);
-  return logits;
-}
-
-void acrnn_net_probabilities(const AcrnnNet *net, float *probs) {
-  memcpy(probs, net->probs,
-         sizeof(float) * (size_t)net->batch * net->cfg.n_classes);
-}
-
-float acrnn_net_loss(AcrnnNet *net, const float *targets) {
-  size_t k = (size_t)net->batch * net->cfg.n_classes;
-  memset(net->dlogits, 0, k * sizeof(float));
-  net->have_loss = TRUE;
-  return acrnn_xent_forward_backward(net->dlogits, net->probs, targets,
-                                     net->batch, net->cfg.n_classes);
-}
-
 void acrnn_net_zero_grad(AcrnnNet *net) {
-  memset(grads(net), 0, net->n_params * sizeof(float));
-}
-
-/* The conv blocks' backward when they are frozen: they ran as inference
- * does, y = max(s * conv(x) + shift, 0) per channel, and nothing in them
- * learns but a cnn attention. The gradient goes down to the attention's
- * block through the blocks above it (d conv = dy * s where y > 0, then the
- * conv's input gradient only) and stops there; with rnn or no attention
- * nothing is computed. */
-static void frozen_conv_backward(AcrnnNet *net) {
-  if (net->attn_block < 0)
-    return;
-  const int n = net->batch;
-  const Block *last = &net->blk[N_BLOCKS - 1];
-  size_t scale_at = 0; /* the block's scales in fold_s */
-  for (int i = 0; i < N_BLOCKS - 1; i++)
-    scale_at += (size_t)net->blk[i].cout;
-  float *dout = net->gbuf[0];
-  memset(dout, 0, sizeof(float) * (size_t)last->cout * n * last->oh * last->ow);
-  seq_to_map_add(dout, net->dseq, last->cout, n, net->hf, net->t);
-  for (int i = N_BLOCKS - 1; i >= net->attn_block; i--) {
-    const Block *b = &net->blk[i];
-    const size_t m = (size_t)n * b->h * b->w, sz = (size_t)b->cout * m;
-    float *spare[2];
-    for (int k = 0, j = 0; k < 3; k++)
-      if (net->gbuf[k] != dout)
-        spare[j++] = net->gbuf[k];
-    float *dact = dout;
-    if (b->ph) {
-      dact = spare[0];
-      acrnn_maxpool_backward_set(dact, dout, net->argmax[i], b->cout * n, b->h,
-                                 b->w, b->ph, b->pw);
-      spare[0] = dout;
-    }
-    if (i == net->attn_block) {
-      float *dm = spare[0];
-      memset(dm, 0, sz * sizeof(float));
-      acrnn_attention_cnn_backward(
-          dm, G(net, net->t_catt_w), G(net, net->t_catt_b), dact, net->attn,
-          net->act[i], P(net, net->t_catt_w), b->cout, n, b->h, b->w, net->ws);
-      return;
-    }
-    const float *s = net->fold_s + scale_at, *y = net->act[i];
-    for (int c = 0; c < b->cout; c++)
-      for (size_t j = (size_t)c * m; j < (size_t)(c + 1) * m; j++)
-        dact[j] = y[j] > 0.0f ? dact[j] * s[c] : 0.0f;
-    const Block *p = &net->blk[i - 1];
-    float *dx = spare[0];
-    memset(dx, 0, sizeof(float) * (size_t)p->cout * n * p->oh * p->ow);
-    const float *xin = p->ph                        ? net->pool_out[i - 1]
-                       : (i - 1 == net->attn_block) ? net->att_out
-                                                    : net->act[i - 1];
-    acrnn_conv2d_backward(dx, NULL, NULL, dact, xin, P(net, b->t_w), n, b->cin,
-                          b->cout, b->h, b->w, b->kh, b->kw, net->ws);
-    dout = dx;
-    scale_at -= (size_t)p->cout;
-  }
-}
-
-static void net_backward(AcrnnNet *net) {
-  const int n = net->batch, t = net->t, d = net->d;
-  const size_t hs = (size_t)n * t * d;
-  const gboolean dropout = net->dropout > 0.0f;
-
-  /* classifier and pooling over time */
-  memset(net->dv, 0, sizeof(float) * (size_t)n * d);
-  acrnn_dense_backward(net->dv, G(net, net->t_cls_w), G(net, net->t_cls_b),
-                       net->dlogits, net->v, P(net, net->t_cls_w), n, d,
-                       net->cfg.n_classes);
-  const float *hseq = dropout ? net->h : net->y1;
-  memset(net->dh, 0, hs * sizeof(float));
-  if (net->cfg.attention.kind == ACRNN_ATTENTION_RNN)
-    acrnn_attention_rnn_backward(
-        net->dh, G(net, net->t_mlp_w), G(net, net->t_mlp_b),
-        G(net, net->t_score_w), net->dv, net->beta, net->att_cache, hseq,
-        P(net, net->t_mlp_w), P(net, net->t_score_w), n, t, d, ATT);
-  else
-    acrnn_mean_time_backward(net->dh, net->dv, n, t, d);
-
-  /* GRU layers, top down */
-  const float *gin[2] = {net->seq, dropout ? net->d0 : net->y0};
-  float *dgout[2] = {net->dy0, net->dy1};
-  float *dgin[2] = {net->dseq, net->dd0};
-  const float *mask[2] = {net->mask0, net->mask1};
-  const float *dtop = net->dh; /* gradient of the dropout output of layer 1 */
-  for (int l = 1; l >= 0; l--) {
-    if (dropout) {
-      memset(dgout[l], 0, hs * sizeof(float));
-      acrnn_dropout_backward(dgout[l], dtop, mask[l], hs);
-    } else {
-      memcpy(dgout[l], dtop, hs * sizeof(float));
-    }
-    size_t nin = (size_t)n * t * net->gru_in[l];
-    memset(dgin[l], 0, nin * sizeof(float));
-    for (int dir = 0; dir < 2; dir++) {
-      const int *tt = net->t_gru[l][dir];
-      acrnn_gru_backward(dgin[l], G(net, tt[0]), G(net, tt[1]), G(net, tt[2]),
-                         G(net, tt[3]), dgout[l], d, dir * HIDDEN,
-                         net->gru_cache[l][dir], gin[l], n, t, net->gru_in[l],
-                         HIDDEN, P(net, tt[0]), P(net, tt[1]), dir, net->ws);
-    }
-    dtop = dgin[l];
-  }
-  if (net->conv_frozen) {
-    frozen_conv_backward(net);
-    return;
-  }
-
-  /* Conv blocks, top down, in three map-sized gradient buffers: dout (the
-   * gradient of the block's output), then the gradient of its ReLU output
-   * (un-pooled, through the attention), which batch norm + ReLU backward
-   * turns in place into the gradient of the conv output, then the conv's
-   * input gradient, which is the next dout. */
-  const Block *last = &net->blk[N_BLOCKS - 1];
-  float *dout = net->gbuf[0];
-  memset(dout, 0, sizeof(float) * (size_t)last->cout * n * last->oh * last->ow);
-  seq_to_map_add(dout, net->dseq, last->cout, n, net->hf, t);
-  for (int i = N_BLOCKS - 1; i >= 0; i--) {
-    const Block *b = &net->blk[i];
-    const size_t m = (size_t)n * b->h * b->w, sz = (size_t)b->cout * m;
-    float *spare[2];
-    for (int k = 0, j = 0; k < 3; k++)
-      if (net->gbuf[k] != dout)
-        spare[j++] = net->gbuf[k];
-    float *dact = dout;
-    if (b->ph) { /* un-pool into a full-size map */
-      dact = spare[0];
-      acrnn_maxpool_backward_set(dact, dout, net->argmax[i], b->cout * n, b->h,
-                                 b->w, b->ph, b->pw);
-      spare[0] = dout;
-    }
-    if (i == net->attn_block) {
-      float *dm = spare[0];
-      memset(dm, 0, sz * sizeof(float));
-      acrnn_attention_cnn_backward(
-          dm, G(net, net->t_catt_w), G(net, net->t_catt_b), dact, net->attn,
-          net->act[i], P(net, net->t_catt_w), b->cout, n, b->h, b->w, net->ws);
-      spare[0] = dact;
-      dact = dm;
-    }
-    float *dconv = dact; /* in place */
-    acrnn_batchnorm_relu_backward_set(dconv, G(net, b->t_g), G(net, b->t_beta),
-                                      dact, net->act[i], net->conv_out[i],
-                                      net->bn_mean[i], net->bn_rstd[i],
-                                      P(net, b->t_g), b->cout, m);
-    float *dx = NULL;
-    if (i > 0) {
-      dx = spare[0];
-      const Block *p = &net->blk[i - 1];
-      memset(dx, 0, sizeof(float) * (size_t)p->cout * n * p->oh * p->ow);
-    }
-    const float *xin = i == 0                       ? net->x0
-                       : net->blk[i - 1].ph         ? net->pool_out[i - 1]
-                       : (i - 1 == net->attn_block) ? net->att_out
-                                                    : net->act[i - 1];
-    acrnn_conv2d_backward(dx, G(net, b->t_w), G(net, b->t_b), dconv, xin,
-                          P(net, b->t_w), n, b->cin, b->cout, b->h, b->w, b->kh,
-                          b->kw, net->ws);
-    dout = dx;
-  }
-}
-
-void acrnn_net_backward(AcrnnNet *net) {
-  g_return_if_fail(net->have_train_forward && net->have_loss);
-  const AcrnnPrecision before = acrnn_gemm_precision();
-  acrnn_gemm_set_precision(net->precision);
-  net_backward(net);
-  acrnn_gemm_set_precision(before);
+  memset(acrnn_net_grads(net), 0, net->n_params * sizeof(float));
 }
 
 void acrnn_net_set_precision(AcrnnNet *net, AcrnnPrecision p) {

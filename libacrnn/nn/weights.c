@@ -25,6 +25,7 @@ AcrnnWeights *acrnn_weights_ref(AcrnnWeights *w) {
 }
 
 static void weights_free(AcrnnWeights *w) {
+  acrnn_packed_weights_free(w->packed);
   g_free(w->params);
   g_free(w);
 }
@@ -56,4 +57,14 @@ void acrnn_weights_watch(AcrnnWeights *w, GMutex *lock, GDestroyNotify gone,
   w->lock = lock;
   w->gone = gone;
   w->gone_data = data;
+}
+
+const AcrnnPackedWeights *acrnn_weights_packed(
+    AcrnnWeights *w,
+    AcrnnPackedWeights *(*make)(const AcrnnWeights *w, gconstpointer data),
+    gconstpointer data) {
+  g_return_val_if_fail(w->sealed, NULL);
+  if (g_once_init_enter(&w->packed))
+    g_once_init_leave(&w->packed, make(w, data));
+  return w->packed;
 }

@@ -8,9 +8,16 @@
  * never reaches another net. The model cache holds no reference to the
  * blocks it hands out: acrnn_weights_watch() tells it, under its lock, when
  * the last net using one is gone.
+ *
+ * A sealed block also keeps, from the first bf16 pass that asks for it,
+ * its weight matrices rounded and packed for the bf16 products
+ * (packed_weights.h), shared by all its nets and freed with it; a private
+ * block, whose weights change, has none.
  */
 #ifndef ACRNN_WEIGHTS_H
 #define ACRNN_WEIGHTS_H
+
+#include "packed_weights.h"
 
 #include <acrnn/network.h>
 #include <glib.h>
@@ -26,6 +33,7 @@ typedef struct {
   GMutex *lock;        /* acrnn_weights_watch(): taken for the last unref */
   GDestroyNotify gone; /* called under lock when the last user is gone */
   gpointer gone_data;
+  AcrnnPackedWeights *packed; /* acrnn_weights_packed(), made once */
 } AcrnnWeights;
 
 /* A private block of zeros, one reference. */
@@ -41,6 +49,14 @@ void acrnn_weights_unref(AcrnnWeights *w);
  * must be taken with lock held. */
 void acrnn_weights_watch(AcrnnWeights *w, GMutex *lock, GDestroyNotify gone,
                          gpointer data);
+
+/* The packed weights of the sealed block w: made by make(w, data) at the
+ * first call (one caller makes them while any others wait), then kept
+ * until w is freed. */
+const AcrnnPackedWeights *acrnn_weights_packed(
+    AcrnnWeights *w,
+    AcrnnPackedWeights *(*make)(const AcrnnWeights *w, gconstpointer data),
+    gconstpointer data);
 
 /* The block net uses (borrowed). */
 AcrnnWeights *acrnn_net_weights(const AcrnnNet *net);

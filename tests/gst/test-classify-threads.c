@@ -1,7 +1,9 @@
 /* test-classify-threads.c - acrnnclassify's threads property: a batch split
  * over several copies of the network on several threads gives the same
  * messages, in the same order, as one thread; more threads than segments
- * and changing threads while playing work; soundclassifier proxies it. */
+ * and changing threads while playing work; soundclassifier proxies it; with
+ * a batch of at least twice the threads, helper threads start on a batch
+ * before it is complete. */
 #include "gst-test-util.h"
 
 #include <gst/gst.h>
@@ -60,9 +62,12 @@ static void test_same_results(void) {
   /* 9 segments and the final */
   g_assert_cmpuint(one->results->len, ==, 10);
   g_assert_nonnull(test_final_result(one));
-  /* batches of 5 and 4: parts 2+2+1 and 2+1+1; 8 threads > any batch */
+  /* batches of 5 and 4: parts 2+2+1 and 2+1+1; 8 threads > any batch;
+   * helpers taking chunks of 1 (batch=5 threads=2) or 2 as they come */
   const char *variants[] = {"batch=5 threads=2", "batch=5 threads=3",
-                            "batch=5 threads=8", "batch=1 threads=4"};
+                            "batch=5 threads=8", "batch=1 threads=4",
+                            "batch=8 threads=2", "batch=16 threads=2",
+                            "batch=6 threads=3"};
   for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
     g_test_message("%s", variants[i]);
     TestRun *other = run_with(variants[i]);
@@ -70,6 +75,33 @@ static void test_same_results(void) {
     test_run_free(other);
   }
   test_run_free(one);
+}
+
+/* In a subprocess, whose stderr test_early_helpers() reads: a run with
+ * acrnnclassify's debug log on. */
+static void run_logged(gconstpointer props) {
+  if (!g_test_subprocess()) {
+    g_test_skip("run in a subprocess by early-helpers");
+    return;
+  }
+  gst_debug_set_threshold_for_name("acrnnclassify", GST_LEVEL_DEBUG);
+  test_run_free(run_with(props));
+}
+
+/* batch=8 threads=2: a helper starts on a batch before it is complete (the
+ * element's debug log says so); batch=3 threads=2 (fewer than 2 inputs a
+ * thread) splits each batch once it is complete, as before. The results
+ * are those of one thread (test_same_results). */
+static void test_early_helpers(void) {
+  g_test_trap_subprocess("/acrnnclassify/threads/logged/batch8", 0,
+                         G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed();
+  g_test_trap_assert_stderr(
+      "*helper 0 starts at input * of 8, before the batch is complete*");
+  g_test_trap_subprocess("/acrnnclassify/threads/logged/batch3", 0,
+                         G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed();
+  g_test_trap_assert_stderr_unmatched("*before the batch is complete*");
 }
 
 static void test_properties(void) {
@@ -99,6 +131,11 @@ int main(int argc, char **argv) {
   model = test_make_model(tmpdir, "threads.safetensors", BANDS, 9);
   g_test_add_func("/acrnnclassify/threads/same-results", test_same_results);
   g_test_add_func("/acrnnclassify/threads/properties", test_properties);
+  g_test_add_func("/acrnnclassify/threads/early-helpers", test_early_helpers);
+  g_test_add_data_func("/acrnnclassify/threads/logged/batch8",
+                       "batch=8 threads=2", run_logged);
+  g_test_add_data_func("/acrnnclassify/threads/logged/batch3",
+                       "batch=3 threads=2", run_logged);
   int ret = g_test_run();
   test_rmdir(tmpdir);
   g_free(model);

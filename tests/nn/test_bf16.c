@@ -10,6 +10,7 @@
 #include "conv2d_wgrad_bf16.h"
 #include "gemm_bf16.h"
 #include "isa.h"
+#include "weights.h"
 
 #include <acrnn/acrnn.h>
 #include <math.h>
@@ -189,30 +190,47 @@ static void test_gemm_threads(void) {
   }
 }
 
-/* B packed once (as the GRU packs W_hh) gives the bits of the product that
- * packs it itself, for every case, on 1 and 3 threads; the packing is
- * done at the build in use (ACRNN_ISA may lower it). */
+/* A or B or both packed once (as the GRU packs W_hh, as a sealed network
+ * packs its weights) give the bits of the product that packs them itself,
+ * for every case and for products that threads split by rows, on 1 and 3
+ * threads; the packing is done at the build in use (ACRNN_ISA may lower
+ * it). */
 static void test_gemm_packed(void) {
-  for (size_t t = 0; t < G_N_ELEMENTS(gemm_cases); t++) {
-    const GemmCase *g = &gemm_cases[t];
+  GemmCase cases[G_N_ELEMENTS(gemm_cases) + 2];
+  memcpy(cases, gemm_cases, sizeof gemm_cases);
+  cases[G_N_ELEMENTS(gemm_cases)] = (GemmCase){0, 0, 300, 40, 700, 1.0f};
+  cases[G_N_ELEMENTS(gemm_cases) + 1] = (GemmCase){1, 1, 100, 28, 900, 0.0f};
+  for (size_t t = 0; t < G_N_ELEMENTS(cases); t++) {
+    const GemmCase *g = &cases[t];
     const size_t mn = (size_t)g->m * g->n;
+    const int lda = g->ta ? g->m : g->k, ldb = g->tb ? g->k : g->n;
     float *a = random_floats((size_t)g->m * g->k, 80 + t, 1.0);
     float *b = random_floats((size_t)g->k * g->n, 90 + t, 1.0);
     float *c0 = random_floats(mn, 100 + t, 1.0);
     float *want = g_new(float, mn), *got = g_new(float, mn);
     run_gemm(g, a, b, c0, want);
-    uint32_t *packed =
-        g_new(uint32_t, acrnn_gemm_bf16_packed_b_size(g->n, g->k));
-    acrnn_gemm_bf16_pack_b(packed, g->tb, g->n, g->k, b, g->tb ? g->k : g->n);
+    uint32_t *pb = g_new(uint32_t, acrnn_gemm_bf16_packed_b_size(g->n, g->k));
+    acrnn_gemm_bf16_pack_b(pb, g->tb, g->n, g->k, b, ldb);
+    uint32_t *pa = g_new(uint32_t, acrnn_gemm_bf16_packed_a_size(g->m, g->k));
+    acrnn_gemm_bf16_pack_a(pa, g->ta, g->m, g->k, a, lda);
     for (int threads = 1; threads <= 3; threads += 2) {
       acrnn_set_threads(threads);
       memcpy(got, c0, sizeof(float) * mn);
-      acrnn_gemm_bf16_packed(g->ta, g->m, g->n, g->k, a, g->ta ? g->m : g->k,
-                             packed, g->beta, got, g->n);
+      acrnn_gemm_bf16_packed(g->ta, g->m, g->n, g->k, a, lda, pb, g->beta, got,
+                             g->n);
       assert_same_bits(got, want, mn);
+      for (int which = 1; which <= 3; which++) { /* A, B, both */
+        memcpy(got, c0, sizeof(float) * mn);
+        acrnn_gemm_bf16_prepacked(
+            g->ta, g->tb, g->m, g->n, g->k, which & 1 ? NULL : a, lda,
+            which & 1 ? pa : NULL, which & 2 ? NULL : b, ldb,
+            which & 2 ? pb : NULL, g->beta, got, g->n);
+        assert_same_bits(got, want, mn);
+      }
     }
     acrnn_set_threads(1);
-    g_free(packed);
+    g_free(pa);
+    g_free(pb);
     g_free(a);
     g_free(b);
     g_free(c0);
@@ -545,6 +563,65 @@ static void test_network(void) {
   acrnn_net_free(n16);
 }
 
+/* A sealed network in bf16 packs its weights once (weights.h) and gives
+ * the bits of a private network with the same weights, which packs them at
+ * every product, on 1 and 3 threads, at batch 1 and 4; the copies sharing
+ * the block share the packing. A write to a sealed net's weights goes to a
+ * private copy that has none, and the next pass follows the new values. */
+static void test_sealed_packed(void) {
+  AcrnnNet *open = net_of(ACRNN_PRECISION_BF16);
+  AcrnnNet *sealed = acrnn_net_copy(open);
+  acrnn_net_seal(sealed);
+  acrnn_net_set_precision(sealed, ACRNN_PRECISION_BF16);
+  AcrnnNet *copy = acrnn_net_copy(sealed);
+  acrnn_net_set_precision(copy, ACRNN_PRECISION_BF16);
+  g_assert_true(acrnn_net_shares_weights(sealed, copy));
+  float *x = random_floats((size_t)NET_N * 2 * 32 * 64, 310, 1.0);
+  float want[NET_N * NET_K], got[NET_N * NET_K];
+  const int batches[] = {1, NET_N};
+  for (int threads = 1; threads <= 3; threads += 2) {
+    acrnn_set_threads(threads);
+    for (size_t b = 0; b < G_N_ELEMENTS(batches); b++) {
+      const size_t nl = (size_t)batches[b] * NET_K;
+      memcpy(want, acrnn_net_forward(open, x, batches[b], FALSE, NULL),
+             sizeof(float) * nl);
+      memcpy(got, acrnn_net_forward(sealed, x, batches[b], FALSE, NULL),
+             sizeof(float) * nl);
+      assert_same_bits(got, want, nl);
+      memcpy(got, acrnn_net_forward(copy, x, batches[b], FALSE, NULL),
+             sizeof(float) * nl);
+      assert_same_bits(got, want, nl);
+    }
+  }
+  acrnn_set_threads(1);
+  const AcrnnWeights *w = acrnn_net_weights(sealed);
+  g_assert_nonnull(w->packed);
+  g_assert_cmpuint(acrnn_packed_weights_bytes(w->packed), >, 0);
+  g_assert_null(acrnn_net_weights(open)->packed);
+
+  /* the last GRU's recurrent weights and the classifier, changed in both */
+  const char *names[] = {"gru.weight_hh_l1_reverse", "classifier.weight",
+                         "conv.7.weight"};
+  for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+    const AcrnnTensorInfo *t = acrnn_net_find_tensor(copy, names[i]);
+    g_assert_nonnull(t);
+    float *v = acrnn_net_tensor_data(copy, t);
+    float *u = acrnn_net_tensor_data(open, t);
+    for (size_t k = 0; k < t->numel; k++)
+      v[k] = u[k] = -2.0f * u[k];
+  }
+  g_assert_false(acrnn_net_shares_weights(sealed, copy));
+  g_assert_false(acrnn_net_is_sealed(copy));
+  g_assert_null(acrnn_net_weights(copy)->packed);
+  memcpy(want, acrnn_net_forward(open, x, NET_N, FALSE, NULL), sizeof want);
+  memcpy(got, acrnn_net_forward(copy, x, NET_N, FALSE, NULL), sizeof got);
+  assert_same_bits(got, want, NET_N * NET_K);
+  g_free(x);
+  acrnn_net_free(copy);
+  acrnn_net_free(sealed);
+  acrnn_net_free(open);
+}
+
 /* The bf16 kernels take their level from acrnn_isa() as every other kernel
  * does: an ACRNN_ISA that isa.c warns about and ignores does not move them
  * off AVX512_BF16 on their own (in a subprocess: the level is read once). */
@@ -592,5 +669,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/bf16/conv-isa-threads", test_conv_isa_threads);
   g_test_add_func("/bf16/conv-weight-gradient", test_wgrad);
   g_test_add_func("/bf16/network", test_network);
+  g_test_add_func("/bf16/sealed-packed", test_sealed_packed);
   return g_test_run();
 }
