@@ -70,26 +70,28 @@ static char **with(const char *const *a, const char *const *b) {
   return (char **)g_ptr_array_free(v, FALSE);
 }
 
+/* Trains with the options of still and opts. */
+static int train_still(const char *d, const char *f, gboolean features,
+                       const char *const *opts, char **err) {
+  char **argv = with(still, opts);
+  int rc = run("train", d, f, features, (const char *const *)argv, err);
+  g_free(argv);
+  return rc;
+}
+
 /* The dataset's labels are MODEL's: every weight is taken, classifier
  * included, and MODEL's normalisation. */
 static void test_same_labels(void) {
   char *out = tt_path("same.safetensors"),
        *scratch = tt_path("same0.safetensors");
   const char *opts[] = {"--init-from", base, "--out", out, NULL};
-  char **argv = with(still, opts), *err = NULL;
-  g_assert_cmpint(
-      run("train", data, folds_csv, TRUE, (const char *const *)argv, &err), ==,
-      0);
+  char *err = NULL;
+  g_assert_cmpint(train_still(data, folds_csv, TRUE, opts, &err), ==, 0);
   g_assert_nonnull(strstr(err, "tensors taken"));
   g_assert_null(strstr(err, "new:"));
   g_free(err);
-  g_free(argv);
   const char *opts0[] = {"--out", scratch, NULL};
-  argv = with(still, opts0);
-  g_assert_cmpint(
-      run("train", data, folds_csv, TRUE, (const char *const *)argv, NULL), ==,
-      0);
-  g_free(argv);
+  g_assert_cmpint(train_still(data, folds_csv, TRUE, opts0, NULL), ==, 0);
   AcrnnModelInfo ib, io, is;
   AcrnnNet *b = tt_load(base, &ib), *o = tt_load(out, &io),
            *s = tt_load(scratch, &is);
@@ -125,19 +127,12 @@ static void test_other_labels(void) {
   const char *opts[] = {"--init-from", base,         "--init-norm",
                         "data",        "--val-fold", "3",
                         "--out",       out,          NULL};
-  char **argv = with(still, opts), *err = NULL;
-  g_assert_cmpint(
-      run("train", data2, folds_csv2, TRUE, (const char *const *)argv, &err),
-      ==, 0);
+  char *err = NULL;
+  g_assert_cmpint(train_still(data2, folds_csv2, TRUE, opts, &err), ==, 0);
   g_assert_nonnull(strstr(err, "new: classifier.weight, classifier.bias"));
   g_free(err);
-  g_free(argv);
   const char *opts0[] = {"--val-fold", "3", "--out", scratch, NULL};
-  argv = with(still, opts0);
-  g_assert_cmpint(
-      run("train", data2, folds_csv2, TRUE, (const char *const *)argv, NULL),
-      ==, 0);
-  g_free(argv);
+  g_assert_cmpint(train_still(data2, folds_csv2, TRUE, opts0, NULL), ==, 0);
   AcrnnModelInfo ib, io, is;
   AcrnnNet *b = tt_load(base, &ib), *o = tt_load(out, &io),
            *s = tt_load(scratch, &is);
@@ -218,11 +213,7 @@ static void test_freeze(void) {
 static void test_features(void) {
   char *out = tt_path("features.safetensors"), *err = NULL;
   const char *opts[] = {"--init-from", base, "--out", out, NULL};
-  char **argv = with(still, opts);
-  g_assert_cmpint(
-      run("train", data2, folds_csv2, FALSE, (const char *const *)argv, NULL),
-      ==, 0);
-  g_free(argv);
+  g_assert_cmpint(train_still(data2, folds_csv2, FALSE, opts, NULL), ==, 0);
   AcrnnModelInfo ib, io;
   AcrnnNet *b = tt_load(base, &ib), *o = tt_load(out, &io);
   g_assert_cmpint(io.features.sample_rate, ==, 8000);
@@ -237,15 +228,11 @@ static void test_features(void) {
   acrnn_model_info_clear(&io);
   const char *bad[] = {"--init-from", base, "--bands", "64",
                        "--out",       out,  NULL};
-  argv = with(still, bad);
-  g_assert_cmpint(
-      run("train", data2, folds_csv2, FALSE, (const char *const *)argv, &err),
-      ==, 1);
+  g_assert_cmpint(train_still(data2, folds_csv2, FALSE, bad, &err), ==, 1);
   g_assert_nonnull(strstr(err, "--init-from"));
   g_assert_nonnull(strstr(err, base));
   g_assert_nonnull(strstr(err, "--bands 64 (the model's: 32)"));
   g_free(err);
-  g_free(argv);
   g_free(out);
 }
 
@@ -259,25 +246,17 @@ static void test_bad_input(void) {
   for (int i = 0; i < 2; i++) {
     char *err = NULL;
     const char *opts[] = {"--init-from", files[i], "--out", out, NULL};
-    char **argv = with(still, opts);
-    g_assert_cmpint(
-        run("train", data, folds_csv, TRUE, (const char *const *)argv, &err),
-        ==, 1);
+    g_assert_cmpint(train_still(data, folds_csv, TRUE, opts, &err), ==, 1);
     g_assert_nonnull(strstr(err, "--init-from"));
     g_assert_nonnull(strstr(err, files[i]));
     g_free(err);
-    g_free(argv);
   }
   char *err = NULL;
   const char *norm[] = {"--init-from", base, "--init-norm", "both",
                         "--out",       out,  NULL};
-  char **argv = with(still, norm);
-  g_assert_cmpint(
-      run("train", data, folds_csv, TRUE, (const char *const *)argv, &err), ==,
-      1);
+  g_assert_cmpint(train_still(data, folds_csv, TRUE, norm, &err), ==, 1);
   g_assert_nonnull(strstr(err, "--init-norm both: expected model or data"));
   g_free(err);
-  g_free(argv);
   g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
   g_free(text);
   g_free(missing);
@@ -330,14 +309,7 @@ static void make_renamed(void) {
   char *to = g_build_filename(data2, "clap", NULL);
   g_assert_cmpint(g_rename(from, to), ==, 0);
   folds_csv2 = g_build_filename(data2, "folds.csv", NULL);
-  char *text = NULL;
-  g_assert_true(g_file_get_contents(folds_csv2, &text, NULL, NULL));
-  char **parts = g_strsplit(text, "click/", -1);
-  char *renamed = g_strjoinv("clap/", parts);
-  g_assert_true(g_file_set_contents(folds_csv2, renamed, -1, NULL));
-  g_strfreev(parts);
-  g_free(renamed);
-  g_free(text);
+  tt_file_replace(folds_csv2, "click/", "clap/");
   g_free(from);
   g_free(to);
 }

@@ -106,6 +106,17 @@ void tt_run_ok(const char *cmd, TtFast fast, const char *const *a,
   g_free(e);
 }
 
+void tt_file_replace(const char *path, const char *from, const char *to) {
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  char **parts = g_strsplit(text, from, -1);
+  char *replaced = g_strjoinv(to, parts);
+  g_assert_true(g_file_set_contents(path, replaced, -1, NULL));
+  g_free(replaced);
+  g_strfreev(parts);
+  g_free(text);
+}
+
 JsonObject *tt_json_file(const char *path) {
   JsonParser *p = json_parser_new();
   JsonObject *o = NULL;

@@ -60,6 +60,10 @@ int tt_run(const char *cmd, TtFast fast, const char *const *a,
 void tt_run_ok(const char *cmd, TtFast fast, const char *const *a,
                const char *const *b, char **out, char **err);
 
+/* Replaces every from in the text file path with to; fails the test when
+ * the file cannot be read or written. */
+void tt_file_replace(const char *path, const char *from, const char *to);
+
 /* The root object of the JSON file path (json_object_unref); NULL when the
  * file cannot be read or holds no JSON object. */
 JsonObject *tt_json_file(const char *path);
