@@ -160,13 +160,8 @@ static void test_pipeline_reverse_seek(void) {
   GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
   g_assert_nonnull(msg);
   gst_message_unref(msg);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
-                                   GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  g_assert_cmpint(GST_MESSAGE_TYPE(msg), ==, GST_MESSAGE_EOS);
-  gst_message_unref(msg);
   gst_object_unref(bus);
+  test_play_to_eos(pipeline, 60, GST_MESSAGE_ERROR);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   g_free(desc);
