@@ -105,6 +105,26 @@ GPtrArray *test_pop_messages(GstBus *bus, const char *name) {
   return out;
 }
 
+GError *test_pop_error(GstBus *bus) {
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull(msg);
+  GError *error = NULL;
+  gst_message_parse_error(msg, &error, NULL);
+  g_assert_nonnull(error);
+  gst_message_unref(msg);
+  return error;
+}
+
+void test_check_labels(GstElement *element) {
+  char **labels = NULL;
+  g_object_get(element, "labels", &labels, NULL);
+  g_assert_nonnull(labels);
+  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
+  for (int i = 0; i < TEST_N_LABELS; i++)
+    g_assert_cmpstr(labels[i], ==, test_labels[i]);
+  g_strfreev(labels);
+}
+
 void test_play_to_eos(GstElement *pipeline, guint timeout_s,
                       GstMessageType fail_on) {
   g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=,

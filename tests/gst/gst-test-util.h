@@ -73,6 +73,12 @@ GstBuffer *test_feature_frames(guint n, GstClockTime pts, double lo, double hi,
  * g_ptr_array_unref). */
 GPtrArray *test_pop_messages(GstBus *bus, const char *name);
 
+/* The error of the ERROR message that must be on bus (g_error_free). */
+GError *test_pop_error(GstBus *bus);
+
+/* The "labels" of element: the test models' (test_labels). */
+void test_check_labels(GstElement *element);
+
 /* Plays pipeline until EOS, within timeout_s: a message of a type in
  * fail_on (GST_MESSAGE_ERROR, GST_MESSAGE_WARNING) before it fails the
  * test, with its text. */

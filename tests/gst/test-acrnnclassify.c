@@ -263,12 +263,7 @@ static void test_labels_property(void) {
   g_assert_null(labels);
   g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
                   GST_STATE_CHANGE_SUCCESS);
-  g_object_get(e, "labels", &labels, NULL);
-  g_assert_nonnull(labels);
-  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
-  for (int i = 0; i < TEST_N_LABELS; i++)
-    g_assert_cmpstr(labels[i], ==, test_labels[i]);
-  g_strfreev(labels);
+  test_check_labels(e);
   gst_element_set_state(e, GST_STATE_NULL);
   gst_object_unref(e);
 }

@@ -327,10 +327,7 @@ static void test_state_cycles(void) {
       g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
                       GST_STATE_CHANGE_SUCCESS);
     }
-    char **labels = NULL;
-    g_object_get(e, "labels", &labels, NULL);
-    g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
-    g_strfreev(labels);
+    test_check_labels(e);
     g_assert_cmpint(gst_element_set_state(e, GST_STATE_NULL), ==,
                     GST_STATE_CHANGE_SUCCESS);
   }
@@ -340,15 +337,11 @@ static void test_state_cycles(void) {
   g_object_set(e, "model", missing, NULL);
   g_assert_cmpint(gst_element_set_state(e, GST_STATE_PAUSED), ==,
                   GST_STATE_CHANGE_FAILURE);
-  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  GError *error = NULL;
-  gst_message_parse_error(msg, &error, NULL);
+  GError *error = test_pop_error(bus);
   g_assert_true(
       g_error_matches(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND));
   g_assert_nonnull(strstr(error->message, missing));
   g_error_free(error);
-  gst_message_unref(msg);
   g_free(missing);
   gst_element_set_state(e, GST_STATE_NULL);
   gst_element_set_bus(e, NULL);

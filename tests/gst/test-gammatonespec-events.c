@@ -155,16 +155,12 @@ static void test_bad_properties(void) {
   gst_element_set_bus(e, bus);
   g_assert_cmpint(gst_element_set_state(e, GST_STATE_PAUSED), ==,
                   GST_STATE_CHANGE_FAILURE);
-  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  GError *error = NULL;
-  gst_message_parse_error(msg, &error, NULL);
+  GError *error = test_pop_error(bus);
   g_test_message("%s", error->message);
   g_assert_true(
       g_error_matches(error, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS));
   g_assert_nonnull(strstr(error->message, "hop"));
   g_error_free(error);
-  gst_message_unref(msg);
   gst_element_set_state(e, GST_STATE_NULL);
   gst_element_set_bus(e, NULL);
   gst_object_unref(bus);

@@ -224,10 +224,7 @@ static void test_properties(void) {
   g_free(m);
   g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
                   GST_STATE_CHANGE_SUCCESS);
-  char **labels = NULL;
-  g_object_get(e, "labels", &labels, NULL);
-  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
-  g_strfreev(labels);
+  test_check_labels(e);
   gst_element_set_state(e, GST_STATE_NULL);
   gst_object_unref(e);
 }

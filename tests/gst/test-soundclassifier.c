@@ -214,11 +214,7 @@ static void test_properties(void) {
   g_free(m);
   g_assert_cmpint(gst_element_set_state(bin, GST_STATE_READY), ==,
                   GST_STATE_CHANGE_SUCCESS);
-  char **labels;
-  g_object_get(bin, "labels", &labels, NULL);
-  g_assert_nonnull(labels);
-  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
-  g_strfreev(labels);
+  test_check_labels(bin);
   gst_element_set_state(bin, GST_STATE_NULL);
   gst_object_unref(bin);
 }
