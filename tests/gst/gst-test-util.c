@@ -189,6 +189,19 @@ void test_rmdir(const char *dir) {
   g_rmdir(dir);
 }
 
+GstElement *test_parse(const char *description, const char *name,
+                       GstElement **element) {
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch(description, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(pipeline);
+  if (name != NULL) {
+    *element = gst_bin_get_by_name(GST_BIN(pipeline), name);
+    g_assert_nonnull(*element);
+  }
+  return pipeline;
+}
+
 TestRun *test_run_pipeline(const char *description, guint timeout_s,
                            guint stop_after) {
   return test_run_pipeline_messages(description, timeout_s, stop_after,
@@ -201,10 +214,7 @@ TestRun *test_run_pipeline_messages(const char *description, guint timeout_s,
   run->results =
       g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
   run->sources = g_ptr_array_new_with_free_func(g_free);
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(description, &error);
-  g_assert_no_error(error);
-  g_assert_nonnull(pipeline);
+  GstElement *pipeline = test_parse(description, NULL, NULL);
   GstBus *bus = gst_element_get_bus(pipeline);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
 

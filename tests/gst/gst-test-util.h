@@ -31,6 +31,12 @@ typedef struct {
   gboolean result_while_playing; /* a result came before EOS/ERROR in PLAYING */
 } TestRun;
 
+/* The pipeline of a gst-launch description, which must parse without an
+ * error; when name is not NULL, its element of that name in *element
+ * (unref). */
+GstElement *test_parse(const char *description, const char *name,
+                       GstElement **element);
+
 /* Runs a gst-launch description until EOS, ERROR, timeout_s, or (when
  * stop_after > 0) that many acrnn messages. */
 TestRun *test_run_pipeline(const char *description, guint timeout_s,

@@ -50,11 +50,8 @@ static void test_harness_not_live(void) {
  * "c" at EOS. */
 static guint current_batch_at_eos(const char *description) {
   g_test_message("%s", description);
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(description, &error);
-  g_assert_no_error(error);
-  GstElement *c = gst_bin_get_by_name(GST_BIN(pipeline), "c");
-  g_assert_nonnull(c);
+  GstElement *c = NULL;
+  GstElement *pipeline = test_parse(description, "c", &c);
   test_play_to_eos(pipeline, 60, GST_MESSAGE_ERROR);
   guint current = 0;
   g_object_get(c, "current-batch", &current, NULL);
@@ -83,9 +80,7 @@ static void test_file(void) {
   char *d = g_strdup_printf("audiotestsrc num-buffers=20 samplesperbuffer=4410 "
                             "! wavenc ! filesink location=\"%s\"",
                             wav);
-  GError *error = NULL;
-  GstElement *p = gst_parse_launch(d, &error);
-  g_assert_no_error(error);
+  GstElement *p = test_parse(d, NULL, NULL);
   test_play_to_eos(p, 60, GST_MESSAGE_ERROR);
   gst_element_set_state(p, GST_STATE_NULL);
   gst_object_unref(p);

@@ -26,9 +26,7 @@ static char *chain(const char *name, const char *path, const char *props) {
 /* A pipeline of the given chains, brought to READY: every acrnnclassify has
  * loaded its model. */
 static GstElement *ready_pipeline(const char *desc) {
-  GError *error = NULL;
-  GstElement *p = gst_parse_launch(desc, &error);
-  g_assert_no_error(error);
+  GstElement *p = test_parse(desc, NULL, NULL);
   g_assert_cmpint(gst_element_set_state(p, GST_STATE_READY), ==,
                   GST_STATE_CHANGE_SUCCESS);
   return p;

@@ -169,11 +169,8 @@ static void test_bad_properties(void) {
 
 /* The rate gammatonespec negotiated in a pipeline that ran to EOS. */
 static int negotiated_rate(const char *description) {
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(description, &error);
-  g_assert_no_error(error);
-  GstElement *spec = gst_bin_get_by_name(GST_BIN(pipeline), "spec");
-  g_assert_nonnull(spec);
+  GstElement *spec = NULL;
+  GstElement *pipeline = test_parse(description, "spec", &spec);
   test_play_to_eos(pipeline, 30, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
   GstPad *sink = gst_element_get_static_pad(spec, "sink");
   GstCaps *caps = gst_pad_get_current_caps(sink);

@@ -146,9 +146,7 @@ static void test_pipeline_reverse_seek(void) {
                       "audio/x-raw,rate=44100 ! soundclassifier model=\"%s\" ! "
                       "fakesink name=sink",
                       model);
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(desc, &error);
-  g_assert_no_error(error);
+  GstElement *pipeline = test_parse(desc, NULL, NULL);
   g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PAUSED), !=,
                   GST_STATE_CHANGE_FAILURE);
   g_assert_cmpint(gst_element_get_state(pipeline, NULL, NULL, 30 * GST_SECOND),

@@ -168,10 +168,8 @@ static void test_seeks(void) {
       "audiotestsrc name=src num-buffers=40 samplesperbuffer=4410 ! "
       "soundanalyzer name=a model=\"%s\" ! fakesink",
       model);
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(d, &error);
-  g_assert_no_error(error);
-  GstElement *a = gst_bin_get_by_name(GST_BIN(pipeline), "a");
+  GstElement *a = NULL;
+  GstElement *pipeline = test_parse(d, "a", &a);
   g_assert_true(GST_OBJECT_FLAG_IS_SET(a, GST_ELEMENT_FLAG_SINK));
   gst_object_unref(a);
   GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
