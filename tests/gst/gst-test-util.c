@@ -55,6 +55,119 @@ char *test_make_mel_model(const char *dir, const char *name, int bands,
   return make_model(dir, name, bands, 44100, ACRNN_FILTERBANK_MEL, seed);
 }
 
+static char *scratch;
+
+const char *test_init(int *argc, char ***argv) {
+  gst_init(argc, argv);
+  g_test_init(argc, argv, NULL);
+  scratch = test_tmpdir();
+  return scratch;
+}
+
+int test_run_tests(void) {
+  int rc = g_test_run();
+  test_rmdir(scratch);
+  g_free(scratch);
+  gst_deinit();
+  return rc;
+}
+
+GstClockTime test_frame_time(guint64 frame) {
+  return gst_util_uint64_scale_int(frame * 512, GST_SECOND, TEST_FEATURE_RATE);
+}
+
+GstBuffer *test_feature_frames(guint n, GstClockTime pts, double lo, double hi,
+                               guint32 seed) {
+  const int bands = TEST_FEATURE_BANDS;
+  GRand *rand = g_rand_new_with_seed(seed);
+  size_t len = (size_t)n * 2 * bands;
+  float *x = g_new(float, len);
+  for (size_t i = 0; i < len; i++)
+    x[i] = (float)(i % (2 * bands) < (size_t)bands
+                       ? g_rand_double_range(rand, lo, hi)
+                       : g_rand_double_range(rand, -1, 1));
+  g_rand_free(rand);
+  GstBuffer *buf = gst_buffer_new_wrapped(x, len * sizeof(float));
+  GST_BUFFER_PTS(buf) = pts;
+  return buf;
+}
+
+GPtrArray *test_pop_messages(GstBus *bus, const char *name) {
+  GPtrArray *out =
+      g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT)) != NULL) {
+    const GstStructure *s = gst_message_get_structure(msg);
+    if (gst_structure_has_name(s, name))
+      g_ptr_array_add(out, gst_structure_copy(s));
+    gst_message_unref(msg);
+  }
+  return out;
+}
+
+GError *test_pop_error(GstBus *bus) {
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull(msg);
+  GError *error = NULL;
+  gst_message_parse_error(msg, &error, NULL);
+  g_assert_nonnull(error);
+  gst_message_unref(msg);
+  return error;
+}
+
+void test_check_labels(GstElement *element) {
+  char **labels = NULL;
+  g_object_get(element, "labels", &labels, NULL);
+  g_assert_nonnull(labels);
+  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
+  for (int i = 0; i < TEST_N_LABELS; i++)
+    g_assert_cmpstr(labels[i], ==, test_labels[i]);
+  g_strfreev(labels);
+}
+
+void test_play_to_eos(GstElement *pipeline, guint timeout_s,
+                      GstMessageType fail_on) {
+  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=,
+                  GST_STATE_CHANGE_FAILURE);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered(bus, timeout_s * GST_SECOND,
+                                               GST_MESSAGE_EOS | fail_on);
+  g_assert_nonnull(msg);
+  if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_EOS) {
+    GError *error = NULL;
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR)
+      gst_message_parse_error(msg, &error, NULL);
+    else
+      gst_message_parse_warning(msg, &error, NULL);
+    g_error("%s before EOS: %s", GST_MESSAGE_TYPE_NAME(msg), error->message);
+  }
+  gst_message_unref(msg);
+  gst_object_unref(bus);
+}
+
+GError *test_refuse_model_change(GstElement *pipeline, GstElement *element,
+                                 const char *model, const char *other,
+                                 GstObject **source) {
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PAUSED);
+  g_assert_cmpint(gst_element_get_state(pipeline, NULL, NULL, 30 * GST_SECOND),
+                  ==, GST_STATE_CHANGE_SUCCESS);
+  g_object_set(element, "model", other, NULL);
+  char *now = NULL;
+  g_object_get(element, "model", &now, NULL);
+  g_assert_cmpstr(now, ==, model);
+  g_free(now);
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  g_assert_nonnull(msg);
+  GError *error = NULL;
+  gst_message_parse_warning(msg, &error, NULL);
+  g_assert_nonnull(error);
+  *source = gst_object_ref(GST_MESSAGE_SRC(msg));
+  gst_message_unref(msg);
+  gst_object_unref(bus);
+  return error;
+}
+
 char *test_tmpdir(void) {
   GError *error = NULL;
   char *dir = g_dir_make_tmp("acrnn-gst-XXXXXX", &error);
@@ -76,16 +189,32 @@ void test_rmdir(const char *dir) {
   g_rmdir(dir);
 }
 
-TestRun *test_run_pipeline(const char *description, guint timeout_s,
-                           guint stop_after) {
-  TestRun *run = g_new0(TestRun, 1);
-  run->results =
-      g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
-  run->sources = g_ptr_array_new_with_free_func(g_free);
+GstElement *test_parse(const char *description, const char *name,
+                       GstElement **element) {
   GError *error = NULL;
   GstElement *pipeline = gst_parse_launch(description, &error);
   g_assert_no_error(error);
   g_assert_nonnull(pipeline);
+  if (name != NULL) {
+    *element = gst_bin_get_by_name(GST_BIN(pipeline), name);
+    g_assert_nonnull(*element);
+  }
+  return pipeline;
+}
+
+TestRun *test_run_pipeline(const char *description, guint timeout_s,
+                           guint stop_after) {
+  return test_run_pipeline_messages(description, timeout_s, stop_after,
+                                    "acrnn");
+}
+
+TestRun *test_run_pipeline_messages(const char *description, guint timeout_s,
+                                    guint stop_after, const char *name) {
+  TestRun *run = g_new0(TestRun, 1);
+  run->results =
+      g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
+  run->sources = g_ptr_array_new_with_free_func(g_free);
+  GstElement *pipeline = test_parse(description, NULL, NULL);
   GstBus *bus = gst_element_get_bus(pipeline);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
 
@@ -124,7 +253,7 @@ TestRun *test_run_pipeline(const char *description, guint timeout_s,
       break;
     case GST_MESSAGE_ELEMENT: {
       const GstStructure *s = gst_message_get_structure(msg);
-      if (gst_structure_has_name(s, "acrnn")) {
+      if (gst_structure_has_name(s, name)) {
         GstState state;
         gst_element_get_state(pipeline, &state, NULL, 0);
         if (state == GST_STATE_PLAYING)
@@ -146,6 +275,14 @@ TestRun *test_run_pipeline(const char *description, guint timeout_s,
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(bus);
   gst_object_unref(pipeline);
+  return run;
+}
+
+TestRun *test_run_to_eos(const char *description, guint timeout_s) {
+  TestRun *run = test_run_pipeline(description, timeout_s, 0);
+  g_assert_no_error(run->error);
+  g_assert_false(run->timed_out);
+  g_assert_true(run->eos);
   return run;
 }
 

@@ -20,7 +20,8 @@
 #define RATE 44100
 #define BANDS 32
 
-static char *tmpdir, *model;
+static const char *tmpdir;
+static char *model;
 
 static char *classify_pipeline(int num_buffers, const char *extra) {
   return g_strdup_printf(
@@ -32,11 +33,8 @@ static char *classify_pipeline(int num_buffers, const char *extra) {
 
 static TestRun *run_classify(int num_buffers, const char *extra) {
   char *desc = classify_pipeline(num_buffers, extra);
-  TestRun *run = test_run_pipeline(desc, 50, 0);
+  TestRun *run = test_run_to_eos(desc, 50);
   g_free(desc);
-  g_assert_no_error(run->error);
-  g_assert_false(run->timed_out);
-  g_assert_true(run->eos);
   return run;
 }
 
@@ -236,10 +234,8 @@ static void test_empty_stream(void) {
       "audiotestsrc num-buffers=1 samplesperbuffer=500 ! gammatonespec "
       "bands=%d ! acrnnclassify model=\"%s\" ! fakesink",
       BANDS, model);
-  run = test_run_pipeline(desc, 30, 0);
+  run = test_run_to_eos(desc, 30);
   g_free(desc);
-  g_assert_no_error(run->error);
-  g_assert_true(run->eos);
   g_assert_cmpuint(run->results->len, ==, 0);
   test_run_free(run);
 }
@@ -267,12 +263,7 @@ static void test_labels_property(void) {
   g_assert_null(labels);
   g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
                   GST_STATE_CHANGE_SUCCESS);
-  g_object_get(e, "labels", &labels, NULL);
-  g_assert_nonnull(labels);
-  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
-  for (int i = 0; i < TEST_N_LABELS; i++)
-    g_assert_cmpstr(labels[i], ==, test_labels[i]);
-  g_strfreev(labels);
+  test_check_labels(e);
   gst_element_set_state(e, GST_STATE_NULL);
   gst_object_unref(e);
 }
@@ -363,24 +354,13 @@ static void test_model_change_refused(void) {
   GstElement *pipeline = gst_parse_launch(desc, NULL);
   g_free(desc);
   GstElement *c = gst_bin_get_by_name(GST_BIN(pipeline), "c");
-  GstBus *bus = gst_element_get_bus(pipeline);
-  gst_element_set_state(pipeline, GST_STATE_PAUSED);
-  g_assert_cmpint(gst_element_get_state(pipeline, NULL, NULL, 30 * GST_SECOND),
-                  ==, GST_STATE_CHANGE_SUCCESS);
-  g_object_set(c, "model", other, NULL);
-  char *now = NULL;
-  g_object_get(c, "model", &now, NULL);
-  g_assert_cmpstr(now, ==, model);
-  g_free(now);
-  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
-  g_assert_nonnull(msg);
-  g_assert_true(GST_MESSAGE_SRC(msg) == GST_OBJECT(c));
-  GError *error = NULL;
-  gst_message_parse_warning(msg, &error, NULL);
+  GstObject *source = NULL;
+  GError *error = test_refuse_model_change(pipeline, c, model, other, &source);
+  g_assert_true(source == GST_OBJECT(c));
   g_assert_nonnull(strstr(error->message, "other.safetensors"));
   g_assert_nonnull(strstr(error->message, "test.safetensors"));
   g_error_free(error);
-  gst_message_unref(msg);
+  gst_object_unref(source);
   GstStructure *got = play_to_final(pipeline);
   double a[TEST_N_LABELS], b[TEST_N_LABELS];
   scores_by_label(want, a);
@@ -392,6 +372,7 @@ static void test_model_change_refused(void) {
   /* stopped: the change is taken */
   gst_element_set_state(pipeline, GST_STATE_READY);
   g_object_set(c, "model", other, NULL);
+  char *now = NULL;
   g_object_get(c, "model", &now, NULL);
   g_assert_cmpstr(now, ==, other);
   g_free(now);
@@ -403,7 +384,6 @@ static void test_model_change_refused(void) {
   g_assert_cmpfloat(diff, >, 1e-3);
   gst_structure_free(got);
   gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(bus);
   gst_object_unref(c);
   gst_object_unref(pipeline);
   test_run_free(ref);
@@ -419,10 +399,8 @@ static TestRun *run_wave(const char *wave, const char *extra) {
       "audioconvert ! audioresample ! gammatonespec bands=%d ! "
       "acrnnclassify model=\"%s\" %s ! fakesink",
       wave, BANDS, model, extra != NULL ? extra : "");
-  TestRun *run = test_run_pipeline(desc, 50, 0);
+  TestRun *run = test_run_to_eos(desc, 50);
   g_free(desc);
-  g_assert_no_error(run->error);
-  g_assert_true(run->eos);
   for (guint i = 0; i < run->results->len; i++)
     test_check_result_fields(g_ptr_array_index(run->results, i), 3);
   return run;
@@ -516,10 +494,8 @@ static void test_text_file(void) {
       "gammatonespec bands=%d ! acrnnclassify model=\"%s\" ! "
       "filesink location=\"%s\"",
       BANDS, model, path);
-  TestRun *run = test_run_pipeline(desc, 50, 0);
+  TestRun *run = test_run_to_eos(desc, 50);
   g_free(desc);
-  g_assert_no_error(run->error);
-  g_assert_true(run->eos);
   char *text = NULL;
   g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
   g_assert_true(g_str_has_suffix(text, "\n"));
@@ -557,9 +533,7 @@ static void test_live(void) {
 }
 
 int main(int argc, char **argv) {
-  gst_init(&argc, &argv);
-  g_test_init(&argc, &argv, NULL);
-  tmpdir = test_tmpdir();
+  tmpdir = test_init(&argc, &argv);
   model = test_make_model(tmpdir, "test.safetensors", BANDS, 1);
   g_test_add_func("/acrnnclassify/segments", test_segments);
   g_test_add_func("/acrnnclassify/batch", test_batch);
@@ -574,10 +548,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/model-change-refused",
                   test_model_change_refused);
   g_test_add_func("/acrnnclassify/live", test_live);
-  int ret = g_test_run();
-  test_rmdir(tmpdir);
+  int ret = test_run_tests();
   g_free(model);
-  g_free(tmpdir);
-  gst_deinit();
   return ret;
 }

@@ -5,52 +5,35 @@
  * going to another element (textoverlay). The choice shows in the read-only
  * current-batch property (also on soundclassifier) and in the answered
  * latency. */
-#include "gst-test-util.h"
+#include "gst-test-harness.h"
 
-#include <gst/check/gstharness.h>
 #include <gst/gst.h>
 
-#define RATE 44100
-#define FEATURE_CAPS                                                           \
-  "audio/x-acrnn-features, format=F32LE, bands=32, "                           \
-  "frame-rate=(fraction)44100/512, sample-rate=44100, n-fft=1024, hop=512, "   \
-  "fmin=50.0, fmax=22050.0, delta-width=9"
-
-static char *tmpdir, *model;
-
-static GstClockTime frame_time(guint64 frame) {
-  return gst_util_uint64_scale_int(frame * 512, GST_SECOND, RATE);
-}
-
-static GstStaticPadTemplate harness_src = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
-static GstStaticPadTemplate harness_sink = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static const char *tmpdir;
+static char *model;
 
 /* acrnnclassify (default batch) fed by a harness that reports a live or a
  * non-live upstream: current-batch before and after the caps, and the
  * latency: upstream's + 127 frames + (batch - 1) segment hops. */
 static void check_harness(gboolean live, guint want) {
-  GstHarness *h = gst_harness_new_empty();
   GstElement *e = gst_element_factory_make("acrnnclassify", NULL);
   g_object_set(e, "model", model, NULL);
   guint batch = 99;
   g_object_get(e, "batch", &batch, NULL);
   g_assert_cmpuint(batch, ==, 0);
-  gst_harness_add_element_full(h, e, &harness_src, "sink", &harness_sink,
-                               "src");
+  GstHarness *h = test_harness_new(e);
   gst_harness_set_live(h, live);
   gst_harness_set_upstream_latency(h, 10 * GST_MSECOND);
   g_assert_cmpuint(gst_harness_query_latency(h), ==,
-                   10 * GST_MSECOND + frame_time(127 + (want - 1) * 64));
+                   10 * GST_MSECOND + test_frame_time(127 + (want - 1) * 64));
   guint current = 99;
   g_object_get(e, "current-batch", &current, NULL);
   g_assert_cmpuint(current, ==, 0);
-  gst_harness_set_src_caps_str(h, FEATURE_CAPS);
+  gst_harness_set_src_caps_str(h, TEST_FEATURE_CAPS);
   g_object_get(e, "current-batch", &current, NULL);
   g_assert_cmpuint(current, ==, want);
   g_assert_cmpuint(gst_harness_query_latency(h), ==,
-                   10 * GST_MSECOND + frame_time(127 + (want - 1) * 64));
+                   10 * GST_MSECOND + test_frame_time(127 + (want - 1) * 64));
   gst_object_unref(e);
   gst_harness_teardown(h);
 }
@@ -67,23 +50,9 @@ static void test_harness_not_live(void) {
  * "c" at EOS. */
 static guint current_batch_at_eos(const char *description) {
   g_test_message("%s", description);
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(description, &error);
-  g_assert_no_error(error);
-  GstElement *c = gst_bin_get_by_name(GST_BIN(pipeline), "c");
-  g_assert_nonnull(c);
-  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=,
-                  GST_STATE_CHANGE_FAILURE);
-  GstBus *bus = gst_element_get_bus(pipeline);
-  GstMessage *msg = gst_bus_timed_pop_filtered(
-      bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-    gst_message_parse_error(msg, &error, NULL);
-    g_error("%s", error->message);
-  }
-  gst_message_unref(msg);
-  gst_object_unref(bus);
+  GstElement *c = NULL;
+  GstElement *pipeline = test_parse(description, "c", &c);
+  test_play_to_eos(pipeline, 60, GST_MESSAGE_ERROR);
   guint current = 0;
   g_object_get(c, "current-batch", &current, NULL);
   gst_element_set_state(pipeline, GST_STATE_NULL);
@@ -111,17 +80,8 @@ static void test_file(void) {
   char *d = g_strdup_printf("audiotestsrc num-buffers=20 samplesperbuffer=4410 "
                             "! wavenc ! filesink location=\"%s\"",
                             wav);
-  GError *error = NULL;
-  GstElement *p = gst_parse_launch(d, &error);
-  g_assert_no_error(error);
-  gst_element_set_state(p, GST_STATE_PLAYING);
-  GstBus *bus = gst_element_get_bus(p);
-  GstMessage *msg = gst_bus_timed_pop_filtered(
-      bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  g_assert_cmpint(GST_MESSAGE_TYPE(msg), ==, GST_MESSAGE_EOS);
-  gst_message_unref(msg);
-  gst_object_unref(bus);
+  GstElement *p = test_parse(d, NULL, NULL);
+  test_play_to_eos(p, 60, GST_MESSAGE_ERROR);
   gst_element_set_state(p, GST_STATE_NULL);
   gst_object_unref(p);
   g_free(d);
@@ -209,9 +169,7 @@ static void test_explicit(void) {
 }
 
 int main(int argc, char **argv) {
-  gst_init(&argc, &argv);
-  g_test_init(&argc, &argv, NULL);
-  tmpdir = test_tmpdir();
+  tmpdir = test_init(&argc, &argv);
   model = test_make_model(tmpdir, "model.safetensors", 32, 7);
   g_test_add_func("/acrnnclassify/batch/harness-live", test_harness_live);
   g_test_add_func("/acrnnclassify/batch/harness-not-live",
@@ -222,9 +180,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/batch/labels-waited-for",
                   test_labels_waited_for);
   g_test_add_func("/acrnnclassify/batch/explicit", test_explicit);
-  int ret = g_test_run();
-  test_rmdir(tmpdir);
-  g_free(tmpdir);
+  int ret = test_run_tests();
   g_free(model);
   return ret;
 }

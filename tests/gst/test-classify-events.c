@@ -8,80 +8,17 @@
  * the batch,
  * repeated state changes and a model set in READY, and a source feeding
  * gammatonespec sample-rate=0 picks the model's rate. */
-#include "gst-test-util.h"
+#include "gst-test-harness.h"
 
-#include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <string.h>
 
-#define RATE 44100
-#define BANDS 32
-#define FEATURE_CAPS                                                           \
-  "audio/x-acrnn-features, format=F32LE, bands=32, "                           \
-  "frame-rate=(fraction)44100/512, sample-rate=44100, n-fft=1024, hop=512, "   \
-  "fmin=50.0, fmax=22050.0, delta-width=9"
+static const char *tmpdir;
+static char *model;
 
-static char *tmpdir, *model;
-
-static GstStaticPadTemplate harness_src = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
-static GstStaticPadTemplate harness_sink = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
-
-typedef struct {
-  GstHarness *h;
-  GstBus *bus;
-} Fixture;
-
-static void fixture_start(Fixture *f, const char *props) {
-  f->h = gst_harness_new_empty();
-  GstElement *e = gst_element_factory_make("acrnnclassify", NULL);
-  g_object_set(e, "model", model, NULL);
-  if (props != NULL)
-    gst_util_set_object_arg(G_OBJECT(e), "batch", props);
-  f->bus = gst_bus_new();
-  gst_element_set_bus(e, f->bus);
-  gst_harness_add_element_full(f->h, e, &harness_src, "sink", &harness_sink,
-                               "src");
-  gst_object_unref(e);
-  gst_harness_set_src_caps_str(f->h, FEATURE_CAPS);
-}
-
-static void fixture_stop(Fixture *f) {
-  gst_element_set_bus(f->h->element, NULL);
-  gst_object_unref(f->bus);
-  gst_harness_teardown(f->h);
-}
-
-/* The acrnn messages posted so far. */
-static GPtrArray *messages(Fixture *f) {
-  GPtrArray *out =
-      g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
-  GstMessage *msg;
-  while ((msg = gst_bus_pop_filtered(f->bus, GST_MESSAGE_ELEMENT)) != NULL) {
-    const GstStructure *s = gst_message_get_structure(msg);
-    if (gst_structure_has_name(s, "acrnn"))
-      g_ptr_array_add(out, gst_structure_copy(s));
-    gst_message_unref(msg);
-  }
-  return out;
-}
-
+/* Random feature frames: log energies in [-5, 10). */
 static GstBuffer *frames(guint n, GstClockTime pts, guint32 seed) {
-  GRand *rand = g_rand_new_with_seed(seed);
-  size_t len = (size_t)n * 2 * BANDS;
-  float *x = g_new(float, len);
-  for (size_t i = 0; i < len; i++)
-    x[i] = (float)(i % (2 * BANDS) < BANDS ? g_rand_double_range(rand, -5, 10)
-                                           : g_rand_double_range(rand, -1, 1));
-  g_rand_free(rand);
-  GstBuffer *buf = gst_buffer_new_wrapped(x, len * sizeof(float));
-  GST_BUFFER_PTS(buf) = pts;
-  return buf;
-}
-
-static GstClockTime frame_time(guint64 frame) {
-  return gst_util_uint64_scale_int(frame * 512, GST_SECOND, RATE);
+  return test_feature_frames(n, pts, -5, 10, seed);
 }
 
 static guint64 get_time(const GstStructure *s, const char *field) {
@@ -99,8 +36,8 @@ static gboolean is_final(const GstStructure *s) {
 /* segment start 10 s, time 100 s, base 5 s, rate 2: stream time = pts - 10 s
  * + 100 s, running time = (pts - 10 s) / 2 + 5 s. */
 static void test_segment_times(void) {
-  Fixture f;
-  fixture_start(&f, NULL);
+  TestClassifier f;
+  test_classifier_start(&f, model, NULL);
   GstSegment seg;
   gst_segment_init(&seg, GST_FORMAT_TIME);
   seg.start = 10 * GST_SECOND;
@@ -112,14 +49,14 @@ static void test_segment_times(void) {
   GstClockTime pts = 11 * GST_SECOND;
   g_assert_cmpint(gst_harness_push(f.h, frames(200, pts, 1)), ==, GST_FLOW_OK);
   g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
-  GPtrArray *m = messages(&f);
+  GPtrArray *m = test_pop_messages(f.bus, "acrnn");
   /* 2 whole segments, the one of the last 128 frames, the final */
   g_assert_cmpuint(m->len, ==, 4);
   const guint64 first[] = {0, 64, 72, 0};
   for (guint i = 0; i < m->len; i++) {
     const GstStructure *s = g_ptr_array_index(m, i);
     test_check_result_fields(s, 3);
-    GstClockTime ts = pts + frame_time(first[i]);
+    GstClockTime ts = pts + test_frame_time(first[i]);
     g_assert_cmpuint(get_time(s, "timestamp"), ==, ts);
     g_assert_cmpuint(get_time(s, "stream-time"), ==,
                      ts - 10 * GST_SECOND + 100 * GST_SECOND);
@@ -128,7 +65,7 @@ static void test_segment_times(void) {
   }
   g_assert_true(is_final(g_ptr_array_index(m, 3)));
   g_ptr_array_unref(m);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
 }
 
 /* Pushes seg and 130 frames (one segment) at pts: the one result message
@@ -136,18 +73,18 @@ static void test_segment_times(void) {
 static void check_one_result(const GstSegment *seg, GstClockTime pts,
                              guint32 seed, GstClockTime stream_time,
                              GstClockTime running_time) {
-  Fixture f;
-  fixture_start(&f, NULL);
+  TestClassifier f;
+  test_classifier_start(&f, model, NULL);
   g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(seg)));
   gst_harness_push(f.h, frames(130, pts, seed));
-  GPtrArray *m = messages(&f);
+  GPtrArray *m = test_pop_messages(f.bus, "acrnn");
   g_assert_cmpuint(m->len, ==, 1);
   const GstStructure *s = g_ptr_array_index(m, 0);
   g_assert_cmpuint(get_time(s, "timestamp"), ==, pts);
   g_assert_cmpuint(get_time(s, "stream-time"), ==, stream_time);
   g_assert_cmpuint(get_time(s, "running-time"), ==, running_time);
   g_ptr_array_unref(m);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
 }
 
 /* Frames before the segment start (a seek into the middle of a segment):
@@ -170,8 +107,8 @@ static void test_bytes_segment(void) {
 
 /* No PTS at all: the frames are timed from the segment start. */
 static void test_no_pts(void) {
-  Fixture f;
-  fixture_start(&f, NULL);
+  TestClassifier f;
+  test_classifier_start(&f, model, NULL);
   GstSegment seg;
   gst_segment_init(&seg, GST_FORMAT_TIME);
   seg.start = 3 * GST_SECOND;
@@ -179,24 +116,24 @@ static void test_no_pts(void) {
   g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
   for (int i = 0; i < 4; i++)
     gst_harness_push(f.h, frames(50, GST_CLOCK_TIME_NONE, (guint32)i));
-  GPtrArray *m = messages(&f);
+  GPtrArray *m = test_pop_messages(f.bus, "acrnn");
   g_assert_cmpuint(m->len, ==, 2); /* 200 frames: segments 0 and 1 */
   for (guint i = 0; i < 2; i++) {
     const GstStructure *s = g_ptr_array_index(m, i);
-    GstClockTime ts = 3 * GST_SECOND + frame_time(64 * i);
+    GstClockTime ts = 3 * GST_SECOND + test_frame_time(64 * i);
     g_assert_cmpuint(get_time(s, "timestamp"), ==, ts);
     g_assert_cmpuint(get_time(s, "stream-time"), ==, ts);
     g_assert_cmpuint(get_time(s, "running-time"), ==, ts - 3 * GST_SECOND);
   }
   g_ptr_array_unref(m);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
 }
 
 /* concat-like input: a new stream id without EOS ends the first stream
  * (its final message), the second gets its own. */
 static void test_new_stream(void) {
-  Fixture f;
-  fixture_start(&f, NULL);
+  TestClassifier f;
+  test_classifier_start(&f, model, NULL);
   gst_harness_push(f.h, frames(200, 0, 3));
   g_assert_true(
       gst_harness_push_event(f.h, gst_event_new_stream_start("second")));
@@ -205,7 +142,7 @@ static void test_new_stream(void) {
   gst_harness_push_event(f.h, gst_event_new_segment(&seg));
   gst_harness_push(f.h, frames(100, 0, 4));
   gst_harness_push_event(f.h, gst_event_new_eos());
-  GPtrArray *m = messages(&f);
+  GPtrArray *m = test_pop_messages(f.bus, "acrnn");
   /* 200 frames: 3 segments (the last one of the last 128 frames), final;
    * 100 frames: 1 segment, final */
   g_assert_cmpuint(m->len, ==, 6);
@@ -217,7 +154,7 @@ static void test_new_stream(void) {
   gst_structure_get_uint64(g_ptr_array_index(m, 5), "segments", &count);
   g_assert_cmpuint(count, ==, 1);
   g_ptr_array_unref(m);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
 }
 
 /* A non-flushing seek: a new SEGMENT event without a flush, then frames
@@ -226,8 +163,8 @@ static void test_new_stream(void) {
  * 200 + 150 frames' worth of audio in 3 + 2 segments, not the 11.7 s from
  * the first frame to the last. */
 static void test_non_flushing_seek(void) {
-  Fixture f;
-  fixture_start(&f, NULL);
+  TestClassifier f;
+  test_classifier_start(&f, model, NULL);
   GstSegment seg;
   gst_segment_init(&seg, GST_FORMAT_TIME);
   g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
@@ -236,13 +173,13 @@ static void test_non_flushing_seek(void) {
   g_assert_true(gst_harness_push_event(f.h, gst_event_new_segment(&seg)));
   gst_harness_push(f.h, frames(150, 10 * GST_SECOND, 8));
   g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
-  GPtrArray *m = messages(&f);
+  GPtrArray *m = test_pop_messages(f.bus, "acrnn");
   g_assert_cmpuint(m->len, ==, 6);
   /* segments: [0, 128), [64, 192), [72, 200); then from 10 s [0, 128),
    * [22, 150) */
-  const GstClockTime want[] = {frame_time(0), frame_time(64), frame_time(72),
-                               10 * GST_SECOND,
-                               10 * GST_SECOND + frame_time(22)};
+  const GstClockTime want[] = {test_frame_time(0), test_frame_time(64),
+                               test_frame_time(72), 10 * GST_SECOND,
+                               10 * GST_SECOND + test_frame_time(22)};
   for (guint i = 0; i < 5; i++) {
     g_assert_false(is_final(g_ptr_array_index(m, i)));
     g_assert_cmpuint(get_time(g_ptr_array_index(m, i), "timestamp"), ==,
@@ -255,12 +192,13 @@ static void test_non_flushing_seek(void) {
   g_assert_true(gst_structure_get_uint64(final, "segments", &count));
   g_assert_cmpuint(count, ==, 5);
   g_assert_cmpuint(get_time(final, "timestamp"), ==, 0);
-  GstClockTime audio =
-      gst_util_uint64_scale_int(199 * 512 + 1024, GST_SECOND, RATE) +
-      gst_util_uint64_scale_int(149 * 512 + 1024, GST_SECOND, RATE);
+  GstClockTime audio = gst_util_uint64_scale_int(199 * 512 + 1024, GST_SECOND,
+                                                 TEST_FEATURE_RATE) +
+                       gst_util_uint64_scale_int(149 * 512 + 1024, GST_SECOND,
+                                                 TEST_FEATURE_RATE);
   g_assert_cmpuint(get_time(final, "duration"), ==, audio);
   g_ptr_array_unref(m);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
 }
 
 /* Silent segments (frames of digital silence: every log band energy at
@@ -269,18 +207,20 @@ static void test_non_flushing_seek(void) {
  * holds 8 loud frames) and 3 silent ones; the final message's scores are
  * the mean over the 4. */
 static void test_silence_decision(void) {
-  Fixture f;
-  fixture_start(&f, NULL);
+  TestClassifier f;
+  test_classifier_start(&f, model, NULL);
   gst_harness_push(f.h, frames(200, 0, 9));
-  size_t len = 300 * 2 * BANDS;
+  size_t len = 300 * 2 * TEST_FEATURE_BANDS;
   float *x = g_new(float, len);
   for (size_t i = 0; i < len; i++)
-    x[i] = i % (2 * BANDS) < BANDS ? -23.025850929940457f : 0.0f;
+    x[i] = i % (2 * TEST_FEATURE_BANDS) < TEST_FEATURE_BANDS
+               ? -23.025850929940457f
+               : 0.0f;
   GstBuffer *buf = gst_buffer_new_wrapped(x, len * sizeof(float));
-  GST_BUFFER_PTS(buf) = frame_time(200);
+  GST_BUFFER_PTS(buf) = test_frame_time(200);
   gst_harness_push(f.h, buf);
   g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
-  GPtrArray *m = messages(&f);
+  GPtrArray *m = test_pop_messages(f.bus, "acrnn");
   g_assert_cmpuint(m->len, ==, 8);
   double mean[3] = {0, 0, 0};
   for (guint i = 0; i < 7; i++) {
@@ -315,60 +255,60 @@ static void test_silence_decision(void) {
   gst_structure_get_double(final, "confidence", &confidence);
   g_assert_cmpfloat_with_epsilon(confidence, best, 1e-6);
   g_ptr_array_unref(m);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
 }
 
 /* A GAP ends the run: a short run is classified (padded) at the gap, not
  * when more frames or EOS come. */
 static void test_gap(void) {
-  Fixture f;
-  fixture_start(&f, NULL);
+  TestClassifier f;
+  test_classifier_start(&f, model, NULL);
   gst_harness_push(f.h, frames(100, 0, 5));
-  GPtrArray *m = messages(&f);
+  GPtrArray *m = test_pop_messages(f.bus, "acrnn");
   g_assert_cmpuint(m->len, ==, 0);
   g_ptr_array_unref(m);
   g_assert_true(gst_harness_push_event(
-      f.h, gst_event_new_gap(frame_time(100), GST_SECOND)));
-  m = messages(&f);
+      f.h, gst_event_new_gap(test_frame_time(100), GST_SECOND)));
+  m = test_pop_messages(f.bus, "acrnn");
   g_assert_cmpuint(m->len, ==, 1);
   g_assert_false(is_final(g_ptr_array_index(m, 0)));
   g_ptr_array_unref(m);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
 }
 
 /* The DISCONT rule of both elements (run-timing.h): a DISCONT buffer without
  * PTS starts a new run, timed where the previous run's audio ended; the
  * short first run is classified (padded) when the DISCONT comes. */
 static void test_discont_no_pts(void) {
-  Fixture f;
-  fixture_start(&f, NULL);
+  TestClassifier f;
+  test_classifier_start(&f, model, NULL);
   gst_harness_push(f.h, frames(100, 0, 5));
   GstBuffer *b = frames(100, GST_CLOCK_TIME_NONE, 6);
   GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DISCONT);
   gst_harness_push(f.h, b);
-  GPtrArray *m = messages(&f);
+  GPtrArray *m = test_pop_messages(f.bus, "acrnn");
   g_assert_cmpuint(m->len, ==, 1); /* not segments 0 and 1 of one run */
   g_assert_cmpuint(get_time(g_ptr_array_index(m, 0), "timestamp"), ==, 0);
   g_ptr_array_unref(m);
   g_assert_true(gst_harness_push_event(f.h, gst_event_new_eos()));
-  m = messages(&f);
+  m = test_pop_messages(f.bus, "acrnn");
   g_assert_cmpuint(m->len, ==, 2);
   GstClockTime end =
-      gst_util_uint64_scale_int(99 * 512 + 1024, GST_SECOND, RATE);
+      gst_util_uint64_scale_int(99 * 512 + 1024, GST_SECOND, TEST_FEATURE_RATE);
   g_assert_cmpuint(get_time(g_ptr_array_index(m, 0), "timestamp"), ==, end);
   g_assert_true(is_final(g_ptr_array_index(m, 1)));
   g_ptr_array_unref(m);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
 }
 
 /* Latency: upstream's plus 127 frames, plus (batch - 1) segment hops. */
 static void test_latency(void) {
-  Fixture f;
-  fixture_start(&f, "3");
+  TestClassifier f;
+  test_classifier_start(&f, model, "batch=3");
   gst_harness_set_upstream_latency(f.h, 10 * GST_MSECOND);
   g_assert_cmpuint(gst_harness_query_latency(f.h), ==,
-                   10 * GST_MSECOND + frame_time(127 + 2 * 64));
-  fixture_stop(&f);
+                   10 * GST_MSECOND + test_frame_time(127 + 2 * 64));
+  test_classifier_stop(&f);
 }
 
 /* NULL -> READY -> NULL again and again, through PAUSED too; a model set in
@@ -387,10 +327,7 @@ static void test_state_cycles(void) {
       g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
                       GST_STATE_CHANGE_SUCCESS);
     }
-    char **labels = NULL;
-    g_object_get(e, "labels", &labels, NULL);
-    g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
-    g_strfreev(labels);
+    test_check_labels(e);
     g_assert_cmpint(gst_element_set_state(e, GST_STATE_NULL), ==,
                     GST_STATE_CHANGE_SUCCESS);
   }
@@ -400,15 +337,11 @@ static void test_state_cycles(void) {
   g_object_set(e, "model", missing, NULL);
   g_assert_cmpint(gst_element_set_state(e, GST_STATE_PAUSED), ==,
                   GST_STATE_CHANGE_FAILURE);
-  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  GError *error = NULL;
-  gst_message_parse_error(msg, &error, NULL);
+  GError *error = test_pop_error(bus);
   g_assert_true(
       g_error_matches(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND));
   g_assert_nonnull(strstr(error->message, missing));
   g_error_free(error);
-  gst_message_unref(msg);
   g_free(missing);
   gst_element_set_state(e, GST_STATE_NULL);
   gst_element_set_bus(e, NULL);
@@ -419,25 +352,18 @@ static void test_state_cycles(void) {
 /* gammatonespec sample-rate=0 before acrnnclassify: the source picks the
  * 16 kHz of the model (no mismatch warning), not its default 44.1 kHz. */
 static void test_model_rate(void) {
-  char *model16 =
-      test_make_model_at_rate(tmpdir, "model16k.safetensors", BANDS, 16000, 5);
+  char *model16 = test_make_model_at_rate(tmpdir, "model16k.safetensors",
+                                          TEST_FEATURE_BANDS, 16000, 5);
   char *desc = g_strdup_printf(
       "audiotestsrc num-buffers=20 ! gammatonespec name=spec sample-rate=0 "
       "bands=%d ! acrnnclassify model=\"%s\" ! fakesink",
-      BANDS, model16);
+      TEST_FEATURE_BANDS, model16);
   g_free(model16);
   GstElement *pipeline = gst_parse_launch(desc, NULL);
   g_free(desc);
   g_assert_nonnull(pipeline);
   GstElement *spec = gst_bin_get_by_name(GST_BIN(pipeline), "spec");
-  GstBus *bus = gst_element_get_bus(pipeline);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage *msg = gst_bus_timed_pop_filtered(
-      bus, 30 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
-  g_assert_nonnull(msg);
-  g_assert_cmpint(GST_MESSAGE_TYPE(msg), ==, GST_MESSAGE_EOS);
-  gst_message_unref(msg);
+  test_play_to_eos(pipeline, 30, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
   GstPad *pad = gst_element_get_static_pad(spec, "sink");
   GstCaps *caps = gst_pad_get_current_caps(pad);
   int rate = 0;
@@ -446,16 +372,13 @@ static void test_model_rate(void) {
   gst_caps_unref(caps);
   gst_object_unref(pad);
   gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(bus);
   gst_object_unref(spec);
   gst_object_unref(pipeline);
 }
 
 int main(int argc, char **argv) {
-  gst_init(&argc, &argv);
-  g_test_init(&argc, &argv, NULL);
-  tmpdir = test_tmpdir();
-  model = test_make_model(tmpdir, "events.safetensors", BANDS, 4);
+  tmpdir = test_init(&argc, &argv);
+  model = test_make_model(tmpdir, "events.safetensors", TEST_FEATURE_BANDS, 4);
   g_test_add_func("/acrnnclassify/events/segment-times", test_segment_times);
   g_test_add_func("/acrnnclassify/events/before-segment", test_before_segment);
   g_test_add_func("/acrnnclassify/events/bytes-segment", test_bytes_segment);
@@ -470,10 +393,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/acrnnclassify/events/latency", test_latency);
   g_test_add_func("/acrnnclassify/events/state-cycles", test_state_cycles);
   g_test_add_func("/acrnnclassify/events/model-rate", test_model_rate);
-  int ret = g_test_run();
-  test_rmdir(tmpdir);
+  int ret = test_run_tests();
   g_free(model);
-  g_free(tmpdir);
-  gst_deinit();
   return ret;
 }

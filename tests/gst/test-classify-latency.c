@@ -5,66 +5,36 @@
  * model's 64) sets how often segments are classified: a segment at hop 16
  * is classified exactly as the same frames at hop 64, the labels tile the
  * timeline at the new hop, and the latency counts it. */
-#include "gst-test-util.h"
+#include "gst-test-harness.h"
 
-#include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <math.h>
 
-#define RATE 44100
-#define BANDS 32
-#define FEATURE_CAPS                                                           \
-  "audio/x-acrnn-features, format=F32LE, bands=32, "                           \
-  "frame-rate=(fraction)44100/512, sample-rate=44100, n-fft=1024, hop=512, "   \
-  "fmin=50.0, fmax=22050.0, delta-width=9"
-
-static char *tmpdir, *model;
-
-static GstStaticPadTemplate harness_src = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
-static GstStaticPadTemplate harness_sink = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static const char *tmpdir;
+static char *model;
 
 static GstClockTime samples_time(guint64 samples) {
-  return gst_util_uint64_scale_int(samples, GST_SECOND, RATE);
+  return gst_util_uint64_scale_int(samples, GST_SECOND, TEST_FEATURE_RATE);
 }
 
-static GstClockTime frame_time(guint64 frame) {
-  return samples_time(frame * 512);
-}
-
-typedef struct {
-  GstHarness *h;
-  GstBus *bus;
-} Fixture;
-
-/* acrnnclassify with batch and segment_hop (0: the model's), fed frames. */
-static void fixture_start(Fixture *f, guint batch, guint segment_hop) {
-  f->h = gst_harness_new_empty();
-  GstElement *e = gst_element_factory_make("acrnnclassify", NULL);
+/* acrnnclassify with batch and segment_hop (0: the model's), fed frames
+ * by a harness whose upstream has 10 ms of latency. */
+static void fixture_start(TestClassifier *f, guint batch, guint segment_hop) {
   /* the synthetic frames are quieter than the default silence gate, which
    * is not what these tests are about */
-  g_object_set(e, "model", model, "batch", batch, "silence-threshold", -1000.0,
-               NULL);
-  if (segment_hop > 0)
-    g_object_set(e, "segment-hop", segment_hop, NULL);
-  f->bus = gst_bus_new();
-  gst_element_set_bus(e, f->bus);
-  gst_harness_add_element_full(f->h, e, &harness_src, "sink", &harness_sink,
-                               "src");
-  gst_object_unref(e);
+  char *props = g_strdup_printf("batch=%u silence-threshold=-1000", batch);
+  if (segment_hop > 0) {
+    char *more = g_strdup_printf("%s segment-hop=%u", props, segment_hop);
+    g_free(props);
+    props = more;
+  }
+  test_classifier_start(f, model, props);
+  g_free(props);
   gst_harness_set_upstream_latency(f->h, 10 * GST_MSECOND);
-  gst_harness_set_src_caps_str(f->h, FEATURE_CAPS);
-}
-
-static void fixture_stop(Fixture *f) {
-  gst_element_set_bus(f->h->element, NULL);
-  gst_object_unref(f->bus);
-  gst_harness_teardown(f->h);
 }
 
 /* The per-segment acrnn messages posted so far (not the final one). */
-static GPtrArray *segment_messages(Fixture *f) {
+static GPtrArray *segment_messages(TestClassifier *f) {
   GPtrArray *out =
       g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
   GstMessage *msg;
@@ -79,17 +49,9 @@ static GPtrArray *segment_messages(Fixture *f) {
   return out;
 }
 
+/* Random feature frames: log energies in [-20, -5). */
 static GstBuffer *frames(guint n, GstClockTime pts, guint32 seed) {
-  GRand *rand = g_rand_new_with_seed(seed);
-  size_t len = (size_t)n * 2 * BANDS;
-  float *x = g_new(float, len);
-  for (size_t i = 0; i < len; i++)
-    x[i] = (float)(i % (2 * BANDS) < BANDS ? g_rand_double_range(rand, -20, -5)
-                                           : g_rand_double_range(rand, -1, 1));
-  g_rand_free(rand);
-  GstBuffer *buf = gst_buffer_new_wrapped(x, len * sizeof(float));
-  GST_BUFFER_PTS(buf) = pts;
-  return buf;
+  return test_feature_frames(n, pts, -20, -5, seed);
 }
 
 /* acrnnclassify alone: 10 ms upstream + 127 frames + (batch - 1) hops. */
@@ -97,13 +59,13 @@ static void test_classify_latency(void) {
   const guint cases[][2] = {{1, 0}, {4, 0}, {1, 16}, {3, 16}, {2, 100}};
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     guint batch = cases[i][0], hop = cases[i][1];
-    Fixture f;
+    TestClassifier f;
     fixture_start(&f, batch, hop);
     guint64 segment_hop = hop > 0 ? hop : 64;
     g_assert_cmpuint(gst_harness_query_latency(f.h), ==,
                      10 * GST_MSECOND +
-                         frame_time(127 + (batch - 1) * segment_hop));
-    fixture_stop(&f);
+                         test_frame_time(127 + (batch - 1) * segment_hop));
+    test_classifier_stop(&f);
   }
 }
 
@@ -133,11 +95,11 @@ static void test_chain_latency(void) {
  * classified as the same frames are at hop 64, the text buffers 16 frames
  * long. */
 static void test_segment_hop_results(void) {
-  Fixture f;
+  TestClassifier f;
   fixture_start(&f, 1, 0);
   gst_harness_push(f.h, frames(300, 0, 3));
   GPtrArray *at64 = segment_messages(&f);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
   g_assert_cmpuint(at64->len, ==, 3);
 
   fixture_start(&f, 1, 16);
@@ -149,7 +111,7 @@ static void test_segment_hop_results(void) {
     guint64 ts = 0, index = 99;
     gst_structure_get_uint64(s, "timestamp", &ts);
     gst_structure_get_uint64(s, "segment", &index);
-    g_assert_cmpuint(ts, ==, frame_time(16 * i));
+    g_assert_cmpuint(ts, ==, test_frame_time(16 * i));
     g_assert_cmpuint(index, ==, i);
     if (i % 4 == 0) {
       const GstStructure *t = g_ptr_array_index(at64, i / 4);
@@ -164,16 +126,17 @@ static void test_segment_hop_results(void) {
   guint texts = 0;
   GstBuffer *buf;
   while ((buf = gst_harness_try_pull(f.h)) != NULL) {
-    g_assert_cmpuint(GST_BUFFER_PTS(buf), ==, frame_time(16 * texts));
+    g_assert_cmpuint(GST_BUFFER_PTS(buf), ==, test_frame_time(16 * texts));
     g_assert_cmpuint(GST_BUFFER_DURATION(buf), ==,
-                     frame_time(16 * (texts + 1)) - frame_time(16 * texts));
+                     test_frame_time(16 * (texts + 1)) -
+                         test_frame_time(16 * texts));
     texts++;
     gst_buffer_unref(buf);
   }
   g_assert_cmpuint(texts, ==, 11);
   g_ptr_array_unref(at64);
   g_ptr_array_unref(at16);
-  fixture_stop(&f);
+  test_classifier_stop(&f);
 }
 
 /* soundclassifier (and soundanalyzer) offer segment-hop too. */
@@ -193,18 +156,14 @@ static void test_bins_have_segment_hop(void) {
 }
 
 int main(int argc, char **argv) {
-  gst_init(&argc, &argv);
-  g_test_init(&argc, &argv, NULL);
-  tmpdir = test_tmpdir();
-  model = test_make_model(tmpdir, "model.safetensors", BANDS, 9);
+  tmpdir = test_init(&argc, &argv);
+  model = test_make_model(tmpdir, "model.safetensors", TEST_FEATURE_BANDS, 9);
   g_test_add_func("/acrnnclassify/latency/classify", test_classify_latency);
   g_test_add_func("/acrnnclassify/latency/chain", test_chain_latency);
   g_test_add_func("/acrnnclassify/latency/segment-hop-results",
                   test_segment_hop_results);
   g_test_add_func("/acrnnclassify/latency/bins", test_bins_have_segment_hop);
-  int ret = g_test_run();
-  test_rmdir(tmpdir);
-  g_free(tmpdir);
+  int ret = test_run_tests();
   g_free(model);
   return ret;
 }

@@ -11,7 +11,8 @@
 
 #define BANDS 32
 
-static char *tmpdir, *model, *model_copy;
+static const char *tmpdir;
+static char *model, *model_copy;
 
 static char *chain(const char *name, const char *path, const char *props) {
   return g_strdup_printf(
@@ -25,9 +26,7 @@ static char *chain(const char *name, const char *path, const char *props) {
 /* A pipeline of the given chains, brought to READY: every acrnnclassify has
  * loaded its model. */
 static GstElement *ready_pipeline(const char *desc) {
-  GError *error = NULL;
-  GstElement *p = gst_parse_launch(desc, &error);
-  g_assert_no_error(error);
+  GstElement *p = test_parse(desc, NULL, NULL);
   g_assert_cmpint(gst_element_set_state(p, GST_STATE_READY), ==,
                   GST_STATE_CHANGE_SUCCESS);
   return p;
@@ -95,9 +94,7 @@ static void test_same_results(void) {
   char *a = chain("a", model, ""), *b = chain("b", model, "threads=2");
   char *c = chain("c", model_copy, "");
   char *desc = g_strdup_printf("%s %s %s", a, b, c);
-  TestRun *run = test_run_pipeline(desc, 60, 0);
-  g_assert_no_error(run->error);
-  g_assert_true(run->eos);
+  TestRun *run = test_run_to_eos(desc, 60);
   GPtrArray *ra = results_of(run, "a"), *rb = results_of(run, "b");
   GPtrArray *rc = results_of(run, "c");
   /* 5 whole segments, the one of the last 128 frames, the final */
@@ -137,18 +134,14 @@ static void test_touched_file(void) {
 }
 
 int main(int argc, char **argv) {
-  gst_init(&argc, &argv);
-  g_test_init(&argc, &argv, NULL);
-  tmpdir = test_tmpdir();
+  tmpdir = test_init(&argc, &argv);
   model = test_make_model(tmpdir, "model.safetensors", BANDS, 7);
   model_copy = test_make_model(tmpdir, "copy.safetensors", BANDS, 7);
   g_test_add_func("/classify-shared/one-block", test_one_block);
   g_test_add_func("/classify-shared/same-results", test_same_results);
   g_test_add_func("/classify-shared/touched-file", test_touched_file);
-  int rc = g_test_run();
-  test_rmdir(tmpdir);
+  int rc = test_run_tests();
   g_free(model);
   g_free(model_copy);
-  g_free(tmpdir);
   return rc;
 }

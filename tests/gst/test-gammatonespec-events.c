@@ -3,6 +3,8 @@
  * becomes a TIME segment, a DISCONT buffer without PTS continues the
  * timeline, a GAP pushes the run's tail, bad properties fail the state
  * change, and the sink caps query honours downstream's sample rate. */
+#include "gst-test-util.h"
+
 #include <acrnn/features.h>
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
@@ -153,16 +155,12 @@ static void test_bad_properties(void) {
   gst_element_set_bus(e, bus);
   g_assert_cmpint(gst_element_set_state(e, GST_STATE_PAUSED), ==,
                   GST_STATE_CHANGE_FAILURE);
-  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  GError *error = NULL;
-  gst_message_parse_error(msg, &error, NULL);
+  GError *error = test_pop_error(bus);
   g_test_message("%s", error->message);
   g_assert_true(
       g_error_matches(error, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS));
   g_assert_nonnull(strstr(error->message, "hop"));
   g_error_free(error);
-  gst_message_unref(msg);
   gst_element_set_state(e, GST_STATE_NULL);
   gst_element_set_bus(e, NULL);
   gst_object_unref(bus);
@@ -171,22 +169,9 @@ static void test_bad_properties(void) {
 
 /* The rate gammatonespec negotiated in a pipeline that ran to EOS. */
 static int negotiated_rate(const char *description) {
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(description, &error);
-  g_assert_no_error(error);
-  GstElement *spec = gst_bin_get_by_name(GST_BIN(pipeline), "spec");
-  g_assert_nonnull(spec);
-  GstBus *bus = gst_element_get_bus(pipeline);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage *msg = gst_bus_timed_pop_filtered(
-      bus, 30 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
-  g_assert_nonnull(msg);
-  if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_EOS) {
-    gst_message_parse_error(msg, &error, NULL);
-    g_error("%s", error->message);
-  }
-  gst_message_unref(msg);
+  GstElement *spec = NULL;
+  GstElement *pipeline = test_parse(description, "spec", &spec);
+  test_play_to_eos(pipeline, 30, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
   GstPad *sink = gst_element_get_static_pad(spec, "sink");
   GstCaps *caps = gst_pad_get_current_caps(sink);
   g_assert_nonnull(caps);
@@ -195,7 +180,6 @@ static int negotiated_rate(const char *description) {
   gst_caps_unref(caps);
   gst_object_unref(sink);
   gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(bus);
   gst_object_unref(spec);
   gst_object_unref(pipeline);
   return rate;

@@ -146,9 +146,7 @@ static void test_pipeline_reverse_seek(void) {
                       "audio/x-raw,rate=44100 ! soundclassifier model=\"%s\" ! "
                       "fakesink name=sink",
                       model);
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(desc, &error);
-  g_assert_no_error(error);
+  GstElement *pipeline = test_parse(desc, NULL, NULL);
   g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PAUSED), !=,
                   GST_STATE_CHANGE_FAILURE);
   g_assert_cmpint(gst_element_get_state(pipeline, NULL, NULL, 30 * GST_SECOND),
@@ -160,13 +158,8 @@ static void test_pipeline_reverse_seek(void) {
   GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
   g_assert_nonnull(msg);
   gst_message_unref(msg);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
-                                   GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  g_assert_cmpint(GST_MESSAGE_TYPE(msg), ==, GST_MESSAGE_EOS);
-  gst_message_unref(msg);
   gst_object_unref(bus);
+  test_play_to_eos(pipeline, 60, GST_MESSAGE_ERROR);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   g_free(desc);

@@ -3,6 +3,8 @@
  * either filterbank), timestamps and offsets are continuous, a flush restarts
  * cleanly, a rate change and EOS push the tail, caps and latency are
  * answered, NaN input is an error. */
+#include "gst-test-util.h"
+
 #include <acrnn/features.h>
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
@@ -372,10 +374,7 @@ static void test_nan_is_error(void) {
   float x[2048] = {0};
   x[100] = NAN;
   g_assert_cmpint(gst_harness_push(h, wrap(x, 2048, 0)), ==, GST_FLOW_ERROR);
-  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  GError *error = NULL;
-  gst_message_parse_error(msg, &error, NULL);
+  GError *error = test_pop_error(bus);
   g_test_message("error: %s", error->message);
   g_assert_true(
       g_error_matches(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT));
@@ -383,7 +382,6 @@ static void test_nan_is_error(void) {
   g_assert_true(strstr(lower, "nan") != NULL || strstr(lower, "inf") != NULL);
   g_free(lower);
   g_error_free(error);
-  gst_message_unref(msg);
   gst_element_set_bus(h->element, NULL);
   gst_object_unref(bus);
   gst_harness_teardown(h);

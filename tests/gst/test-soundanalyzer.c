@@ -3,18 +3,13 @@
  * (the final one before the pipeline's EOS), it works as playbin's
  * audio-filter, a seek reaches the source once, and reverse playback is
  * refused. */
-#include "gst-test-util.h"
+#include "gst-test-harness.h"
 
-#include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <string.h>
 
-static char *tmpdir, *model;
-
-static GstStaticPadTemplate harness_src = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
-static GstStaticPadTemplate harness_sink = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static const char *tmpdir;
+static char *model;
 
 /* 0.1 s of random stereo S16LE at 48 kHz. */
 #define BUFFER_BYTES (4800 * 2 * 2)
@@ -56,14 +51,12 @@ static GPtrArray *messages_until_final(GstBus *bus, guint timeout_s) {
  * out with the same bytes, timestamps and offsets, and the copy is
  * classified: 3 segments of 44.1 kHz frames, then the final message. */
 static void test_passthrough(void) {
-  GstHarness *h = gst_harness_new_empty();
   GstElement *e = gst_element_factory_make("soundanalyzer", NULL);
   g_assert_nonnull(e);
   g_object_set(e, "model", model, NULL);
   GstBus *bus = gst_bus_new();
   gst_element_set_bus(e, bus);
-  gst_harness_add_element_full(h, e, &harness_src, "sink", &harness_sink,
-                               "src");
+  GstHarness *h = test_harness_new(e);
   gst_harness_set_src_caps_str(h, "audio/x-raw, format=S16LE, channels=2, "
                                   "layout=interleaved, rate=48000, "
                                   "channel-mask=(bitmask)0x3");
@@ -119,9 +112,7 @@ static void test_pipeline_messages(void) {
       "audio/x-raw,rate=22050,channels=2 ! soundanalyzer model=\"%s\" ! "
       "fakesink sync=false",
       model);
-  TestRun *run = test_run_pipeline(d, 60, 0);
-  g_assert_no_error(run->error);
-  g_assert_true(run->eos);
+  TestRun *run = test_run_to_eos(d, 60);
   /* 4 s at 44.1 kHz: 343 frames, 4 whole segments and the tail's, then the
    * final message */
   g_assert_cmpuint(run->results->len, ==, 6);
@@ -148,9 +139,7 @@ static void test_playbin_audio_filter(void) {
                       "model=%s\" audio-sink=\"fakesink sync=false\" "
                       "video-sink=fakesink",
                       uri, model);
-  run = test_run_pipeline(d, 60, 0);
-  g_assert_no_error(run->error);
-  g_assert_true(run->eos);
+  run = test_run_to_eos(d, 60);
   /* 2.5 s: 214 frames, 2 whole segments and the tail's, and the final
    * message */
   g_assert_cmpuint(run->results->len, ==, 4);
@@ -179,10 +168,8 @@ static void test_seeks(void) {
       "audiotestsrc name=src num-buffers=40 samplesperbuffer=4410 ! "
       "soundanalyzer name=a model=\"%s\" ! fakesink",
       model);
-  GError *error = NULL;
-  GstElement *pipeline = gst_parse_launch(d, &error);
-  g_assert_no_error(error);
-  GstElement *a = gst_bin_get_by_name(GST_BIN(pipeline), "a");
+  GstElement *a = NULL;
+  GstElement *pipeline = test_parse(d, "a", &a);
   g_assert_true(GST_OBJECT_FLAG_IS_SET(a, GST_ELEMENT_FLAG_SINK));
   gst_object_unref(a);
   GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
@@ -212,13 +199,8 @@ static void test_seeks(void) {
   g_assert_true(gst_element_seek_simple(pipeline, GST_FORMAT_TIME,
                                         GST_SEEK_FLAG_FLUSH, 1 * GST_SECOND));
   g_assert_cmpint(g_atomic_int_get(&seeks), ==, 1);
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
-                                   GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull(msg);
-  g_assert_cmpint(GST_MESSAGE_TYPE(msg), ==, GST_MESSAGE_EOS);
-  gst_message_unref(msg);
   gst_object_unref(bus);
+  test_play_to_eos(pipeline, 60, GST_MESSAGE_ERROR);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   g_free(d);
@@ -240,18 +222,13 @@ static void test_properties(void) {
   g_free(m);
   g_assert_cmpint(gst_element_set_state(e, GST_STATE_READY), ==,
                   GST_STATE_CHANGE_SUCCESS);
-  char **labels = NULL;
-  g_object_get(e, "labels", &labels, NULL);
-  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
-  g_strfreev(labels);
+  test_check_labels(e);
   gst_element_set_state(e, GST_STATE_NULL);
   gst_object_unref(e);
 }
 
 int main(int argc, char **argv) {
-  gst_init(&argc, &argv);
-  g_test_init(&argc, &argv, NULL);
-  tmpdir = test_tmpdir();
+  tmpdir = test_init(&argc, &argv);
   model = test_make_model(tmpdir, "model.safetensors", 32, 5);
   g_test_add_func("/soundanalyzer/passthrough", test_passthrough);
   g_test_add_func("/soundanalyzer/pipeline-messages", test_pipeline_messages);
@@ -259,9 +236,7 @@ int main(int argc, char **argv) {
                   test_playbin_audio_filter);
   g_test_add_func("/soundanalyzer/seeks", test_seeks);
   g_test_add_func("/soundanalyzer/properties", test_properties);
-  int ret = g_test_run();
-  test_rmdir(tmpdir);
-  g_free(tmpdir);
+  int ret = test_run_tests();
   g_free(model);
   return ret;
 }

@@ -14,7 +14,8 @@
 #include <math.h>
 #include <string.h>
 
-static char *tmpdir, *model;
+static const char *tmpdir;
+static char *model;
 
 static void test_any_audio(void) {
   char *desc = g_strdup_printf(
@@ -148,24 +149,12 @@ static void test_model_change_refused(void) {
   GstElement *pipeline = gst_parse_launch(desc, NULL);
   g_free(desc);
   GstElement *s = gst_bin_get_by_name(GST_BIN(pipeline), "s");
-  GstBus *bus = gst_element_get_bus(pipeline);
-  gst_element_set_state(pipeline, GST_STATE_PAUSED);
-  g_assert_cmpint(gst_element_get_state(pipeline, NULL, NULL, 30 * GST_SECOND),
-                  ==, GST_STATE_CHANGE_SUCCESS);
-  g_object_set(s, "model", other, NULL);
-  char *now = NULL;
-  g_object_get(s, "model", &now, NULL);
-  g_assert_cmpstr(now, ==, model);
-  g_free(now);
-  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
-  g_assert_nonnull(msg);
-  GError *error = NULL;
-  gst_message_parse_warning(msg, &error, NULL);
+  GstObject *source = NULL;
+  GError *error = test_refuse_model_change(pipeline, s, model, other, &source);
   g_assert_nonnull(strstr(error->message, "other64.safetensors"));
   g_error_free(error);
-  gst_message_unref(msg);
+  gst_object_unref(source);
   gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(bus);
   gst_object_unref(s);
   gst_object_unref(pipeline);
   g_free(other);
@@ -225,11 +214,7 @@ static void test_properties(void) {
   g_free(m);
   g_assert_cmpint(gst_element_set_state(bin, GST_STATE_READY), ==,
                   GST_STATE_CHANGE_SUCCESS);
-  char **labels;
-  g_object_get(bin, "labels", &labels, NULL);
-  g_assert_nonnull(labels);
-  g_assert_cmpuint(g_strv_length(labels), ==, TEST_N_LABELS);
-  g_strfreev(labels);
+  test_check_labels(bin);
   gst_element_set_state(bin, GST_STATE_NULL);
   gst_object_unref(bin);
 }
@@ -355,9 +340,7 @@ static void test_video_audio_track(void) {
 }
 
 int main(int argc, char **argv) {
-  gst_init(&argc, &argv);
-  g_test_init(&argc, &argv, NULL);
-  tmpdir = test_tmpdir();
+  tmpdir = test_init(&argc, &argv);
   model = test_make_model(tmpdir, "test64.safetensors", 64, 3);
   g_test_add_func("/soundclassifier/any-audio", test_any_audio);
   g_test_add_func("/soundclassifier/message-source", test_message_source);
@@ -372,10 +355,7 @@ int main(int argc, char **argv) {
                   test_model_set_in_ready);
   g_test_add_func("/soundclassifier/mel-model", test_mel_model);
   g_test_add_func("/soundclassifier/video-audio-track", test_video_audio_track);
-  int ret = g_test_run();
-  test_rmdir(tmpdir);
+  int ret = test_run_tests();
   g_free(model);
-  g_free(tmpdir);
-  gst_deinit();
   return ret;
 }

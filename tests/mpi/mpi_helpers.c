@@ -9,8 +9,11 @@
 #include <string.h>
 #include <sys/wait.h>
 
-void mpi_env_init(MpiEnv *e, int argc, char **argv, int per_class,
+void mpi_env_init(MpiEnv *e, int *argc_p, char ***argv_p, int per_class,
                   int n_folds) {
+  g_test_init(argc_p, argv_p, NULL);
+  int argc = *argc_p;
+  char **argv = *argv_p;
   memset(e, 0, sizeof *e);
   e->train_exe = argc > 1 ? argv[1] : NULL;
   if (!e->train_exe) {
@@ -35,8 +38,9 @@ void mpi_env_init(MpiEnv *e, int argc, char **argv, int per_class,
   e->folds_csv = g_build_filename(e->data, "folds.csv", NULL);
 }
 
-void mpi_env_clear(MpiEnv *e, gboolean remove) {
-  if (remove && e->tmp) {
+int mpi_env_run(MpiEnv *e) {
+  int rc = g_test_run();
+  if (rc == 0 && e->tmp) {
     char *argv_rm[] = {"rm", "-rf", e->tmp, NULL};
     g_spawn_sync(NULL, argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
                  NULL, NULL, NULL);
@@ -45,6 +49,7 @@ void mpi_env_clear(MpiEnv *e, gboolean remove) {
   g_free(e->data);
   g_free(e->folds_csv);
   memset(e, 0, sizeof *e);
+  return rc;
 }
 
 char *mpi_path(const MpiEnv *e, const char *name) {
@@ -65,7 +70,7 @@ int mpi_spawn(char **argv, int limit_s, char **out, char **err, double *secs) {
   g_test_message("run: %s", cmd);
   g_free(cmd);
   int status = -1;
-  char *o = NULL, *e = NULL;
+  char *o = NULL, *e = NULL, **pout = out ? out : &o, **perr = err ? err : &e;
   GError *error = NULL;
   gint64 t0 = g_get_monotonic_time();
   /* In an AddressSanitizer build, Open MPI's own allocations kept past
@@ -78,7 +83,7 @@ int mpi_spawn(char **argv, int limit_s, char **out, char **err, double *secs) {
   envp = g_environ_setenv(envp, "ASAN_OPTIONS", asan_opts, TRUE);
   g_free(asan_opts);
   gboolean ok = g_spawn_sync(NULL, (char **)a->pdata, envp, G_SPAWN_SEARCH_PATH,
-                             NULL, NULL, &o, &e, &status, &error);
+                             NULL, NULL, pout, perr, &status, &error);
   g_strfreev(envp);
   if (secs)
     *secs = (g_get_monotonic_time() - t0) / 1e6;
@@ -86,17 +91,10 @@ int mpi_spawn(char **argv, int limit_s, char **out, char **err, double *secs) {
   g_assert_true(ok);
   g_ptr_array_unref(a);
   if (g_test_verbose())
-    g_test_message("stdout:\n%s\nstderr:\n%s", o, e);
-  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (out)
-    *out = o;
-  else
-    g_free(o);
-  if (err)
-    *err = e;
-  else
-    g_free(e);
-  return rc;
+    g_test_message("stdout:\n%s\nstderr:\n%s", *pout, *perr);
+  g_free(o);
+  g_free(e);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 int mpi_train(const MpiEnv *e, int np, const char *cmd,
@@ -120,20 +118,34 @@ int mpi_train(const MpiEnv *e, int np, const char *cmd,
   for (int i = 0; extra && extra[i]; i++)
     g_ptr_array_add(a, g_strdup(extra[i]));
   g_ptr_array_add(a, NULL);
-  char *o = NULL, *er = NULL;
-  int rc = mpi_spawn((char **)a->pdata, limit_s, &o, &er, secs);
+  char *o = NULL, *er = NULL, **pout = out ? out : &o, **perr = err ? err : &er;
+  int rc = mpi_spawn((char **)a->pdata, limit_s, pout, perr, secs);
   if (rc != 0)
-    g_test_message("exit %d\nstdout:\n%s\nstderr:\n%s", rc, o, er);
+    g_test_message("exit %d\nstdout:\n%s\nstderr:\n%s", rc, *pout, *perr);
   g_ptr_array_unref(a);
-  if (out)
-    *out = o;
-  else
-    g_free(o);
-  if (err)
-    *err = er;
-  else
-    g_free(er);
+  g_free(o);
+  g_free(er);
   return rc;
+}
+
+char *mpi_train_ok(const MpiEnv *e, int np, const char *name,
+                   const char *const *extra) {
+  char *out = mpi_path(e, name);
+  GPtrArray *a = g_ptr_array_new();
+  for (int i = 0; extra[i]; i++)
+    g_ptr_array_add(a, (char *)extra[i]);
+  g_ptr_array_add(a, "--out");
+  g_ptr_array_add(a, out);
+  g_ptr_array_add(a, NULL);
+  char *err = NULL;
+  int rc = mpi_train(e, np, "train", (const char *const *)a->pdata, 120, NULL,
+                     &err, NULL);
+  if (rc != 0)
+    g_printerr("acrnn-train (np %d) failed (%d):\n%s\n", np, rc, err);
+  g_assert_cmpint(rc, ==, 0);
+  g_free(err);
+  g_ptr_array_unref(a);
+  return out;
 }
 
 static double rel_diff(const float *a, const float *b, size_t n) {

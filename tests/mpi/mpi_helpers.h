@@ -13,19 +13,29 @@ typedef struct {
   char *folds_csv;
 } MpiEnv;
 
-/* Reads argv (acrnn-train path, "mpi" or "nompi"), skips (exit 77) when
- * the build has no MPI or mpirun is missing, and makes the dataset
- * (per_class clips per class in n_folds folds). */
-void mpi_env_init(MpiEnv *e, int argc, char **argv, int per_class, int n_folds);
-void mpi_env_clear(MpiEnv *e, gboolean remove);
+/* g_test_init, then reads argv (acrnn-train path, "mpi" or "nompi"),
+ * skips (exit 77) when the build has no MPI or mpirun is missing, and makes
+ * the dataset (per_class clips per class in n_folds folds). */
+void mpi_env_init(MpiEnv *e, int *argc, char ***argv, int per_class,
+                  int n_folds);
+
+/* g_test_run; then frees e, removing its directory if every test passed.
+ * Returns g_test_run's status. */
+int mpi_env_run(MpiEnv *e);
 
 /* Runs acrnn-train CMD with the fast options, --data/--folds-csv and
  * extra (NULL-terminated); under mpirun with np ranks when np > 0 (np 0: a
- * plain start). Ended after limit_s seconds (exit status 124). Returns the exit status
+ * plain start). Ended after limit_s seconds (exit status 124). Returns the exit
+ * status
  * (-1 on a signal), the outputs (g_free; may be NULL) and the time taken. */
 int mpi_train(const MpiEnv *e, int np, const char *cmd,
               const char *const *extra, int limit_s, char **out, char **err,
               double *secs);
+
+/* mpi_train "train" --out NAME (in the temporary directory) that must
+ * succeed within 120 s; returns the model's path (g_free). */
+char *mpi_train_ok(const MpiEnv *e, int np, const char *name,
+                   const char *const *extra);
 
 /* Runs a full argv (NULL-terminated) the same way. */
 int mpi_spawn(char **argv, int limit_s, char **out, char **err, double *secs);

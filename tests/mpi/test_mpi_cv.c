@@ -76,38 +76,33 @@ static void same_models(const char *a, const char *b) {
   }
 }
 
+/* The cross-validations in a and b give the same accuracies and models;
+ * frees a and b. */
+static void same_cvs(char *a, char *b) {
+  char *aa = accuracies(a), *ab = accuracies(b);
+  g_assert_cmpstr(aa, ==, ab);
+  same_models(a, b);
+  g_free(aa);
+  g_free(ab);
+  g_free(a);
+  g_free(b);
+}
+
 static void test_parallel_folds(void) {
   char *plain = cv(0, "plain", NULL);
   const char *folds[] = {"--parallel", "folds", NULL};
-  char *ranks = cv(2, "folds", folds);
-  char *ap = accuracies(plain), *ar = accuracies(ranks);
-  g_assert_cmpstr(ap, ==, ar);
-  same_models(plain, ranks);
-  g_free(ap);
-  g_free(ar);
-  g_free(plain);
-  g_free(ranks);
+  same_cvs(plain, cv(2, "folds", folds));
 }
 
 static void test_parallel_batch(void) {
   const char *groups[] = {"--bn-groups", "2", NULL};
   char *grouped = cv(0, "grouped", groups);
-  char *ranks = cv(2, "batch", NULL);
-  char *ag = accuracies(grouped), *ar = accuracies(ranks);
-  g_assert_cmpstr(ag, ==, ar);
-  same_models(grouped, ranks);
-  g_free(ag);
-  g_free(ar);
-  g_free(grouped);
-  g_free(ranks);
+  same_cvs(grouped, cv(2, "batch", NULL));
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  mpi_env_init(&env, argc, argv, 3, 3);
+  mpi_env_init(&env, &argc, &argv, 3, 3);
   g_test_add_func("/mpi/cv/parallel-folds", test_parallel_folds);
   g_test_add_func("/mpi/cv/parallel-batch", test_parallel_batch);
-  int rc = g_test_run();
-  mpi_env_clear(&env, rc == 0);
-  return rc;
+  return mpi_env_run(&env);
 }

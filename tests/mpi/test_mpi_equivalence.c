@@ -12,25 +12,6 @@ static MpiEnv env;
   "--val-fold", "3", "--epochs", "2", "--batch-size", "5", "--seed", "7",      \
       "--checkpoint-every", "0"
 
-static char *run_ok(int np, const char *name, const char *const *extra) {
-  char *out = mpi_path(&env, name);
-  GPtrArray *a = g_ptr_array_new();
-  for (int i = 0; extra[i]; i++)
-    g_ptr_array_add(a, (char *)extra[i]);
-  g_ptr_array_add(a, "--out");
-  g_ptr_array_add(a, out);
-  g_ptr_array_add(a, NULL);
-  char *err = NULL;
-  int rc = mpi_train(&env, np, "train", (const char *const *)a->pdata, 120,
-                     NULL, &err, NULL);
-  if (rc != 0)
-    g_printerr("acrnn-train (np %d) failed (%d):\n%s\n", np, rc, err);
-  g_assert_cmpint(rc, ==, 0);
-  g_free(err);
-  g_ptr_array_unref(a);
-  return out;
-}
-
 static char *last_of(const char *model) {
   char *stem = g_strndup(model, strlen(model) - strlen(".safetensors"));
   char *p = g_strconcat(stem, ".last.safetensors", NULL);
@@ -53,16 +34,16 @@ static void compare(const char *a, const char *b, double max_rel) {
 static void test_plain_sgd(void) {
   const char *opts[] = {COMMON, "--dropout",    "0", "--mixup-alpha",
                         "0",    "--check-sync", NULL};
-  char *ranks = run_ok(2, "ranks.safetensors", opts);
+  char *ranks = mpi_train_ok(&env, 2, "ranks.safetensors", opts);
   const char *grouped_opts[] = {COMMON, "--dropout",   "0", "--mixup-alpha",
                                 "0",    "--bn-groups", "2", NULL};
-  char *grouped = run_ok(0, "grouped.safetensors", grouped_opts);
+  char *grouped = mpi_train_ok(&env, 0, "grouped.safetensors", grouped_opts);
   compare(ranks, grouped, 1e-5);
   /* one process on whole batches has other batch statistics: different
    * weights (so the comparison above can fail) */
   const char *plain_opts[] = {COMMON,          "--dropout", "0",
                               "--mixup-alpha", "0",         NULL};
-  char *plain = run_ok(0, "plain.safetensors", plain_opts);
+  char *plain = mpi_train_ok(&env, 0, "plain.safetensors", plain_opts);
   double d = mpi_model_rel_diff(plain, grouped);
   g_test_message("plain vs --bn-groups 2: %.3g", d);
   g_assert_cmpfloat(d, >, 1e-4);
@@ -75,9 +56,9 @@ static void test_plain_sgd(void) {
  * draws per shard: the same equivalence holds with both on. */
 static void test_dropout_mixup(void) {
   const char *opts[] = {COMMON, "--check-sync", NULL};
-  char *ranks = run_ok(2, "ranks-dm.safetensors", opts);
+  char *ranks = mpi_train_ok(&env, 2, "ranks-dm.safetensors", opts);
   const char *grouped_opts[] = {COMMON, "--bn-groups", "2", NULL};
-  char *grouped = run_ok(0, "grouped-dm.safetensors", grouped_opts);
+  char *grouped = mpi_train_ok(&env, 0, "grouped-dm.safetensors", grouped_opts);
   compare(ranks, grouped, 1e-5);
   g_free(ranks);
   g_free(grouped);
@@ -107,12 +88,9 @@ static void test_check_sync(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  mpi_env_init(&env, argc, argv, 4, 3);
+  mpi_env_init(&env, &argc, &argv, 4, 3);
   g_test_add_func("/mpi/equivalence/plain-sgd", test_plain_sgd);
   g_test_add_func("/mpi/equivalence/dropout-mixup", test_dropout_mixup);
   g_test_add_func("/mpi/equivalence/check-sync", test_check_sync);
-  int rc = g_test_run();
-  mpi_env_clear(&env, rc == 0);
-  return rc;
+  return mpi_env_run(&env);
 }

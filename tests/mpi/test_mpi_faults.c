@@ -118,12 +118,9 @@ static void test_killed_rank(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  mpi_env_init(&env, argc, argv, 4, 3);
+  mpi_env_init(&env, &argc, &argv, 4, 3);
   g_test_add_func("/mpi/faults/plain-start", test_plain_start);
   g_test_add_func("/mpi/faults/failing-step", test_failing_step);
   g_test_add_func("/mpi/faults/killed-rank", test_killed_rank);
-  int rc = g_test_run();
-  mpi_env_clear(&env, rc == 0);
-  return rc;
+  return mpi_env_run(&env);
 }

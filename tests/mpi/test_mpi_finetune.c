@@ -13,25 +13,6 @@ static MpiEnv env;
   "--val-fold", "3", "--epochs", "2", "--batch-size", "5", "--seed", "7",      \
       "--checkpoint-every", "0", "--dropout", "0", "--mixup-alpha", "0"
 
-static char *run_ok(int np, const char *name, const char *const *extra) {
-  char *out = mpi_path(&env, name);
-  GPtrArray *a = g_ptr_array_new();
-  for (int i = 0; extra[i]; i++)
-    g_ptr_array_add(a, (char *)extra[i]);
-  g_ptr_array_add(a, "--out");
-  g_ptr_array_add(a, out);
-  g_ptr_array_add(a, NULL);
-  char *err = NULL;
-  int rc = mpi_train(&env, np, "train", (const char *const *)a->pdata, 120,
-                     NULL, &err, NULL);
-  if (rc != 0)
-    g_printerr("acrnn-train (np %d) failed (%d):\n%s\n", np, rc, err);
-  g_assert_cmpint(rc, ==, 0);
-  g_free(err);
-  g_ptr_array_unref(a);
-  return out;
-}
-
 /* conv.* and bn.* of model equal base's bit for bit. */
 static void assert_frozen(const char *base, const char *model) {
   AcrnnModelInfo ib, im;
@@ -61,13 +42,13 @@ static void assert_frozen(const char *base, const char *model) {
 static void test_frozen_ranks(void) {
   const char *base_opts[] = {"--val-fold", "0", "--epochs", "2",
                              "--seed",     "5", NULL};
-  char *base = run_ok(0, "base.safetensors", base_opts);
+  char *base = mpi_train_ok(&env, 0, "base.safetensors", base_opts);
   const char *opts[] = {COMMON,          "--init-from",  base,
                         "--freeze-conv", "--check-sync", NULL};
-  char *ranks = run_ok(3, "ranks.safetensors", opts);
+  char *ranks = mpi_train_ok(&env, 3, "ranks.safetensors", opts);
   const char *grouped_opts[] = {
       COMMON, "--init-from", base, "--freeze-conv", "--bn-groups", "3", NULL};
-  char *grouped = run_ok(0, "grouped.safetensors", grouped_opts);
+  char *grouped = mpi_train_ok(&env, 0, "grouped.safetensors", grouped_opts);
   char *ranks_last = mpi_path(&env, "ranks.last.safetensors");
   char *grouped_last = mpi_path(&env, "grouped.last.safetensors");
   double d = mpi_model_rel_diff(ranks_last, grouped_last);
@@ -85,10 +66,7 @@ static void test_frozen_ranks(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  mpi_env_init(&env, argc, argv, 3, 3);
+  mpi_env_init(&env, &argc, &argv, 3, 3);
   g_test_add_func("/mpi/finetune/frozen-ranks", test_frozen_ranks);
-  int rc = g_test_run();
-  mpi_env_clear(&env, rc == 0);
-  return rc;
+  return mpi_env_run(&env);
 }

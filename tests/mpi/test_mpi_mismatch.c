@@ -58,12 +58,18 @@ static void expect_refused(const char *data_b, const char *const *extra_b,
   g_free(err);
 }
 
-static void test_same_data(void) {
-  /* the same dataset at another path: accepted */
-  char *copy = mpi_path(&env, "copy");
+/* A copy of the dataset in the temporary directory's name (g_free). */
+static char *copy_data(const char *name) {
+  char *copy = mpi_path(&env, name);
   char *argv_cp[] = {"cp", "-a", env.data, copy, NULL};
   g_assert_true(g_spawn_sync(NULL, argv_cp, NULL, G_SPAWN_SEARCH_PATH, NULL,
                              NULL, NULL, NULL, NULL, NULL));
+  return copy;
+}
+
+static void test_same_data(void) {
+  /* the same dataset at another path: accepted */
+  char *copy = copy_data("copy");
   char *err = NULL;
   int rc = run_pair(copy, NULL, &err, NULL);
   if (rc != 0)
@@ -84,10 +90,7 @@ static void test_other_files(void) {
 
 static void test_other_audio(void) {
   /* the same names and sizes, another tone in one WAV file */
-  char *other = mpi_path(&env, "audio");
-  char *argv_cp[] = {"cp", "-a", env.data, other, NULL};
-  g_assert_true(g_spawn_sync(NULL, argv_cp, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                             NULL, NULL, NULL, NULL, NULL));
+  char *other = copy_data("audio");
   float *x = g_new(float, SYNTH_RATE);
   synth_clip(0, 9, x, SYNTH_RATE);
   char *wav = g_build_filename(other, "tone", "clip0.wav", NULL);
@@ -108,13 +111,10 @@ static void test_other_options(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  mpi_env_init(&env, argc, argv, 4, 3);
+  mpi_env_init(&env, &argc, &argv, 4, 3);
   g_test_add_func("/mpi/mismatch/same-data", test_same_data);
   g_test_add_func("/mpi/mismatch/other-files", test_other_files);
   g_test_add_func("/mpi/mismatch/other-audio", test_other_audio);
   g_test_add_func("/mpi/mismatch/other-options", test_other_options);
-  int rc = g_test_run();
-  mpi_env_clear(&env, rc == 0);
-  return rc;
+  return mpi_env_run(&env);
 }

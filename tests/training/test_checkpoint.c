@@ -7,18 +7,11 @@
  * and metadata verbatim, from a run stopped after 4 steps of
  * test_train_resume's recipe), with all-zero tensor data. */
 #include "checkpoint_state.h"
-#include "synth_dataset.h"
-#include <acrnn/acrnn.h>
-#include <json-glib/json-glib.h>
+#include "train_test_util.h"
 #include <math.h>
 #include <string.h>
 
-static const char *train_exe, *header_path;
-static char *tmp;
-
-static char *path(const char *name) {
-  return g_build_filename(tmp, name, NULL);
-}
+static const char *header_path;
 
 /* Writes the 0.3.0 checkpoint: the stored header, padded to 8 bytes, and
  * zeros for the tensors' data. */
@@ -49,7 +42,7 @@ static char *legacy_checkpoint(void) {
   guint64 n = GUINT64_TO_LE((guint64)h->len);
   memcpy(file, &n, 8);
   memcpy(file + 8, h->str, h->len);
-  char *ckpt = path("old.ckpt.safetensors");
+  char *ckpt = tt_path("old.ckpt.safetensors");
   g_assert_true(g_file_set_contents(ckpt, (const char *)file, total, NULL));
   g_free(file);
   g_string_free(h, TRUE);
@@ -97,37 +90,22 @@ static void test_legacy_state(void) {
  * to the end, with its options, and writes the new layout. */
 static void test_legacy_resume(void) {
   char *ckpt = legacy_checkpoint();
-  char *data = path("data"), *csv = g_build_filename(data, "folds.csv", NULL);
-  char *out = path("resumed.safetensors");
-  char *last = path("resumed.last.safetensors");
-  char *new_ckpt = path("resumed.ckpt.safetensors");
-  char *log = path("resumed.log.jsonl");
+  char *data = tt_path("data"),
+       *csv = g_build_filename(data, "folds.csv", NULL);
+  char *out = tt_path("resumed.safetensors");
+  char *last = tt_path("resumed.last.safetensors");
+  char *new_ckpt = tt_path("resumed.ckpt.safetensors");
+  char *log = tt_path("resumed.log.jsonl");
   synth_folder_dataset(data, 3, 3);
-  GPtrArray *a = g_ptr_array_new();
-  g_ptr_array_add(a, (char *)train_exe);
-  g_ptr_array_add(a, "train");
-  for (int i = 0; synth_fast_options[i]; i++)
-    g_ptr_array_add(a, (char *)synth_fast_options[i]);
   const char *rest[] = {"--data", data,    "--folds-csv", csv, "--resume",
                         ckpt,     "--out", out,           NULL};
-  for (int i = 0; rest[i]; i++)
-    g_ptr_array_add(a, (char *)rest[i]);
-  g_ptr_array_add(a, NULL);
-  char *err = NULL;
-  int rc = synth_run((char **)a->pdata, NULL, &err);
-  if (rc != 0)
-    g_error("resuming the 0.3.0 checkpoint failed (%d): %s", rc, err);
-  g_free(err);
-  g_ptr_array_unref(a);
+  tt_run_ok("train", TT_FAST, rest, NULL, NULL, NULL);
   g_assert_true(g_file_test(last, G_FILE_TEST_EXISTS));
   /* the epochs run after the resume: 2 and 3 */
-  char *text = NULL;
-  g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-  char **lines = g_strsplit(g_strstrip(text), "\n", -1);
+  char **lines = tt_log_lines(log);
   g_assert_cmpuint(g_strv_length(lines), ==, 2);
   g_assert_true(g_str_has_prefix(lines[0], "{\"epoch\": 2,"));
   g_strfreev(lines);
-  g_free(text);
   /* the new checkpoint: one acrnn-train entry, the stored options kept */
   GError *error = NULL;
   AcrnnModelFile *f = acrnn_model_file_open(new_ckpt, &error);
@@ -154,7 +132,7 @@ static void test_legacy_resume(void) {
 /* Saves the network of the 0.3.0 checkpoint with state as the
  * acrnn-train entry. */
 static char *with_state(const char *name, const char *state) {
-  char *src = legacy_checkpoint(), *dst = path(name);
+  char *src = legacy_checkpoint(), *dst = tt_path(name);
   GError *error = NULL;
   AcrnnModelInfo info;
   AcrnnNet *net = acrnn_model_load(src, &info, &error);
@@ -250,21 +228,14 @@ static void test_bad_state(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  train_exe = synth_train_exe(argc, argv, "test_checkpoint");
-  if (!train_exe || argc < 3) {
+  if (!tt_init(&argc, &argv, "test_checkpoint") || argc < 3) {
     g_printerr("usage: test_checkpoint ACRNN-TRAIN CKPT-0.3.0-HEADER\n");
     return 1;
   }
   header_path = argv[2];
-  tmp = g_dir_make_tmp("acrnn-checkpoint-XXXXXX", NULL);
   g_test_add_func("/training/checkpoint/round-trip", test_round_trip);
   g_test_add_func("/training/checkpoint/bad-state", test_bad_state);
   g_test_add_func("/training/checkpoint/0.3.0-state", test_legacy_state);
   g_test_add_func("/training/checkpoint/0.3.0-resume", test_legacy_resume);
-  int rc = g_test_run();
-  if (rc == 0)
-    synth_remove_tree(tmp);
-  g_free(tmp);
-  return rc;
+  return tt_run_tests();
 }

@@ -5,49 +5,25 @@
  * rows naming missing files and --threads 0 are errors); a model records
  * its training split and eval holds out the same clips; a stray argument
  * is refused by every command. */
-#include "synth_dataset.h"
+#include "train_test_util.h"
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 
-static const char *train_exe;
-static char *tmp, *data, *folds_csv;
+static const char *data, *folds_csv;
 
-/* acrnn-train CMD with the tiny network's options and extra (NULL-ended). */
-static char **argv_new(const char *cmd, const char *const *extra) {
-  GPtrArray *a = g_ptr_array_new();
-  g_ptr_array_add(a, g_strdup(train_exe));
-  g_ptr_array_add(a, g_strdup(cmd));
-  for (int i = 0; synth_fast_options[i]; i++)
-    if (strcmp(cmd, "eval") != 0 ||
-        strcmp(synth_fast_options[i], "--quiet") == 0 ||
-        strcmp(synth_fast_options[i], "--no-cache") == 0)
-      g_ptr_array_add(a, g_strdup(synth_fast_options[i]));
-  for (int i = 0; extra[i]; i++)
-    g_ptr_array_add(a, g_strdup(extra[i]));
-  g_ptr_array_add(a, NULL);
-  return (char **)g_ptr_array_free(a, FALSE);
-}
-
-/* Runs acrnn-train CMD; returns the status, stderr in *err (g_free). */
+/* Runs acrnn-train CMD with the tiny network's options and extra; returns
+ * the status, stdout and stderr (g_free). */
 static int run(const char *cmd, const char *const *extra, char **out,
                char **err) {
-  char **argv = argv_new(cmd, extra);
-  int rc = synth_run(argv, out, err);
-  g_strfreev(argv);
-  return rc;
-}
-
-static char *tmp_path(const char *name) {
-  return g_build_filename(tmp, name, NULL);
+  return tt_run(cmd, TT_FAST, extra, NULL, out, err);
 }
 
 /* --out, --checkpoint, --log in a folder that does not exist: an error
  * naming the path at once, and nothing trained or written (the best model
  * would be written after the first epoch). */
 static void test_output_folders(void) {
-  char *missing = tmp_path("no-such-folder");
-  char *model = tmp_path("out-check.safetensors");
+  char *missing = tt_path("no-such-folder");
+  char *model = tt_path("out-check.safetensors");
   char *in_missing = g_build_filename(missing, "x.safetensors", NULL);
   const char *options[] = {"--out", "--checkpoint", "--log", "--plot"};
   for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
@@ -81,8 +57,8 @@ static void test_output_folders(void) {
     g_free(err);
   }
   /* --out naming a folder */
-  const char *extra[] = {"--data", data, "--folds-csv", folds_csv,
-                         "--out",  tmp,  NULL};
+  const char *extra[] = {"--data", data,     "--folds-csv", folds_csv,
+                         "--out",  tt_tmp(), NULL};
   char *err = NULL;
   g_assert_cmpint(run("train", extra, NULL, &err), !=, 0);
   g_assert_nonnull(strstr(err, "is a folder, expected a file name"));
@@ -131,7 +107,7 @@ static gboolean encode_clip(int c, const char *path,
  * silence: an .opus and an .m4a clip, a text file in a class folder, an
  * empty class folder, and a folds CSV row naming no file. */
 static char *odd_dataset(gboolean *have_opus, gboolean *have_m4a) {
-  char *root = tmp_path("odd");
+  char *root = tt_path("odd");
   synth_folder_dataset(root, 3, 3);
   const char *opus[] = {"opusenc ! oggmux", NULL};
   const char *m4a[] = {"avenc_aac ! mp4mux", "lamemp3enc ! mp4mux", NULL};
@@ -172,16 +148,8 @@ static void test_nothing_skipped_silently(void) {
   char *csv = g_build_filename(root, "folds.csv", NULL);
   /* FLAC may be missing too: then the .flac names are .wav */
   char *flac = g_build_filename(root, "tone", "clip1.flac", NULL);
-  if (!g_file_test(flac, G_FILE_TEST_EXISTS)) {
-    char *text = NULL;
-    g_assert_true(g_file_get_contents(csv, &text, NULL, NULL));
-    char **parts = g_strsplit(text, ".flac", -1);
-    char *fixed = g_strjoinv(".wav", parts);
-    g_assert_true(g_file_set_contents(csv, fixed, -1, NULL));
-    g_free(fixed);
-    g_strfreev(parts);
-    g_free(text);
-  }
+  if (!g_file_test(flac, G_FILE_TEST_EXISTS))
+    tt_file_replace(csv, ".flac", ".wav");
   g_free(flac);
   const char *extra[] = {"--data", root, "--folds-csv", csv, NULL};
   char *out = NULL, *err = NULL;
@@ -213,7 +181,7 @@ static void test_nothing_skipped_silently(void) {
 /* ESC-50 layout: a CSV row whose file is missing is an error naming it,
  * before anything is decoded or trained. */
 static void test_esc50_missing_file(void) {
-  char *root = tmp_path("esc50-missing");
+  char *root = tt_path("esc50-missing");
   synth_esc50_dataset(root, 2, 2);
   char *audio = g_build_filename(root, "audio", NULL);
   GDir *d = g_dir_open(audio, 0, NULL);
@@ -221,7 +189,7 @@ static void test_esc50_missing_file(void) {
   char *gone = g_build_filename(audio, g_dir_read_name(d), NULL);
   g_dir_close(d);
   g_assert_cmpint(g_unlink(gone), ==, 0);
-  char *model = tmp_path("esc50-missing.safetensors");
+  char *model = tt_path("esc50-missing.safetensors");
   const char *extra[] = {"--data", root, "--out", model, NULL};
   char *err = NULL;
   g_assert_cmpint(run("train", extra, NULL, &err), !=, 0);
@@ -264,10 +232,10 @@ static void test_stray_argument(void) {
     g_free(want);
     g_free(err);
   }
-  char *in = tmp_path("no-such-model.safetensors");
-  char *out = tmp_path("exported.safetensors");
-  char *argv[] = {(char *)train_exe, "export", "-m",    in,  "-o", out,
-                  "--dtype",         "f16",    "stray", NULL};
+  char *in = tt_path("no-such-model.safetensors");
+  char *out = tt_path("exported.safetensors");
+  char *argv[] = {(char *)tt_exe(), "export", "-m",    in,  "-o", out,
+                  "--dtype",        "f16",    "stray", NULL};
   char *err = NULL;
   g_assert_cmpint(synth_run(argv, NULL, &err), ==, 1);
   g_assert_nonnull(
@@ -285,29 +253,11 @@ static void test_stray_argument(void) {
 
 /* The "split" object of the acrnn metadata of a model file (unref). */
 static JsonObject *model_split(const char *path) {
-  char *text = NULL;
-  gsize size = 0;
-  g_assert_true(g_file_get_contents(path, &text, &size, NULL));
-  guint64 len = 0;
-  for (int i = 7; i >= 0; i--)
-    len = (len << 8) | (guint8)text[i];
-  g_assert_cmpuint(8 + len, <=, size);
-  char *header = g_strndup(text + 8, len);
-  JsonNode *h = json_from_string(header, NULL);
-  g_assert_nonnull(h);
-  JsonObject *meta =
-      json_object_get_object_member(json_node_get_object(h), "__metadata__");
-  JsonNode *a =
-      json_from_string(json_object_get_string_member(meta, "acrnn"), NULL);
-  g_assert_nonnull(a);
-  JsonObject *acrnn = json_node_get_object(a);
+  JsonObject *acrnn = tt_model_acrnn(path);
   g_assert_true(json_object_has_member(acrnn, "split"));
   JsonObject *split =
       json_object_ref(json_object_get_object_member(acrnn, "split"));
-  json_node_unref(a);
-  json_node_unref(h);
-  g_free(header);
-  g_free(text);
+  json_object_unref(acrnn);
   return split;
 }
 
@@ -315,27 +265,20 @@ static JsonObject *model_split(const char *path) {
 static int eval_report(const char *model, const char *root,
                        const char *const *more, int *fold, int *clips,
                        char **err) {
-  char *report = tmp_path("split-eval");
+  char *report = tt_path("split-eval");
   char *json = g_strconcat(report, ".json", NULL);
   g_unlink(json);
-  GPtrArray *a = g_ptr_array_new();
-  const char *base[] = {"--model", model, "--data", root, "--report", report};
-  for (size_t i = 0; i < G_N_ELEMENTS(base); i++)
-    g_ptr_array_add(a, (char *)base[i]);
-  for (size_t i = 0; more[i]; i++)
-    g_ptr_array_add(a, (char *)more[i]);
-  g_ptr_array_add(a, NULL);
-  int rc = run("eval", (const char *const *)a->pdata, NULL, err);
+  const char *base[] = {"--model",  model,  "--data", root,
+                        "--report", report, NULL};
+  int rc = tt_run("eval", TT_FAST, base, more, NULL, err);
   g_test_message("eval: status %d\n%s", rc, *err);
-  g_ptr_array_free(a, TRUE);
   *fold = *clips = -1;
-  JsonParser *p = json_parser_new();
-  if (rc == 0 && json_parser_load_from_file(p, json, NULL)) {
-    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+  JsonObject *o = rc == 0 ? tt_json_file(json) : NULL;
+  if (o) {
     *fold = (int)json_object_get_int_member(o, "fold");
     *clips = (int)json_object_get_int_member(o, "clips");
+    json_object_unref(o);
   }
-  g_object_unref(p);
   g_free(json);
   g_free(report);
   return rc;
@@ -346,7 +289,7 @@ static int eval_report(const char *model, const char *root,
  * (it used to make the default 5 folds, and score clips the model was
  * trained on); folds that overlap the training clips are refused. */
 static void test_eval_split(void) {
-  char *model = tmp_path("split.safetensors");
+  char *model = tt_path("split.safetensors");
   const char *extra[] = {
       "--data",   data, "--random-folds", "3", "--val-fold", "3",
       "--epochs", "1",  "--batch-size",   "8", "--out",      model,
@@ -405,7 +348,7 @@ static void test_eval_split(void) {
   g_free(err);
 
   /* another dataset (a clip added): said, and evaluated as asked */
-  char *copy = tmp_path("data-plus-one");
+  char *copy = tt_path("data-plus-one");
   char *cmd = g_strdup_printf("cp -r \"%s\" \"%s\"", data, copy);
   g_assert_true(g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL));
   g_free(cmd);
@@ -422,7 +365,7 @@ static void test_eval_split(void) {
 
   /* a model trained with a folds CSV that is gone: eval with another copy
    * of it says that it cannot check, and evaluates */
-  char *csv_copy = tmp_path("folds-copy.csv");
+  char *csv_copy = tt_path("folds-copy.csv");
   char *text = NULL;
   g_assert_true(g_file_get_contents(folds_csv, &text, NULL, NULL));
   g_assert_true(g_file_set_contents(csv_copy, text, -1, NULL));
@@ -445,15 +388,9 @@ static void test_eval_split(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  train_exe = synth_train_exe(argc, argv, "test_train_checks");
-  if (!train_exe)
+  if (!tt_init(&argc, &argv, "test_train_checks"))
     return 1;
-  tmp = g_dir_make_tmp("acrnn-train-checks-XXXXXX", NULL);
-  g_assert_nonnull(tmp);
-  data = g_build_filename(tmp, "data", NULL);
-  synth_folder_dataset(data, 6, 3);
-  folds_csv = g_build_filename(data, "folds.csv", NULL);
+  data = tt_folder_dataset("data", 6, 3, &folds_csv);
   g_test_add_func("/training/checks/output-folders", test_output_folders);
   g_test_add_func("/training/checks/nothing-skipped-silently",
                   test_nothing_skipped_silently);
@@ -462,11 +399,5 @@ int main(int argc, char **argv) {
   g_test_add_func("/training/checks/threads-zero", test_threads_zero);
   g_test_add_func("/training/checks/eval-split", test_eval_split);
   g_test_add_func("/training/checks/stray-argument", test_stray_argument);
-  int rc = g_test_run();
-  if (rc == 0)
-    synth_remove_tree(tmp);
-  g_free(folds_csv);
-  g_free(data);
-  g_free(tmp);
-  return rc;
+  return tt_run_tests();
 }

@@ -2,39 +2,30 @@
  * subset, the feature cache (hits, and a changed file noticed), folds split
  * by source recording, and a 2-fold cross-validation. */
 #include "dataset.h"
-#include "synth_dataset.h"
-#include <json-glib/json-glib.h>
+#include "train_test_util.h"
 #include <string.h>
 #include <utime.h>
 
-static const char *train_exe;
-static char *tmp, *data;
+static const char *data;
 
-static char **argv_new(const char *cmd, const char *const *extra) {
-  GPtrArray *a = g_ptr_array_new();
-  g_ptr_array_add(a, g_strdup(train_exe));
-  g_ptr_array_add(a, g_strdup(cmd));
-  for (int i = 0; synth_fast_options[i]; i++)
-    if (strcmp(synth_fast_options[i], "--no-cache") != 0)
-      g_ptr_array_add(a, g_strdup(synth_fast_options[i]));
-  for (int i = 0; extra[i]; i++)
-    g_ptr_array_add(a, g_strdup(extra[i]));
-  g_ptr_array_add(a, NULL);
-  return (char **)g_ptr_array_free(a, FALSE);
+/* Runs acrnn-train features with the fast options (the cache on) and
+ * extra; returns its stdout (g_free). */
+static char *features(const char *const *extra) {
+  char *out = NULL;
+  g_assert_cmpint(tt_run("features", TT_FAST_CACHED, extra, NULL, &out, NULL),
+                  ==, 0);
+  return out;
 }
 
 static void test_cache(void) {
-  char *cache = g_build_filename(tmp, "cache", NULL);
+  char *cache = tt_path("cache");
   const char *extra[] = {"--data", data, "--esc10", "--cache", cache, NULL};
-  char **argv = argv_new("features", extra);
-  char *out = NULL, *err = NULL;
-  g_assert_cmpint(synth_run(argv, &out, &err), ==, 0);
+  char *out = features(extra);
   /* ESC-10 rows: classes 0 and 2, 4 clips each */
   g_assert_nonnull(strstr(out, "8 clips"));
   g_assert_nonnull(strstr(out, "0 from the cache, 8 computed"));
   g_free(out);
-  g_free(err);
-  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  out = features(extra);
   g_assert_nonnull(strstr(out, "8 from the cache, 0 computed"));
   g_free(out);
   /* a file changes: its entry is computed again */
@@ -46,35 +37,28 @@ static void test_cache(void) {
   char *audio = g_build_filename(data, "audio", fields[0], NULL);
   struct utimbuf t = {1000000000, 1000000000};
   g_assert_cmpint(utime(audio, &t), ==, 0);
-  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  out = features(extra);
   g_assert_nonnull(strstr(out, "7 from the cache, 1 computed"));
   g_free(out);
   /* other feature parameters: computed again */
-  g_strfreev(argv);
   const char *extra2[] = {"--data", data,     "--esc10", "--cache",
                           cache,    "--fmin", "60",      NULL};
-  argv = argv_new("features", extra2);
-  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  out = features(extra2);
   g_assert_nonnull(strstr(out, "0 from the cache, 8 computed"));
   g_free(out);
-  g_strfreev(argv);
   /* another filterbank: computed again, then cached beside the gammatone
    * entries, which still hit */
   const char *extra3[] = {"--data", data,           "--esc10", "--cache",
                           cache,    "--filterbank", "mel",     NULL};
-  argv = argv_new("features", extra3);
-  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  out = features(extra3);
   g_assert_nonnull(strstr(out, "0 from the cache, 8 computed"));
   g_free(out);
-  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  out = features(extra3);
   g_assert_nonnull(strstr(out, "8 from the cache, 0 computed"));
   g_free(out);
-  g_strfreev(argv);
-  argv = argv_new("features", extra2);
-  g_assert_cmpint(synth_run(argv, &out, NULL), ==, 0);
+  out = features(extra2);
   g_assert_nonnull(strstr(out, "8 from the cache, 0 computed"));
   g_free(out);
-  g_strfreev(argv);
   g_free(audio);
   g_strfreev(fields);
   g_strfreev(lines);
@@ -156,9 +140,8 @@ static void test_split_balanced(void) {
 static void check_fold_result(const char *dir, JsonObject *entry, int f) {
   char *name = g_strdup_printf("fold-%d.result.json", f);
   char *path = g_build_filename(dir, name, NULL);
-  JsonParser *p = json_parser_new();
-  g_assert_true(json_parser_load_from_file(p, path, NULL));
-  JsonObject *r = json_node_get_object(json_parser_get_root(p));
+  JsonObject *r = tt_json_file(path);
+  g_assert_nonnull(r);
   const char *members[] = {"fold",       "clips",  "accuracy", "best_accuracy",
                            "best_epoch", "epochs", "time_s"};
   for (size_t i = 0; i < G_N_ELEMENTS(members); i++) {
@@ -170,19 +153,25 @@ static void check_fold_result(const char *dir, JsonObject *entry, int f) {
   g_assert_cmpint(json_object_get_int_member(r, "fold"), ==, f);
   g_assert_cmpint(json_object_get_int_member(r, "epochs"), ==, 2);
   g_assert_true(json_object_has_member(r, "options"));
-  g_object_unref(p);
+  json_object_unref(r);
   g_free(path);
   g_free(name);
 }
 
+/* Runs cv on the tiny dataset into dir with the extra arguments; returns
+ * the exit status, stdout and stderr. */
+static int run_cv(const char *dir, const char *const *more, char **out,
+                  char **err) {
+  const char *base[] = {"--data",     data, "--out-dir",    dir,
+                        "--epochs",   "2",  "--batch-size", "8",
+                        "--no-cache", NULL};
+  return tt_run("cv", TT_FAST_CACHED, base, more, out, err);
+}
+
 static void test_cv(void) {
-  char *dir = g_build_filename(tmp, "cv", NULL);
-  const char *extra[] = {"--data",     data, "--out-dir",    dir,
-                         "--epochs",   "2",  "--batch-size", "8",
-                         "--no-cache", NULL};
-  char **argv = argv_new("cv", extra);
+  char *dir = tt_path("cv");
   char *out = NULL, *err = NULL;
-  int rc = synth_run(argv, &out, &err);
+  int rc = run_cv(dir, NULL, &out, &err);
   if (rc != 0)
     g_printerr("cv failed: %s\n%s\n", out, err);
   g_assert_cmpint(rc, ==, 0);
@@ -190,9 +179,8 @@ static void test_cv(void) {
   g_assert_nonnull(strstr(out, "fold 2: accuracy"));
   g_assert_nonnull(strstr(out, "+-"));
   char *summary = g_build_filename(dir, "cv-summary.json", NULL);
-  JsonParser *p = json_parser_new();
-  g_assert_true(json_parser_load_from_file(p, summary, NULL));
-  JsonObject *o = json_node_get_object(json_parser_get_root(p));
+  JsonObject *o = tt_json_file(summary);
+  g_assert_nonnull(o);
   JsonArray *folds = json_object_get_array_member(o, "folds");
   g_assert_cmpuint(json_array_get_length(folds), ==, 2);
   g_assert_cmpfloat(json_object_get_double_member(o, "time_s"), >, 0.0);
@@ -207,40 +195,18 @@ static void test_cv(void) {
     g_free(name);
     check_fold_result(dir, json_array_get_object_element(folds, f - 1), f);
   }
-  g_object_unref(p);
+  json_object_unref(o);
   g_free(summary);
   g_free(out);
   g_free(err);
-  g_strfreev(argv);
   g_free(dir);
 }
 
 static GBytes *file_bytes(const char *dir, const char *name) {
-  char *path = g_build_filename(dir, name, NULL), *text = NULL;
-  gsize len;
-  if (!g_file_get_contents(path, &text, &len, NULL))
-    g_error("cannot read %s", path);
+  char *path = g_build_filename(dir, name, NULL);
+  GBytes *b = tt_file_bytes(path);
   g_free(path);
-  return g_bytes_new_take(text, len);
-}
-
-/* Runs cv on the tiny dataset into dir with the extra arguments; returns
- * the exit status, stdout and stderr. */
-static int run_cv(const char *dir, const char *const *more, char **out,
-                  char **err) {
-  GPtrArray *a = g_ptr_array_new();
-  const char *base[] = {"--data",       data, "--out-dir", dir, "--epochs", "2",
-                        "--batch-size", "8",  "--no-cache"};
-  for (size_t i = 0; i < G_N_ELEMENTS(base); i++)
-    g_ptr_array_add(a, (gpointer)base[i]);
-  for (; more && *more; more++)
-    g_ptr_array_add(a, (gpointer)*more);
-  g_ptr_array_add(a, NULL);
-  char **argv = argv_new("cv", (const char **)a->pdata);
-  int rc = synth_run(argv, out, err);
-  g_strfreev(argv);
-  g_ptr_array_free(a, TRUE);
-  return rc;
+  return b;
 }
 
 /* A cross-validation stopped in its first fold and continued with
@@ -248,8 +214,8 @@ static int run_cv(const char *dir, const char *const *more, char **out,
  * through; continuing a finished one reads every fold back; continuing
  * with other options is refused, naming the option. */
 static void test_cv_continue(void) {
-  char *whole = g_build_filename(tmp, "cv-whole", NULL);
-  char *parts = g_build_filename(tmp, "cv-parts", NULL);
+  char *whole = tt_path("cv-whole");
+  char *parts = tt_path("cv-parts");
   char *out, *err, *out2, *err2;
   g_assert_cmpint(run_cv(whole, NULL, &out, &err), ==, 0);
 
@@ -311,7 +277,7 @@ static void test_cv_continue(void) {
 /* Fold k of cv is the run of train --val-fold k: the same last model, byte
  * for byte (so a cv's fold can stand for a model trained on its own). */
 static void test_cv_fold_is_train(void) {
-  char *dir = g_build_filename(tmp, "cv-fold2", NULL);
+  char *dir = tt_path("cv-fold2");
   char *out = NULL, *err = NULL;
   const char *fold[] = {"--folds", "2", NULL};
   g_assert_cmpint(run_cv(dir, fold, &out, &err), ==, 0);
@@ -320,34 +286,24 @@ static void test_cv_fold_is_train(void) {
   const char *extra[] = {
       "--data",     data,         "--epochs", "2",     "--batch-size", "8",
       "--no-cache", "--val-fold", "2",        "--out", model,          NULL};
-  char **argv = argv_new("train", extra);
-  g_assert_cmpint(synth_run(argv, &out, &err), ==, 0);
+  g_assert_cmpint(tt_run("train", TT_FAST_CACHED, extra, NULL, &out, &err), ==,
+                  0);
   GBytes *a = file_bytes(dir, "fold-2.last.safetensors");
   GBytes *b = file_bytes(dir, "alone.last.safetensors");
   g_assert_true(g_bytes_equal(a, b));
   g_bytes_unref(a), g_bytes_unref(b);
-  g_strfreev(argv);
   g_free(out), g_free(err), g_free(model), g_free(dir);
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  train_exe = synth_train_exe(argc, argv, "test_train_esc50");
-  if (!train_exe)
+  if (!tt_init(&argc, &argv, "test_train_esc50"))
     return 1;
-  tmp = g_dir_make_tmp("acrnn-train-esc50-XXXXXX", NULL);
-  data = g_build_filename(tmp, "esc", NULL);
-  synth_esc50_dataset(data, 4, 2);
+  data = tt_esc50_dataset("esc", 4, 2);
   g_test_add_func("/training/esc50/cache", test_cache);
   g_test_add_func("/training/esc50/split-by-source", test_split_by_source);
   g_test_add_func("/training/esc50/split-balanced", test_split_balanced);
   g_test_add_func("/training/esc50/cv", test_cv);
   g_test_add_func("/training/esc50/cv-continue", test_cv_continue);
   g_test_add_func("/training/esc50/cv-fold-is-train", test_cv_fold_is_train);
-  int rc = g_test_run();
-  if (rc == 0)
-    synth_remove_tree(tmp);
-  g_free(data);
-  g_free(tmp);
-  return rc;
+  return tt_run_tests();
 }

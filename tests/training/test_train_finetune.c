@@ -8,53 +8,28 @@
  * averaging of running statistics could round) and trains the rest; a
  * fine-tuning run stopped and resumed ends as an uninterrupted one; cv
  * fine-tunes every fold. */
-#include "synth_dataset.h"
-#include <acrnn/acrnn.h>
+#include "train_test_util.h"
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
-static const char *train_exe;
-static char *tmp, *data, *folds_csv, *data2, *folds_csv2, *base;
+static const char *data, *folds_csv;
+static char *data2, *folds_csv2, *base;
 
 /* Runs acrnn-train CMD on dataset d (folds f) with extra options; the fast
  * feature options unless features is FALSE. */
 static int run(const char *cmd, const char *d, const char *f, gboolean features,
                const char *const *extra, char **err) {
-  GPtrArray *a = g_ptr_array_new();
-  g_ptr_array_add(a, (char *)train_exe);
-  g_ptr_array_add(a, (char *)cmd);
-  for (int i = 0; features && synth_fast_options[i]; i++)
-    g_ptr_array_add(a, (char *)synth_fast_options[i]);
   const char *common[] = {"--data",       d,   "--folds-csv", f,
                           "--batch-size", "4", "--seed",      "11",
                           "--no-cache",   NULL};
-  for (int i = 0; common[i]; i++)
-    g_ptr_array_add(a, (char *)common[i]);
-  for (int i = 0; extra && extra[i]; i++)
-    g_ptr_array_add(a, (char *)extra[i]);
-  g_ptr_array_add(a, NULL);
-  char *e = NULL;
-  int rc = synth_run((char **)a->pdata, NULL, &e);
+  char *e = NULL, **perr = err ? err : &e;
+  int rc =
+      tt_run(cmd, features ? TT_FAST : TT_NO_FAST, common, extra, NULL, perr);
   if (rc != 0 && g_test_verbose())
-    g_printerr("acrnn-train %s: exit %d: %s\n", cmd, rc, e);
-  if (err)
-    *err = e;
-  else
-    g_free(e);
-  g_ptr_array_unref(a);
+    g_printerr("acrnn-train %s: exit %d: %s\n", cmd, rc, *perr);
+  g_free(e);
   return rc;
-}
-
-static char *path(const char *name) {
-  return g_build_filename(tmp, name, NULL);
-}
-
-static AcrnnNet *load(const char *p, AcrnnModelInfo *info) {
-  GError *error = NULL;
-  AcrnnNet *net = acrnn_model_load(p, info, &error);
-  g_assert_no_error(error);
-  return net;
 }
 
 /* The largest difference between a tensor of a and the same of b. */
@@ -95,27 +70,31 @@ static char **with(const char *const *a, const char *const *b) {
   return (char **)g_ptr_array_free(v, FALSE);
 }
 
+/* Trains with the options of still and opts. */
+static int train_still(const char *d, const char *f, gboolean features,
+                       const char *const *opts, char **err) {
+  char **argv = with(still, opts);
+  int rc = run("train", d, f, features, (const char *const *)argv, err);
+  g_free(argv);
+  return rc;
+}
+
 /* The dataset's labels are MODEL's: every weight is taken, classifier
  * included, and MODEL's normalisation. */
 static void test_same_labels(void) {
-  char *out = path("same.safetensors"), *scratch = path("same0.safetensors");
+  char *out = tt_path("same.safetensors"),
+       *scratch = tt_path("same0.safetensors");
   const char *opts[] = {"--init-from", base, "--out", out, NULL};
-  char **argv = with(still, opts), *err = NULL;
-  g_assert_cmpint(
-      run("train", data, folds_csv, TRUE, (const char *const *)argv, &err), ==,
-      0);
+  char *err = NULL;
+  g_assert_cmpint(train_still(data, folds_csv, TRUE, opts, &err), ==, 0);
   g_assert_nonnull(strstr(err, "tensors taken"));
   g_assert_null(strstr(err, "new:"));
   g_free(err);
-  g_free(argv);
   const char *opts0[] = {"--out", scratch, NULL};
-  argv = with(still, opts0);
-  g_assert_cmpint(
-      run("train", data, folds_csv, TRUE, (const char *const *)argv, NULL), ==,
-      0);
-  g_free(argv);
+  g_assert_cmpint(train_still(data, folds_csv, TRUE, opts0, NULL), ==, 0);
   AcrnnModelInfo ib, io, is;
-  AcrnnNet *b = load(base, &ib), *o = load(out, &io), *s = load(scratch, &is);
+  AcrnnNet *b = tt_load(base, &ib), *o = tt_load(out, &io),
+           *s = tt_load(scratch, &is);
   for (size_t i = 0; i < acrnn_net_n_tensors(b); i++) {
     const AcrnnTensorInfo *t = acrnn_net_tensor(b, i);
     if (t->kind != ACRNN_TENSOR_PARAM)
@@ -142,26 +121,21 @@ static void test_same_labels(void) {
  * run from scratch with the same seed initialises it; the rest is taken.
  * --init-norm data: the training clips' statistics. */
 static void test_other_labels(void) {
-  char *out = path("other.safetensors"), *scratch = path("other0.safetensors");
+  char *out = tt_path("other.safetensors"),
+       *scratch = tt_path("other0.safetensors");
   /* folds 1 and 2: other clips than base's, other statistics */
   const char *opts[] = {"--init-from", base,         "--init-norm",
                         "data",        "--val-fold", "3",
                         "--out",       out,          NULL};
-  char **argv = with(still, opts), *err = NULL;
-  g_assert_cmpint(
-      run("train", data2, folds_csv2, TRUE, (const char *const *)argv, &err),
-      ==, 0);
+  char *err = NULL;
+  g_assert_cmpint(train_still(data2, folds_csv2, TRUE, opts, &err), ==, 0);
   g_assert_nonnull(strstr(err, "new: classifier.weight, classifier.bias"));
   g_free(err);
-  g_free(argv);
   const char *opts0[] = {"--val-fold", "3", "--out", scratch, NULL};
-  argv = with(still, opts0);
-  g_assert_cmpint(
-      run("train", data2, folds_csv2, TRUE, (const char *const *)argv, NULL),
-      ==, 0);
-  g_free(argv);
+  g_assert_cmpint(train_still(data2, folds_csv2, TRUE, opts0, NULL), ==, 0);
   AcrnnModelInfo ib, io, is;
-  AcrnnNet *b = load(base, &ib), *o = load(out, &io), *s = load(scratch, &is);
+  AcrnnNet *b = tt_load(base, &ib), *o = tt_load(out, &io),
+           *s = tt_load(scratch, &is);
   g_assert_cmpstr(io.labels[0], ==, "clap"); /* alphabetical */
   for (size_t i = 0; i < acrnn_net_n_tensors(b); i++) {
     const AcrnnTensorInfo *t = acrnn_net_tensor(b, i);
@@ -192,7 +166,7 @@ static void test_other_labels(void) {
  * statistics included; every other tensor moved. */
 static void assert_frozen(const char *out) {
   AcrnnModelInfo ib, io;
-  AcrnnNet *b = load(base, &ib), *o = load(out, &io);
+  AcrnnNet *b = tt_load(base, &ib), *o = tt_load(out, &io);
   int frozen = 0, trained = 0;
   for (size_t i = 0; i < acrnn_net_n_tensors(b); i++) {
     const AcrnnTensorInfo *t = acrnn_net_tensor(b, i);
@@ -216,7 +190,8 @@ static void assert_frozen(const char *out) {
 }
 
 static void test_freeze(void) {
-  char *out = path("frozen.safetensors"), *out3 = path("frozen3.safetensors");
+  char *out = tt_path("frozen.safetensors"),
+       *out3 = tt_path("frozen3.safetensors");
   const char *opts[] = {"--init-from", base, "--freeze-conv", "--epochs", "2",
                         "--val-fold",  "0",  "--out",         out,        NULL};
   g_assert_cmpint(run("train", data2, folds_csv2, TRUE, opts, NULL), ==, 0);
@@ -236,15 +211,11 @@ static void test_freeze(void) {
  * (8 kHz, 32 bands, ...; not the defaults); a feature option that
  * contradicts MODEL is refused, naming both. */
 static void test_features(void) {
-  char *out = path("features.safetensors"), *err = NULL;
+  char *out = tt_path("features.safetensors"), *err = NULL;
   const char *opts[] = {"--init-from", base, "--out", out, NULL};
-  char **argv = with(still, opts);
-  g_assert_cmpint(
-      run("train", data2, folds_csv2, FALSE, (const char *const *)argv, NULL),
-      ==, 0);
-  g_free(argv);
+  g_assert_cmpint(train_still(data2, folds_csv2, FALSE, opts, NULL), ==, 0);
   AcrnnModelInfo ib, io;
-  AcrnnNet *b = load(base, &ib), *o = load(out, &io);
+  AcrnnNet *b = tt_load(base, &ib), *o = tt_load(out, &io);
   g_assert_cmpint(io.features.sample_rate, ==, 8000);
   g_assert_cmpint(io.features.bands, ==, 32);
   g_assert_cmpmem(&io.features, sizeof io.features, &ib.features,
@@ -257,47 +228,35 @@ static void test_features(void) {
   acrnn_model_info_clear(&io);
   const char *bad[] = {"--init-from", base, "--bands", "64",
                        "--out",       out,  NULL};
-  argv = with(still, bad);
-  g_assert_cmpint(
-      run("train", data2, folds_csv2, FALSE, (const char *const *)argv, &err),
-      ==, 1);
+  g_assert_cmpint(train_still(data2, folds_csv2, FALSE, bad, &err), ==, 1);
   g_assert_nonnull(strstr(err, "--init-from"));
   g_assert_nonnull(strstr(err, base));
   g_assert_nonnull(strstr(err, "--bands 64 (the model's: 32)"));
   g_free(err);
-  g_free(argv);
   g_free(out);
 }
 
 /* A file that is no model, a missing one, a bad --init-norm: one error
  * line naming the file and the problem, exit status 1, no model. */
 static void test_bad_input(void) {
-  char *text = path("notes.txt"), *missing = path("missing.safetensors");
-  char *out = path("bad.safetensors");
+  char *text = tt_path("notes.txt"), *missing = tt_path("missing.safetensors");
+  char *out = tt_path("bad.safetensors");
   g_assert_true(g_file_set_contents(text, "not a model\n", -1, NULL));
   const char *const files[] = {text, missing};
   for (int i = 0; i < 2; i++) {
     char *err = NULL;
     const char *opts[] = {"--init-from", files[i], "--out", out, NULL};
-    char **argv = with(still, opts);
-    g_assert_cmpint(
-        run("train", data, folds_csv, TRUE, (const char *const *)argv, &err),
-        ==, 1);
+    g_assert_cmpint(train_still(data, folds_csv, TRUE, opts, &err), ==, 1);
     g_assert_nonnull(strstr(err, "--init-from"));
     g_assert_nonnull(strstr(err, files[i]));
     g_free(err);
-    g_free(argv);
   }
   char *err = NULL;
   const char *norm[] = {"--init-from", base, "--init-norm", "both",
                         "--out",       out,  NULL};
-  char **argv = with(still, norm);
-  g_assert_cmpint(
-      run("train", data, folds_csv, TRUE, (const char *const *)argv, &err), ==,
-      1);
+  g_assert_cmpint(train_still(data, folds_csv, TRUE, norm, &err), ==, 1);
   g_assert_nonnull(strstr(err, "--init-norm both: expected model or data"));
   g_free(err);
-  g_free(argv);
   g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
   g_free(text);
   g_free(missing);
@@ -308,8 +267,8 @@ static void test_bad_input(void) {
  * --resume alone continues the fine-tuning): the weights of an
  * uninterrupted run, and still frozen. */
 static void test_resume(void) {
-  char *a = path("ra.safetensors"), *b = path("rb.safetensors");
-  char *ckpt = path("rb.ckpt.safetensors");
+  char *a = tt_path("ra.safetensors"), *b = tt_path("rb.safetensors");
+  char *ckpt = tt_path("rb.ckpt.safetensors");
   const char *opts_a[] = {
       "--init-from", base, "--freeze-conv", "--epochs", "2",
       "--val-fold",  "0",  "--out",         a,          NULL};
@@ -322,17 +281,7 @@ static void test_resume(void) {
   g_assert_true(g_file_test(ckpt, G_FILE_TEST_EXISTS));
   const char *resume[] = {"--resume", ckpt, "--out", b, NULL};
   g_assert_cmpint(run("train", data2, folds_csv2, TRUE, resume, NULL), ==, 0);
-  AcrnnModelInfo ia, ib;
-  AcrnnNet *na = load(a, &ia), *nb = load(b, &ib);
-  g_assert_cmpmem(acrnn_net_params(na), acrnn_net_n_params(na) * sizeof(float),
-                  acrnn_net_params(nb), acrnn_net_n_params(nb) * sizeof(float));
-  g_assert_cmpmem(
-      acrnn_net_buffers(na), acrnn_net_n_buffers(na) * sizeof(float),
-      acrnn_net_buffers(nb), acrnn_net_n_buffers(nb) * sizeof(float));
-  acrnn_net_free(na);
-  acrnn_net_free(nb);
-  acrnn_model_info_clear(&ia);
-  acrnn_model_info_clear(&ib);
+  g_assert_true(tt_same_weights(a, b));
   assert_frozen(b);
   g_free(a);
   g_free(b);
@@ -341,7 +290,7 @@ static void test_resume(void) {
 
 /* cv fine-tunes each fold from MODEL. */
 static void test_cv(void) {
-  char *dir = path("cv");
+  char *dir = tt_path("cv");
   const char *opts[] = {"--init-from", base, "--freeze-conv", "--epochs", "1",
                         "--folds",     "2",  "--out-dir",     dir,        NULL};
   g_assert_cmpint(run("cv", data2, folds_csv2, TRUE, opts, NULL), ==, 0);
@@ -354,37 +303,25 @@ static void test_cv(void) {
 /* data with the class "click" renamed "clap": the same number of classes,
  * other labels. */
 static void make_renamed(void) {
-  data2 = g_build_filename(tmp, "data2", NULL);
+  data2 = tt_path("data2");
   synth_folder_dataset(data2, 3, 3);
   char *from = g_build_filename(data2, "click", NULL);
   char *to = g_build_filename(data2, "clap", NULL);
   g_assert_cmpint(g_rename(from, to), ==, 0);
   folds_csv2 = g_build_filename(data2, "folds.csv", NULL);
-  char *text = NULL;
-  g_assert_true(g_file_get_contents(folds_csv2, &text, NULL, NULL));
-  char **parts = g_strsplit(text, "click/", -1);
-  char *renamed = g_strjoinv("clap/", parts);
-  g_assert_true(g_file_set_contents(folds_csv2, renamed, -1, NULL));
-  g_strfreev(parts);
-  g_free(renamed);
-  g_free(text);
+  tt_file_replace(folds_csv2, "click/", "clap/");
   g_free(from);
   g_free(to);
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  train_exe = synth_train_exe(argc, argv, "test_train_finetune");
-  if (!train_exe)
+  if (!tt_init(&argc, &argv, "test_train_finetune"))
     return 1;
-  tmp = g_dir_make_tmp("acrnn-train-finetune-XXXXXX", NULL);
-  data = g_build_filename(tmp, "data", NULL);
-  synth_folder_dataset(data, 3, 3);
-  folds_csv = g_build_filename(data, "folds.csv", NULL);
+  data = tt_folder_dataset("data", 3, 3, &folds_csv);
   make_renamed();
   /* the model to start from: 2 epochs on every clip of data, from another
    * seed than the runs (whose initial weights are then not base's) */
-  base = path("base.safetensors");
+  base = tt_path("base.safetensors");
   const char *opts[] = {"--epochs", "2",     "--val-fold", "0", "--seed",
                         "5",        "--out", base,         NULL};
   if (run("train", data, folds_csv, TRUE, opts, NULL) != 0) {
@@ -398,14 +335,9 @@ int main(int argc, char **argv) {
   g_test_add_func("/training/finetune/bad-input", test_bad_input);
   g_test_add_func("/training/finetune/resume", test_resume);
   g_test_add_func("/training/finetune/cv", test_cv);
-  int rc = g_test_run();
-  if (rc == 0)
-    synth_remove_tree(tmp);
+  int rc = tt_run_tests();
   g_free(base);
-  g_free(folds_csv);
   g_free(folds_csv2);
-  g_free(data);
   g_free(data2);
-  g_free(tmp);
   return rc;
 }

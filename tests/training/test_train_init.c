@@ -4,21 +4,13 @@
  * learning rate of 1e-30, one epoch moves no parameter by more than 1e-20,
  * so the models of --init-std 0.1 and 0.05 differ by a factor 2 on those
  * tensors and nowhere else. */
-#include "synth_dataset.h"
-#include <acrnn/acrnn.h>
+#include "train_test_util.h"
 #include <math.h>
-#include <string.h>
 
-static const char *train_exe;
-static char *tmp, *data, *folds_csv;
+static const char *data, *folds_csv;
 
 static AcrnnNet *train(const char *name, const char *init_std) {
-  char *out = g_build_filename(tmp, name, NULL);
-  GPtrArray *a = g_ptr_array_new();
-  g_ptr_array_add(a, (char *)train_exe);
-  g_ptr_array_add(a, "train");
-  for (int i = 0; synth_fast_options[i]; i++)
-    g_ptr_array_add(a, (char *)synth_fast_options[i]);
+  char *out = tt_path(name);
   const char *rest[] = {"--data",     data,         "--folds-csv",
                         folds_csv,    "--val-fold", "0",
                         "--epochs",   "1",          "--batch-size",
@@ -26,19 +18,9 @@ static AcrnnNet *train(const char *name, const char *init_std) {
                         "--momentum", "0",          "--weight-decay",
                         "0",          "--init-std", init_std,
                         "--out",      out,          NULL};
-  for (int i = 0; rest[i]; i++)
-    g_ptr_array_add(a, (char *)rest[i]);
-  g_ptr_array_add(a, NULL);
-  char *err = NULL;
-  int rc = synth_run((char **)a->pdata, NULL, &err);
-  if (rc != 0)
-    g_error("acrnn-train --init-std %s failed (%d): %s", init_std, rc, err);
-  g_free(err);
-  g_ptr_array_unref(a);
-  GError *error = NULL;
+  tt_run_ok("train", TT_FAST, rest, NULL, NULL, NULL);
   AcrnnModelInfo info;
-  AcrnnNet *net = acrnn_model_load(out, &info, &error);
-  g_assert_no_error(error);
+  AcrnnNet *net = tt_load(out, &info);
   acrnn_model_info_clear(&info);
   g_free(out);
   return net;
@@ -67,20 +49,9 @@ static void test_init_std(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  train_exe = synth_train_exe(argc, argv, "test_train_init");
-  if (!train_exe)
+  if (!tt_init(&argc, &argv, "test_train_init"))
     return 1;
-  tmp = g_dir_make_tmp("acrnn-train-init-XXXXXX", NULL);
-  data = g_build_filename(tmp, "data", NULL);
-  synth_folder_dataset(data, 2, 2);
-  folds_csv = g_build_filename(data, "folds.csv", NULL);
+  data = tt_folder_dataset("data", 2, 2, &folds_csv);
   g_test_add_func("/training/init/std", test_init_std);
-  int rc = g_test_run();
-  if (rc == 0)
-    synth_remove_tree(tmp);
-  g_free(folds_csv);
-  g_free(data);
-  g_free(tmp);
-  return rc;
+  return tt_run_tests();
 }

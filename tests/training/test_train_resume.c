@@ -3,78 +3,36 @@
  * end, then resumed, ends with the same weights as an uninterrupted run;
  * in bf16 too (--precision bf16, kept by the checkpoint); --threads N
  * trains N replicas with the weights of --bn-groups N. */
-#include "synth_dataset.h"
-#include <acrnn/acrnn.h>
+#include "train_test_util.h"
 #include <string.h>
 
-static const char *train_exe;
-static char *tmp, *data, *folds_csv;
+static const char *data, *folds_csv;
 
 static int train(const char *out, const char *const *extra, char **err) {
-  GPtrArray *a = g_ptr_array_new();
-  g_ptr_array_add(a, (char *)train_exe);
-  g_ptr_array_add(a, "train");
-  for (int i = 0; synth_fast_options[i]; i++)
-    g_ptr_array_add(a, (char *)synth_fast_options[i]);
   const char *base[] = {"--data",       data, "--folds-csv", folds_csv,
                         "--val-fold",   "3",  "--epochs",    "3",
                         "--batch-size", "4",  "--seed",      "11",
                         "--out",        out,  NULL};
-  for (int i = 0; base[i]; i++)
-    g_ptr_array_add(a, (char *)base[i]);
-  for (int i = 0; extra && extra[i]; i++)
-    g_ptr_array_add(a, (char *)extra[i]);
-  g_ptr_array_add(a, NULL);
-  char *e = NULL;
-  int rc = synth_run((char **)a->pdata, NULL, &e);
+  char *e = NULL, **perr = err ? err : &e;
+  int rc = tt_run("train", TT_FAST, base, extra, NULL, perr);
   if (rc != 0 && rc != 130)
-    g_printerr("acrnn-train failed (%d): %s\n", rc, e);
-  if (err)
-    *err = e;
-  else
-    g_free(e);
-  g_ptr_array_unref(a);
+    g_printerr("acrnn-train failed (%d): %s\n", rc, *perr);
+  g_free(e);
   return rc;
 }
 
-/* TRUE when both models hold bit-identical parameters and buffers. */
-static gboolean same_weights(const char *a, const char *b) {
-  AcrnnModelInfo ia, ib;
-  GError *error = NULL;
-  AcrnnNet *na = acrnn_model_load(a, &ia, &error);
-  g_assert_no_error(error);
-  AcrnnNet *nb = acrnn_model_load(b, &ib, &error);
-  g_assert_no_error(error);
-  g_assert_cmpuint(acrnn_net_n_params(na), ==, acrnn_net_n_params(nb));
-  gboolean same = memcmp(acrnn_net_params(na), acrnn_net_params(nb),
-                         acrnn_net_n_params(na) * sizeof(float)) == 0 &&
-                  memcmp(acrnn_net_buffers(na), acrnn_net_buffers(nb),
-                         acrnn_net_n_buffers(na) * sizeof(float)) == 0 &&
-                  memcmp(ia.mean, ib.mean, sizeof ia.mean) == 0 &&
-                  memcmp(ia.std, ib.std, sizeof ia.std) == 0;
-  acrnn_net_free(na);
-  acrnn_net_free(nb);
-  acrnn_model_info_clear(&ia);
-  acrnn_model_info_clear(&ib);
-  return same;
-}
-
-static char *path(const char *name) {
-  return g_build_filename(tmp, name, NULL);
-}
-
 static void test_resume(void) {
-  char *a = path("a.safetensors"), *b = path("b.safetensors"),
-       *c = path("c.safetensors");
-  char *a_last = path("a.last.safetensors"),
-       *b_last = path("b.last.safetensors"),
-       *c_last = path("c.last.safetensors");
-  char *b_ckpt = path("b.ckpt.safetensors");
+  char *a = tt_path("a.safetensors"), *b = tt_path("b.safetensors"),
+       *c = tt_path("c.safetensors");
+  char *a_last = tt_path("a.last.safetensors"),
+       *b_last = tt_path("b.last.safetensors"),
+       *c_last = tt_path("c.last.safetensors");
+  char *b_ckpt = tt_path("b.ckpt.safetensors");
   g_assert_cmpint(train(a, NULL, NULL), ==, 0);
 
   /* the same seed again: the same weights */
   g_assert_cmpint(train(c, NULL, NULL), ==, 0);
-  g_assert_true(same_weights(a_last, c_last));
+  g_assert_true(tt_same_weights(a_last, c_last));
 
   /* stopped mid-epoch (6 training clips x 2 segments / batch 4 = 3 steps
    * per epoch: step 4 is in epoch 2), as Ctrl-C does */
@@ -93,22 +51,20 @@ static void test_resume(void) {
   /* resumed to the end */
   const char *resume2[] = {"--resume", b_ckpt, NULL};
   g_assert_cmpint(train(b, resume2, NULL), ==, 0);
-  g_assert_true(same_weights(a_last, b_last));
-  g_assert_true(same_weights(a, b)); /* the best models too */
+  g_assert_true(tt_same_weights(a_last, b_last));
+  g_assert_true(tt_same_weights(a, b)); /* the best models too */
 
   /* the log of the resumed run has each epoch once */
-  char *log = path("b.log.jsonl"), *text = NULL;
-  g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-  char **lines = g_strsplit(g_strstrip(text), "\n", -1);
+  char *log = tt_path("b.log.jsonl");
+  char **lines = tt_log_lines(log);
   g_assert_cmpuint(g_strv_length(lines), ==, 3);
   g_strfreev(lines);
-  g_free(text);
   g_free(log);
 
   /* a different seed: different weights */
   const char *seed[] = {"--seed", "12", NULL};
   g_assert_cmpint(train(c, seed, NULL), ==, 0);
-  g_assert_false(same_weights(a_last, c_last));
+  g_assert_false(tt_same_weights(a_last, c_last));
   g_free(a);
   g_free(b);
   g_free(c);
@@ -121,22 +77,22 @@ static void test_resume(void) {
 /* bf16: deterministic, resumable in bf16 without repeating the option (the
  * checkpoint keeps it), different from fp32; a bad value is refused. */
 static void test_bf16(void) {
-  char *a = path("p.safetensors"), *b = path("q.safetensors");
-  char *f = path("f.safetensors");
-  char *a_last = path("p.last.safetensors"),
-       *b_last = path("q.last.safetensors"),
-       *f_last = path("f.last.safetensors");
-  char *b_ckpt = path("q.ckpt.safetensors");
+  char *a = tt_path("p.safetensors"), *b = tt_path("q.safetensors");
+  char *f = tt_path("f.safetensors");
+  char *a_last = tt_path("p.last.safetensors"),
+       *b_last = tt_path("q.last.safetensors"),
+       *f_last = tt_path("f.last.safetensors");
+  char *b_ckpt = tt_path("q.ckpt.safetensors");
   const char *bf16[] = {"--precision", "bf16", NULL};
   const char *fp32[] = {"--precision", "fp32", NULL};
   g_assert_cmpint(train(a, bf16, NULL), ==, 0);
   g_assert_cmpint(train(f, fp32, NULL), ==, 0);
-  g_assert_false(same_weights(a_last, f_last));
+  g_assert_false(tt_same_weights(a_last, f_last));
   const char *stop[] = {"--precision", "bf16", "--stop-after-steps", "4", NULL};
   g_assert_cmpint(train(b, stop, NULL), ==, 0);
   const char *resume[] = {"--resume", b_ckpt, NULL};
   g_assert_cmpint(train(b, resume, NULL), ==, 0);
-  g_assert_true(same_weights(a_last, b_last));
+  g_assert_true(tt_same_weights(a_last, b_last));
   char *err = NULL;
   const char *bad[] = {"--precision", "fp16", NULL};
   g_assert_cmpint(train(f, bad, &err), !=, 0);
@@ -156,9 +112,9 @@ static void test_bf16(void) {
  * norm statistics, give the weights of --threads 1 --bn-groups 2 bit for
  * bit (and so the same weights run after run); in bf16 too. */
 static void test_threads(void) {
-  char *a = path("t2.safetensors"), *b = path("g2.safetensors");
-  char *a_last = path("t2.last.safetensors"),
-       *b_last = path("g2.last.safetensors");
+  char *a = tt_path("t2.safetensors"), *b = tt_path("g2.safetensors");
+  char *a_last = tt_path("t2.last.safetensors"),
+       *b_last = tt_path("g2.last.safetensors");
   const char *precisions[] = {"fp32", "bf16"};
   for (int i = 0; i < 2; i++) {
     const char *threads[] = {"--threads", "2", "--precision", precisions[i],
@@ -167,7 +123,7 @@ static void test_threads(void) {
                             "--precision", precisions[i], NULL};
     g_assert_cmpint(train(a, threads, NULL), ==, 0);
     g_assert_cmpint(train(b, groups, NULL), ==, 0);
-    g_assert_true(same_weights(a_last, b_last));
+    g_assert_true(tt_same_weights(a_last, b_last));
   }
   g_free(a);
   g_free(b);
@@ -176,22 +132,11 @@ static void test_threads(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  train_exe = synth_train_exe(argc, argv, "test_train_resume");
-  if (!train_exe)
+  if (!tt_init(&argc, &argv, "test_train_resume"))
     return 1;
-  tmp = g_dir_make_tmp("acrnn-train-resume-XXXXXX", NULL);
-  data = g_build_filename(tmp, "data", NULL);
-  synth_folder_dataset(data, 3, 3);
-  folds_csv = g_build_filename(data, "folds.csv", NULL);
+  data = tt_folder_dataset("data", 3, 3, &folds_csv);
   g_test_add_func("/training/resume/bit-identical", test_resume);
   g_test_add_func("/training/resume/bf16", test_bf16);
   g_test_add_func("/training/resume/threads", test_threads);
-  int rc = g_test_run();
-  if (rc == 0)
-    synth_remove_tree(tmp);
-  g_free(folds_csv);
-  g_free(data);
-  g_free(tmp);
-  return rc;
+  return tt_run_tests();
 }
