@@ -4,14 +4,11 @@
  * goes on with it); the step schedule is acrnn_sgd_lr()'s; bad values are
  * refused naming the option. */
 #include "lr_schedule.h"
-#include "synth_dataset.h"
-#include <acrnn/acrnn.h>
-#include <json-glib/json-glib.h>
+#include "train_test_util.h"
 #include <math.h>
 #include <string.h>
 
-static const char *train_exe;
-static char *tmp, *data, *folds_csv;
+static const char *data, *folds_csv;
 
 static void test_schedule(void) {
   AcrnnSgdParams sgd;
@@ -44,40 +41,17 @@ static void test_schedule(void) {
 }
 
 static int train(const char *out, const char *const *extra, char **err) {
-  GPtrArray *a = g_ptr_array_new();
-  g_ptr_array_add(a, (char *)train_exe);
-  g_ptr_array_add(a, "train");
-  for (int i = 0; synth_fast_options[i]; i++)
-    g_ptr_array_add(a, (char *)synth_fast_options[i]);
   const char *base[] = {"--data",        data,     "--folds-csv", folds_csv,
                         "--val-fold",    "3",      "--epochs",    "4",
                         "--batch-size",  "4",      "--lr",        "0.01",
                         "--lr-schedule", "cosine", "--lr-min",    "0.001",
                         "--out",         out,      NULL};
-  for (int i = 0; base[i]; i++)
-    g_ptr_array_add(a, (char *)base[i]);
-  for (int i = 0; extra && extra[i]; i++)
-    g_ptr_array_add(a, (char *)extra[i]);
-  g_ptr_array_add(a, NULL);
-  char *e = NULL;
-  int rc = synth_run((char **)a->pdata, NULL, &e);
-  if (err)
-    *err = e;
-  else
-    g_free(e);
-  g_ptr_array_unref(a);
-  return rc;
-}
-
-static char *path(const char *name) {
-  return g_build_filename(tmp, name, NULL);
+  return tt_run("train", TT_FAST, base, extra, NULL, err);
 }
 
 /* The "lr" of each line of the JSON-lines log; n in *n. */
 static double *log_lrs(const char *log, int *n) {
-  char *text = NULL;
-  g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-  char **lines = g_strsplit(g_strstrip(text), "\n", -1);
+  char **lines = tt_log_lines(log);
   *n = (int)g_strv_length(lines);
   double *lr = g_new(double, *n);
   for (int i = 0; i < *n; i++) {
@@ -87,14 +61,13 @@ static double *log_lrs(const char *log, int *n) {
     json_node_unref(node);
   }
   g_strfreev(lines);
-  g_free(text);
   return lr;
 }
 
 static void test_logged_per_epoch(void) {
-  char *a = path("a.safetensors"), *b = path("b.safetensors");
-  char *a_log = path("a.log.jsonl"), *b_log = path("b.log.jsonl");
-  char *b_ckpt = path("b.ckpt.safetensors");
+  char *a = tt_path("a.safetensors"), *b = tt_path("b.safetensors");
+  char *a_log = tt_path("a.log.jsonl"), *b_log = tt_path("b.log.jsonl");
+  char *b_ckpt = tt_path("b.ckpt.safetensors");
   g_assert_cmpint(train(a, NULL, NULL), ==, 0);
   int n = 0;
   double *lr = log_lrs(a_log, &n);
@@ -110,11 +83,8 @@ static void test_logged_per_epoch(void) {
    * the checkpoint's) */
   const char *stop[] = {"--stop-after-epochs", "2", NULL};
   g_assert_cmpint(train(b, stop, NULL), ==, 0);
-  const char *resume[] = {train_exe, "train",   "--resume",
-                          b_ckpt,    "--quiet", NULL};
-  char *err = NULL;
-  g_assert_cmpint(synth_run((char **)resume, NULL, &err), ==, 0);
-  g_free(err);
+  const char *resume[] = {"--resume", b_ckpt, "--quiet", NULL};
+  tt_run_ok("train", TT_NO_FAST, resume, NULL, NULL, NULL);
   double *la = log_lrs(a_log, &n), *lb = NULL;
   int nb = 0;
   lb = log_lrs(b_log, &nb);
@@ -140,7 +110,7 @@ static void test_refused(void) {
       {"--lr-min", "-1", "--lr-min -1: expected a value in [0, --lr 0.01]"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-    char *out = path("bad.safetensors"), *err = NULL;
+    char *out = tt_path("bad.safetensors"), *err = NULL;
     const char *e[] = {bad[i].opt, bad[i].value, NULL};
     g_assert_cmpint(train(out, e, &err), ==, 1);
     if (!strstr(err, bad[i].message))
@@ -152,21 +122,11 @@ static void test_refused(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  train_exe = synth_train_exe(argc, argv, "test_train_cosine");
-  if (!train_exe)
+  if (!tt_init(&argc, &argv, "test_train_cosine"))
     return 1;
-  tmp = g_dir_make_tmp("acrnn-train-cosine-XXXXXX", NULL);
-  data = g_build_filename(tmp, "data", NULL);
-  synth_folder_dataset(data, 3, 3);
-  folds_csv = g_build_filename(data, "folds.csv", NULL);
+  data = tt_folder_dataset("data", 3, 3, &folds_csv);
   g_test_add_func("/train/cosine/schedule", test_schedule);
   g_test_add_func("/train/cosine/log", test_logged_per_epoch);
   g_test_add_func("/train/cosine/refused", test_refused);
-  int rc = g_test_run();
-  synth_remove_tree(tmp);
-  g_free(tmp);
-  g_free(data);
-  g_free(folds_csv);
-  return rc;
+  return tt_run_tests();
 }

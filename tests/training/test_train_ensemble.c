@@ -8,19 +8,12 @@
 #include "feature_cache.h"
 #include "options.h"
 #include "predict.h"
-#include "synth_dataset.h"
-#include <acrnn/acrnn.h>
-#include <json-glib/json-glib.h>
+#include "train_test_util.h"
 #include <math.h>
 #include <string.h>
 
-static const char *train_exe;
-static char *tmp, *data;
+static const char *data;
 static TrDataset *ds;
-
-static char *path(const char *name) {
-  return g_build_filename(tmp, name, NULL);
-}
 
 /* A model of the synthetic features (synth_fast_options) with random
  * weights from seed, the given labels, and fmin (50: the default). */
@@ -61,42 +54,37 @@ static void write_model(const char *file, guint64 seed, char **labels,
 
 /* acrnn-train eval with the models (NULL-ended) and --report prefix. */
 static int eval(const char *const *models, const char *prefix, char **err) {
-  GPtrArray *a = g_ptr_array_new();
-  const char *base[] = {train_exe, "eval",     "--data", data, "--no-cache",
-                        "--quiet", "--report", prefix,   NULL};
-  for (int i = 0; base[i]; i++)
-    g_ptr_array_add(a, (char *)base[i]);
+  const char *base[] = {"--data", data, "--report", prefix, NULL};
+  GPtrArray *m = g_ptr_array_new();
   for (int i = 0; models[i]; i++) {
-    g_ptr_array_add(a, "--model");
-    g_ptr_array_add(a, (char *)models[i]);
+    g_ptr_array_add(m, "--model");
+    g_ptr_array_add(m, (char *)models[i]);
   }
-  g_ptr_array_add(a, NULL);
-  char *out = NULL;
-  int rc = synth_run((char **)a->pdata, &out, err);
-  g_free(out);
-  g_ptr_array_unref(a);
+  g_ptr_array_add(m, NULL);
+  int rc =
+      tt_run("eval", TT_FAST, base, (const char *const *)m->pdata, NULL, err);
+  g_ptr_array_unref(m);
   return rc;
 }
 
-static JsonObject *read_report(const char *prefix, JsonParser *p) {
+/* The report prefix.json (json_object_unref). */
+static JsonObject *read_report(const char *prefix) {
   char *json = g_strconcat(prefix, ".json", NULL);
-  GError *error = NULL;
-  g_assert_true(json_parser_load_from_file(p, json, &error));
-  g_assert_no_error(error);
+  JsonObject *r = tt_json_file(json);
+  g_assert_nonnull(r);
   g_free(json);
-  return json_node_get_object(json_parser_get_root(p));
+  return r;
 }
 
 static void test_mean_of_two(void) {
-  char *a = path("a.safetensors"), *b = path("b.safetensors");
+  char *a = tt_path("a.safetensors"), *b = tt_path("b.safetensors");
   write_model(a, 1, ds->labels, 50);
   write_model(b, 2, ds->labels, 50);
-  char *prefix = path("ab"), *err = NULL;
+  char *prefix = tt_path("ab"), *err = NULL;
   const char *models[] = {a, b, NULL};
   g_assert_cmpint(eval(models, prefix, &err), ==, 0);
   g_free(err);
-  JsonParser *p = json_parser_new();
-  JsonObject *r = read_report(prefix, p);
+  JsonObject *r = read_report(prefix);
   JsonArray *ens = json_object_get_array_member(r, "ensemble");
   g_assert_cmpuint(json_array_get_length(ens), ==, 2);
   g_assert_cmpstr(json_array_get_string_element(ens, 1), ==, b);
@@ -106,9 +94,7 @@ static void test_mean_of_two(void) {
   /* the same, by hand: each model's clip probabilities, then their mean */
   AcrnnModelInfo ia, ib;
   GError *error = NULL;
-  AcrnnNet *na = acrnn_model_load(a, &ia, &error);
-  AcrnnNet *nb = acrnn_model_load(b, &ib, &error);
-  g_assert_no_error(error);
+  AcrnnNet *na = tt_load(a, &ia), *nb = tt_load(b, &ib);
   int C = ds->n_labels, correct = 0, differ = 0;
   float *pa = g_new(float, C), *pb = g_new(float, C);
   for (guint i = 0; i < json_array_get_length(preds); i++) {
@@ -148,17 +134,16 @@ static void test_mean_of_two(void) {
   acrnn_net_free(nb);
   acrnn_model_info_clear(&ia);
   acrnn_model_info_clear(&ib);
-  g_object_unref(p);
+  json_object_unref(r);
 
   /* one model: no ensemble, its own figures */
-  char *prefix_a = path("a-only");
+  char *prefix_a = tt_path("a-only");
   const char *one[] = {a, NULL};
   g_assert_cmpint(eval(one, prefix_a, NULL), ==, 0);
-  p = json_parser_new();
-  r = read_report(prefix_a, p);
+  r = read_report(prefix_a);
   g_assert_false(json_object_has_member(r, "ensemble"));
   g_assert_cmpstr(json_object_get_string_member(r, "model"), ==, a);
-  g_object_unref(p);
+  json_object_unref(r);
   g_free(prefix_a);
   g_free(prefix);
   g_free(a);
@@ -166,9 +151,10 @@ static void test_mean_of_two(void) {
 }
 
 static void test_refused(void) {
-  char *a = path("a.safetensors"), *other = path("other-labels.safetensors"),
-       *fewer = path("fewer-labels.safetensors"),
-       *feat = path("other-features.safetensors");
+  char *a = tt_path("a.safetensors"),
+       *other = tt_path("other-labels.safetensors"),
+       *fewer = tt_path("fewer-labels.safetensors"),
+       *feat = tt_path("other-features.safetensors");
   write_model(a, 1, ds->labels, 50);
   /* the same names in another order */
   char **swapped = g_strdupv(ds->labels);
@@ -188,7 +174,7 @@ static void test_refused(void) {
       {feat, "its features ("},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-    char *prefix = path("bad"), *err = NULL;
+    char *prefix = tt_path("bad"), *err = NULL;
     const char *models[] = {a, bad[i].model, NULL};
     g_assert_cmpint(eval(models, prefix, &err), ==, 1);
     char *named = g_strdup_printf("--model %s: ", bad[i].model);
@@ -208,13 +194,9 @@ static void test_refused(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  train_exe = synth_train_exe(argc, argv, "test_train_ensemble");
-  if (!train_exe)
+  if (!tt_init(&argc, &argv, "test_train_ensemble"))
     return 1;
-  tmp = g_dir_make_tmp("acrnn-train-ensemble-XXXXXX", NULL);
-  data = g_build_filename(tmp, "data", NULL);
-  synth_folder_dataset(data, 3, 3);
+  data = tt_folder_dataset("data", 3, 3, NULL);
   TrOptions o;
   tr_options_init(&o);
   o.data = g_strdup(data);
@@ -225,10 +207,7 @@ int main(int argc, char **argv) {
   tr_options_clear(&o);
   g_test_add_func("/train/ensemble/mean", test_mean_of_two);
   g_test_add_func("/train/ensemble/refused", test_refused);
-  int rc = g_test_run();
+  int rc = tt_run_tests();
   tr_dataset_free(ds);
-  synth_remove_tree(tmp);
-  g_free(tmp);
-  g_free(data);
   return rc;
 }

@@ -6,15 +6,13 @@
  * for bit and resumes exactly, differs from one without, and bad widths
  * are refused naming the option. */
 #include "spec_mask.h"
-#include "synth_dataset.h"
-#include <acrnn/acrnn.h>
+#include "train_test_util.h"
 #include <math.h>
 #include <string.h>
 
 enum { B = 16, T = 40 };
 
-static const char *train_exe;
-static char *tmp, *data, *folds_csv;
+static const char *data, *folds_csv;
 
 static void fill(float *x) {
   for (int i = 0; i < 2 * B * T; i++)
@@ -149,52 +147,11 @@ static void test_determinism(void) {
 }
 
 static int train(const char *out, const char *const *extra, char **err) {
-  GPtrArray *a = g_ptr_array_new();
-  g_ptr_array_add(a, (char *)train_exe);
-  g_ptr_array_add(a, "train");
-  for (int i = 0; synth_fast_options[i]; i++)
-    g_ptr_array_add(a, (char *)synth_fast_options[i]);
   const char *base[] = {"--data",       data, "--folds-csv", folds_csv,
                         "--val-fold",   "3",  "--epochs",    "3",
                         "--batch-size", "4",  "--seed",      "11",
                         "--out",        out,  NULL};
-  for (int i = 0; base[i]; i++)
-    g_ptr_array_add(a, (char *)base[i]);
-  for (int i = 0; extra && extra[i]; i++)
-    g_ptr_array_add(a, (char *)extra[i]);
-  g_ptr_array_add(a, NULL);
-  char *e = NULL;
-  int rc = synth_run((char **)a->pdata, NULL, &e);
-  if (err)
-    *err = e;
-  else
-    g_free(e);
-  g_ptr_array_unref(a);
-  return rc;
-}
-
-/* (copied from test_train_resume.c) TRUE when both models hold
- * bit-identical parameters and buffers. */
-static gboolean same_weights(const char *a, const char *b) {
-  AcrnnModelInfo ia, ib;
-  GError *error = NULL;
-  AcrnnNet *na = acrnn_model_load(a, &ia, &error);
-  g_assert_no_error(error);
-  AcrnnNet *nb = acrnn_model_load(b, &ib, &error);
-  g_assert_no_error(error);
-  gboolean same = memcmp(acrnn_net_params(na), acrnn_net_params(nb),
-                         acrnn_net_n_params(na) * sizeof(float)) == 0 &&
-                  memcmp(acrnn_net_buffers(na), acrnn_net_buffers(nb),
-                         acrnn_net_n_buffers(na) * sizeof(float)) == 0;
-  acrnn_net_free(na);
-  acrnn_net_free(nb);
-  acrnn_model_info_clear(&ia);
-  acrnn_model_info_clear(&ib);
-  return same;
-}
-
-static char *path(const char *name) {
-  return g_build_filename(tmp, name, NULL);
+  return tt_run("train", TT_FAST, base, extra, NULL, err);
 }
 
 static const char *const masks[] = {"--time-masks",
@@ -208,18 +165,18 @@ static const char *const masks[] = {"--time-masks",
                                     NULL};
 
 static void test_run_and_resume(void) {
-  char *plain = path("plain.safetensors"), *a = path("a.safetensors"),
-       *b = path("b.safetensors"), *c = path("c.safetensors");
-  char *plain_last = path("plain.last.safetensors"),
-       *a_last = path("a.last.safetensors"),
-       *b_last = path("b.last.safetensors"),
-       *c_last = path("c.last.safetensors"),
-       *c_ckpt = path("c.ckpt.safetensors");
+  char *plain = tt_path("plain.safetensors"), *a = tt_path("a.safetensors"),
+       *b = tt_path("b.safetensors"), *c = tt_path("c.safetensors");
+  char *plain_last = tt_path("plain.last.safetensors"),
+       *a_last = tt_path("a.last.safetensors"),
+       *b_last = tt_path("b.last.safetensors"),
+       *c_last = tt_path("c.last.safetensors"),
+       *c_ckpt = tt_path("c.ckpt.safetensors");
   g_assert_cmpint(train(plain, NULL, NULL), ==, 0);
   g_assert_cmpint(train(a, masks, NULL), ==, 0);
-  g_assert_false(same_weights(plain_last, a_last));
+  g_assert_false(tt_same_weights(plain_last, a_last));
   g_assert_cmpint(train(b, masks, NULL), ==, 0);
-  g_assert_true(same_weights(a_last, b_last));
+  g_assert_true(tt_same_weights(a_last, b_last));
   /* stopped mid-epoch 2 (3 steps an epoch), then resumed with the
    * checkpoint's options: the weights of the uninterrupted run */
   GPtrArray *stop = g_ptr_array_new();
@@ -231,12 +188,9 @@ static void test_run_and_resume(void) {
   g_assert_cmpint(train(c, (const char *const *)stop->pdata, NULL), ==, 0);
   g_ptr_array_unref(stop);
   g_assert_false(g_file_test(c_last, G_FILE_TEST_EXISTS));
-  const char *resume[] = {train_exe, "train",   "--resume",
-                          c_ckpt,    "--quiet", NULL};
-  char *err = NULL;
-  g_assert_cmpint(synth_run((char **)resume, NULL, &err), ==, 0);
-  g_free(err);
-  g_assert_true(same_weights(a_last, c_last));
+  const char *resume[] = {"--resume", c_ckpt, "--quiet", NULL};
+  tt_run_ok("train", TT_NO_FAST, resume, NULL, NULL, NULL);
+  g_assert_true(tt_same_weights(a_last, c_last));
   g_free(plain);
   g_free(a);
   g_free(b);
@@ -260,7 +214,7 @@ static void test_refused(void) {
       {"--freq-masks", "-2", "--freq-masks -2: expected a count >= 0"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-    char *out = path("bad.safetensors"), *err = NULL;
+    char *out = tt_path("bad.safetensors"), *err = NULL;
     const char *e[] = {bad[i].opt, bad[i].value, NULL};
     g_assert_cmpint(train(out, e, &err), ==, 1);
     if (!strstr(err, bad[i].message))
@@ -272,22 +226,12 @@ static void test_refused(void) {
 }
 
 int main(int argc, char **argv) {
-  g_test_init(&argc, &argv, NULL);
-  train_exe = synth_train_exe(argc, argv, "test_train_specaug");
-  if (!train_exe)
+  if (!tt_init(&argc, &argv, "test_train_specaug"))
     return 1;
-  tmp = g_dir_make_tmp("acrnn-train-specaug-XXXXXX", NULL);
-  data = g_build_filename(tmp, "data", NULL);
-  synth_folder_dataset(data, 3, 3);
-  folds_csv = g_build_filename(data, "folds.csv", NULL);
+  data = tt_folder_dataset("data", 3, 3, &folds_csv);
   g_test_add_func("/train/specaug/statistics", test_statistics);
   g_test_add_func("/train/specaug/determinism", test_determinism);
   g_test_add_func("/train/specaug/run", test_run_and_resume);
   g_test_add_func("/train/specaug/refused", test_refused);
-  int rc = g_test_run();
-  synth_remove_tree(tmp);
-  g_free(tmp);
-  g_free(data);
-  g_free(folds_csv);
-  return rc;
+  return tt_run_tests();
 }
