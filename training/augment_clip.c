@@ -1,20 +1,22 @@
-/* augment_clip.c - a randomly time-stretched and pitch-shifted copy of a
- * clip, as features. */
+/* augment_clip.c - randomly time-stretched and pitch-shifted copies of
+ * clips, as features, made on several threads. */
 #include "augment_clip.h"
 #include <string.h>
 
-float *tr_augment_features(const float *wave, size_t n,
-                           const AcrnnFeatureParams *p, TrAugmentRange range,
-                           AcrnnRng *rng, size_t *n_frames, GError **error) {
-  double factor = range.stretch_min + (range.stretch_max - range.stretch_min) *
-                                          (double)acrnn_rng_uniform(rng);
-  double semis = range.pitch_range * (2.0 * acrnn_rng_uniform(rng) - 1.0);
+TrAugmentDraw tr_augment_draw(TrAugmentRange range, AcrnnRng *rng) {
+  TrAugmentDraw d;
+  d.factor = range.stretch_min + (range.stretch_max - range.stretch_min) *
+                                     (double)acrnn_rng_uniform(rng);
+  d.semitones = range.pitch_range * (2.0 * acrnn_rng_uniform(rng) - 1.0);
+  return d;
+}
+
+static float *augment_one(const float *wave, size_t n, TrAugmentDraw d,
+                          const AcrnnFeatureParams *p, size_t *n_frames,
+                          GError **error) {
   size_t m = 0;
-  float *s = acrnn_time_stretch(wave, n, p->sample_rate, factor, &m, error);
-  if (!s)
-    return NULL;
-  float *t = acrnn_pitch_shift(s, m, p->sample_rate, semis, error);
-  g_free(s);
+  float *t = acrnn_time_pitch(wave, n, p->sample_rate, d.factor, d.semitones,
+                              &m, error);
   if (!t)
     return NULL;
   if (m < (size_t)p->n_fft) { /* too short for one frame: pad */
@@ -25,4 +27,75 @@ float *tr_augment_features(const float *wave, size_t n,
   float *f = acrnn_features_compute(p, t, m, n_frames, error);
   g_free(t);
   return f;
+}
+
+/* The work shared by the threads: each takes the next copy until none is
+ * left or one has failed. */
+typedef struct {
+  const float *const *waves;
+  const size_t *n;
+  const TrAugmentDraw *draws;
+  size_t count;
+  const AcrnnFeatureParams *p;
+  float **frames;
+  size_t *n_frames;
+  gint next;   /* atomic: the next copy to make */
+  gint failed; /* atomic: set by the first failure */
+  GMutex lock; /* guards error */
+  GError *error;
+} Work;
+
+static gpointer worker(gpointer data) {
+  Work *w = data;
+  for (;;) {
+    size_t i = (size_t)g_atomic_int_add(&w->next, 1);
+    if (i >= w->count || g_atomic_int_get(&w->failed))
+      break;
+    GError *e = NULL;
+    w->frames[i] = augment_one(w->waves[i], w->n[i], w->draws[i], w->p,
+                               &w->n_frames[i], &e);
+    if (!w->frames[i]) {
+      g_atomic_int_set(&w->failed, 1);
+      g_mutex_lock(&w->lock);
+      if (!w->error)
+        w->error = e;
+      else
+        g_error_free(e);
+      g_mutex_unlock(&w->lock);
+      break;
+    }
+  }
+  return NULL;
+}
+
+gboolean tr_augment_features(const float *const *waves, const size_t *n,
+                             const TrAugmentDraw *draws, size_t count,
+                             const AcrnnFeatureParams *p, int threads,
+                             float **frames, size_t *n_frames, GError **error) {
+  g_return_val_if_fail(count <= G_MAXINT / 2, FALSE);
+  Work w = {.waves = waves,
+            .n = n,
+            .draws = draws,
+            .count = count,
+            .p = p,
+            .frames = frames,
+            .n_frames = n_frames};
+  g_mutex_init(&w.lock);
+  memset(frames, 0, count * sizeof *frames);
+  int extra = (int)MIN((size_t)MAX(threads, 1), count) - 1;
+  GThread **th = g_new0(GThread *, extra > 0 ? extra : 1);
+  for (int t = 0; t < extra; t++)
+    th[t] = g_thread_new("acrnn-augment", worker, &w);
+  worker(&w);
+  for (int t = 0; t < extra; t++)
+    g_thread_join(th[t]);
+  g_free(th);
+  g_mutex_clear(&w.lock);
+  if (w.error) {
+    for (size_t i = 0; i < count; i++)
+      g_clear_pointer(&frames[i], g_free);
+    g_propagate_error(error, w.error);
+    return FALSE;
+  }
+  return TRUE;
 }

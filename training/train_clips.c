@@ -51,23 +51,50 @@ typedef struct {
   GArray *n;
 } Waves;
 
+/* Appends to set the augmented copies copies[i] of the waveforms: draws
+ * are taken from rng in order, and the copies made on c->threads threads. */
+static gboolean add_augmented(GArray *set, const TrTrainConfig *c,
+                              const float *const *waves, const size_t *n,
+                              const int *labels, size_t count, AcrnnRng *rng,
+                              GError **error) {
+  TrAugmentDraw *draws = g_new(TrAugmentDraw, count ? count : 1);
+  for (size_t i = 0; i < count; i++)
+    draws[i] = tr_augment_draw(c->augment_range, rng);
+  float **frames = g_new(float *, count ? count : 1);
+  size_t *n_frames = g_new0(size_t, count ? count : 1);
+  gboolean ok = tr_augment_features(waves, n, draws, count, &c->features,
+                                    c->threads, frames, n_frames, error);
+  for (size_t i = 0; ok && i < count; i++) {
+    TrClipFeat cf = {.label = labels[i], .frames = frames[i], .n = n_frames[i]};
+    g_array_append_val(set, cf);
+  }
+  g_free(n_frames);
+  g_free(frames);
+  g_free(draws);
+  return ok;
+}
+
 /* Offline augmentation: augment_copies copies of each original. */
 static gboolean add_offline_copies(TrClips *cl, const TrTrainConfig *c,
                                    const Waves *w, GError **error) {
   AcrnnRng ar;
   tr_derive_rng(&ar, c->seed, TR_RNG_OFFLINE, -1);
-  for (size_t i = 0; i < cl->n_orig; i++)
-    for (int k = 0; k < c->augment_copies; k++) {
-      TrClipFeat cf = {0};
-      cf.label = g_array_index(cl->train, TrClipFeat, i).label;
-      cf.frames = tr_augment_features(
-          g_ptr_array_index(w->waves, i), g_array_index(w->n, size_t, i),
-          &c->features, c->augment_range, &ar, &cf.n, error);
-      if (!cf.frames)
-        return FALSE;
-      g_array_append_val(cl->train, cf);
+  size_t count = cl->n_orig * (size_t)c->augment_copies;
+  const float **waves = g_new(const float *, count ? count : 1);
+  size_t *n = g_new(size_t, count ? count : 1);
+  int *labels = g_new(int, count ? count : 1);
+  for (size_t i = 0, j = 0; i < cl->n_orig; i++)
+    for (int k = 0; k < c->augment_copies; k++, j++) {
+      waves[j] = g_ptr_array_index(w->waves, i);
+      n[j] = g_array_index(w->n, size_t, i);
+      labels[j] = g_array_index(cl->train, TrClipFeat, i).label;
     }
-  return TRUE;
+  gboolean ok =
+      add_augmented(cl->train, c, waves, n, labels, count, &ar, error);
+  g_free(labels);
+  g_free(n);
+  g_free(waves);
+  return ok;
 }
 
 /* Loads one clip into the training or validation set (and its waveform
@@ -206,16 +233,13 @@ gboolean tr_clips_begin_epoch(TrClips *cl, const TrTrainConfig *c, int epoch,
   AcrnnRng ar;
   tr_derive_rng(&ar, c->seed, TR_RNG_ONLINE, epoch);
   g_array_set_size(cl->online, 0);
-  for (size_t i = 0; i < cl->n_orig; i++) {
-    TrClipFeat cf = {0};
-    cf.label = g_array_index(cl->train, TrClipFeat, i).label;
-    cf.frames = tr_augment_features(cl->waves[i], cl->wave_n[i], &c->features,
-                                    c->augment_range, &ar, &cf.n, error);
-    if (!cf.frames)
-      return FALSE;
-    g_array_append_val(cl->online, cf);
-  }
-  return TRUE;
+  int *labels = g_new(int, cl->n_orig ? cl->n_orig : 1);
+  for (size_t i = 0; i < cl->n_orig; i++)
+    labels[i] = g_array_index(cl->train, TrClipFeat, i).label;
+  gboolean ok = add_augmented(cl->online, c, (const float *const *)cl->waves,
+                              cl->wave_n, labels, cl->n_orig, &ar, error);
+  g_free(labels);
+  return ok;
 }
 
 GArray *tr_clips_current(const TrClips *cl) {

@@ -86,46 +86,53 @@ static gboolean check_input(const float *x, size_t n, int sample_rate,
   return TRUE;
 }
 
-float *acrnn_time_stretch(const float *x, size_t n, int sample_rate,
-                          double factor, size_t *out_n, GError **error) {
-  if (!check_input(x, n, sample_rate, error))
-    return NULL;
+static gboolean check_factor(double factor, GError **error) {
   if (!isfinite(factor) || factor < 0.05 || factor > 20.0) {
     g_set_error(error, AUGMENT_ERROR, 1,
                 "time stretch factor %g: expected 0.05 to 20", factor);
-    return NULL;
+    return FALSE;
   }
+  return TRUE;
+}
+
+static gboolean check_semitones(double semitones, GError **error) {
+  if (!isfinite(semitones) || fabs(semitones) > 48.0) {
+    g_set_error(error, AUGMENT_ERROR, 1,
+                "pitch shift of %g semitones: expected -48 to 48", semitones);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+float *acrnn_time_pitch(const float *x, size_t n, int sample_rate,
+                        double factor, double semitones, size_t *out_n,
+                        GError **error) {
+  if (!check_input(x, n, sample_rate, error) || !check_factor(factor, error) ||
+      !check_semitones(semitones, error))
+    return NULL;
 #ifdef ACRNN_HAVE_RUBBERBAND
   size_t want = (size_t)llround((double)n * factor);
   if (want == 0)
     want = 1;
   if (out_n)
     *out_n = want;
-  return rubberband_run(x, n, sample_rate, factor, 1.0, want);
+  return rubberband_run(x, n, sample_rate, factor, pow(2.0, semitones / 12.0),
+                        want);
 #else
   (void)out_n;
   g_set_error(error, AUGMENT_ERROR, 2,
-              "time stretch: this build of libacrnn has no Rubber Band "
-              "(rebuild with -Drubberband=enabled)");
+              "time stretch and pitch shift: this build of libacrnn has no "
+              "Rubber Band (rebuild with -Drubberband=enabled)");
   return NULL;
 #endif
 }
 
+float *acrnn_time_stretch(const float *x, size_t n, int sample_rate,
+                          double factor, size_t *out_n, GError **error) {
+  return acrnn_time_pitch(x, n, sample_rate, factor, 0.0, out_n, error);
+}
+
 float *acrnn_pitch_shift(const float *x, size_t n, int sample_rate,
                          double semitones, GError **error) {
-  if (!check_input(x, n, sample_rate, error))
-    return NULL;
-  if (!isfinite(semitones) || fabs(semitones) > 48.0) {
-    g_set_error(error, AUGMENT_ERROR, 1,
-                "pitch shift of %g semitones: expected -48 to 48", semitones);
-    return NULL;
-  }
-#ifdef ACRNN_HAVE_RUBBERBAND
-  return rubberband_run(x, n, sample_rate, 1.0, pow(2.0, semitones / 12.0), n);
-#else
-  g_set_error(error, AUGMENT_ERROR, 2,
-              "pitch shift: this build of libacrnn has no Rubber Band "
-              "(rebuild with -Drubberband=enabled)");
-  return NULL;
-#endif
+  return acrnn_time_pitch(x, n, sample_rate, 1.0, semitones, NULL, error);
 }

@@ -114,6 +114,42 @@ static void test_pitch_shift(void) {
   g_free(x);
 }
 
+/* Both in one pass: the length of the stretch and the pitch of the shift. */
+static void test_time_pitch(void) {
+  size_t n = RATE;
+  float *x = tone(1000, n);
+  const double factors[] = {0.8, 1.3, 1.0};
+  const double shifts[] = {3.0, -3.5, 0.0};
+  for (size_t i = 0; i < G_N_ELEMENTS(factors); i++) {
+    GError *error = NULL;
+    size_t m = 0;
+    float *y = acrnn_time_pitch(x, n, RATE, factors[i], shifts[i], &m, &error);
+    if (!y && skip_without_rubberband(error)) {
+      g_error_free(error);
+      g_free(x);
+      return;
+    }
+    g_assert_no_error(error);
+    g_assert_cmpuint(m, ==, (size_t)llround(n * factors[i]));
+    double want = 1000 * pow(2, shifts[i] / 12);
+    double got = peak_frequency(y, m);
+    g_test_message("stretch %.1f, shift %+.1f st: expected %.1f Hz, peak "
+                   "band %.1f Hz",
+                   factors[i], shifts[i], want, got);
+    g_assert_cmpfloat(fabs(got - want), <, 0.04 * want);
+    g_free(y);
+  }
+  GError *error = NULL;
+  size_t m;
+  g_assert_null(acrnn_time_pitch(x, n, RATE, 1.1, INFINITY, &m, &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  g_assert_null(acrnn_time_pitch(x, n, RATE, 0.0, 1.0, &m, &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  g_free(x);
+}
+
 static void test_mixup(void) {
   enum { B = 16, C = 5 };
   float x[B * C], y[B * C];
@@ -157,6 +193,7 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/training/augment/time-stretch", test_time_stretch);
   g_test_add_func("/training/augment/pitch-shift", test_pitch_shift);
+  g_test_add_func("/training/augment/time-pitch", test_time_pitch);
   g_test_add_func("/training/augment/mixup", test_mixup);
   return g_test_run();
 }
