@@ -19,8 +19,6 @@ static TrDataset *ds;
  * weights from seed, the given labels, and fmin (50: the default). */
 static void write_model(const char *file, guint64 seed, char **labels,
                         double fmin) {
-  TrOptions o;
-  tr_options_init(&o);
   AcrnnModelInfo info;
   acrnn_model_info_init(&info);
   acrnn_feature_params_init(&info.features);
@@ -49,7 +47,6 @@ static void write_model(const char *file, guint64 seed, char **labels,
   g_assert_no_error(error);
   acrnn_net_free(net);
   acrnn_model_info_clear(&info);
-  tr_options_clear(&o);
 }
 
 /* acrnn-train eval with the models (NULL-ended) and --report prefix. */

@@ -191,3 +191,16 @@ gboolean tt_same_weights(const char *a, const char *b) {
   acrnn_model_info_clear(&ib);
   return same;
 }
+
+void tt_expect_refused(TtRunFn run, const char *option, const char *value,
+                       const char *message) {
+  char *out = tt_path("refused.safetensors"), *err = NULL;
+  const char *extra[] = {option, value, NULL};
+  int status = run(out, extra, &err);
+  if (status != 1 || !strstr(err, message))
+    g_error("%s %s: expected exit 1 and \"%s\", got exit %d and: %s", option,
+            value, message, status, err);
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+  g_free(err);
+  g_free(out);
+}

@@ -86,4 +86,13 @@ AcrnnNet *tt_load(const char *path, AcrnnModelInfo *info);
  * normalisation. */
 gboolean tt_same_weights(const char *a, const char *b);
 
+/* A test's way of running acrnn-train with its own base options, writing
+ * to out, plus extra (NULL-ended); returns the exit status and stderr. */
+typedef int (*TtRunFn)(const char *out, const char *const *extra, char **err);
+
+/* run with OPTION VALUE added must refuse them: exit 1, message in its
+ * stderr, and nothing written where its --out points. */
+void tt_expect_refused(TtRunFn run, const char *option, const char *value,
+                       const char *message);
+
 #endif
