@@ -264,13 +264,44 @@ static int round_up_mr(int m) {
   return (m + MR - 1) / MR * MR;
 }
 
+/* Packs count rows of A (from i0) or columns of B (from j0), over k0 ..
+ * k0 + kc, into the tile's panels. */
+typedef void (*PackFn)(uint32_t *dst, const Gemm *g, int from, int count,
+                       int k0, int kc);
+
+/* This CPU's packer of A (side_a) or B. */
+static PackFn packer(int side_a) {
+#ifdef HAVE_AVX512BF16_TILE
+  if (tile_fn() != tile_generic)
+    return side_a ? pack_a_fast : pack_b_fast;
+#endif
+  return side_a ? pack_a : pack_b;
+}
+
+/* The whole of A (side_a: its m rows) or B (its n columns) packed once,
+ * k block after k block, each block all of the panels (width: m or n
+ * rounded up to the tile), into packed (NULL: only counted). Returns the
+ * number of pairs. */
+static size_t pack_whole(uint32_t *packed, const Gemm *g, int side_a) {
+  const PackFn pack = packer(side_a);
+  const int count = side_a ? g->m : g->n;
+  const int width = side_a ? round_up_mr(g->m) : round_up_nr(g->n);
+  size_t size = 0;
+  for (int k0 = 0; k0 < g->k; k0 += 2 * KC_PAIRS) {
+    const int kc = MIN(2 * KC_PAIRS, g->k - k0);
+    if (packed)
+      pack(packed + size, g, 0, count, k0, kc);
+    size += (size_t)width * ((kc + 1) / 2);
+  }
+  return size;
+}
+
 /* Rows [i_begin, i_end) and columns [j_begin, j_end) of C, with this
  * thread's packing buffers. */
 static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
                       int j_end) {
   const TileFn tile = tile_fn();
-  const int fast = tile != tile_generic;
-  (void)fast;
+  const PackFn pack_a_block = packer(1), pack_b_block = packer(0);
   const int kc_max = 2 * KC_PAIRS;
   const int nc_max = MIN(NC, j_end - j_begin);
   const int mc_max = MIN(MC, i_end - i_begin);
@@ -290,24 +321,16 @@ static void run_block(const Gemm *g, int i_begin, int i_end, int j_begin,
       if (packed) { /* its NR panels of the whole n, j0 on a panel */
         bp = packed + (size_t)j0 * kp;
         packed += (size_t)round_up_nr(g->n) * kp;
+      } else {
+        pack_b_block(own_b, g, j0, nc, k0, kc);
       }
-#ifdef HAVE_AVX512BF16_TILE
-      else if (fast)
-        pack_b_fast(own_b, g, j0, nc, k0, kc);
-#endif
-      else
-        pack_b(own_b, g, j0, nc, k0, kc);
       for (int i0 = i_begin; i0 < i_end; i0 += MC) {
         const int mc = MIN(MC, i_end - i0);
         const uint32_t *ap = own_a;
         if (packed_a) /* its MR panels of the whole m, i0 on a panel */
           ap = packed_a + (size_t)i0 * kp;
-#ifdef HAVE_AVX512BF16_TILE
-        else if (fast)
-          pack_a_fast(own_a, g, i0, mc, k0, kc);
-#endif
         else
-          pack_a(own_a, g, i0, mc, k0, kc);
+          pack_a_block(own_a, g, i0, mc, k0, kc);
         for (int c0 = 0; c0 < nc; c0 += NR)
           for (int r0 = 0; r0 < mc; r0 += MR)
             tile(kp, ap + (size_t)r0 * kp, bp + (size_t)c0 * kp,
@@ -383,31 +406,14 @@ void acrnn_gemm_bf16(int trans_a, int trans_b, int m, int n, int k,
 }
 
 size_t acrnn_gemm_bf16_packed_b_size(int n, int k) {
-  size_t size = 0;
-  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
-    const int kc = MIN(2 * KC_PAIRS, k - k0);
-    size += (size_t)round_up_nr(n) * ((kc + 1) / 2);
-  }
-  return size;
+  const Gemm g = {.n = n, .k = k};
+  return pack_whole(NULL, &g, 0);
 }
 
 void acrnn_gemm_bf16_pack_b(uint32_t *packed, int trans_b, int n, int k,
                             const float *b, int ldb) {
-  const Gemm g = {0, trans_b, 0,    n,    k, NULL, b,
-                  0, ldb,     0.0f, NULL, 0, NULL, NULL};
-#ifdef HAVE_AVX512BF16_TILE
-  const int fast = tile_fn() != tile_generic;
-#endif
-  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
-    const int kc = MIN(2 * KC_PAIRS, k - k0);
-#ifdef HAVE_AVX512BF16_TILE
-    if (fast)
-      pack_b_fast(packed, &g, 0, n, k0, kc);
-    else
-#endif
-      pack_b(packed, &g, 0, n, k0, kc);
-    packed += (size_t)round_up_nr(n) * ((kc + 1) / 2);
-  }
+  const Gemm g = {.trans_b = trans_b, .n = n, .k = k, .b = b, .ldb = ldb};
+  pack_whole(packed, &g, 0);
 }
 
 void acrnn_gemm_bf16_packed(int trans_a, int m, int n, int k, const float *a,
@@ -420,31 +426,14 @@ void acrnn_gemm_bf16_packed(int trans_a, int m, int n, int k, const float *a,
 }
 
 size_t acrnn_gemm_bf16_packed_a_size(int m, int k) {
-  size_t size = 0;
-  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
-    const int kc = MIN(2 * KC_PAIRS, k - k0);
-    size += (size_t)round_up_mr(m) * ((kc + 1) / 2);
-  }
-  return size;
+  const Gemm g = {.m = m, .k = k};
+  return pack_whole(NULL, &g, 1);
 }
 
 void acrnn_gemm_bf16_pack_a(uint32_t *packed, int trans_a, int m, int k,
                             const float *a, int lda) {
-  const Gemm g = {trans_a, 0, m,    0,    k, a,    NULL,
-                  lda,     0, 0.0f, NULL, 0, NULL, NULL};
-#ifdef HAVE_AVX512BF16_TILE
-  const int fast = tile_fn() != tile_generic;
-#endif
-  for (int k0 = 0; k0 < k; k0 += 2 * KC_PAIRS) {
-    const int kc = MIN(2 * KC_PAIRS, k - k0);
-#ifdef HAVE_AVX512BF16_TILE
-    if (fast)
-      pack_a_fast(packed, &g, 0, m, k0, kc);
-    else
-#endif
-      pack_a(packed, &g, 0, m, k0, kc);
-    packed += (size_t)round_up_mr(m) * ((kc + 1) / 2);
-  }
+  const Gemm g = {.trans_a = trans_a, .m = m, .k = k, .a = a, .lda = lda};
+  pack_whole(packed, &g, 1);
 }
 
 void acrnn_gemm_bf16_prepacked(int trans_a, int trans_b, int m, int n, int k,
