@@ -16,6 +16,15 @@ typedef void (*AcrnnTaskFn)(gpointer task);
  * tasks never hold up the ones they wait for. */
 void acrnn_parallel_run(int n, AcrnnTaskFn fn, gpointer tasks, gsize size);
 
+/* From begin to end, libacrnn's work on the calling thread runs on that
+ * thread alone (acrnn_get_threads() returns 1 there; other threads keep
+ * acrnn_set_threads()'s count), and the BLAS runs on one thread while any
+ * thread is in such a section (its thread count is the process's). For
+ * copies of a network that each run on their own thread. Sections nest;
+ * acrnn_set_threads() is safe to call meanwhile. */
+void acrnn_single_thread_begin(void);
+void acrnn_single_thread_end(void);
+
 G_END_DECLS
 
 #endif

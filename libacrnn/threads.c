@@ -6,15 +6,42 @@
 #include <acrnn/acrnn.h>
 #include <cblas.h>
 
-static int n_threads = 1;
+/* acrnn_set_threads()'s count (atomic); the BLAS's count follows it
+ * while no thread is in a single-thread section. */
+static gint n_threads = 1;
+static GMutex blas_lock; /* guards n_single and the BLAS's count */
+static int n_single;     /* threads now in a single-thread section */
+static _Thread_local int single_depth; /* this thread's nesting */
 
 void acrnn_set_threads(int n) {
-  n_threads = n < 1 ? 1 : n;
-  openblas_set_num_threads(n_threads);
+  g_mutex_lock(&blas_lock);
+  g_atomic_int_set(&n_threads, n < 1 ? 1 : n);
+  if (n_single == 0)
+    openblas_set_num_threads(g_atomic_int_get(&n_threads));
+  g_mutex_unlock(&blas_lock);
 }
 
 int acrnn_get_threads(void) {
-  return n_threads;
+  return single_depth > 0 ? 1 : g_atomic_int_get(&n_threads);
+}
+
+void acrnn_single_thread_begin(void) {
+  if (single_depth++ > 0)
+    return;
+  g_mutex_lock(&blas_lock);
+  if (n_single++ == 0)
+    openblas_set_num_threads(1);
+  g_mutex_unlock(&blas_lock);
+}
+
+void acrnn_single_thread_end(void) {
+  g_return_if_fail(single_depth > 0);
+  if (--single_depth > 0)
+    return;
+  g_mutex_lock(&blas_lock);
+  if (--n_single == 0)
+    openblas_set_num_threads(g_atomic_int_get(&n_threads));
+  g_mutex_unlock(&blas_lock);
 }
 
 /* The tasks of one acrnn_parallel_run() still running on pool threads. */

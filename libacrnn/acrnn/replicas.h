@@ -18,9 +18,14 @@ G_BEGIN_DECLS
  * the precision of nets[0]. Writes the softmax probabilities [batch]
  * [n_classes] into probs (if not NULL) and the logits into logits (if not
  * NULL). Every segment of an inference is computed on its own, so the
- * results are those of one acrnn_net_forward() of nets[0] over the batch.
- * While the parts run, libacrnn's thread count (acrnn_set_threads()) is 1,
- * and then put back: each part runs on one thread. */
+ * results are those of one acrnn_net_forward() of nets[0] over the batch
+ * (in fp32, up to the BLAS: OpenBLAS's Haswell kernels can round the last
+ * bit of a product differently for a part of another row count, e.g. a
+ * batch of 4 split 2 + 2).
+ * With more than one part, each runs on its thread alone: libacrnn's
+ * kernels take one thread there, and the BLAS one thread while any part of
+ * any call runs. acrnn_set_threads()'s count is never changed, so calls
+ * from several threads at once (pipelines in one process) are safe. */
 void acrnn_net_forward_replicas(AcrnnNet *const *nets, int n_nets,
                                 const float *x, int batch, float *logits,
                                 float *probs);

@@ -14,16 +14,21 @@ typedef struct {
   const float *x;
   int count;
   float *logits, *probs; /* where its rows go, or NULL */
+  int alone;             /* on its thread alone: other parts run beside it */
 } Part;
 
 static void run_part(gpointer data) {
   Part *p = data;
   const int classes = acrnn_net_config(p->net)->n_classes;
+  if (p->alone)
+    acrnn_single_thread_begin();
   const float *logits = acrnn_net_forward(p->net, p->x, p->count, FALSE, NULL);
   if (p->logits)
     memcpy(p->logits, logits, sizeof(float) * (size_t)p->count * classes);
   if (p->probs)
     acrnn_net_probabilities(p->net, p->probs);
+  if (p->alone)
+    acrnn_single_thread_end();
 }
 
 void acrnn_net_forward_replicas(AcrnnNet *const *nets, int n_nets,
@@ -40,16 +45,14 @@ void acrnn_net_forward_replicas(AcrnnNet *const *nets, int n_nets,
   Part part[MAX_PARTS];
   for (int p = 0, first = 0; p < parts; p++) {
     const int count = batch / parts + (p < batch % parts);
-    part[p] = (Part){nets[p], x + (size_t)first * in, count,
+    part[p] = (Part){nets[p],
+                     x + (size_t)first * in,
+                     count,
                      logits ? logits + (size_t)first * out : NULL,
-                     probs ? probs + (size_t)first * out : NULL};
+                     probs ? probs + (size_t)first * out : NULL,
+                     parts > 1};
     acrnn_net_set_precision(nets[p], precision);
     first += count;
   }
-  const int threads = acrnn_get_threads();
-  if (parts > 1 && threads > 1)
-    acrnn_set_threads(1);
   acrnn_parallel_run(parts, run_part, part, sizeof part[0]);
-  if (parts > 1 && threads > 1)
-    acrnn_set_threads(threads);
 }

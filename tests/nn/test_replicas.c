@@ -2,7 +2,8 @@
  * copies of a network gives, bit for bit, the logits and probabilities of
  * one forward over the whole batch, for any number of copies (more than
  * segments too), in fp32 and bf16 (the copies take the first net's
- * precision), and puts libacrnn's thread count back. */
+ * precision), and leaves libacrnn's thread count as it was, also when
+ * several threads call it at once (pipelines in one process). */
 #include <acrnn/acrnn.h>
 #include <acrnn/replicas.h>
 #include <string.h>
@@ -70,6 +71,61 @@ static void check_precision(AcrnnPrecision precision) {
   g_free(x);
 }
 
+/* Several callers at once, each with its own copies, as pipelines in one
+ * process: every result right, and the thread count never lost. */
+enum { CALLERS = 3, ROUNDS = 12, CBATCH = 7 };
+
+typedef struct {
+  AcrnnNet *nets[2];
+  const float *x, *want;
+} Caller;
+
+static gpointer caller_run(gpointer data) {
+  Caller *c = data;
+  for (int r = 0; r < ROUNDS; r++) {
+    float logits[CBATCH * K];
+    acrnn_net_forward_replicas(c->nets, 2, c->x, CBATCH, logits, NULL);
+    assert_same_bits(logits, c->want, CBATCH * K);
+    g_assert_cmpint(acrnn_get_threads(), ==, 2);
+  }
+  return NULL;
+}
+
+static void test_concurrent(void) {
+  AcrnnNetConfig cfg;
+  acrnn_net_config_init(&cfg);
+  cfg.bands = BANDS;
+  cfg.frames = FRAMES;
+  cfg.n_classes = K;
+  AcrnnNet *net = acrnn_net_new(&cfg, NULL);
+  g_assert_nonnull(net);
+  acrnn_net_init_random(net, 3);
+  const size_t in = (size_t)2 * BANDS * FRAMES * CBATCH;
+  float *x = g_new(float, in);
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 5);
+  for (size_t i = 0; i < in; i++)
+    x[i] = (float)acrnn_rng_normal(&rng);
+  float want[CBATCH * K];
+  memcpy(want, acrnn_net_forward(net, x, CBATCH, FALSE, NULL), sizeof want);
+  acrnn_set_threads(2);
+  Caller callers[CALLERS];
+  GThread *threads[CALLERS];
+  for (int i = 0; i < CALLERS; i++) {
+    callers[i] = (Caller){{acrnn_net_copy(net), acrnn_net_copy(net)}, x, want};
+    threads[i] = g_thread_new("caller", caller_run, &callers[i]);
+  }
+  for (int i = 0; i < CALLERS; i++) {
+    g_thread_join(threads[i]);
+    acrnn_net_free(callers[i].nets[0]);
+    acrnn_net_free(callers[i].nets[1]);
+  }
+  g_assert_cmpint(acrnn_get_threads(), ==, 2);
+  acrnn_set_threads(1);
+  acrnn_net_free(net);
+  g_free(x);
+}
+
 static void test_fp32(void) {
   check_precision(ACRNN_PRECISION_FP32);
 }
@@ -82,5 +138,6 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/replicas/fp32", test_fp32);
   g_test_add_func("/replicas/bf16", test_bf16);
+  g_test_add_func("/replicas/concurrent", test_concurrent);
   return g_test_run();
 }
