@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""test_tables_md.py - training/experiments/tables_md.py on made-up fold
+results: complete rows give their mean, clips and the deltas, a row with
+some folds says how many, a row with none says "not run", the longest
+schedule of a row wins, and --readme rewrites only what lies between its
+markers."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, "training", "experiments", "tables_md.py")
+
+
+def write_row(results, name, right, clips=16, complete=True, minutes=10):
+    """Folds with right[k] of clips correct each."""
+    folder = os.path.join(results, name)
+    os.makedirs(folder)
+    for k, r in enumerate(right):
+        with open(os.path.join(folder, "fold-%d.result.json" % (k + 1)), "w") as f:
+            json.dump({"fold": k + 1, "clips": clips, "accuracy": r / clips,
+                       "time_s": 60.0 * minutes}, f)
+    if complete:
+        with open(os.path.join(folder, "cv-summary.json"), "w") as f:
+            json.dump({"folds": []}, f)
+
+
+def run(*args):
+    out = subprocess.run([sys.executable, SCRIPT] + list(args), check=True,
+                         capture_output=True, text=True)
+    return out.stdout
+
+
+def expect(text, piece):
+    if piece not in text:
+        sys.exit("expected %r in:\n%s" % (piece, text))
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        res = os.path.join(tmp, "paper")
+        # main row: 12+12+12+12+12 of 16 = 75 %; no-aug attention: 60 %
+        write_row(res, "t2-acrnn-aug-esc10-e60", [12] * 5)
+        write_row(res, "t2-acrnn-esc10-e60", [8, 10, 10, 10, 10])
+        # a shorter schedule of the same row is not shown
+        write_row(res, "t2-acrnn-esc10-e30", [16] * 5)
+        write_row(res, "t2-crnn-aug-esc10-e60", [16, 8], complete=False)
+        text = run("--results", res)
+        expect(text, "**75.0 %** ± 0.0 (60/80; folds 75.0, 75.0, 75.0, 75.0, 75.0; 50 min)")
+        expect(text, "**60.0 %** ± 5.0 (48/80; folds 50.0, 62.5, 62.5, 62.5, 62.5; 50 min)")
+        expect(text, "**75.0 %** ± 25.0 (24/32; folds 100.0, 50.0; 20 min), 2 of 5 folds")
+        expect(text, "not run")
+        expect(text, "schedule: 60 epochs")
+        # augmentation with attention: paper +2.0, ours +15.0
+        expect(text, "| augmentation, attention at l10 | +2.0 | +15.0 | +4.8 | – |")
+        # a partial row gives no delta
+        expect(text, "| attention at l10, augmentation | +0.7 | – | +1.5 | – |")
+        readme = os.path.join(tmp, "README.md")
+        with open(readme, "w") as f:
+            f.write("# head\n<!-- paper-tables:begin -->\nOLD-TEXT\n<!-- paper-tables:end -->\ntail\n")
+        run("--results", res, "--readme", readme)
+        with open(readme) as f:
+            doc = f.read()
+        assert doc.startswith("# head\n<!-- paper-tables:begin -->\nTable 2"), doc[:80]
+        assert doc.endswith("<!-- paper-tables:end -->\ntail\n"), doc[-80:]
+        assert "OLD-TEXT" not in doc
+        # a file without the markers is refused and left alone
+        with open(readme, "w") as f:
+            f.write("no markers\n")
+        r = subprocess.run([sys.executable, SCRIPT, "--results", res, "--readme", readme],
+                           capture_output=True, text=True)
+        assert r.returncode == 2 and "paper-tables:begin" in r.stderr, r
+        with open(readme) as f:
+            assert f.read() == "no markers\n"
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()

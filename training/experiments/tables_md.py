@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""tables_md.py - the paper's Tables 2 and 3, and our rows beyond it, as
+Markdown, from the results paper_tables.sh keeps (models/runs/paper).
+
+    training/experiments/tables_md.py [--results DIR] [--readme FILE]
+
+Every row folder ROW-DATASET-eN holds fold-K.result.json for each finished
+fold and cv-summary.json once all five are done. A row with some folds
+shows them and says how many; a row with none shows "not run". Each cell
+gives the mean accuracy over the folds, the clips right of all held out,
+the folds' accuracies and the time the folds took. The paper's figures
+stand beside ours, with the deltas the paper discusses (augmentation,
+attention) for both.
+
+With --readme, the tables replace what lies between the lines
+"<!-- paper-tables:begin -->" and "<!-- paper-tables:end -->" of FILE;
+without it they go to stdout. Only the standard library is needed."""
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# The paper's Tables 2 and 3 (ESC-10, ESC-50), in %.
+PAPER = {
+    "t2-crnn": (89.2, 79.9),
+    "t2-acrnn": (91.7, 81.3),
+    "t2-crnn-aug": (93.0, 84.6),
+    "t2-acrnn-aug": (93.7, 86.1),
+    "t3-l2": (93.5, 85.2),
+    "t3-l4": (92.7, 83.8),
+    "t3-l6": (92.7, 84.4),
+    "t3-l8": (92.5, 84.9),
+}
+
+TABLE2 = [
+    ("t2-crnn", "convolutional RNN"),
+    ("t2-acrnn", "convolutional RNN-attention"),
+    ("t2-crnn-aug", "convolutional RNN-augment"),
+    ("t2-acrnn-aug", "convolutional RNN-attention-augment"),
+]
+TABLE3 = [
+    ("t2-crnn-aug", "no attention"),
+    ("t3-l2", "attention at l2 (`cnn:2`)"),
+    ("t3-l4", "attention at l4 (`cnn:4`)"),
+    ("t3-l6", "attention at l6 (`cnn:6`)"),
+    ("t3-l8", "attention at l8 (`cnn:8`)"),
+    ("t2-acrnn-aug", "attention at l10 (`rnn`)"),
+]
+OURS = [
+    ("t2-acrnn-aug", "the main row (paper's recipe)"),
+    ("ours-offline", "offline copies (4 a clip) instead of online"),
+    ("ours-specaug", "SpecAugment-style masks"),
+    ("ours-smooth", "label smoothing 0.1"),
+    ("ours-cosine", "cosine schedule"),
+]
+DATASETS = ("esc10", "esc50")
+BEGIN = "<!-- paper-tables:begin -->"
+END = "<!-- paper-tables:end -->"
+
+
+class Row:
+    """The folds of one row folder."""
+
+    def __init__(self, folder):
+        self.folds = []
+        for path in sorted(glob.glob(os.path.join(folder, "fold-*.result.json"))):
+            with open(path) as f:
+                self.folds.append(json.load(f))
+        self.folds.sort(key=lambda r: r["fold"])
+        self.complete = os.path.exists(os.path.join(folder, "cv-summary.json"))
+
+    def clips(self):
+        total = sum(r["clips"] for r in self.folds)
+        right = sum(round(r["accuracy"] * r["clips"]) for r in self.folds)
+        return right, total
+
+    def mean(self):
+        """Mean accuracy over the folds, in %."""
+        return 100.0 * sum(r["accuracy"] for r in self.folds) / len(self.folds)
+
+    def std(self):
+        m = self.mean() / 100.0
+        n = len(self.folds)
+        return 100.0 * (sum((r["accuracy"] - m) ** 2 for r in self.folds) / n) ** 0.5
+
+    def minutes(self):
+        return sum(r.get("time_s", 0.0) for r in self.folds) / 60.0
+
+    def cell(self):
+        if not self.folds:
+            return "not run"
+        right, total = self.clips()
+        folds = ", ".join("%.1f" % (100 * r["accuracy"]) for r in self.folds)
+        text = "**%.1f %%** ± %.1f (%d/%d; folds %s; %.0f min)" % (
+            self.mean(), self.std(), right, total, folds, self.minutes())
+        if not self.complete:
+            text += ", %d of 5 folds" % len(self.folds)
+        return text
+
+
+def find_rows(results):
+    """{(row, dataset): (epochs, Row)}, the longest schedule of each."""
+    rows = {}
+    for folder in glob.glob(os.path.join(results, "*-e*")):
+        m = re.match(r"(.+)-(esc10|esc50)-e(\d+)$", os.path.basename(folder))
+        if not m or not os.path.isdir(folder):
+            continue
+        key, epochs = (m.group(1), m.group(2)), int(m.group(3))
+        if key not in rows or rows[key][0] < epochs:
+            rows[key] = (epochs, Row(folder))
+    return rows
+
+
+def lookup(rows, row, dataset):
+    return rows.get((row, dataset), (None, Row("/nonexistent")))
+
+
+def schedules(rows, names):
+    eps = sorted({rows[(r, d)][0] for r in names for d in DATASETS if (r, d) in rows})
+    return ", ".join("%d epochs" % e for e in eps) or "none run yet"
+
+
+def delta(rows, a, b, dataset):
+    """Ours: row a minus row b (points), when both have all their folds."""
+    ra, rb = lookup(rows, a, dataset)[1], lookup(rows, b, dataset)[1]
+    if not (ra.complete and rb.complete):
+        return "–"
+    return "%+.1f" % (ra.mean() - rb.mean())
+
+
+def paper_table(rows, table, title):
+    names = [r for r, _ in table]
+    out = ["%s (5-fold CV of the fold-4 clips, `--split-by-source 5 --seed 1`; "
+           "schedule: %s)" % (title, schedules(rows, names)), "",
+           "| model | paper ESC-10 | ours ESC-10 | paper ESC-50 | ours ESC-50 |",
+           "|---|---:|---|---:|---|"]
+    for row, label in table:
+        p10, p50 = PAPER[row]
+        out.append("| %s | %.1f %% | %s | %.1f %% | %s |" % (
+            label, p10, lookup(rows, row, "esc10")[1].cell(), p50,
+            lookup(rows, row, "esc50")[1].cell()))
+    return out
+
+
+def effects(rows):
+    pairs = [
+        ("augmentation, no attention", "t2-crnn-aug", "t2-crnn"),
+        ("augmentation, attention at l10", "t2-acrnn-aug", "t2-acrnn"),
+        ("attention at l10, no augmentation", "t2-acrnn", "t2-crnn"),
+        ("attention at l10, augmentation", "t2-acrnn-aug", "t2-crnn-aug"),
+    ]
+    out = ["| effect (points) | paper ESC-10 | ours ESC-10 | paper ESC-50 | ours ESC-50 |",
+           "|---|---:|---:|---:|---:|"]
+    for label, a, b in pairs:
+        p = [PAPER[a][i] - PAPER[b][i] for i in (0, 1)]
+        out.append("| %s | %+.1f | %s | %+.1f | %s |" % (
+            label, p[0], delta(rows, a, b, "esc10"), p[1], delta(rows, a, b, "esc50")))
+    return out
+
+
+def ours_table(rows):
+    out = ["Ours, beyond the paper: the main row with one change each "
+           "(schedule: %s)" % schedules(rows, [r for r, _ in OURS]), "",
+           "| change | ESC-10 | vs main row | ESC-50 | vs main row |",
+           "|---|---|---:|---|---:|"]
+    for row, label in OURS:
+        cells = []
+        for d in DATASETS:
+            cells.append(lookup(rows, row, d)[1].cell())
+            cells.append("" if row == "t2-acrnn-aug" else delta(rows, row, "t2-acrnn-aug", d))
+        out.append("| %s | %s | %s | %s | %s |" % ((label,) + tuple(cells)))
+    return out
+
+
+def render(results):
+    rows = find_rows(results)
+    lines = paper_table(rows, TABLE2, "Table 2")
+    lines += [""] + paper_table(rows, TABLE3, "Table 3")
+    lines += ["", "The deltas Table 2 discusses (rows with all five folds only):", ""]
+    lines += effects(rows)
+    lines += [""] + ours_table(rows)
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--results", default=os.path.join(ROOT, "models", "runs", "paper"))
+    ap.add_argument("--readme", help="rewrite the tables between the markers of this file")
+    args = ap.parse_args()
+    text = render(args.results)
+    if not args.readme:
+        sys.stdout.write(text)
+        return 0
+    with open(args.readme) as f:
+        doc = f.read()
+    if BEGIN not in doc or END not in doc:
+        print("error: %s has no %s ... %s lines" % (args.readme, BEGIN, END), file=sys.stderr)
+        return 2
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    tmp = args.readme + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(head + BEGIN + "\n" + text + END + tail)
+    os.replace(tmp, args.readme)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
