@@ -193,12 +193,97 @@ def test_train(exe, work):
     check(res.returncode != 0 and "--val-fold 9" in res.stderr, "a missing fold is refused")
 
 
+def test_augment(exe, work):
+    """augment_ref.py makes acrnn-train's copies: the same draws (the float
+    generator of libacrnn) and the same samples from acrnn_time_pitch()."""
+    import ctypes
+    import numpy as np
+    import augment_ref
+    path = os.path.join(os.path.dirname(os.path.dirname(exe)), "libacrnn", "libacrnn.so.0")
+    with open(path, "rb") as f:
+        if b"libasan.so" in f.read():  # would abort a Python without the runtime
+            print("skip: the augmentation check loads libacrnn, which is a sanitizer build")
+            return
+    lib = ctypes.CDLL(path)
+    lib.acrnn_rng_uniform.restype = ctypes.c_float
+    state = (ctypes.c_uint64 * 4)()
+    same = True
+    for seed in (1, 12345, 2 ** 63 + 7):
+        lib.acrnn_rng_seed(state, ctypes.c_uint64(seed))
+        ref = train_ref.Rng(seed)
+        same &= all(float(lib.acrnn_rng_uniform(state)) == ref.uniform() for _ in range(200))
+    check(same, "Rng.uniform draws acrnn_rng_uniform's floats")
+    f, st = augment_ref.draw(train_ref.Rng(9), 0.8, 1.3, 3.5)
+    check(0.8 <= f <= 1.3 and -3.5 <= st <= 3.5, f"a draw within the ranges ({f:.3f}, {st:+.2f})")
+    lib.acrnn_time_pitch.restype = ctypes.POINTER(ctypes.c_float)
+    lib.acrnn_time_pitch.argtypes = [ctypes.POINTER(ctypes.c_float), ctypes.c_size_t,
+                                     ctypes.c_int, ctypes.c_double, ctypes.c_double,
+                                     ctypes.POINTER(ctypes.c_size_t), ctypes.c_void_p]
+    rnd = np.random.default_rng(4)
+    x = (0.3 * np.sin(np.arange(30000) * 0.07) +
+         0.05 * rnd.standard_normal(30000)).astype(np.float32)
+    for factor, semis in ((1.17, 2.3), (0.8, -3.5)):
+        m = ctypes.c_size_t()
+        c = lib.acrnn_time_pitch(x.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), len(x),
+                                 44100, factor, semis, ctypes.byref(m), None)
+        if not c:
+            print("skip: this libacrnn has no Rubber Band")
+            return
+        want = np.ctypeslib.as_array(c, shape=(m.value,)).copy()
+        try:
+            got = augment_ref.time_pitch(x, 44100, factor, semis)
+        except augment_ref.AugmentError as e:
+            print(f"skip: {e}")
+            return
+        check(np.array_equal(want, got),
+              f"time_pitch({factor}, {semis:+}) equals acrnn_time_pitch bit for bit")
+    # a training run with online augmentation
+    data = os.path.join(work, "train-data")
+    cmd = [sys.executable, TRAIN_REF, "train", "--data", data, "--split-by-source", "2",
+           "--val-fold", "1", "--epochs", "2", "--seed", "3", "--augment", "online",
+           "--cache", os.path.join(work, "cache"), "--out",
+           os.path.join(work, "aug.safetensors")]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    print(res.stdout + res.stderr)
+    ep = [ln for ln in res.stdout.splitlines() if ln.startswith("epoch ")]
+    check(res.returncode == 0 and len(ep) == 2, "train_ref.py train --augment online runs")
+
+
+def test_cv_continue(work):
+    """cv writes fold-N.result.json per fold; --continue reports those and
+    trains only the folds without one."""
+    data = os.path.join(work, "train-data")
+    out = os.path.join(work, "cv")
+    cmd = [sys.executable, TRAIN_REF, "cv", "--data", data, "--split-by-source", "2",
+           "--epochs", "1", "--seed", "3", "--cache", os.path.join(work, "cache"),
+           "--quiet", "--out-dir", out]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    results = [os.path.join(out, f"fold-{k}.result.json") for k in (1, 2)]
+    check(res.returncode == 0 and all(os.path.exists(r) for r in results),
+          "cv writes fold-1.result.json and fold-2.result.json " + res.stderr.strip())
+    with open(results[0]) as f:
+        first = json.load(f)
+    check(first["fold"] == 1 and first["clips"] > 0 and first["time_s"] > 0,
+          "a fold's result: fold, clips, accuracy, time")
+    os.remove(results[1])
+    res = subprocess.run(cmd + ["--continue"], capture_output=True, text=True)
+    check(res.returncode == 0 and "fold 1: accuracy" in res.stdout and
+          "(done earlier)" in res.stdout and os.path.exists(results[1]),
+          "--continue reports fold 1 and trains fold 2 again")
+    with open(os.path.join(out, "cv-summary.json")) as f:
+        summary = json.load(f)
+    check([r["fold"] for r in summary["folds"]] == [1, 2] and
+          summary["folds"][0] == first, "the summary holds both folds")
+
+
 def main():
     exe = sys.argv[1]
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as work:
         test_folds(exe, work)
         test_train(exe, work)
+        test_augment(exe, work)
+        test_cv_continue(work)
     return 1 if failures else 0
 
 

@@ -19,7 +19,9 @@ the order of the segments of each epoch (the same seeded shuffle as the C
 trainer: the batches hold the same segments), mixup (lambda ~ Beta(a, a)
 per batch and a random pairing, from a port of the C generator), SGD with
 Nesterov momentum and weight decay on every parameter, the step schedule,
-the N(0, init-std) initialisation of the weights (biases 0, batch norm
+the time stretch and pitch shift of --augment online (the same draws,
+and the same Rubber Band pass: augment_ref.py), the N(0, init-std)
+initialisation of the weights (biases 0, batch norm
 gamma 1), dropout, and clip-level validation by the mean probability over
 the clip's segments (these cover every frame: the whole segments, then one
 of the clip's last 128 frames when frames follow them). What differs: the random numbers of the initial
@@ -90,6 +92,10 @@ class Rng:
 
     def uniform_double(self):
         return (self.next() >> 11) * (1.0 / 9007199254740992.0)
+
+    def uniform(self):
+        """acrnn_rng_uniform: a float in [0, 1) from the top 24 bits."""
+        return (self.next() >> 40) * (1.0 / 16777216.0)
 
     def below(self, n):
         """Uniform in [0, n): Lemire's multiply-shift with rejection."""
@@ -337,6 +343,49 @@ def decode(path, sample_rate, out):
                         "audio track)")
 
 
+def clip_wave(path, fp, cache):
+    """The decoded samples (float32) of one audio file, at the feature rate."""
+    if cache:
+        st = os.stat(path)
+        key = hashlib.sha1(f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}"
+                           f"\0{fp['sample_rate']}".encode()).hexdigest()
+        raw = os.path.join(cache, key + ".raw")
+        if not os.path.exists(raw):
+            tmp = raw + f".{os.getpid()}.part"
+            decode(path, fp["sample_rate"], tmp)
+            os.replace(tmp, raw)
+        return np.fromfile(raw, dtype="<f4")
+    with tempfile.TemporaryDirectory() as work:
+        raw = os.path.join(work, "a.raw")
+        decode(path, fp["sample_rate"], raw)
+        return np.fromfile(raw, dtype="<f4")
+
+
+def wave_features(x, fp):
+    """Feature frames of samples x (padded to one window when shorter)."""
+    if len(x) < fp["n_fft"]:
+        x = np.concatenate([x, np.zeros(fp["n_fft"] - len(x), np.float32)])
+    return features_ref.features(x, fp["sample_rate"], fp["n_fft"], fp["hop"], fp["bands"],
+                                 fp["fmin"], fp["fmax"],
+                                 filterbank=fp["filterbank"]).astype(np.float32)
+
+
+def augmented_features(waves, fp, a, epoch, threads):
+    """This epoch's online copies of the training clips, as acrnn-train's
+    tr_clips_begin_epoch: every clip's draws in order, then the copies."""
+    import augment_ref
+    rng = derive_rng(a.seed, 4, epoch)
+    draws = [augment_ref.draw(rng, a.stretch_min, a.stretch_max, a.pitch_range)
+             for _ in waves]
+
+    def one(i):
+        y = augment_ref.time_pitch(waves[i], fp["sample_rate"], *draws[i])
+        return wave_features(y, fp)
+
+    with ThreadPoolExecutor(max(1, threads)) as ex:
+        return list(ex.map(one, range(len(waves))))
+
+
 def clip_features(path, fp, cache):
     """Feature frames [T, 2*bands] (float32) of one audio file."""
     st = os.stat(path)
@@ -521,6 +570,9 @@ def train_run(a, root, labels, clips, train_folds, val_fold, out, log, prefix=""
                           nesterov=not a.no_nesterov and a.momentum > 0,
                           weight_decay=a.weight_decay)
     mix_rng = derive_rng(a.seed, 2, -1)
+    waves = None
+    if a.augment == "online":
+        waves = [clip_wave(c.path, fp, cache) for c in train]
     refs = [(i, s) for i, f in enumerate(tr_f)
             for s in range(segment_count(f.shape[0], S, H))]
     meta = model_meta(labels, fp, S, H, a.attention, mean, std)
@@ -539,13 +591,18 @@ def train_run(a, root, labels, clips, train_folds, val_fold, out, log, prefix=""
         lr = float(np.float32(lr))
         for g in opt.param_groups:
             g["lr"] = lr
+        ep_f = tr_f
+        if waves is not None:  # this epoch's stretched and shifted copies
+            ep_f = augmented_features(waves, fp, a, epoch, a.threads)
+            refs = [(i, s) for i, f in enumerate(ep_f)
+                    for s in range(segment_count(f.shape[0], S, H))]
         perm = list(range(len(refs)))
         derive_rng(a.seed, 1, epoch).shuffle(perm)
         model.train()
         loss_sum = correct = seen = 0.0
         for b0 in range(0, len(refs), bs):
             idx = perm[b0:b0 + bs]
-            x = np.stack([extract(tr_f[refs[k][0]], B, S, H, refs[k][1], mean, std)
+            x = np.stack([extract(ep_f[refs[k][0]], B, S, H, refs[k][1], mean, std)
                           for k in idx])
             y = np.zeros((len(idx), C), np.float32)
             for j, k in enumerate(idx):
@@ -642,6 +699,13 @@ def add_train_options(p):
     p.add_argument("--dropout", type=float, default=0.5, help="(default: 0.5)")
     p.add_argument("--mixup-alpha", type=float, default=0.2,
                    help="Beta(A, A) mixup, 0: none (default: 0.2, as acrnn-train)")
+    p.add_argument("--augment", choices=("none", "online"), default="none",
+                   help="time stretch + pitch shift of every training clip each "
+                   "epoch, as acrnn-train --augment online (default: none)")
+    p.add_argument("--stretch-min", type=float, default=0.8, help="(default: 0.8)")
+    p.add_argument("--stretch-max", type=float, default=1.3, help="(default: 1.3)")
+    p.add_argument("--pitch-range", type=float, default=3.5,
+                   help="semitones either way (default: 3.5)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads and parallel decoders (default: 1)")
     p.add_argument("--device", default="cpu",
@@ -665,6 +729,8 @@ def check_options(a):
         bad = "expected --dropout in [0, 1) and --mixup-alpha >= 0"
     elif a.attention not in ("rnn", "none", "cnn:2", "cnn:4", "cnn:6", "cnn:8"):
         bad = f"--attention {a.attention}: expected rnn, none, cnn:2, cnn:4, cnn:6 or cnn:8"
+    elif not (0 < a.stretch_min <= a.stretch_max and a.pitch_range >= 0):
+        bad = "expected 0 < --stretch-min <= --stretch-max and --pitch-range >= 0"
     if bad:
         raise DataError(bad)
 
@@ -710,6 +776,12 @@ def cmd_cv(a):
     os.makedirs(a.out_dir, exist_ok=True)
     rows = []
     for f in holdout:
+        result = os.path.join(a.out_dir, f"fold-{f}.result.json")
+        if a.resume and os.path.exists(result):  # finished by an earlier run
+            with open(result) as fh:
+                rows.append(json.load(fh))
+            print(f"fold {f}: accuracy {rows[-1]['accuracy']:.4f} (done earlier)", flush=True)
+            continue
         train = [g for g in present if g != f]
         n = sum(c.fold == f for c in clips)
         if not a.quiet:
@@ -717,11 +789,16 @@ def cmd_cv(a):
                   file=sys.stderr)
         out = os.path.join(a.out_dir, f"fold-{f}.safetensors")
         log = os.path.join(a.out_dir, f"fold-{f}.log.jsonl")
+        t0 = time.monotonic()
         last, best, best_ep = train_run(a, root, labels, clips, train, f, out, log,
                                         prefix=f"fold {f}: ")
         print(f"fold {f}: accuracy {last:.4f} (best epoch {best_ep}: {best:.4f})", flush=True)
         rows.append({"fold": f, "clips": n, "accuracy": last, "best_accuracy": best,
-                     "best_epoch": best_ep})
+                     "best_epoch": best_ep, "epochs": a.epochs,
+                     "time_s": round(time.monotonic() - t0, 3)})
+        with open(result + ".part", "w") as fh:  # as acrnn-train cv: one file a fold
+            json.dump(rows[-1], fh)
+        os.replace(result + ".part", result)
 
     def mean_std(v):
         m = sum(v) / len(v)
@@ -771,7 +848,11 @@ def main(argv=None):
     add_data_options(p)
     add_train_options(p)
     p.add_argument("--out-dir", required=True, metavar="DIR",
-                   help="fold-N.safetensors, fold-N.log.jsonl and cv-summary.json")
+                   help="fold-N.safetensors, fold-N.log.jsonl, fold-N.result.json and "
+                   "cv-summary.json")
+    p.add_argument("--continue", dest="resume", action="store_true",
+                   help="report the folds that have a fold-N.result.json in DIR from it "
+                   "and train only the others (a stopped fold starts again)")
     p.set_defaults(func=cmd_cv)
     a = ap.parse_args(argv)
     try:

@@ -49,8 +49,8 @@ def main():
         write_row(res, "t2-crnn-aug-esc10-e60", [16, 8], complete=False)
         text = run("--results", res)
         expect(text, "**75.0 %** ± 0.0 (60/80; folds 75.0, 75.0, 75.0, 75.0, 75.0; 50 min)")
-        expect(text, "**60.0 %** ± 5.0 (48/80; folds 50.0, 62.5, 62.5, 62.5, 62.5; 50 min)")
-        expect(text, "**75.0 %** ± 25.0 (24/32; folds 100.0, 50.0; 20 min), 2 of 5 folds")
+        expect(text, "**60.0 %** ± 5.6 (48/80; folds 50.0, 62.5, 62.5, 62.5, 62.5; 50 min)")
+        expect(text, "**75.0 %** ± 35.4 (24/32; folds 100.0, 50.0; 20 min), 2 of 5 folds")
         expect(text, "not run")
         expect(text, "schedule: 60 epochs")
         # augmentation with attention: paper +2.0, ours +15.0

@@ -84,9 +84,12 @@ class Row:
         return 100.0 * sum(r["accuracy"] for r in self.folds) / len(self.folds)
 
     def std(self):
+        """Standard deviation over the folds (n - 1, as acrnn-train cv)."""
         m = self.mean() / 100.0
         n = len(self.folds)
-        return 100.0 * (sum((r["accuracy"] - m) ** 2 for r in self.folds) / n) ** 0.5
+        if n < 2:
+            return 0.0
+        return 100.0 * (sum((r["accuracy"] - m) ** 2 for r in self.folds) / (n - 1)) ** 0.5
 
     def minutes(self):
         return sum(r.get("time_s", 0.0) for r in self.folds) / 60.0
