@@ -61,6 +61,11 @@ static ConvPlan conv_plan(int cin, int n, int h, int w, int kh, int kw) {
   return conv_plan_budget(cin, n, h, w, kh, kw, CONV_COL_FLOATS);
 }
 
+/* How many chunks the plan cuts the batch into. */
+static int chunks(const ConvPlan *p, int n, int h) {
+  return ((n + p->nc - 1) / p->nc) * ((h + p->nr - 1) / p->nr);
+}
+
 static int is_pointwise(int kh, int kw) {
   return kh == 1 && kw == 1;
 }
@@ -270,6 +275,9 @@ static void conv2d_forward(float *y, const float *x, const float *w,
   }
 
   const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);
+  AcrnnGemmHold held = {0};
+  if (chunks(&p, n, h) > 1) /* the weights rounded and packed once */
+    acrnn_gemm_hold_a(&held, CblasNoTrans, cout, k, w, k);
   for (int n0 = 0; n0 < n; n0 += p.nc) {
     for (int i0 = 0; i0 < h; i0 += p.nr) {
       const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
@@ -281,6 +289,7 @@ static void conv2d_forward(float *y, const float *x, const float *w,
       epilogue(yc, scale, b, cout, (size_t)cols, nhw, relu); /* in cache */
     }
   }
+  acrnn_gemm_hold_end(&held);
 }
 
 void acrnn_conv2d_forward(float *y, const float *x, const float *w,
@@ -358,6 +367,9 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
           dst[f] = src[kk - 1 - f];
       }
     const ConvPlan p = conv_plan_budget(cout, n, h, wd, kh, kw, budget);
+    AcrnnGemmHold held = {0};
+    if (chunks(&p, n, h) > 1)
+      acrnn_gemm_hold_a(&held, CblasNoTrans, cin, kt, wt, kt);
     for (int n0 = 0; n0 < n; n0 += p.nc)
       for (int i0 = 0; i0 < h; i0 += p.nr) {
         const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
@@ -366,6 +378,7 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
         acrnn_gemm(CblasNoTrans, CblasNoTrans, cin, cols, kt, wt, kt, ws, cols,
                    1.0f, dx + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw);
       }
+    acrnn_gemm_hold_end(&held);
     g_free(wt);
     return;
   }

@@ -40,3 +40,41 @@ void acrnn_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
     cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c,
                 ldc);
 }
+
+/* Packs the operand into a set of its own, made the thread's. */
+static void hold(AcrnnGemmHold *h, int side_b, int trans, int rows, int k,
+                 const float *src, int ld) {
+  h->prev = thread_packed;
+  h->own = NULL;
+  if (thread_precision != ACRNN_PRECISION_BF16)
+    return;
+  if (side_b ? acrnn_packed_weights_find_b(thread_packed, src, trans, rows, k,
+                                           ld) != NULL
+             : acrnn_packed_weights_find_a(thread_packed, src, trans, rows, k,
+                                           ld) != NULL)
+    return;
+  h->own = acrnn_packed_weights_new();
+  if (side_b)
+    acrnn_packed_weights_add_b(h->own, src, trans, rows, k, ld);
+  else
+    acrnn_packed_weights_add_a(h->own, src, trans, rows, k, ld);
+  thread_packed = h->own;
+}
+
+void acrnn_gemm_hold_a(AcrnnGemmHold *h, CBLAS_TRANSPOSE ta, int m, int k,
+                       const float *a, int lda) {
+  hold(h, 0, ta == CblasTrans, m, k, a, lda);
+}
+
+void acrnn_gemm_hold_b(AcrnnGemmHold *h, CBLAS_TRANSPOSE tb, int n, int k,
+                       const float *b, int ldb) {
+  hold(h, 1, tb == CblasTrans, n, k, b, ldb);
+}
+
+void acrnn_gemm_hold_end(AcrnnGemmHold *h) {
+  if (h->own == NULL)
+    return;
+  thread_packed = h->prev;
+  acrnn_packed_weights_free(h->own);
+  h->own = NULL;
+}

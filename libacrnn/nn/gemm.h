@@ -28,4 +28,22 @@ void acrnn_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
                 const float *a, int lda, const float *b, int ldb, float beta,
                 float *c, int ldc);
 
+/* For a run of products that all take one operand (a layer's weights over
+ * the chunks of a batch, or over time steps): in bf16, unless the thread's
+ * packed weights have it already, acrnn_gemm_hold_a() (op(A) [m][k] at a)
+ * or acrnn_gemm_hold_b() (op(B) [k][n] at b) rounds and packs it once and
+ * makes the thread's packed weights that copy until acrnn_gemm_hold_end().
+ * The products give the same bits as without it. In fp32 nothing is done.
+ * Only that operand is found packed while held. */
+typedef struct {
+  const AcrnnPackedWeights *prev;
+  AcrnnPackedWeights *own;
+} AcrnnGemmHold;
+
+void acrnn_gemm_hold_a(AcrnnGemmHold *hold, CBLAS_TRANSPOSE ta, int m, int k,
+                       const float *a, int lda);
+void acrnn_gemm_hold_b(AcrnnGemmHold *hold, CBLAS_TRANSPOSE tb, int n, int k,
+                       const float *b, int ldb);
+void acrnn_gemm_hold_end(AcrnnGemmHold *hold);
+
 #endif

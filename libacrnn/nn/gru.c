@@ -108,6 +108,9 @@ void acrnn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih,
   float *dhp = dh + (size_t)n * H;   /* [N][H] dL/dh_prev */
 
   memset(dh, 0, (size_t)n * H * sizeof(float));
+  /* W_hh, B of every step's dh_prev product, rounded and packed once */
+  AcrnnGemmHold held = {0};
+  acrnn_gemm_hold_b(&held, CblasNoTrans, H, G, w_hh, H);
   /* walk the steps in the opposite order of the forward pass */
   for (int s = t - 1; s >= 0; s--) {
     int tt = reverse ? t - 1 - s : s;
@@ -142,6 +145,7 @@ void acrnn_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih,
     dh = dhp;
     dhp = tmp;
   }
+  acrnn_gemm_hold_end(&held);
 
   /* parameter gradients over all timesteps at once */
   for (int r = 0; r < nt; r++) {

@@ -8,6 +8,7 @@
 #include "conv2d_direct.h"
 #include "conv2d_direct_bf16.h"
 #include "conv2d_wgrad_bf16.h"
+#include "gemm.h"
 #include "gemm_bf16.h"
 #include "isa.h"
 #include "weights.h"
@@ -188,6 +189,47 @@ static void test_gemm_threads(void) {
     g_free(one);
     g_free(three);
   }
+}
+
+/* acrnn_gemm() while an operand is held (acrnn_gemm_hold_a/_b, as a
+ * convolution holds its weights over the chunks of a batch): the bits of
+ * the product without it, at bf16 and fp32, and the thread's packed
+ * weights put back at the end. */
+static void test_gemm_hold(void) {
+  const int m = 40, n = 70, k = 300;
+  float *a = random_floats((size_t)m * k, 7, 1.0);
+  float *b = random_floats((size_t)k * n, 8, 1.0);
+  float *want = g_new(float, (size_t)m *n), *got = g_new(float, (size_t)m *n);
+  AcrnnPackedWeights *outer = acrnn_packed_weights_new();
+  acrnn_gemm_set_packed(outer);
+  for (int bf16 = 0; bf16 <= 1; bf16++) {
+    acrnn_gemm_set_precision(bf16 ? ACRNN_PRECISION_BF16
+                                  : ACRNN_PRECISION_FP32);
+    acrnn_gemm(CblasNoTrans, CblasTrans, m, n, k, a, k, b, k, 0.0f, want, n);
+    for (int side = 0; side < 2; side++) {
+      AcrnnGemmHold held;
+      if (side == 0)
+        acrnn_gemm_hold_a(&held, CblasNoTrans, m, k, a, k);
+      else
+        acrnn_gemm_hold_b(&held, CblasTrans, n, k, b, k);
+      g_assert_true(bf16 ? acrnn_gemm_packed() != outer
+                         : acrnn_gemm_packed() == outer);
+      for (int round = 0; round < 3; round++) {
+        memset(got, 0xff, sizeof(float) * (size_t)m * n);
+        acrnn_gemm(CblasNoTrans, CblasTrans, m, n, k, a, k, b, k, 0.0f, got, n);
+        assert_same_bits(got, want, (size_t)m * n);
+      }
+      acrnn_gemm_hold_end(&held);
+      g_assert_true(acrnn_gemm_packed() == outer);
+    }
+  }
+  acrnn_gemm_set_precision(ACRNN_PRECISION_FP32);
+  acrnn_gemm_set_packed(NULL);
+  acrnn_packed_weights_free(outer);
+  g_free(a);
+  g_free(b);
+  g_free(want);
+  g_free(got);
 }
 
 /* A or B or both packed once (as the GRU packs W_hh, as a sealed network
@@ -665,6 +707,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/bf16/gemm-isa", test_gemm_isa);
   g_test_add_func("/bf16/gemm-threads", test_gemm_threads);
   g_test_add_func("/bf16/gemm-packed", test_gemm_packed);
+  g_test_add_func("/bf16/gemm-hold", test_gemm_hold);
   g_test_add_func("/bf16/conv-bounds", test_conv_bounds);
   g_test_add_func("/bf16/conv-isa-threads", test_conv_isa_threads);
   g_test_add_func("/bf16/conv-weight-gradient", test_wgrad);
