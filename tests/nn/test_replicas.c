@@ -19,7 +19,8 @@ static void assert_same_bits(const float *x, const float *y, size_t n) {
       g_error("element %zu differs: %.9g vs %.9g", i, x[i], y[i]);
 }
 
-static void check_precision(AcrnnPrecision precision) {
+/* A small network with random weights (seed). */
+static AcrnnNet *new_net(guint64 seed) {
   AcrnnNetConfig cfg;
   acrnn_net_config_init(&cfg);
   cfg.bands = BANDS;
@@ -27,7 +28,23 @@ static void check_precision(AcrnnPrecision precision) {
   cfg.n_classes = K;
   AcrnnNet *net = acrnn_net_new(&cfg, NULL);
   g_assert_nonnull(net);
-  acrnn_net_init_random(net, 7);
+  acrnn_net_init_random(net, seed);
+  return net;
+}
+
+/* A batch of count random segments (seed). */
+static float *random_batch(int count, guint64 seed) {
+  const size_t in = (size_t)2 * BANDS * FRAMES * count;
+  float *x = g_new(float, in);
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, seed);
+  for (size_t i = 0; i < in; i++)
+    x[i] = (float)acrnn_rng_normal(&rng);
+  return x;
+}
+
+static void check_precision(AcrnnPrecision precision) {
+  AcrnnNet *net = new_net(7);
   /* running statistics away from 0 and 1, so that they matter */
   float *buf = acrnn_net_buffers(net);
   for (size_t i = 0; i < acrnn_net_n_buffers(net); i++)
@@ -38,12 +55,7 @@ static void check_precision(AcrnnPrecision precision) {
     nets[i] = acrnn_net_copy(net); /* copied at fp32 */
   acrnn_net_set_precision(net, precision);
 
-  const size_t in = (size_t)2 * BANDS * FRAMES * BATCH;
-  float *x = g_new(float, in);
-  AcrnnRng rng;
-  acrnn_rng_seed(&rng, 11);
-  for (size_t i = 0; i < in; i++)
-    x[i] = (float)acrnn_rng_normal(&rng);
+  float *x = random_batch(BATCH, 11);
   float want_logits[BATCH * K], want_probs[BATCH * K];
   memcpy(want_logits, acrnn_net_forward(net, x, BATCH, FALSE, NULL),
          sizeof want_logits);
@@ -92,20 +104,8 @@ static gpointer caller_run(gpointer data) {
 }
 
 static void test_concurrent(void) {
-  AcrnnNetConfig cfg;
-  acrnn_net_config_init(&cfg);
-  cfg.bands = BANDS;
-  cfg.frames = FRAMES;
-  cfg.n_classes = K;
-  AcrnnNet *net = acrnn_net_new(&cfg, NULL);
-  g_assert_nonnull(net);
-  acrnn_net_init_random(net, 3);
-  const size_t in = (size_t)2 * BANDS * FRAMES * CBATCH;
-  float *x = g_new(float, in);
-  AcrnnRng rng;
-  acrnn_rng_seed(&rng, 5);
-  for (size_t i = 0; i < in; i++)
-    x[i] = (float)acrnn_rng_normal(&rng);
+  AcrnnNet *net = new_net(3);
+  float *x = random_batch(CBATCH, 5);
   float want[CBATCH * K];
   memcpy(want, acrnn_net_forward(net, x, CBATCH, FALSE, NULL), sizeof want);
   acrnn_set_threads(2);
