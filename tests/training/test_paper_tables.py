@@ -153,6 +153,10 @@ def run(tmp, train):
     assert "--label-smoothing 0.1" in runs[1], runs
     with open(os.path.join(work, "ours-smooth-esc50-e3.log")) as f:
         assert "fold 1: resuming from" in f.read()
+    # the command to commit names the build's acrnn-train, not this machine's
+    with open(os.path.join(row_dir("ours-smooth"), "command.txt")) as f:
+        cmd = f.read()
+    assert cmd.startswith("build/training/acrnn-train cv ") and wrapper not in cmd, cmd
     os.unlink(stop)
 
     # the ensemble row: stopped in its first model, resumed, then fold 5 by

@@ -126,6 +126,14 @@ save_results() {
   done
 }
 
+# The command as run from the checkout's root, for command.txt: the
+# checkout's path left out, acrnn-train named as the build's.
+portable() {
+  local c=${1//"$train"/build/training/acrnn-train}
+  c=${c//"$root/"/}
+  printf '%s\n' "$c"
+}
+
 # Runs a command in the background with its output appended to $log,
 # copying finished results from $dir to $res every 20 s; Ctrl-C or SIGTERM
 # stops it (it saves a checkpoint). Returns its exit status.
@@ -180,7 +188,7 @@ ensemble_row() {
       continue
     fi
     echo "$(date -u +%FT%TZ) $name: ${cmd[*]} ${cont[*]}" | tee -a "$work/commands.log"
-    printf '%s\n' "${cmd[*]}" >> "$res/command.txt"
+    portable "${cmd[*]}" >> "$res/command.txt"
     status=0
     run_saving "${cmd[@]}" "${cont[@]}" || status=$?
     # a stop (Ctrl-C, --stop-after-*) leaves no last model
@@ -233,7 +241,7 @@ for row in "${rows[@]}"; do
     continue
   fi
   echo "$(date -u +%FT%TZ) $name: ${cmd[*]} ${cont[*]}" | tee -a "$work/commands.log"
-  printf '%s\n' "${cmd[*]}" > "$res/command.txt"
+  portable "${cmd[*]}" > "$res/command.txt"
   status=0
   run_saving "${cmd[@]}" "${cont[@]}" || status=$?
   tail -n 3 "$log"
