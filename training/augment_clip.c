@@ -72,7 +72,12 @@ gboolean tr_augment_features(const float *const *waves, const size_t *n,
                              const TrAugmentDraw *draws, size_t count,
                              const AcrnnFeatureParams *p, int threads,
                              float **frames, size_t *n_frames, GError **error) {
-  g_return_val_if_fail(count <= G_MAXINT / 2, FALSE);
+  if (count > G_MAXINT / 2) { /* the shared counter is an int */
+    g_set_error(error, g_quark_from_static_string("acrnn-train-error"), 1,
+                "augmentation: %zu copies at once: expected at most %d", count,
+                G_MAXINT / 2);
+    return FALSE;
+  }
   Work w = {.waves = waves,
             .n = n,
             .draws = draws,
