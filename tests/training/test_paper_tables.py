@@ -115,7 +115,7 @@ def run(tmp, train):
         return p
 
     def row_dir(row):
-        return os.path.join(results, row + "-esc50-e3")
+        return os.path.join(results, row + "-esc50-e3-fp32")  # not bf16: named so
 
     # every row is the main row plus its change (--print runs nothing)
     p = tables("--print", "ours")
@@ -151,7 +151,7 @@ def run(tmp, train):
     assert len(runs) == 2 and not runs[0].endswith("--continue"), runs
     assert runs[1].endswith("--continue"), runs
     assert "--label-smoothing 0.1" in runs[1], runs
-    with open(os.path.join(work, "ours-smooth-esc50-e3.log")) as f:
+    with open(os.path.join(work, "ours-smooth-esc50-e3-fp32.log")) as f:
         assert "fold 1: resuming from" in f.read()
     # the command to commit names the build's acrnn-train, not this machine's
     with open(os.path.join(row_dir("ours-smooth"), "command.txt")) as f:
@@ -183,7 +183,7 @@ def run(tmp, train):
         assert one["model"].endswith("inner-%d.last.safetensors" % k)
     # an ensemble refuses the clips any of its models was trained on: fold
     # 1 is inner-1's validation fold but inner-2's training data
-    work_d = os.path.join(work, "ours-ensemble-esc50-e3")
+    work_d = os.path.join(work, "ours-ensemble-esc50-e3-fp32")
     p = subprocess.run(
         [wrapper, "eval", "--data", data, "--fold", "1",
          "--model", os.path.join(work_d, "inner-1.last.safetensors"),

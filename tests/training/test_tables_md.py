@@ -57,6 +57,16 @@ def main():
         expect(text, "| augmentation, attention at l10 | +2.0 | +15.0 | +4.8 | – |")
         # a partial row gives no delta
         expect(text, "| attention at l10, augmentation | +0.7 | – | +1.5 | – |")
+        # no fp32 run yet: no precision table
+        assert "bf16 against fp32" not in text
+        # the main row in fp32 too: a line beside the bf16 run
+        write_row(res, "t2-acrnn-aug-esc10-e60-fp32", [13] * 5)
+        text = run("--results", res)
+        expect(text, "| t2-acrnn-aug (60 epochs) | ESC-10 | **75.0 %**")
+        expect(text, "| **81.2 %** ± 0.0 (65/80; folds 81.2, 81.2, 81.2, 81.2, 81.2; "
+               "50 min) | -6.2 |")
+        # the fp32 folder is not taken for the bf16 tables
+        expect(text, "| convolutional RNN-attention-augment | 93.7 % | **75.0 %**")
         readme = os.path.join(tmp, "README.md")
         with open(readme, "w") as f:
             f.write("# head\n<!-- paper-tables:begin -->\nOLD-TEXT\n<!-- paper-tables:end -->\ntail\n")

@@ -44,7 +44,8 @@
 #                              (default models/runs/paper)
 #   --train BIN                acrnn-train (default build/training/acrnn-train)
 #   --threads N                passed to acrnn-train (default 2)
-#   --precision P              passed to acrnn-train (default bf16)
+#   --precision P              passed to acrnn-train (default bf16); a row
+#                              in another precision is ROW-DATASET-eN-P
 #   --print                    print the commands of each ROW, run nothing
 #
 # Every row uses --split-by-source 5 --seed 1, SGD with Nesterov momentum
@@ -221,6 +222,7 @@ ensemble_row() {
 for row in "${rows[@]}"; do
   opts=$(row_options "$row") || { echo "error: unknown row '$row' (see --help)" >&2; exit 2; }
   name=$row-$dataset-e$epochs
+  [ "$precision" = bf16 ] || name=$name-$precision
   dir=$work/$name
   res=$results/$name
   log=$work/$name.log

@@ -12,6 +12,10 @@ the folds' accuracies and the time the folds took. The paper's figures
 stand beside ours, with the deltas the paper discusses (augmentation,
 attention) for both.
 
+A row run in another precision as well (paper_tables.sh --precision fp32:
+folder ROW-DATASET-eN-fp32) gets a line in a last table, beside its bf16
+run, with the difference.
+
 With --readme, the tables replace what lies between the lines
 "<!-- paper-tables:begin -->" and "<!-- paper-tables:end -->" of FILE;
 without it they go to stdout. Only the standard library is needed."""
@@ -106,11 +110,14 @@ class Row:
         return text
 
 
-def find_rows(results):
-    """{(row, dataset): (epochs, Row)}, the longest schedule of each."""
+def find_rows(results, precision=""):
+    """{(row, dataset): (epochs, Row)}, the longest schedule of each, of the
+    default precision (bf16) or, given "fp32", of the -fp32 folders."""
     rows = {}
+    suffix = "-" + precision if precision else ""
     for folder in glob.glob(os.path.join(results, "*-e*")):
-        m = re.match(r"(.+)-(esc10|esc50)-e(\d+)$", os.path.basename(folder))
+        m = re.match(r"(.+)-(esc10|esc50)-e(\d+)%s$" % re.escape(suffix),
+                     os.path.basename(folder))
         if not m or not os.path.isdir(folder):
             continue
         key, epochs = (m.group(1), m.group(2)), int(m.group(3))
@@ -180,6 +187,25 @@ def ours_table(rows):
     return out
 
 
+def precision_table(rows, fp32):
+    """bf16 (the tables' runs) against fp32, for the rows run in both with
+    the same schedule."""
+    out = ["bf16 against fp32: the same row, the same schedule, both precisions",
+           "", "| row | dataset | bf16 | fp32 | bf16 - fp32 (points) |",
+           "|---|---|---|---|---:|"]
+    for key in sorted(fp32):
+        epochs, r32 = fp32[key]
+        e16, r16 = rows.get(key, (None, None))
+        if e16 != epochs:
+            continue
+        diff = ("%+.1f" % (r16.mean() - r32.mean())
+                if r16.complete and r32.complete else "–")
+        out.append("| %s (%d epochs) | %s | %s | %s | %s |" % (
+            key[0], epochs, key[1].upper().replace("ESC", "ESC-"), r16.cell(),
+            r32.cell(), diff))
+    return out if len(out) > 4 else []
+
+
 def render(results):
     rows = find_rows(results)
     lines = paper_table(rows, TABLE2, "Table 2")
@@ -187,6 +213,9 @@ def render(results):
     lines += ["", "The deltas Table 2 discusses (rows with all five folds only):", ""]
     lines += effects(rows)
     lines += [""] + ours_table(rows)
+    both = precision_table(rows, find_rows(results, "fp32"))
+    if both:
+        lines += [""] + both
     return "\n".join(lines) + "\n"
 
 
