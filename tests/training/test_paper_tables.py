@@ -75,6 +75,7 @@ case $cmd in
     exec "$ACRNN_TRAIN" "$cmd" "$@" --sample-rate 8000 --n-fft 256 \\
       --hop 128 --bands 32 --segment-frames 32 --segment-hop 16 \\
       --batch-size 8 --no-cache --quiet $stop ;;
+  export) exec "$ACRNN_TRAIN" "$cmd" "$@" ;;
   *) exec "$ACRNN_TRAIN" "$cmd" "$@" --no-cache ;;
 esac
 """
@@ -196,6 +197,24 @@ def run(tmp, train):
             os.path.join(work_d, "inner-2.last.safetensors")) in p.stderr
     assert "evaluate a fold that none of the models was trained on" in p.stderr
     assert not os.path.exists(os.path.join(tmp, "refused.json"))
+
+    # a candidate for the bundled model: folds 1-4, then fold 5 by the last
+    # epoch's model, exported as F16; the results hold both
+    p = tables("--print", "bundle-t2-crnn")
+    lines = p.stdout.splitlines()
+    assert p.returncode == 0 and len(lines) == 3, lines
+    assert "--folds 1,2,3,4 --val-fold 5" in lines[0] and "--augment none" in lines[0]
+    assert " eval " in lines[1] and "--fold 5" in lines[1] and "model.last" in lines[1]
+    assert " export " in lines[2] and "--dtype f16" in lines[2]
+    p = tables("bundle-t2-crnn")
+    assert p.returncode == 0
+    d = row_dir("bundle-t2-crnn")
+    with open(os.path.join(d, "heldout-eval.json")) as f:
+        held = json.load(f)
+    assert held["fold"] == 5 and held["clips"] == 6, held
+    assert held["model"].endswith("model.last.safetensors"), held["model"]
+    for f in ("model.f16.safetensors", "model.log.jsonl", "command.txt"):
+        assert os.path.exists(os.path.join(d, f)), f
     print("ok")
     return 0
 

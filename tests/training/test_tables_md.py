@@ -67,6 +67,14 @@ def main():
                "50 min) | -6.2 |")
         # the fp32 folder is not taken for the bf16 tables
         expect(text, "| convolutional RNN-attention-augment | 93.7 % | **75.0 %**")
+        # a candidate for the bundled model
+        assert "Candidates for the bundled model" not in text
+        os.makedirs(os.path.join(res, "bundle-t2-acrnn-aug-esc50-e60"))
+        with open(os.path.join(res, "bundle-t2-acrnn-aug-esc50-e60",
+                               "heldout-eval.json"), "w") as f:
+            json.dump({"fold": 5, "clips": 80, "accuracy": 0.6625, "macro_f1": 0.61}, f)
+        text = run("--results", res)
+        expect(text, "| t2-acrnn-aug (ESC-50) | 60 | **66.2 %** (53 of 80 clips) | 0.610 |")
         readme = os.path.join(tmp, "README.md")
         with open(readme, "w") as f:
             f.write("# head\n<!-- paper-tables:begin -->\nOLD-TEXT\n<!-- paper-tables:end -->\ntail\n")

@@ -33,6 +33,16 @@
 #                              mean of their clip probabilities). Writes
 #                              ensemble-eval.json and inner-K-eval.json
 #               ours           every ours-* row, in that order
+#             The bundled model:
+#               bundle-ROW     a candidate for models/esc50-acrnn.safetensors
+#                              with ROW's recipe, made as models/README.md
+#                              says: trained on folds 1-4 of
+#                              --split-by-source 5 --seed 1 (fold 5
+#                              validates each epoch and chooses nothing),
+#                              fold 5 evaluated by the last epoch's model
+#                              (heldout-eval.json), that model exported as
+#                              F16 (model.f16.safetensors); results: both,
+#                              the log and the curves
 #   --dataset esc10|esc50      (default esc10)
 #   --epochs N                 schedule length; lr / 10 at 1/3 and 2/3 of it
 #                              (default 60; the paper's is 300)
@@ -116,6 +126,7 @@ row_options() {
     ours-cosine) echo --attention rnn "${aug[@]}" --lr-schedule cosine \
                    --lr-min 0 ;;
     ours-ensemble) echo --attention rnn "${aug[@]}" ;;
+    bundle-*) row_options "${1#bundle-}" ;;
     *) return 1 ;;
   esac
 }
@@ -219,6 +230,50 @@ ensemble_row() {
   grep -h '^\(model\|ensemble\) ' "$log" | tail -n 5
 }
 
+# bundle-ROW: the candidate model, continued from its checkpoint when
+# stopped; then fold 5 by the last epoch's model, and its F16 export.
+bundle_row() {
+  local status f
+  [ "$print_only" = 1 ] || mkdir -p "$dir"
+  if [ ! -f "$dir/model.last.safetensors" ]; then
+    cmd=("$train" train --data "$data" "${ds_opt[@]}" --split-by-source 5
+         --seed 1 --folds 1,2,3,4 --val-fold 5 --epochs "$epochs"
+         --lr-step $((epochs / 3)) --threads "$threads"
+         --precision "$precision" --checkpoint-every 5 "${row_opts[@]}"
+         --out "$dir/model.safetensors")
+    cont=()
+    [ -f "$dir/model.ckpt.safetensors" ] &&
+      cont=(--resume "$dir/model.ckpt.safetensors")
+    if [ "$print_only" = 1 ]; then
+      echo "${cmd[*]} ${cont[*]}"
+    else
+      echo "$(date -u +%FT%TZ) $name: ${cmd[*]} ${cont[*]}" | tee -a "$work/commands.log"
+      portable "${cmd[*]}" > "$res/command.txt"
+      status=0
+      run_saving "${cmd[@]}" "${cont[@]}" || status=$?
+      [ "$status" -eq 0 ] && [ -f "$dir/model.last.safetensors" ] ||
+        stopped "$status"
+    fi
+  fi
+  local ev=("$train" eval --data "$data" --fold 5 --threads "$threads"
+            --precision "$precision" --model "$dir/model.last.safetensors"
+            --report "$dir/heldout-eval")
+  local ex=("$train" export --model "$dir/model.last.safetensors"
+            --out "$dir/model.f16.safetensors" --dtype f16)
+  if [ "$print_only" = 1 ]; then
+    echo "${ev[*]}"
+    echo "${ex[*]}"
+    return 0
+  fi
+  "${ev[@]}" >> "$log" 2>&1 || stopped $?
+  "${ex[@]}" >> "$log" 2>&1 || stopped $?
+  save_results "$dir" "$res"
+  for f in model.f16.safetensors model.log.jsonl model.curves.png; do
+    [ -f "$dir/$f" ] && cp "$dir/$f" "$res/"
+  done
+  grep -h '^model .*: .* clips, accuracy' "$log" | tail -n 1 || true
+}
+
 for row in "${rows[@]}"; do
   opts=$(row_options "$row") || { echo "error: unknown row '$row' (see --help)" >&2; exit 2; }
   name=$row-$dataset-e$epochs
@@ -231,6 +286,10 @@ for row in "${rows[@]}"; do
   if [ "$row" = ours-ensemble ]; then
     [ "$print_only" = 1 ] || : > "$res/command.txt"
     ensemble_row
+    continue
+  fi
+  if [ "${row#bundle-}" != "$row" ]; then
+    bundle_row
     continue
   fi
   cont=()
