@@ -51,8 +51,9 @@ typedef struct {
   GArray *n;
 } Waves;
 
-/* Appends to set the augmented copies copies[i] of the waveforms: draws
- * are taken from rng in order, and the copies made on c->threads threads. */
+/* Appends to set one augmented copy of each waves[i] (n[i] samples,
+ * labelled labels[i]): the draws are taken from rng in order, then the
+ * copies are made on c->threads threads. */
 static gboolean add_augmented(GArray *set, const TrTrainConfig *c,
                               const float *const *waves, const size_t *n,
                               const int *labels, size_t count, AcrnnRng *rng,
