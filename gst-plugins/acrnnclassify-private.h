@@ -101,9 +101,10 @@ struct _GstAcrnnClassify {
   guint64 buf_first;
   size_t buf_cap; /* in frames */
 
-  guint batch_size; /* batch in use (object lock to write), 0 before caps */
-  int seg_hop;      /* segment hop in use (object lock to write), as well */
-  float *batch_in;  /* [batch_size][2][bands][S] */
+  guint batch_size;     /* batch in use (object lock to write), 0 before caps */
+  int seg_hop;          /* segment hop in use (object lock to write), as well */
+  float *batch_in;      /* [batch_size][2][bands][S] */
+  gint64 *batch_starts; /* [batch_size]: each input's first frame in the run */
   PendingSegment *pending;
   guint n_pending;
   guint n_inputs;         /* pending segments that are not silent */

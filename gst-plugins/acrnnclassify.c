@@ -314,6 +314,7 @@ static void free_stream(GstAcrnnClassify *self) {
   g_clear_pointer(&self->frames, g_free);
   self->buf_cap = 0;
   g_clear_pointer(&self->batch_in, g_free);
+  g_clear_pointer(&self->batch_starts, g_free);
   g_clear_pointer(&self->pending, g_free);
   g_clear_pointer(&self->probs, g_free);
   g_clear_pointer(&self->score, acrnn_clip_score_free);

@@ -167,6 +167,8 @@ static void allocate_batch(GstAcrnnClassify *self,
   int n = self->info.n_labels;
   g_free(self->batch_in);
   self->batch_in = g_new(float, self->batch_size *in_floats);
+  g_free(self->batch_starts);
+  self->batch_starts = g_new(gint64, self->batch_size);
   g_free(self->pending);
   self->pending = g_new0(PendingSegment, self->batch_size);
   g_free(self->probs);

@@ -4,7 +4,8 @@
  * and N - 1 helper threads, each running its own copy of the network
  * (acrnn_net_copy(): the copies share the model's sealed weights). When the
  * batch holds at least 2N segments, the helpers do not wait for it to be
- * complete: as soon as a chunk of batch / 4N inputs has arrived, an idle
+ * complete: as soon as a chunk of batch / 4N inputs (4 where the batch
+ * allows) has arrived, an idle
  * helper takes it and runs it while the streaming thread goes on computing
  * the features of the next segments upstream. When the batch is complete,
  * the streaming thread takes its share of the inputs not yet taken, as one
@@ -15,7 +16,10 @@
  * reported. Without this the helpers sat idle while the features were
  * computed, and two threads ran at most (F + N) / (F + N / 2) times one.
  * Smaller batches are split in N parts when complete, as before
- * (acrnn_net_forward_replicas()). An input's probabilities do not depend on
+ * (acrnn_net_forward_replicas_stream()). Every forward is told where its
+ * inputs start in the run, so consecutive segments, which overlap by half,
+ * compute their first conv blocks once (acrnn_net_forward_stream()).
+ * An input's probabilities do not depend on
  * the batch it runs in, so the results are the same bits in every case. */
 #include "acrnnclassify-private.h"
 
@@ -40,11 +44,13 @@ static guint threads_wanted(GstAcrnnClassify *self) {
   return threads;
 }
 
-/* Inputs [first, first + count) through net into self->probs. */
+/* Inputs [first, first + count) through net into self->probs; the work
+ * their overlapping frames share is done once (acrnn_net_forward_stream). */
 static void run_inputs(GstAcrnnClassify *self, AcrnnNet *net, guint first,
                        guint count) {
   const size_t in = 2 * (size_t)self->fp.bands * self->info.segment_frames;
-  acrnn_net_forward(net, self->batch_in + first * in, (int)count, FALSE, NULL);
+  acrnn_net_forward_stream(net, self->batch_in + first * in,
+                           self->batch_starts + first, (int)count);
   acrnn_net_probabilities(net,
                           self->probs + (size_t)first * self->info.n_labels);
 }
@@ -134,7 +140,11 @@ static void setup_helpers(GstAcrnnClassify *self) {
     acrnn_net_set_precision(self->copies[h], precision);
   }
   self->n_helpers = threads - 1;
-  self->work_chunk = MAX(1, self->batch_size / (4 * threads));
+  /* a quarter of a thread's share, but 4 inputs where the batch allows: a
+   * chunk's overlapping segments share their first conv blocks, and fewer
+   * than 4 share nothing (acrnn_net_forward_stream()) */
+  self->work_chunk = MAX(1, MAX(self->batch_size / (4 * threads),
+                                MIN(4, self->batch_size / (2 * threads))));
 }
 
 void gst_acrnn_classify_input_ready(GstAcrnnClassify *self) {
@@ -226,8 +236,9 @@ void gst_acrnn_classify_forward(GstAcrnnClassify *self) {
   for (guint p = 1; p < parts; p++)
     nets[p] = self->copies[p - 1];
   acrnn_net_set_precision(self->net, gst_acrnn_classify_precision(self));
-  acrnn_net_forward_replicas(nets, (int)parts, self->batch_in,
-                             (int)self->n_inputs, NULL, self->probs);
+  acrnn_net_forward_replicas_stream(nets, (int)parts, self->batch_in,
+                                    self->batch_starts, (int)self->n_inputs,
+                                    NULL, self->probs);
 }
 
 void gst_acrnn_classify_workers_free(GstAcrnnClassify *self) {

@@ -1,5 +1,7 @@
 /* predict.c - mean probability over a clip's segments (every frame in one:
- * the whole segments and the one aligned to the clip's end), in batches. */
+ * the whole segments and the one aligned to the clip's end), in batches
+ * whose overlapping segments share their first conv blocks
+ * (acrnn_net_forward_stream(): the same results as one by one). */
 #include "predict.h"
 #include <acrnn/clip_score.h>
 
@@ -16,13 +18,17 @@ int tr_predict_clip(AcrnnNet *net, const AcrnnModelInfo *info,
   int bmax = (int)MIN((size_t)max_batch, MAX(n_seg, (size_t)1));
   float *x = g_new(float, dim *(size_t)bmax);
   float *p = g_new(float, (size_t)c *(size_t)bmax);
+  gint64 *starts = g_new(gint64, bmax);
   AcrnnClipScore *score = acrnn_clip_score_new(c);
   for (size_t s0 = 0; s0 < n_seg; s0 += (size_t)bmax) {
     int b = (int)MIN((size_t)bmax, n_seg - s0);
-    for (int i = 0; i < b; i++)
+    for (int i = 0; i < b; i++) {
       acrnn_segment_extract(frames, n_frames, bands, sf, sh, s0 + (size_t)i,
                             info->mean, info->std, x + (size_t)i * dim);
-    acrnn_net_forward(net, x, b, FALSE, NULL);
+      starts[i] =
+          (gint64)acrnn_segment_first_frame(n_frames, sf, sh, s0 + (size_t)i);
+    }
+    acrnn_net_forward_stream(net, x, starts, b);
     acrnn_net_probabilities(net, p);
     acrnn_clip_score_add(score, p, (size_t)b);
   }
@@ -30,5 +36,6 @@ int tr_predict_clip(AcrnnNet *net, const AcrnnModelInfo *info,
   acrnn_clip_score_free(score);
   g_free(x);
   g_free(p);
+  g_free(starts);
   return best;
 }

@@ -183,6 +183,21 @@ double acrnn_net_forward_flops(const AcrnnNet *net);
 const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
                                gboolean training, AcrnnRng *rng);
 
+/** Inference (as acrnn_net_forward() with training FALSE) over inputs cut
+ * from one stream of feature frames, as acrnnclassify and acrnn-train eval
+ * cut segments: input i [2][bands][frames] of x is the stream's frames
+ * [starts[i], starts[i] + frames), starts increasing. Where consecutive
+ * inputs overlap (and do hold the same frames there: this is checked),
+ * the conv blocks before the first pooling are computed once over their
+ * frames and again only at each input's first and last few frames, where
+ * its zero padding changes them: with the paper's 50 % segment overlap,
+ * about a third less work at batch 16. The logits are those of
+ * acrnn_net_forward() over x, bit for bit; the sharing is taken only
+ * where that holds (libacrnn's direct convolution kernels, AVX2 or
+ * AVX-512) and where it saves work, otherwise this is that forward. */
+const float *acrnn_net_forward_stream(AcrnnNet *net, const float *x,
+                                      const gint64 *starts, int batch);
+
 /** Softmax probabilities of the last forward, [batch][n_classes], written
  * into probs. */
 void acrnn_net_probabilities(const AcrnnNet *net, float *probs);

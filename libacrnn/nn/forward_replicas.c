@@ -12,6 +12,7 @@
 typedef struct {
   AcrnnNet *net;
   const float *x;
+  const gint64 *starts; /* or NULL */
   int count;
   float *logits, *probs; /* where its rows go, or NULL */
   int alone;             /* on its thread alone: other parts run beside it */
@@ -22,7 +23,9 @@ static void run_part(gpointer data) {
   const int classes = acrnn_net_config(p->net)->n_classes;
   if (p->alone)
     acrnn_single_thread_begin();
-  const float *logits = acrnn_net_forward(p->net, p->x, p->count, FALSE, NULL);
+  const float *logits =
+      p->starts ? acrnn_net_forward_stream(p->net, p->x, p->starts, p->count)
+                : acrnn_net_forward(p->net, p->x, p->count, FALSE, NULL);
   if (p->logits)
     memcpy(p->logits, logits, sizeof(float) * (size_t)p->count * classes);
   if (p->probs)
@@ -34,6 +37,13 @@ static void run_part(gpointer data) {
 void acrnn_net_forward_replicas(AcrnnNet *const *nets, int n_nets,
                                 const float *x, int batch, float *logits,
                                 float *probs) {
+  acrnn_net_forward_replicas_stream(nets, n_nets, x, NULL, batch, logits,
+                                    probs);
+}
+
+void acrnn_net_forward_replicas_stream(AcrnnNet *const *nets, int n_nets,
+                                       const float *x, const gint64 *starts,
+                                       int batch, float *logits, float *probs) {
   g_return_if_fail(nets != NULL && n_nets >= 1 && batch >= 0);
   if (batch == 0)
     return;
@@ -47,6 +57,7 @@ void acrnn_net_forward_replicas(AcrnnNet *const *nets, int n_nets,
     const int count = batch / parts + (p < batch % parts);
     part[p] = (Part){nets[p],
                      x + (size_t)first * in,
+                     starts ? starts + first : NULL,
                      count,
                      logits ? logits + (size_t)first * out : NULL,
                      probs ? probs + (size_t)first * out : NULL,

@@ -294,6 +294,7 @@ void acrnn_net_free(AcrnnNet *net) {
   g_aligned_free(net->arena);
   g_free(net->fold_s);
   g_free(net->fold_b);
+  g_free(net->stream_scratch);
   for (size_t i = 0; i < net->n_tensors; i++)
     g_free(net->names[i]);
   acrnn_weights_unref(net->w);

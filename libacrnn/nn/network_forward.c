@@ -82,7 +82,8 @@ static AcrnnPackedWeights *pack_weights(const AcrnnWeights *w,
 }
 
 static const float *net_forward(AcrnnNet *net, const float *x, int batch,
-                                gboolean training, AcrnnRng *rng) {
+                                gboolean training, AcrnnRng *rng,
+                                const gint64 *starts) {
   acrnn_net_ensure_capacity(net, batch, training);
   if (training) /* updates the running statistics */
     acrnn_net_own_weights(net);
@@ -91,18 +92,28 @@ static const float *net_forward(AcrnnNet *net, const float *x, int batch,
   net->have_train_forward = training;
   net->have_loss = FALSE;
   const Block *b0 = &net->blk[0];
-  input_to_cnhw(net->x0, x, n, (size_t)b0->h * b0->w);
 
   /* frozen conv blocks train as they infer (acrnn_net_set_conv_frozen) */
   const gboolean batch_stats = training && !net->conv_frozen;
   if (!batch_stats)
     fold_batchnorm(net);
+  /* blocks [0, front) already computed, shared across overlapping inputs,
+   * and block front - 1's pool too if pooled */
+  gboolean pooled = FALSE;
+  const int front = starts && !training
+                        ? acrnn_net_stream_front(net, x, starts, n, &pooled)
+                        : 0;
+  if (front == 0)
+    input_to_cnhw(net->x0, x, n, (size_t)b0->h * b0->w);
   const float *fs = net->fold_s, *fb = net->fold_b;
   const float *in = net->x0;
   for (int i = 0; i < N_BLOCKS; i++) {
     Block *b = &net->blk[i];
     size_t m = (size_t)n * b->h * b->w;
-    if (batch_stats) {
+    if (i < front) {
+      fs += b->cout;
+      fb += b->cout;
+    } else if (batch_stats) {
       acrnn_conv2d_forward(net->conv_out[i], in, P(net, b->t_w), P(net, b->t_b),
                            n, b->cin, b->cout, b->h, b->w, b->kh, b->kw,
                            net->ws);
@@ -125,8 +136,10 @@ static const float *net_forward(AcrnnNet *net, const float *x, int batch,
       out = net->att_out;
     }
     if (b->ph) {
-      acrnn_maxpool_forward(net->pool_out[i], training ? net->argmax[i] : NULL,
-                            out, b->cout * n, b->h, b->w, b->ph, b->pw);
+      if (!(pooled && i == front - 1))
+        acrnn_maxpool_forward(net->pool_out[i],
+                              training ? net->argmax[i] : NULL, out,
+                              b->cout * n, b->h, b->w, b->ph, b->pw);
       out = net->pool_out[i];
     }
     in = out;
@@ -169,10 +182,10 @@ static const float *net_forward(AcrnnNet *net, const float *x, int batch,
   return net->logits;
 }
 
-const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
-                               gboolean training, AcrnnRng *rng) {
-  g_return_val_if_fail(batch >= 1, NULL);
-  g_return_val_if_fail(!training || rng || net->dropout == 0.0f, NULL);
+/* acrnn_net_forward(), the inputs at stream frames starts (or NULL) */
+static const float *forward(AcrnnNet *net, const float *x, int batch,
+                            gboolean training, AcrnnRng *rng,
+                            const gint64 *starts) {
   const AcrnnPrecision before = acrnn_gemm_precision();
   const AcrnnPackedWeights *packed_before = acrnn_gemm_packed();
   acrnn_gemm_set_precision(net->precision);
@@ -182,10 +195,26 @@ const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
       net->precision == ACRNN_PRECISION_BF16 && !training && net->w->sealed;
   acrnn_gemm_set_packed(packed ? acrnn_weights_packed(net->w, pack_weights, net)
                                : NULL);
-  const float *logits = net_forward(net, x, batch, training, rng);
+  const float *logits = net_forward(net, x, batch, training, rng, starts);
   acrnn_gemm_set_precision(before);
   acrnn_gemm_set_packed(packed_before);
   return logits;
+}
+
+const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
+                               gboolean training, AcrnnRng *rng) {
+  g_return_val_if_fail(batch >= 1, NULL);
+  g_return_val_if_fail(!training || rng || net->dropout == 0.0f, NULL);
+  return forward(net, x, batch, training, rng, NULL);
+}
+
+const float *acrnn_net_forward_stream(AcrnnNet *net, const float *x,
+                                      const gint64 *starts, int batch) {
+  g_return_val_if_fail(batch >= 1, NULL);
+  g_return_val_if_fail(starts != NULL, NULL);
+  for (int i = 1; i < batch; i++)
+    g_return_val_if_fail(starts[i] > starts[i - 1], NULL);
+  return forward(net, x, batch, FALSE, NULL, starts);
 }
 
 void acrnn_net_probabilities(const AcrnnNet *net, float *probs) {

@@ -77,6 +77,8 @@ struct AcrnnNet {
   float *gbuf[3];                          /* conv-map gradient scratch */
   float *dseq, *dy0, *dd0, *dy1, *dh, *dv; /* sequence gradients */
   float *fold_s, *fold_b; /* inference: batch norm + bias as scale, shift */
+  float *stream_scratch;  /* network_stream.c: maps of the shared front */
+  size_t stream_cap;      /* its floats */
 };
 
 /* A parameter and a running statistic, to read. */
@@ -105,6 +107,17 @@ static inline float *G(AcrnnNet *net, int t) {
 /* network_activations.c: room for the activations of n segments (and the
  * training-only ones if training), kept when there already is. */
 void acrnn_net_ensure_capacity(AcrnnNet *net, int n, gboolean training);
+
+/* network_stream.c: for inference over inputs x [n][2][bands][frames] cut
+ * from one stream, input i at stream frame starts[i], computes the conv
+ * blocks before the first pooling (the front) once over the frames
+ * overlapping inputs share, bit for bit as a forward of each input would,
+ * and returns F: into pool_out[F - 1], pooled (*pooled TRUE), when block
+ * F - 1 has a pool and no cnn attention; else into act[F - 1]. Or computes
+ * nothing and returns 0 (no overlap worth sharing, or the direct kernels
+ * would not run). Needs the folded batch norm (fold_s, fold_b). */
+int acrnn_net_stream_front(AcrnnNet *net, const float *x, const gint64 *starts,
+                           int n, gboolean *pooled);
 
 /* map [C][N][Hf][T] <-> seq [N][T][C*Hf] (feature c*Hf + h) */
 static inline size_t acrnn_net_map_index(int c, int i, int h, int s, int n,

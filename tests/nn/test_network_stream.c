@@ -1,0 +1,206 @@
+/* test_network_stream.c - acrnn_net_forward_stream(): segments cut from one
+ * stream, overlapping by half as acrnnclassify cuts them (and the last one
+ * aligned to the end of the stream, and runs broken by skipped segments),
+ * give bit for bit the logits of acrnn_net_forward() over the same inputs,
+ * in fp32 and bf16, with the front pooled or not, on 1 and 2 threads. The
+ * shared front (network_stream.c) is really taken where the direct kernels
+ * run, and its maps equal a plain forward's; inputs whose frames do not
+ * agree with their starts are computed on their own. */
+#include "conv2d_direct.h"
+#include "network_private.h"
+
+#include <acrnn/acrnn.h>
+#include <string.h>
+
+#define BANDS 32
+#define FRAMES 128 /* wide enough for the direct convolution path */
+#define HOP 64
+#define K 5
+#define MAX_SEGMENTS 24
+
+static void assert_same_bits(const float *x, const float *y, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (memcmp(&x[i], &y[i], sizeof(float)) != 0)
+      g_error("element %zu differs: %.9g vs %.9g", i, x[i], y[i]);
+}
+
+static AcrnnNet *new_net(const char *attention, guint64 seed) {
+  AcrnnNetConfig cfg;
+  acrnn_net_config_init(&cfg);
+  cfg.bands = BANDS;
+  cfg.frames = FRAMES;
+  cfg.n_classes = K;
+  g_assert_true(acrnn_attention_parse(attention, &cfg.attention, NULL));
+  AcrnnNet *net = acrnn_net_new(&cfg, NULL);
+  g_assert_nonnull(net);
+  acrnn_net_init_random(net, seed);
+  /* running statistics that matter but leave most units alive: small
+   * means and variances near the conv outputs' (N(0, 0.05) weights) */
+  float *buf = acrnn_net_buffers(net);
+  for (size_t i = 0; i < acrnn_net_n_buffers(net); i++)
+    buf[i] = 0.02f + 0.04f * (float)(i % 4);
+  return net;
+}
+
+/* A stream of n_frames random frames [2][BANDS][n_frames]. */
+static float *random_stream(int n_frames, guint64 seed) {
+  const size_t count = (size_t)2 * BANDS * n_frames;
+  float *s = g_new(float, count);
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, seed);
+  for (size_t i = 0; i < count; i++)
+    s[i] = (float)acrnn_rng_normal(&rng);
+  return s;
+}
+
+/* The inputs [n][2][BANDS][FRAMES] at the given starts of the stream. */
+static float *cut(const float *stream, int n_frames, const gint64 *starts,
+                  int n) {
+  float *x = g_new(float, (size_t)n * 2 * BANDS * FRAMES);
+  for (int i = 0; i < n; i++)
+    for (int row = 0; row < 2 * BANDS; row++)
+      memcpy(x + ((size_t)i * 2 * BANDS + row) * FRAMES,
+             stream + (size_t)row * n_frames + starts[i],
+             sizeof(float) * FRAMES);
+  return x;
+}
+
+/* Whether the front is shared at all on this CPU and vector level. */
+static gboolean sharing_expected(void) {
+  return acrnn_conv2d_direct_chosen(BANDS, FRAMES, 3, 5);
+}
+
+/* forward_stream over x at starts equals forward over x, bit for bit. */
+static void check_same(AcrnnNet *net, const float *x, const gint64 *starts,
+                       int n) {
+  float want[MAX_SEGMENTS * K];
+  memcpy(want, acrnn_net_forward(net, x, n, FALSE, NULL),
+         sizeof(float) * n * K);
+  const float *got = acrnn_net_forward_stream(net, x, starts, n);
+  g_assert_nonnull(got);
+  assert_same_bits(got, want, (size_t)n * K);
+}
+
+/* Segments every HOP frames, and one more aligned to the end. */
+static int half_overlap(gint64 *starts, int n_frames) {
+  int n = 0;
+  for (gint64 s = 0; s + FRAMES <= n_frames; s += HOP)
+    starts[n++] = s;
+  if (starts[n - 1] + FRAMES < n_frames)
+    starts[n++] = n_frames - FRAMES;
+  return n;
+}
+
+static void check_attention(const char *attention, AcrnnPrecision precision) {
+  AcrnnNet *net = new_net(attention, 3);
+  acrnn_net_set_precision(net, precision);
+  const int n_frames = 16 * HOP + 37; /* 15 whole segments, and the end */
+  float *stream = random_stream(n_frames, 5);
+  gint64 starts[MAX_SEGMENTS];
+  const int n = half_overlap(starts, n_frames);
+  g_assert_cmpint(n, ==, 16);
+  float *x = cut(stream, n_frames, starts, n);
+  for (int threads = 1; threads <= 2; threads++) {
+    acrnn_set_threads(threads);
+    check_same(net, x, starts, n);
+    /* a part of the batch, and a single segment */
+    check_same(net, x + (size_t)5 * 2 * BANDS * FRAMES, starts + 5, 6);
+    check_same(net, x, starts, 1);
+  }
+  acrnn_set_threads(1);
+  g_free(x);
+  g_free(stream);
+  acrnn_net_free(net);
+}
+
+static void test_fp32(void) {
+  /* the front pooled segment by segment (rnn), or whole maps for the
+   * attention after block 1 (cnn:2) */
+  const char *kinds[] = {"rnn", "cnn:2"};
+  for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
+    check_attention(kinds[i], ACRNN_PRECISION_FP32);
+}
+
+/* native where the CPU has AVX512_BF16, emulated elsewhere */
+static void test_bf16(void) {
+  const char *kinds[] = {"rnn", "cnn:2"};
+  for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
+    check_attention(kinds[i], ACRNN_PRECISION_BF16);
+}
+
+/* The shared front is taken, and gives the maps of a plain forward: the
+ * output of block 1 after its ReLU (with cnn:2 attention, which reads it
+ * whole), or after its pool (rnn attention: pooled segment by segment). */
+static void check_front_maps(const char *attention, gboolean want_pooled) {
+  AcrnnNet *net = new_net(attention, 9);
+  const int n_frames = 9 * HOP;
+  float *stream = random_stream(n_frames, 13);
+  gint64 starts[MAX_SEGMENTS];
+  const int n = half_overlap(starts, n_frames);
+  float *x = cut(stream, n_frames, starts, n);
+  acrnn_net_forward(net, x, n, FALSE, NULL);
+  const Block *b = &net->blk[1];
+  const size_t map = (size_t)b->cout * n * BANDS * FRAMES;
+  size_t alive = 0; /* a map of zeros would hide wrong edges */
+  for (size_t i = 0; i < map; i++)
+    alive += net->act[1][i] > 0.0f;
+  g_assert_cmpuint(alive, >, map / 5);
+  float *out = want_pooled ? net->pool_out[1] : net->act[1];
+  const size_t size = want_pooled ? (size_t)b->cout * n * b->oh * b->ow : map;
+  float *want = g_memdup2(out, sizeof(float) * size);
+  memset(out, 0xff, sizeof(float) * size);
+  gboolean pooled = !want_pooled;
+  const int front = acrnn_net_stream_front(net, x, starts, n, &pooled);
+  g_assert_cmpint(front, ==, sharing_expected() ? 2 : 0);
+  if (front > 0) {
+    g_assert_cmpint(pooled, ==, want_pooled);
+    assert_same_bits(out, want, size);
+  }
+  /* segments that do not overlap share nothing */
+  gint64 apart[MAX_SEGMENTS];
+  for (int i = 0; i < n; i++)
+    apart[i] = (gint64)i * FRAMES;
+  g_assert_cmpint(acrnn_net_stream_front(net, x, apart, n, &pooled), ==, 0);
+  g_assert_false(pooled);
+  g_free(want);
+  g_free(x);
+  g_free(stream);
+  acrnn_net_free(net);
+}
+
+static void test_front_maps(void) {
+  check_front_maps("rnn", TRUE);
+  check_front_maps("cnn:2", FALSE);
+}
+
+/* Runs broken where a segment was skipped (a silent one), and starts that
+ * claim an overlap the frames do not have. */
+static void test_broken_runs(void) {
+  AcrnnNet *net = new_net("rnn", 21);
+  const int n_frames = 20 * HOP;
+  float *stream = random_stream(n_frames, 17);
+  gint64 starts[] = {0, 64, 128, 192, 384, 448, 512, 576, 640, 704, 1024, 1088};
+  const int n = G_N_ELEMENTS(starts);
+  float *x = cut(stream, n_frames, starts, n);
+  check_same(net, x, starts, n);
+  /* input 6 altered in its first frame, which input 5 also holds */
+  x[(size_t)6 * 2 * BANDS * FRAMES] += 1.0f;
+  check_same(net, x, starts, n);
+  /* starts that are not where the inputs came from */
+  gint64 wrong[G_N_ELEMENTS(starts)];
+  for (int i = 0; i < n; i++)
+    wrong[i] = (gint64)i * 32;
+  check_same(net, x, wrong, n);
+  g_free(x);
+  g_free(stream);
+  acrnn_net_free(net);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/stream/fp32", test_fp32);
+  g_test_add_func("/stream/bf16", test_bf16);
+  g_test_add_func("/stream/front-maps", test_front_maps);
+  g_test_add_func("/stream/broken-runs", test_broken_runs);
+  return g_test_run();
+}
