@@ -8,7 +8,12 @@
  * the last per second of this process's CPU time (all its threads), which
  * other load on a shared machine disturbs less than wall time: use it to
  * compare two builds at 1 thread. --only runs just the figure NAME
- * (infer_b1, infer_b16, infer_b64 or train_b64), for profiling. --precision
+ * (infer_b1, infer_b16, stream_b16, infer_b64 or train_b64), for
+ * profiling. stream_b16 is infer_b16 over 16 segments cut from one stream
+ * every 64 frames, as acrnnclassify cuts them, through
+ * acrnn_net_forward_stream(), where overlapping segments share their first
+ * conv blocks (its GFLOP/s count the operations of 16 whole segments, as
+ * infer_b16's: the gain shows as a higher figure). --precision
  * bf16 runs the network with bf16 products and fp32 sums (the header line says
  * whether the CPU runs them natively or emulated). Inference runs a sealed
  * copy of the network, as acrnnclassify does with the model it loads
@@ -20,6 +25,7 @@
  * and train_b64 runs N replicas of the network side by side, each on its
  * share of the batch on one thread, as acrnn-train --threads N does. */
 #include <acrnn/acrnn.h>
+#include <acrnn/replicas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +135,19 @@ int main(int argc, char **argv) {
     x[i] = (float)acrnn_rng_normal(&rng);
   for (int i = 0; i < max_batch; i++)
     y[i * cfg.n_classes + i % cfg.n_classes] = 1.0f;
+  /* stream_b16's inputs: 16 segments of x's first rows taken as a stream */
+  enum { STREAM_BATCH = 16 };
+  const int hop = cfg.frames / 2;
+  const int stream_frames = cfg.frames + (STREAM_BATCH - 1) * hop;
+  float *xs = g_new(float, seg *STREAM_BATCH);
+  gint64 starts[STREAM_BATCH];
+  for (int i = 0; i < STREAM_BATCH; i++) {
+    starts[i] = (gint64)i * hop;
+    for (int row = 0; row < 2 * cfg.bands; row++)
+      memcpy(xs + ((size_t)i * 2 * cfg.bands + row) * cfg.frames,
+             x + (size_t)row * stream_frames + starts[i],
+             sizeof(float) * cfg.frames);
+  }
   AcrnnSgdParams sp;
   acrnn_sgd_params_init(&sp);
   AcrnnSgd *opt = acrnn_sgd_new(&sp, acrnn_net_n_params(net));
@@ -160,11 +179,12 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int batch;
-    gboolean train;
-  } runs[] = {{"infer_b1", 1, FALSE},
-              {"infer_b16", 16, FALSE},
-              {"infer_b64", 64, FALSE},
-              {"train_b64", 64, TRUE}};
+    gboolean train, stream;
+  } runs[] = {{"infer_b1", 1, FALSE, FALSE},
+              {"infer_b16", 16, FALSE, FALSE},
+              {"stream_b16", STREAM_BATCH, FALSE, TRUE},
+              {"infer_b64", 64, FALSE, FALSE},
+              {"train_b64", 64, TRUE, FALSE}};
   for (size_t r = 0; r < G_N_ELEMENTS(runs); r++) {
     if (only && strcmp(only, runs[r].name) != 0)
       continue;
@@ -182,6 +202,9 @@ int main(int argc, char **argv) {
         acrnn_net_loss(net, y);
         acrnn_net_backward(net);
         acrnn_sgd_step(opt, acrnn_net_params(net), acrnn_net_grads(net), 0.01f);
+      } else if (runs[r].stream) {
+        acrnn_net_forward_replicas_stream(copies, nrep, xs, starts, b, NULL,
+                                          NULL);
       } else if (nrep > 1 && b > 1) {
         acrnn_net_forward_replicas(copies, nrep, x, b, NULL, NULL);
       } else {
@@ -210,6 +233,7 @@ int main(int argc, char **argv) {
   acrnn_sgd_free(opt);
   acrnn_net_free(net);
   g_free(x);
+  g_free(xs);
   g_free(y);
   return 0;
 }
