@@ -178,94 +178,82 @@ stopped() {
   exit 1
 }
 
-# ours-ensemble: model k on three of folds 1-4 (validated on k), each
-# continued from its checkpoint when stopped; then fold 5 by each model and
-# by the four together.
-ensemble_row() {
-  local k others f status
-  [ "$print_only" = 1 ] || mkdir -p "$dir"
-  for k in 1 2 3 4; do
-    [ -f "$dir/inner-$k.last.safetensors" ] && continue
-    others=$(for f in 1 2 3 4; do [ "$f" = "$k" ] || printf '%s,' "$f"; done)
-    cmd=("$train" train --data "$data" "${ds_opt[@]}" --split-by-source 5
-         --seed 1 --folds "${others%,}" --val-fold "$k" --epochs "$epochs"
-         --lr-step $((epochs / 3)) --threads "$threads"
-         --precision "$precision" --checkpoint-every 5 "${row_opts[@]}"
-         --out "$dir/inner-$k.safetensors")
-    cont=()
-    [ -f "$dir/inner-$k.ckpt.safetensors" ] &&
-      cont=(--resume "$dir/inner-$k.ckpt.safetensors")
-    if [ "$print_only" = 1 ]; then
-      echo "${cmd[*]} ${cont[*]}"
-      continue
-    fi
-    echo "$(date -u +%FT%TZ) $name: ${cmd[*]} ${cont[*]}" | tee -a "$work/commands.log"
-    portable "${cmd[*]}" >> "$res/command.txt"
-    status=0
-    run_saving "${cmd[@]}" "${cont[@]}" || status=$?
-    # a stop (Ctrl-C, --stop-after-*) leaves no last model
-    [ "$status" -eq 0 ] && [ -f "$dir/inner-$k.last.safetensors" ] ||
-      stopped "$status"
+# train_one FOLDS VAL BASE: one model of the row, trained on FOLDS and
+# validated on VAL, to $dir/BASE.safetensors (BASE.last.safetensors: the
+# last epoch's), continued from its checkpoint when stopped, skipped when
+# done; its command is added to command.txt either way. A stop exits.
+train_one() {
+  local status
+  cmd=("$train" train --data "$data" "${ds_opt[@]}" --split-by-source 5
+       --seed 1 --folds "$1" --val-fold "$2" --epochs "$epochs"
+       --lr-step $((epochs / 3)) --threads "$threads"
+       --precision "$precision" --checkpoint-every 5 "${row_opts[@]}"
+       --out "$dir/$3.safetensors")
+  [ "$print_only" = 1 ] || portable "${cmd[*]}" >> "$res/command.txt"
+  [ -f "$dir/$3.last.safetensors" ] && return 0
+  cont=()
+  [ -f "$dir/$3.ckpt.safetensors" ] &&
+    cont=(--resume "$dir/$3.ckpt.safetensors")
+  if [ "$print_only" = 1 ]; then
+    echo "${cmd[*]} ${cont[*]}"
+    return 0
+  fi
+  echo "$(date -u +%FT%TZ) $name: ${cmd[*]} ${cont[*]}" | tee -a "$work/commands.log"
+  status=0
+  run_saving "${cmd[@]}" "${cont[@]}" || status=$?
+  # a stop (Ctrl-C, --stop-after-*) leaves no last model
+  [ "$status" -eq 0 ] && [ -f "$dir/$3.last.safetensors" ] ||
+    stopped "$status"
+}
+
+# evaluate MODEL... REPORT [--quiet]: fold 5 of the split by the models
+# (their ensemble when several), report to $dir/REPORT.json.
+evaluate() {
+  local args=() quiet=()
+  while [ $# -gt 1 ]; do
+    if [ "$1" = --quiet ]; then quiet=(--quiet); else args+=(--model "$1"); fi
+    shift
   done
-  local models=() ev
-  for k in 1 2 3 4 all; do
-    if [ "$k" = all ]; then
-      ev=("$train" eval --data "$data" --fold 5 --threads "$threads"
-          --precision "$precision" "${models[@]}"
-          --report "$dir/ensemble-eval")
-    else
-      models+=(--model "$dir/inner-$k.last.safetensors")
-      ev=("$train" eval --data "$data" --fold 5 --threads "$threads" --quiet
-          --precision "$precision" --model "$dir/inner-$k.last.safetensors"
-          --report "$dir/inner-$k-eval")
-    fi
-    if [ "$print_only" = 1 ]; then
-      echo "${ev[*]}"
-      continue
-    fi
+  local ev=("$train" eval --data "$data" --fold 5 --threads "$threads"
+            "${quiet[@]}" --precision "$precision" "${args[@]}"
+            --report "$dir/$1")
+  if [ "$print_only" = 1 ]; then
+    echo "${ev[*]}"
+  else
     "${ev[@]}" >> "$log" 2>&1 || stopped $?
+  fi
+}
+
+# ours-ensemble: model k on three of folds 1-4 (validated on k); then fold 5
+# by each model and by the four together.
+ensemble_row() {
+  local k others f models=()
+  for k in 1 2 3 4; do
+    others=$(for f in 1 2 3 4; do [ "$f" = "$k" ] || printf '%s,' "$f"; done)
+    train_one "${others%,}" "$k" "inner-$k"
   done
+  for k in 1 2 3 4; do
+    models+=("$dir/inner-$k.last.safetensors")
+    evaluate --quiet "$dir/inner-$k.last.safetensors" "inner-$k-eval"
+  done
+  evaluate "${models[@]}" ensemble-eval
   [ "$print_only" = 1 ] && return 0
   save_results "$dir" "$res"
   grep -h '^\(model\|ensemble\) ' "$log" | tail -n 5
 }
 
-# bundle-ROW: the candidate model, continued from its checkpoint when
-# stopped; then fold 5 by the last epoch's model, and its F16 export.
+# bundle-ROW: the candidate on folds 1-4 (validated on 5); then fold 5 by
+# the last epoch's model, and its F16 export.
 bundle_row() {
-  local status f
-  [ "$print_only" = 1 ] || mkdir -p "$dir"
-  if [ ! -f "$dir/model.last.safetensors" ]; then
-    cmd=("$train" train --data "$data" "${ds_opt[@]}" --split-by-source 5
-         --seed 1 --folds 1,2,3,4 --val-fold 5 --epochs "$epochs"
-         --lr-step $((epochs / 3)) --threads "$threads"
-         --precision "$precision" --checkpoint-every 5 "${row_opts[@]}"
-         --out "$dir/model.safetensors")
-    cont=()
-    [ -f "$dir/model.ckpt.safetensors" ] &&
-      cont=(--resume "$dir/model.ckpt.safetensors")
-    if [ "$print_only" = 1 ]; then
-      echo "${cmd[*]} ${cont[*]}"
-    else
-      echo "$(date -u +%FT%TZ) $name: ${cmd[*]} ${cont[*]}" | tee -a "$work/commands.log"
-      portable "${cmd[*]}" > "$res/command.txt"
-      status=0
-      run_saving "${cmd[@]}" "${cont[@]}" || status=$?
-      [ "$status" -eq 0 ] && [ -f "$dir/model.last.safetensors" ] ||
-        stopped "$status"
-    fi
-  fi
-  local ev=("$train" eval --data "$data" --fold 5 --threads "$threads"
-            --precision "$precision" --model "$dir/model.last.safetensors"
-            --report "$dir/heldout-eval")
+  local f
+  train_one 1,2,3,4 5 model
+  evaluate "$dir/model.last.safetensors" heldout-eval
   local ex=("$train" export --model "$dir/model.last.safetensors"
             --out "$dir/model.f16.safetensors" --dtype f16)
   if [ "$print_only" = 1 ]; then
-    echo "${ev[*]}"
     echo "${ex[*]}"
     return 0
   fi
-  "${ev[@]}" >> "$log" 2>&1 || stopped $?
   "${ex[@]}" >> "$log" 2>&1 || stopped $?
   save_results "$dir" "$res"
   for f in model.f16.safetensors model.log.jsonl model.curves.png; do
@@ -283,13 +271,9 @@ for row in "${rows[@]}"; do
   log=$work/$name.log
   read -r -a row_opts <<< "$opts"
   [ "$print_only" = 1 ] || mkdir -p "$work" "$res"
-  if [ "$row" = ours-ensemble ]; then
-    [ "$print_only" = 1 ] || : > "$res/command.txt"
-    ensemble_row
-    continue
-  fi
-  if [ "${row#bundle-}" != "$row" ]; then
-    bundle_row
+  if [ "$row" = ours-ensemble ] || [ "${row#bundle-}" != "$row" ]; then
+    [ "$print_only" = 1 ] || { mkdir -p "$dir"; : > "$res/command.txt"; }
+    if [ "$row" = ours-ensemble ]; then ensemble_row; else bundle_row; fi
     continue
   fi
   cont=()
