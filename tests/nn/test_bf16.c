@@ -11,6 +11,7 @@
 #include "gemm.h"
 #include "gemm_bf16.h"
 #include "isa.h"
+#include "nn_test_util.h"
 #include "weights.h"
 
 #include <acrnn/acrnn.h>
@@ -126,12 +127,6 @@ static void test_gemm_bounds(void) {
   }
 }
 
-static void assert_same_bits(const float *x, const float *y, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (memcmp(&x[i], &y[i], sizeof(float)) != 0)
-      g_error("element %zu differs: %.9g vs %.9g", i, x[i], y[i]);
-}
-
 /* Runs f once per build and compares the outputs bit for bit. */
 static gboolean have_fast_build(void) {
   if (!acrnn_bf16_use("avx512bf16")) {
@@ -155,7 +150,7 @@ static void test_gemm_isa(void) {
     run_gemm(g, a, b, c0, fast);
     g_assert_true(acrnn_bf16_use("generic"));
     run_gemm(g, a, b, c0, emul);
-    assert_same_bits(fast, emul, mn);
+    nt_assert_same_bits(fast, emul, mn);
     g_free(a);
     g_free(b);
     g_free(c0);
@@ -182,7 +177,7 @@ static void test_gemm_threads(void) {
     acrnn_set_threads(3);
     run_gemm(&g, a, b, c0, three);
     acrnn_set_threads(1);
-    assert_same_bits(one, three, mn);
+    nt_assert_same_bits(one, three, mn);
     g_free(a);
     g_free(b);
     g_free(c0);
@@ -217,7 +212,7 @@ static void test_gemm_hold(void) {
       for (int round = 0; round < 3; round++) {
         memset(got, 0xff, sizeof(float) * (size_t)m * n);
         acrnn_gemm(CblasNoTrans, CblasTrans, m, n, k, a, k, b, k, 0.0f, got, n);
-        assert_same_bits(got, want, (size_t)m * n);
+        nt_assert_same_bits(got, want, (size_t)m * n);
       }
       acrnn_gemm_hold_end(&held);
       g_assert_true(acrnn_gemm_packed() == outer);
@@ -260,14 +255,14 @@ static void test_gemm_packed(void) {
       memcpy(got, c0, sizeof(float) * mn);
       acrnn_gemm_bf16_packed(g->ta, g->m, g->n, g->k, a, lda, pb, g->beta, got,
                              g->n);
-      assert_same_bits(got, want, mn);
+      nt_assert_same_bits(got, want, mn);
       for (int which = 1; which <= 3; which++) { /* A, B, both */
         memcpy(got, c0, sizeof(float) * mn);
         acrnn_gemm_bf16_prepacked(
             g->ta, g->tb, g->m, g->n, g->k, which & 1 ? NULL : a, lda,
             which & 1 ? pa : NULL, which & 2 ? NULL : b, ldb,
             which & 2 ? pb : NULL, g->beta, got, g->n);
-        assert_same_bits(got, want, mn);
+        nt_assert_same_bits(got, want, mn);
       }
     }
     acrnn_set_threads(1);
@@ -411,12 +406,12 @@ static void test_conv_isa_threads(void) {
     acrnn_set_threads(3);
     run_conv(cc, x, w, scale, shift, y0, b, 1);
     acrnn_set_threads(1);
-    assert_same_bits(a, b, ny);
+    nt_assert_same_bits(a, b, ny);
     if (fast) {
       g_assert_true(acrnn_bf16_use("generic"));
       run_conv(cc, x, w, scale, shift, y0, b, 1);
       g_assert_true(acrnn_bf16_use("avx512bf16"));
-      assert_same_bits(a, b, ny);
+      nt_assert_same_bits(a, b, ny);
     }
     g_free(x);
     g_free(w);
@@ -490,12 +485,12 @@ static void test_wgrad(void) {
     acrnn_set_threads(3);
     wgrad_run(c, dy, x, dw0, other);
     acrnn_set_threads(1);
-    assert_same_bits(dw, other, nw);
+    nt_assert_same_bits(dw, other, nw);
     if (fast) {
       g_assert_true(acrnn_bf16_use("generic"));
       wgrad_run(c, dy, x, dw0, other);
       g_assert_true(acrnn_bf16_use("avx512bf16"));
-      assert_same_bits(dw, other, nw);
+      nt_assert_same_bits(dw, other, nw);
     }
     g_free(dy);
     g_free(x);
@@ -599,7 +594,7 @@ static void test_network(void) {
   /* The fp32 network's passes did not change: the precision is per
    * network, and it is put back after each bf16 pass. */
   memcpy(l16, acrnn_net_forward(n32, x, NET_N, TRUE, NULL), sizeof l16);
-  assert_same_bits(l16, l32, nl);
+  nt_assert_same_bits(l16, l32, nl);
   g_free(x);
   acrnn_net_free(n32);
   acrnn_net_free(n16);
@@ -629,10 +624,10 @@ static void test_sealed_packed(void) {
              sizeof(float) * nl);
       memcpy(got, acrnn_net_forward(sealed, x, batches[b], FALSE, NULL),
              sizeof(float) * nl);
-      assert_same_bits(got, want, nl);
+      nt_assert_same_bits(got, want, nl);
       memcpy(got, acrnn_net_forward(copy, x, batches[b], FALSE, NULL),
              sizeof(float) * nl);
-      assert_same_bits(got, want, nl);
+      nt_assert_same_bits(got, want, nl);
     }
   }
   acrnn_set_threads(1);
@@ -657,7 +652,7 @@ static void test_sealed_packed(void) {
   g_assert_null(acrnn_net_weights(copy)->packed);
   memcpy(want, acrnn_net_forward(open, x, NET_N, FALSE, NULL), sizeof want);
   memcpy(got, acrnn_net_forward(copy, x, NET_N, FALSE, NULL), sizeof got);
-  assert_same_bits(got, want, NET_N * NET_K);
+  nt_assert_same_bits(got, want, NET_N * NET_K);
   g_free(x);
   acrnn_net_free(copy);
   acrnn_net_free(sealed);

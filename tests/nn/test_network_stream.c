@@ -8,6 +8,7 @@
  * agree with their starts are computed on their own. */
 #include "conv2d_direct.h"
 #include "network_private.h"
+#include "nn_test_util.h"
 
 #include <acrnn/acrnn.h>
 #include <string.h>
@@ -17,41 +18,6 @@
 #define HOP 64
 #define K 5
 #define MAX_SEGMENTS 24
-
-static void assert_same_bits(const float *x, const float *y, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (memcmp(&x[i], &y[i], sizeof(float)) != 0)
-      g_error("element %zu differs: %.9g vs %.9g", i, x[i], y[i]);
-}
-
-static AcrnnNet *new_net(const char *attention, guint64 seed) {
-  AcrnnNetConfig cfg;
-  acrnn_net_config_init(&cfg);
-  cfg.bands = BANDS;
-  cfg.frames = FRAMES;
-  cfg.n_classes = K;
-  g_assert_true(acrnn_attention_parse(attention, &cfg.attention, NULL));
-  AcrnnNet *net = acrnn_net_new(&cfg, NULL);
-  g_assert_nonnull(net);
-  acrnn_net_init_random(net, seed);
-  /* running statistics that matter but leave most units alive: small
-   * means and variances near the conv outputs' (N(0, 0.05) weights) */
-  float *buf = acrnn_net_buffers(net);
-  for (size_t i = 0; i < acrnn_net_n_buffers(net); i++)
-    buf[i] = 0.02f + 0.04f * (float)(i % 4);
-  return net;
-}
-
-/* A stream of n_frames random frames [2][BANDS][n_frames]. */
-static float *random_stream(int n_frames, guint64 seed) {
-  const size_t count = (size_t)2 * BANDS * n_frames;
-  float *s = g_new(float, count);
-  AcrnnRng rng;
-  acrnn_rng_seed(&rng, seed);
-  for (size_t i = 0; i < count; i++)
-    s[i] = (float)acrnn_rng_normal(&rng);
-  return s;
-}
 
 /* The inputs [n][2][BANDS][FRAMES] at the given starts of the stream. */
 static float *cut(const float *stream, int n_frames, const gint64 *starts,
@@ -78,7 +44,7 @@ static void check_same(AcrnnNet *net, const float *x, const gint64 *starts,
          sizeof(float) * n * K);
   const float *got = acrnn_net_forward_stream(net, x, starts, n);
   g_assert_nonnull(got);
-  assert_same_bits(got, want, (size_t)n * K);
+  nt_assert_same_bits(got, want, (size_t)n * K);
 }
 
 /* Segments every HOP frames, and one more aligned to the end. */
@@ -92,10 +58,10 @@ static int half_overlap(gint64 *starts, int n_frames) {
 }
 
 static void check_attention(const char *attention, AcrnnPrecision precision) {
-  AcrnnNet *net = new_net(attention, 3);
+  AcrnnNet *net = nt_new_net(BANDS, FRAMES, K, attention, 3);
   acrnn_net_set_precision(net, precision);
   const int n_frames = 16 * HOP + 37; /* 15 whole segments, and the end */
-  float *stream = random_stream(n_frames, 5);
+  float *stream = nt_random((size_t)2 * BANDS * n_frames, 5);
   gint64 starts[MAX_SEGMENTS];
   const int n = half_overlap(starts, n_frames);
   g_assert_cmpint(n, ==, 16);
@@ -132,9 +98,9 @@ static void test_bf16(void) {
  * output of block 1 after its ReLU (with cnn:2 attention, which reads it
  * whole), or after its pool (rnn attention: pooled segment by segment). */
 static void check_front_maps(const char *attention, gboolean want_pooled) {
-  AcrnnNet *net = new_net(attention, 9);
+  AcrnnNet *net = nt_new_net(BANDS, FRAMES, K, attention, 9);
   const int n_frames = 9 * HOP;
-  float *stream = random_stream(n_frames, 13);
+  float *stream = nt_random((size_t)2 * BANDS * n_frames, 13);
   gint64 starts[MAX_SEGMENTS];
   const int n = half_overlap(starts, n_frames);
   float *x = cut(stream, n_frames, starts, n);
@@ -154,7 +120,7 @@ static void check_front_maps(const char *attention, gboolean want_pooled) {
   g_assert_cmpint(front, ==, sharing_expected() ? 2 : 0);
   if (front > 0) {
     g_assert_cmpint(pooled, ==, want_pooled);
-    assert_same_bits(out, want, size);
+    nt_assert_same_bits(out, want, size);
   }
   /* segments that do not overlap share nothing */
   gint64 apart[MAX_SEGMENTS];
@@ -176,9 +142,9 @@ static void test_front_maps(void) {
 /* Runs broken where a segment was skipped (a silent one), and starts that
  * claim an overlap the frames do not have. */
 static void test_broken_runs(void) {
-  AcrnnNet *net = new_net("rnn", 21);
+  AcrnnNet *net = nt_new_net(BANDS, FRAMES, K, "rnn", 21);
   const int n_frames = 20 * HOP;
-  float *stream = random_stream(n_frames, 17);
+  float *stream = nt_random((size_t)2 * BANDS * n_frames, 17);
   gint64 starts[] = {0, 64, 128, 192, 384, 448, 512, 576, 640, 704, 1024, 1088};
   const int n = G_N_ELEMENTS(starts);
   float *x = cut(stream, n_frames, starts, n);
