@@ -619,7 +619,9 @@ static void install_properties(GObjectClass *gobject_class) {
       g_param_spec_uint("batch", "Batch",
                         "Segments per network forward: 1 reports each "
                         "segment as soon as it is complete, larger is faster "
-                        "for files; 0 chooses when the stream "
+                        "for files (consecutive segments of a batch overlap "
+                        "by half and compute their first conv blocks once); "
+                        "0 chooses when the stream "
                         "starts: 16 when nothing waits for the labels (a "
                         "source that is not live, no sink that syncs to the "
                         "clock, the text pad unlinked or to such a sink), "
