@@ -71,8 +71,8 @@ static GstFlowReturn queue_segment(GstAcrnnClassify *self, guint64 first,
   seg->silent = seg->level < silence_threshold;
   if (!seg->silent) {
     seg->input = self->n_inputs++;
-    /* a batch never outlasts its run (gst_acrnn_classify_end_run()), so
-     * its starts increase */
+    /* its first frame in the run: a batch never outlasts its run
+     * (gst_acrnn_classify_end_run()) */
     self->batch_starts[seg->input] = (gint64)first;
     acrnn_segment_extract(frames, (size_t)have, self->fp.bands, S, H, 0,
                           self->info.mean, self->info.std,

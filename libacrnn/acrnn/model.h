@@ -16,14 +16,14 @@ G_BEGIN_DECLS
 
 /** What a model file says besides its tensors. */
 typedef struct {
-  int version;            /**< 1 */
-  char **labels;          /**< n_labels class names, NULL-terminated */
+  int version;   /**< 1 */
+  char **labels; /**< n_labels class names, NULL-terminated */
   int n_labels;
   AcrnnFeatureParams features;
-  int segment_frames;     /**< 128 */
-  int segment_hop;        /**< 64 */
+  int segment_frames; /**< 128 */
+  int segment_hop;    /**< 64 */
   AcrnnAttention attention;
-  float mean[2], std[2];  /**< per channel: log, delta */
+  float mean[2], std[2]; /**< per channel: log, delta */
   /** The optional "split" key: how the training clips were chosen (a JSON
    * object as text, written by acrnn-train: layout, folds, seed, held-out
    * fold, hash of the training clip list), or NULL. Owned: freed by

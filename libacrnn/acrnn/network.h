@@ -186,8 +186,9 @@ const float *acrnn_net_forward(AcrnnNet *net, const float *x, int batch,
 /** Inference (as acrnn_net_forward() with training FALSE) over inputs cut
  * from one stream of feature frames, as acrnnclassify and acrnn-train eval
  * cut segments: input i [2][bands][frames] of x is the stream's frames
- * [starts[i], starts[i] + frames), starts increasing. Where consecutive
- * inputs overlap (and do hold the same frames there: this is checked),
+ * [starts[i], starts[i] + frames). Where consecutive inputs overlap (input
+ * i starts less than frames after input i - 1, and they do hold the same
+ * frames there: this is checked),
  * the conv blocks before the first pooling are computed once over their
  * frames and again only at each input's first and last few frames, where
  * its zero padding changes them: with the paper's 50 % segment overlap,

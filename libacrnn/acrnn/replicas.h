@@ -31,7 +31,7 @@ void acrnn_net_forward_replicas(AcrnnNet *const *nets, int n_nets,
                                 float *probs);
 
 /** As acrnn_net_forward_replicas(), for inputs cut from one stream at the
- * frames starts[0 .. batch) (increasing): each part runs
+ * frames starts[0 .. batch): each part runs
  * acrnn_net_forward_stream() over its inputs. starts may be NULL (then
  * this is acrnn_net_forward_replicas()). */
 void acrnn_net_forward_replicas_stream(AcrnnNet *const *nets, int n_nets,

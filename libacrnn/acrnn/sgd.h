@@ -39,8 +39,7 @@ float acrnn_sgd_lr(const AcrnnSgd *opt, int epoch);
  * momentum), as torch.optim.SGD does for parameters without a gradient. */
 void acrnn_sgd_freeze(AcrnnSgd *opt, size_t offset, size_t n);
 /** One update of params with grads at learning rate lr. */
-void acrnn_sgd_step(AcrnnSgd *opt, float *params, const float *grads,
-                    float lr);
+void acrnn_sgd_step(AcrnnSgd *opt, float *params, const float *grads, float lr);
 
 G_END_DECLS
 

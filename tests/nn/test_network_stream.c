@@ -139,8 +139,9 @@ static void test_front_maps(void) {
   check_front_maps("cnn:2", FALSE);
 }
 
-/* Runs broken where a segment was skipped (a silent one), and starts that
- * claim an overlap the frames do not have. */
+/* Runs broken where a segment was skipped (a silent one), starts in
+ * decreasing order, and starts that claim an overlap the frames do not
+ * have. */
 static void test_broken_runs(void) {
   AcrnnNet *net = nt_new_net(BANDS, FRAMES, K, "rnn", 21);
   const int n_frames = 20 * HOP;
@@ -152,6 +153,13 @@ static void test_broken_runs(void) {
   /* input 6 altered in its first frame, which input 5 also holds */
   x[(size_t)6 * 2 * BANDS * FRAMES] += 1.0f;
   check_same(net, x, starts, n);
+  /* starts that do not increase: only consecutive overlaps are shared */
+  gint64 back[G_N_ELEMENTS(starts)];
+  for (int i = 0; i < n; i++)
+    back[i] = starts[n - 1 - i];
+  float *reversed = cut(stream, n_frames, back, n);
+  check_same(net, reversed, back, n);
+  g_free(reversed);
   /* starts that are not where the inputs came from */
   gint64 wrong[G_N_ELEMENTS(starts)];
   for (int i = 0; i < n; i++)
