@@ -60,19 +60,19 @@ static int half_overlap(gint64 *starts, int n_frames) {
 static void check_attention(const char *attention, AcrnnPrecision precision) {
   AcrnnNet *net = nt_new_net(BANDS, FRAMES, K, attention, 3);
   acrnn_net_set_precision(net, precision);
-  const int n_frames = 16 * HOP + 37; /* 15 whole segments, and the end */
+  /* 11 whole segments and the end: two runs (a span holds 9) */
+  const int n_frames = 12 * HOP + 37;
   float *stream = nt_random((size_t)2 * BANDS * n_frames, 5);
   gint64 starts[MAX_SEGMENTS];
   const int n = half_overlap(starts, n_frames);
-  g_assert_cmpint(n, ==, 16);
+  g_assert_cmpint(n, ==, 12);
   float *x = cut(stream, n_frames, starts, n);
-  for (int threads = 1; threads <= 2; threads++) {
-    acrnn_set_threads(threads);
-    check_same(net, x, starts, n);
-    /* a part of the batch, and a single segment */
-    check_same(net, x + (size_t)5 * 2 * BANDS * FRAMES, starts + 5, 6);
-    check_same(net, x, starts, 1);
-  }
+  acrnn_set_threads(1);
+  check_same(net, x, starts, n);
+  check_same(net, x, starts, 1); /* a single segment */
+  acrnn_set_threads(2);
+  /* a part of the batch, whose first input is not the stream's */
+  check_same(net, x + (size_t)5 * 2 * BANDS * FRAMES, starts + 5, 6);
   acrnn_set_threads(1);
   g_free(x);
   g_free(stream);
@@ -89,9 +89,7 @@ static void test_fp32(void) {
 
 /* native where the CPU has AVX512_BF16, emulated elsewhere */
 static void test_bf16(void) {
-  const char *kinds[] = {"rnn", "cnn:2"};
-  for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
-    check_attention(kinds[i], ACRNN_PRECISION_BF16);
+  check_attention("rnn", ACRNN_PRECISION_BF16);
 }
 
 /* The shared front is taken, and gives the maps of a plain forward: the
