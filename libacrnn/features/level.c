@@ -113,8 +113,9 @@ double acrnn_level_meter_db(const AcrnnLevelMeter *meter, const float *frames,
   for (size_t t = 0; t < n_frames; t++) {
     const float *logs = frames + t * 2 * (size_t)B;
     double power = 0;
+    /* expf: a third of exp's time, and a level needs no more than 24 bits */
     for (int i = 0; i < B; i++)
-      power += meter->weights[i] * exp((double)logs[i]);
+      power += meter->weights[i] * (double)expf(logs[i]);
     sum += MAX(power, 0.0);
   }
   double floor_power = pow(10.0, ACRNN_LEVEL_FLOOR_DB / 10.0);

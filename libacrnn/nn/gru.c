@@ -4,7 +4,7 @@
 
 #include "gemm.h"
 #include "gemm_bf16.h"
-#include <math.h>
+#include "gru_gates.h"
 #include <string.h>
 
 /* Per (sample i, time t) the cache holds one row of 5*H floats:
@@ -26,10 +26,6 @@ size_t acrnn_gru_workspace(int n, int t, int hidden) {
                acrnn_gemm_bf16_packed_b_size(3 * hidden, hidden);
   size_t bwd = 2 * nt * 3 * hidden + 2 * nh;
   return fwd > bwd ? fwd : bwd;
-}
-
-static float sigmoidf(float x) {
-  return 1.0f / (1.0f + expf(-x));
 }
 
 void acrnn_gru_forward(float *y, int ldy, int col, float *cache, const float *x,
@@ -73,24 +69,8 @@ void acrnn_gru_forward(float *y, int ldy, int col, float *cache, const float *x,
       acrnn_gemm(CblasNoTrans, CblasTrans, n, G, H, h, H, w_hh, H, 1.0f, gh, G);
     for (int i = 0; i < n; i++) {
       size_t row = (size_t)i * t + tt;
-      const float *gir = gi + row * G, *ghr = gh + (size_t)i * G;
-      float *c = cache + row * R;
-      float *hi = h + (size_t)i * H;
-      float *yo = y + row * ldy + col;
-      for (int j = 0; j < H; j++) {
-        float r = sigmoidf(gir[j] + ghr[j]);
-        float z = sigmoidf(gir[H + j] + ghr[H + j]);
-        float hn = ghr[2 * H + j];
-        float nn = tanhf(gir[2 * H + j] + r * hn);
-        float hp = hi[j];
-        c[j] = r;
-        c[H + j] = z;
-        c[2 * H + j] = nn;
-        c[3 * H + j] = hn;
-        c[4 * H + j] = hp;
-        hi[j] = (1.0f - z) * nn + z * hp; /* h' = (1-z) n + z h */
-        yo[j] = hi[j];
-      }
+      acrnn_gru_gates(h + (size_t)i * H, cache + row * R, y + row * ldy + col,
+                      gi + row * G, gh + (size_t)i * G, H);
     }
   }
 }
