@@ -98,7 +98,8 @@ static gboolean make_plan(const AcrnnNet *net, const float *x,
     p->gap = MAX(p->gap, net->blk[i].kw / 2);
   }
   p->item = 2 * p->reach;
-  if (p->reach == 0 || s < 2 * p->item)
+  /* (where one segment does not run on the direct kernels, no comparing) */
+  if (p->reach == 0 || s < 2 * p->item || !direct_at(net, p->front, s))
     return FALSE;
   for (int i = 0; i < n; i++) {
     Run *r = p->n_runs > 0 ? &runs[p->n_runs - 1] : NULL;
@@ -122,7 +123,7 @@ static gboolean make_plan(const AcrnnNet *net, const float *x,
     p->edge_width = p->gap + p->n_items * (p->item + p->gap);
     columns += (size_t)p->edge_width;
   }
-  return columns * 10 < (size_t)n * s * 9 && direct_at(net, p->front, s) &&
+  return columns * 10 < (size_t)n * s * 9 &&
          direct_at(net, p->front, p->span_width) &&
          (p->edge_width == 0 || direct_at(net, p->front, p->edge_width));
 }
