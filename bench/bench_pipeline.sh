@@ -6,6 +6,8 @@
 #   bench/bench_pipeline.sh [BUILD_DIR]      (default: $ACRNN_BUILD_DIR, else build)
 #   ACRNN_BENCH_MINUTES=10   length of the generated clip
 #   ACRNN_BENCH_CORES="1 2"  core counts to measure (taskset -c 0 / 0,1)
+#   ACRNN_BENCH_RUNS=5       runs of each, interleaved (gst, gst-threads,
+#                            torch, then again); the table gives the medians
 #
 # A WAV of pink noise (44.1 kHz mono) and a random full-size model (50
 # classes, 128 bands) are made once in a temporary folder. Each run is timed
@@ -18,7 +20,9 @@
 #                on its own copy of the network); for 2 cores and up
 #   torch:       bench_pipeline_torch.py run (torch.set_num_threads(cores))
 # and reported as a real-time factor (seconds of audio per second of wall
-# time); ratio = the faster gst / torch. All must reach the same decision.
+# time): the median run of each, and a line with the slowest and fastest
+# (one machine's runs can differ by a third); ratio = the faster gst /
+# torch, from the medians. All runs must reach the same decision.
 # The header names what a figure needs beside it: the CPU, whether it has
 # AVX512_BF16 (precision=auto, the default, then runs bf16; else fp32), the
 # commit measured and the load average before the runs; the last line
@@ -30,6 +34,7 @@ root=$(dirname "$here")
 build=${1:-${ACRNN_BUILD_DIR:-$root/build}}
 minutes=${ACRNN_BENCH_MINUTES:-10}
 cores_list=${ACRNN_BENCH_CORES:-1 2}
+runs=${ACRNN_BENCH_RUNS:-5}
 py=/usr/bin/python3
 
 if [ ! -f "$build/gst-plugins/libgstacrnn.so" ]; then
@@ -96,7 +101,8 @@ else
 fi
 commit=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
 echo "# ${cpu:-unknown CPU}, $ncpu CPUs, $prec; commit $commit"
-echo "# $minutes min of 44.1 kHz audio, random 50-class 128-band model," \
+echo "# $minutes min of 44.1 kHz audio, random 50-class 128-band model, $runs runs" \
+     "of each (medians below)," \
      "load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "# real-time factors: seconds of audio per second of wall time; *-cpu: per" \
      "CPU second (less sensitive to other load); ratio: the faster gst / torch"
@@ -108,27 +114,52 @@ for c in $cores_list; do
     echo "skipping $c cores: only $ncpu CPUs" >&2
     continue
   fi
-  r=$(run_gst "$c" "$c" 1) || exit 1
-  read -r gw gc gl <<<"$r"
-  hw=0 hc=0 hl=$gl
-  if [ "$c" -gt 1 ]; then
-    r=$(run_gst "$c" 1 "$c") || exit 1
-    read -r hw hc hl <<<"$r"
-  fi
-  r=$(run_torch "$c") || exit 1
-  read -r tw tc tl <<<"$r"
-  if [ "$gl" = "$tl" ] && [ "$hl" = "$tl" ]; then
-    same="same ($gl)"
+  gws=() gcs=() hws=() hcs=() tws=() tcs=() labels=()
+  for ((i = 0; i < runs; i++)); do
+    r=$(run_gst "$c" "$c" 1) || exit 1
+    read -r gw gc gl <<<"$r"
+    gws+=("$gw") gcs+=("$gc") labels+=("gst $gl")
+    if [ "$c" -gt 1 ]; then
+      r=$(run_gst "$c" 1 "$c") || exit 1
+      read -r hw hc hl <<<"$r"
+      hws+=("$hw") hcs+=("$hc") labels+=("gst-threads $hl")
+    fi
+    r=$(run_torch "$c") || exit 1
+    read -r tw tc tl <<<"$r"
+    tws+=("$tw") tcs+=("$tc") labels+=("torch $tl")
+  done
+  if [ "$(printf '%s\n' "${labels[@]}" | awk '{ print $2 }' | sort -u |
+          wc -l)" -eq 1 ]; then
+    same="same (${labels[0]#* })"
   else
-    same="DIFFERENT: gst $gl, gst-threads $hl, torch $tl"; status=1
+    same="DIFFERENT: ${labels[*]}"; status=1
   fi
-  awk -v c="$c" -v a="$audio_s" -v gw="$gw" -v gc="$gc" -v hw="$hw" -v hc="$hc" \
-      -v tw="$tw" -v tc="$tc" -v same="$same" '
+  awk -v c="$c" -v a="$audio_s" -v gw="${gws[*]}" -v gc="${gcs[*]}" \
+      -v hw="${hws[*]}" -v hc="${hcs[*]}" -v tw="${tws[*]}" -v tc="${tcs[*]}" \
+      -v same="$same" '
+    # median, min and max of the space-separated times in s (0 for none)
+    function stats(s, out,   v, n, i, j, t) {
+      n = split(s, v, " ")
+      if (n == 0) { out["med"] = out["min"] = out["max"] = 0; return }
+      for (i = 2; i <= n; i++)
+        for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+          t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+      out["med"] = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+      out["min"] = v[1]; out["max"] = v[n]
+    }
     function rtf(w) { return w > 0 ? sprintf("%7.1fx", a / w) : "       -" }
+    function span(x) {
+      return x["min"] > 0 ? sprintf("%.1f-%.1fx", a / x["max"], a / x["min"]) \
+                          : "-" }
     BEGIN {
-      best = (hw > 0 && hw < gw) ? hw : gw
-      printf "%-6s %8s %8s %8s %7.2fx %8s %8s %8s  %s\n", c, rtf(gw), rtf(hw),
-        rtf(tw), tw / best, rtf(gc), rtf(hc), rtf(tc), same }'
+      stats(gw, G); stats(gc, GC); stats(hw, H); stats(hc, HC)
+      stats(tw, T); stats(tc, TC)
+      best = (H["med"] > 0 && H["med"] < G["med"]) ? H["med"] : G["med"]
+      printf "%-6s %8s %8s %8s %7.2fx %8s %8s %8s  %s\n", c, rtf(G["med"]),
+        rtf(H["med"]), rtf(T["med"]), T["med"] / best, rtf(GC["med"]),
+        rtf(HC["med"]), rtf(TC["med"]), same
+      printf "#   %d cores, slowest-fastest run: gst %s, gst-threads %s, torch %s\n",
+        c, span(G), span(H), span(T) }'
 done
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 exit $status
