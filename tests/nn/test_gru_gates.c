@@ -101,33 +101,32 @@ static void test_step_reference(void) {
   step_free(&s);
 }
 
-/* Every build this CPU runs against the plain C build, bit for bit: widths
- * with and without a tail, pre-activations far into the clamps, and NaNs
- * in the same places. */
+/* The build of this level (AVX2 from AVX2 up) against the plain C build,
+ * bit for bit: widths with and without a tail, pre-activations far into
+ * the clamps, and NaNs in the same places. */
 static void test_builds_agree(void) {
+  if (acrnn_isa() < ACRNN_ISA_AVX2) {
+    g_test_message("no AVX2 build at this level (%s): nothing to compare",
+                   acrnn_isa_name(acrnn_isa()));
+    return;
+  }
   const int widths[] = {1, 7, 8, 37, 256};
   for (size_t w = 0; w < G_N_ELEMENTS(widths); w++) {
     const int H = widths[w];
-    for (int isa = ACRNN_ISA_AVX2; isa <= (int)acrnn_isa(); isa++) {
-      Step ref = step_new(H, 100 + w, 40.0f), got = step_new(H, 100 + w, 40.0f);
-      if (H > 5) {
-        ref.gi[3] = got.gi[3] = NAN;
-        ref.gh[2 * H + 5] = got.gh[2 * H + 5] = NAN;
-      }
-      acrnn_gru_gates_at(ACRNN_ISA_GENERIC, ref.h, ref.cache, ref.y, ref.gi,
-                         ref.gh, H);
-      acrnn_gru_gates_at((AcrnnIsa)isa, got.h, got.cache, got.y, got.gi, got.gh,
-                         H);
-      nt_assert_same_bits(got.cache, ref.cache, (size_t)5 * H);
-      nt_assert_same_bits(got.h, ref.h, (size_t)H);
-      nt_assert_same_bits(got.y, ref.y, (size_t)H);
-      step_free(&ref);
-      step_free(&got);
+    Step ref = step_new(H, 100 + w, 40.0f), got = step_new(H, 100 + w, 40.0f);
+    if (H > 5) {
+      ref.gi[3] = got.gi[3] = NAN;
+      ref.gh[2 * H + 5] = got.gh[2 * H + 5] = NAN;
     }
+    acrnn_gru_gates_at(ACRNN_ISA_GENERIC, ref.h, ref.cache, ref.y, ref.gi,
+                       ref.gh, H);
+    acrnn_gru_gates(got.h, got.cache, got.y, got.gi, got.gh, H);
+    nt_assert_same_bits(got.cache, ref.cache, (size_t)5 * H);
+    nt_assert_same_bits(got.h, ref.h, (size_t)H);
+    nt_assert_same_bits(got.y, ref.y, (size_t)H);
+    step_free(&ref);
+    step_free(&got);
   }
-  if (acrnn_isa() < ACRNN_ISA_AVX2)
-    g_test_message("no AVX2 build at this level (%s): nothing to compare",
-                   acrnn_isa_name(acrnn_isa()));
 }
 
 int main(int argc, char **argv) {
