@@ -1,6 +1,7 @@
 /* augment_clip.c - randomly time-stretched and pitch-shifted copies of
  * clips, as features, made on several threads. */
 #include "augment_clip.h"
+#include "feature_cache.h"
 #include <string.h>
 
 TrAugmentDraw tr_augment_draw(TrAugmentRange range, AcrnnRng *rng) {
@@ -37,13 +38,36 @@ typedef struct {
   const TrAugmentDraw *draws;
   size_t count;
   const AcrnnFeatureParams *p;
+  const TrAugmentCache *cache; /* or NULL */
+  const char *engine;          /* acrnn_time_pitch_engine() with a cache */
   float **frames;
   size_t *n_frames;
   gint next;   /* atomic: the next copy to make */
   gint failed; /* atomic: set by the first failure */
+  gint hits;   /* atomic: copies read from the cache */
   GMutex lock; /* guards error */
   GError *error;
 } Work;
+
+/* Copy i: from the cache when it has it, else made (and stored). */
+static float *copy_features(Work *w, size_t i, GError **error) {
+  const TrAugmentDraw d = w->draws[i];
+  if (!w->cache)
+    return augment_one(w->waves[i], w->n[i], d, w->p, &w->n_frames[i], error);
+  const int width = 2 * w->p->bands;
+  char *key = tr_augment_key(w->cache->wave_keys[i], d.factor, d.semitones,
+                             w->engine, w->p);
+  float *f = tr_cache_load(w->cache->dir, key, width, &w->n_frames[i]);
+  if (f) {
+    g_atomic_int_inc(&w->hits);
+  } else {
+    f = augment_one(w->waves[i], w->n[i], d, w->p, &w->n_frames[i], error);
+    if (f)
+      tr_cache_store(w->cache->dir, key, f, w->n_frames[i], width);
+  }
+  g_free(key);
+  return f;
+}
 
 static gpointer worker(gpointer data) {
   Work *w = data;
@@ -52,8 +76,7 @@ static gpointer worker(gpointer data) {
     if (i >= w->count || g_atomic_int_get(&w->failed))
       break;
     GError *e = NULL;
-    w->frames[i] = augment_one(w->waves[i], w->n[i], w->draws[i], w->p,
-                               &w->n_frames[i], &e);
+    w->frames[i] = copy_features(w, i, &e);
     if (!w->frames[i]) {
       g_atomic_int_set(&w->failed, 1);
       g_mutex_lock(&w->lock);
@@ -71,7 +94,8 @@ static gpointer worker(gpointer data) {
 gboolean tr_augment_features(const float *const *waves, const size_t *n,
                              const TrAugmentDraw *draws, size_t count,
                              const AcrnnFeatureParams *p, int threads,
-                             float **frames, size_t *n_frames, GError **error) {
+                             TrAugmentCache *cache, float **frames,
+                             size_t *n_frames, GError **error) {
   if (count > G_MAXINT / 2) { /* the shared counter is an int */
     g_set_error(error, g_quark_from_static_string("acrnn-train-error"), 1,
                 "augmentation: %zu copies at once: expected at most %d", count,
@@ -83,6 +107,9 @@ gboolean tr_augment_features(const float *const *waves, const size_t *n,
             .draws = draws,
             .count = count,
             .p = p,
+            /* without Rubber Band every copy fails: nothing to key on */
+            .cache = acrnn_time_pitch_engine() ? cache : NULL,
+            .engine = acrnn_time_pitch_engine(),
             .frames = frames,
             .n_frames = n_frames};
   g_mutex_init(&w.lock);
@@ -96,6 +123,8 @@ gboolean tr_augment_features(const float *const *waves, const size_t *n,
     g_thread_join(th[t]);
   g_free(th);
   g_mutex_clear(&w.lock);
+  if (w.cache)
+    cache->hits = (size_t)g_atomic_int_get(&w.hits);
   if (w.error) {
     for (size_t i = 0; i < count; i++)
       g_clear_pointer(&frames[i], g_free);

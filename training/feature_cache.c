@@ -1,6 +1,8 @@
-/* feature_cache.c - features of audio files, cached as one file per key
- * (SHA-1 of the path, size, mtime and feature parameters) so a changed file
- * or changed parameters are noticed. */
+/* feature_cache.c - features cached as one file per key: an audio file's
+ * under the SHA-1 of its path, size, mtime and the feature parameters, so a
+ * changed file or changed parameters are noticed; an augmented copy's under
+ * the SHA-1 of its waveform's contents, its draw, the augmentation engine
+ * and the feature parameters. */
 #include "feature_cache.h"
 #include "decode.h"
 #include <gio/gio.h>
@@ -12,6 +14,15 @@ char *tr_cache_dir(const char *opt) {
   if (opt)
     return g_strdup(opt);
   return g_build_filename(g_get_user_cache_dir(), "acrnn", "features", NULL);
+}
+
+/* The feature parameters as key text. */
+static char *params_text(const AcrnnFeatureParams *p) {
+  return g_strdup_printf(
+      "%d|%d|%d|%d|%.17g|%.17g|%d%s", p->sample_rate, p->n_fft, p->hop,
+      p->bands, p->fmin, p->fmax, p->delta_width,
+      /* gammatone keys are those from before the filterbank choice */
+      p->filterbank == ACRNN_FILTERBANK_GAMMATONE ? "" : "|mel");
 }
 
 static char *cache_key(const char *path, const AcrnnFeatureParams *p,
@@ -26,20 +37,34 @@ static char *cache_key(const char *path, const AcrnnFeatureParams *p,
   if (!fi)
     return NULL;
   char *abs = g_canonicalize_filename(path, NULL);
+  char *params = params_text(p);
   char *text = g_strdup_printf(
-      "v1|%s|%" G_GINT64_FORMAT "|%" G_GUINT64_FORMAT ".%u|%d|%d|%d|%d|%.17g|"
-      "%.17g|%d%s",
-      abs, g_file_info_get_size(fi),
+      "v1|%s|%" G_GINT64_FORMAT "|%" G_GUINT64_FORMAT ".%u|%s", abs,
+      g_file_info_get_size(fi),
       g_file_info_get_attribute_uint64(fi, G_FILE_ATTRIBUTE_TIME_MODIFIED),
       g_file_info_get_attribute_uint32(fi, G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC),
-      p->sample_rate, p->n_fft, p->hop, p->bands, p->fmin, p->fmax,
-      p->delta_width,
-      /* gammatone keys are those from before the filterbank choice */
-      p->filterbank == ACRNN_FILTERBANK_GAMMATONE ? "" : "|mel");
+      params);
   char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA1, text, -1);
   g_free(text);
+  g_free(params);
   g_free(abs);
   g_object_unref(fi);
+  return key;
+}
+
+char *tr_wave_key(const float *x, size_t n) {
+  return g_compute_checksum_for_data(G_CHECKSUM_SHA1, (const guchar *)x,
+                                     n * sizeof(float));
+}
+
+char *tr_augment_key(const char *wave_key, double factor, double semitones,
+                     const char *engine, const AcrnnFeatureParams *p) {
+  char *params = params_text(p);
+  char *text = g_strdup_printf("aug1|%s|%.17g|%.17g|%s|%s", wave_key, factor,
+                               semitones, engine, params);
+  char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA1, text, -1);
+  g_free(text);
+  g_free(params);
   return key;
 }
 
@@ -85,6 +110,28 @@ static void cache_write(const char *dir, const char *file, const float *f,
   g_free(buf);
 }
 
+static char *key_file(const char *dir, const char *key) {
+  char *name = g_strconcat(key, ".feat", NULL);
+  char *file = g_build_filename(dir, name, NULL);
+  g_free(name);
+  return file;
+}
+
+float *tr_cache_load(const char *dir, const char *key, int width,
+                     size_t *n_frames) {
+  char *file = key_file(dir, key);
+  float *f = cache_read(file, width, n_frames);
+  g_free(file);
+  return f;
+}
+
+void tr_cache_store(const char *dir, const char *key, const float *f,
+                    size_t n_frames, int width) {
+  char *file = key_file(dir, key);
+  cache_write(dir, file, f, n_frames, width);
+  g_free(file);
+}
+
 float *tr_features_for_file(const char *path, const AcrnnFeatureParams *p,
                             const char *cache_dir, size_t *n_frames,
                             gboolean *hit, GError **error) {
@@ -95,9 +142,7 @@ float *tr_features_for_file(const char *path, const AcrnnFeatureParams *p,
   if (cache_dir) {
     char *key = cache_key(path, p, NULL);
     if (key) {
-      char *name = g_strconcat(key, ".feat", NULL);
-      file = g_build_filename(cache_dir, name, NULL);
-      g_free(name);
+      file = key_file(cache_dir, key);
       g_free(key);
       float *f = cache_read(file, width, n_frames);
       if (f) {

@@ -125,6 +125,13 @@ static const OptSpec specs[] = {
      "Largest time stretch factor", TRUE},
     {"pitch-range", TRN, G_OPTION_ARG_DOUBLE, F(pitch_range), "ST",
      "Pitch shift drawn uniformly from [-ST, ST] semitones", TRUE},
+    {"augment-cache", TRN, G_OPTION_ARG_FILENAME, F(augment_cache), "DIR",
+     "Keep the augmented copies' features in DIR and read them back when a "
+     "later run draws the same copy (the same clip, seed and stretch and "
+     "shift ranges: the rows of an ablation table); the results are the "
+     "same bits. A 5 s clip's copy takes about 0.45 MB: an ESC-10 5-fold "
+     "CV of 60 epochs online about 9 GB (default: none)",
+     FALSE},
     /* ours, beyond the paper */
     {"label-smoothing", TRN, G_OPTION_ARG_DOUBLE, F(label_smoothing), "E",
      "Ours, not the paper's: label smoothing, the targets (after mixup) "

@@ -50,6 +50,7 @@ typedef struct {
   double stretch_min;
   double stretch_max;
   double pitch_range;
+  char *augment_cache;
   /* ours, beyond the paper (label_smoothing.c, lr_schedule.c, spec_mask.c) */
   double label_smoothing;
   char *lr_schedule; /* step or cosine */

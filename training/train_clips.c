@@ -35,6 +35,7 @@ void tr_clips_clear(TrClips *cl) {
     for (size_t i = 0; i < cl->n_orig; i++)
       g_free(cl->waves[i]);
   g_clear_pointer(&cl->waves, g_free);
+  g_clear_pointer(&cl->wave_keys, g_strfreev);
   g_clear_pointer(&cl->wave_n, g_free);
 }
 
@@ -45,26 +46,35 @@ static gboolean in_list(int f, const int *list, int n) {
   return FALSE;
 }
 
-/* The waveforms of the training clips, for augmentation. */
+/* The waveforms of the training clips, for augmentation, and their keys
+ * with --augment-cache. */
 typedef struct {
   GPtrArray *waves;
   GArray *n;
+  GPtrArray *keys; /* NULL without the cache */
 } Waves;
 
 /* Appends to set one augmented copy of each waves[i] (n[i] samples,
- * labelled labels[i]): the draws are taken from rng in order, then the
- * copies are made on c->threads threads. */
-static gboolean add_augmented(GArray *set, const TrTrainConfig *c,
+ * labelled labels[i], key keys[i] when c->augment_cache is set): the draws
+ * are taken from rng in order, then the copies are made on c->threads
+ * threads or read from the cache; cl counts both. */
+static gboolean add_augmented(TrClips *cl, GArray *set, const TrTrainConfig *c,
                               const float *const *waves, const size_t *n,
-                              const int *labels, size_t count, AcrnnRng *rng,
-                              GError **error) {
+                              const char *const *keys, const int *labels,
+                              size_t count, AcrnnRng *rng, GError **error) {
   TrAugmentDraw *draws = g_new(TrAugmentDraw, count ? count : 1);
   for (size_t i = 0; i < count; i++)
     draws[i] = tr_augment_draw(c->augment_range, rng);
   float **frames = g_new(float *, count ? count : 1);
   size_t *n_frames = g_new0(size_t, count ? count : 1);
-  gboolean ok = tr_augment_features(waves, n, draws, count, &c->features,
-                                    c->threads, frames, n_frames, error);
+  TrAugmentCache cache = {c->augment_cache, keys, 0};
+  gboolean ok = tr_augment_features(
+      waves, n, draws, count, &c->features, c->threads,
+      c->augment_cache ? &cache : NULL, frames, n_frames, error);
+  if (ok) {
+    cl->copies_made += count - cache.hits;
+    cl->copies_cached += cache.hits;
+  }
   for (size_t i = 0; ok && i < count; i++) {
     TrClipFeat cf = {.label = labels[i], .frames = frames[i], .n = n_frames[i]};
     g_array_append_val(set, cf);
@@ -83,16 +93,20 @@ static gboolean add_offline_copies(TrClips *cl, const TrTrainConfig *c,
   size_t count = cl->n_orig * (size_t)c->augment_copies;
   const float **waves = g_new(const float *, count ? count : 1);
   size_t *n = g_new(size_t, count ? count : 1);
+  const char **keys = g_new0(const char *, count ? count : 1);
   int *labels = g_new(int, count ? count : 1);
   for (size_t i = 0, j = 0; i < cl->n_orig; i++)
     for (int k = 0; k < c->augment_copies; k++, j++) {
       waves[j] = g_ptr_array_index(w->waves, i);
       n[j] = g_array_index(w->n, size_t, i);
+      if (w->keys)
+        keys[j] = g_ptr_array_index(w->keys, i);
       labels[j] = g_array_index(cl->train, TrClipFeat, i).label;
     }
-  gboolean ok =
-      add_augmented(cl->train, c, waves, n, labels, count, &ar, error);
+  gboolean ok = add_augmented(cl, cl->train, c, waves, n, keys, labels, count,
+                              &ar, error);
   g_free(labels);
+  g_free(keys);
   g_free(n);
   g_free(waves);
   return ok;
@@ -117,6 +131,8 @@ static gboolean load_clip(TrClips *cl, const TrTrainConfig *c,
       return FALSE;
     g_ptr_array_add(w->waves, x);
     g_array_append_val(w->n, n);
+    if (w->keys)
+      g_ptr_array_add(w->keys, tr_wave_key(x, n));
   }
   return TRUE;
 }
@@ -124,7 +140,8 @@ static gboolean load_clip(TrClips *cl, const TrTrainConfig *c,
 gboolean tr_clips_load(TrClips *cl, const TrTrainConfig *c, const TrDataset *ds,
                        const int *train_folds, int n_train, int val_fold,
                        TrProgress *progress, GError **error) {
-  Waves w = {g_ptr_array_new(), g_array_new(FALSE, FALSE, sizeof(size_t))};
+  Waves w = {g_ptr_array_new(), g_array_new(FALSE, FALSE, sizeof(size_t)),
+             c->augment_cache ? g_ptr_array_new_with_free_func(g_free) : NULL};
   gboolean ok = TRUE;
   size_t done = 0, total = 0;
   for (size_t i = 0; i < ds->n_clips; i++) {
@@ -156,11 +173,18 @@ gboolean tr_clips_load(TrClips *cl, const TrTrainConfig *c, const TrDataset *ds,
   if (ok && c->augment == TR_AUGMENT_ONLINE) {
     cl->wave_n = (size_t *)g_array_free(w.n, FALSE);
     cl->waves = (float **)g_ptr_array_free(w.waves, FALSE);
+    if (w.keys) { /* NULL-terminated for g_strfreev() */
+      g_ptr_array_add(w.keys, NULL);
+      cl->wave_keys =
+          (char **)g_ptr_array_free(g_steal_pointer(&w.keys), FALSE);
+    }
   } else {
     g_array_unref(w.n);
     g_ptr_array_set_free_func(w.waves, g_free);
     g_ptr_array_unref(w.waves);
   }
+  if (w.keys)
+    g_ptr_array_unref(w.keys);
   return ok;
 }
 
@@ -237,8 +261,9 @@ gboolean tr_clips_begin_epoch(TrClips *cl, const TrTrainConfig *c, int epoch,
   int *labels = g_new(int, cl->n_orig ? cl->n_orig : 1);
   for (size_t i = 0; i < cl->n_orig; i++)
     labels[i] = g_array_index(cl->train, TrClipFeat, i).label;
-  gboolean ok = add_augmented(cl->online, c, (const float *const *)cl->waves,
-                              cl->wave_n, labels, cl->n_orig, &ar, error);
+  gboolean ok = add_augmented(
+      cl, cl->online, c, (const float *const *)cl->waves, cl->wave_n,
+      (const char *const *)cl->wave_keys, labels, cl->n_orig, &ar, error);
   g_free(labels);
   return ok;
 }

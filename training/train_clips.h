@@ -29,6 +29,9 @@ typedef struct {
   GArray *val;   /* TrClipFeat */
   float **waves; /* online augmentation: the original waveforms */
   size_t *wave_n;
+  char **wave_keys; /* and their keys with --augment-cache, or NULL */
+  /* augmented copies so far: made, and read from --augment-cache */
+  size_t copies_made, copies_cached;
   GArray *online; /* TrClipFeat of this epoch's augmented originals */
 } TrClips;
 

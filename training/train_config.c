@@ -124,6 +124,7 @@ gboolean tr_train_config_init(TrTrainConfig *c, const TrOptions *o,
   c->augment_copies = o->augment_copies;
   c->augment_range = tr_options_augment(o);
   c->cache = o->no_cache ? NULL : tr_cache_dir(o->cache);
+  c->augment_cache = g_strdup(o->augment_cache);
   c->threads = o->threads;
   c->bn_groups = o->bn_groups;
   c->local_run = o->local_run;
@@ -148,6 +149,7 @@ void tr_train_config_clear(TrTrainConfig *c) {
   g_free((char *)c->dataset.folds_csv);
   c->dataset.data = c->dataset.folds_csv = NULL;
   g_clear_pointer(&c->cache, g_free);
+  g_clear_pointer(&c->augment_cache, g_free);
   g_clear_pointer(&c->options, g_free);
   g_clear_pointer(&c->init_from, g_free);
 }

@@ -62,7 +62,8 @@ typedef struct {
   TrAugmentMode augment;
   int augment_copies; /* offline */
   TrAugmentRange augment_range;
-  char *cache; /* feature cache folder, NULL: none */
+  char *cache;         /* feature cache folder, NULL: none */
+  char *augment_cache; /* augmented copies' folder, NULL: none */
   /* compute: --threads replicas, --bn-groups shards per process; a local
    * run is this process's alone even under MPI (cv --parallel folds) */
   int threads, bn_groups;

@@ -313,6 +313,10 @@ static gboolean run_finish(TrRun *r, TrRunResult *result, GError **error) {
                         r->interrupted ? "interrupted" : "stopped",
                         r->st.epoch + 1, r->st.step, r->paths->checkpoint,
                         r->paths->checkpoint);
+  if (r->c->augment_cache && tr_dist_rank() == 0 && !r->progress.quiet)
+    tr_progress_message(
+        &r->progress, "augmented copies: %zu made, %zu read from %s",
+        r->clips.copies_made, r->clips.copies_cached, r->c->augment_cache);
   if (r->c->timings)
     print_timings(r);
   fill_result(r, result);

@@ -28,6 +28,11 @@ float *acrnn_time_pitch(const float *x, size_t n, int sample_rate,
                         double factor, double semitones, size_t *out_n,
                         GError **error);
 
+/** What makes acrnn_time_pitch()'s output, as text that changes whenever
+ * its output could (e.g. "rubberband 3.1.2 offline faster"), for caches of
+ * augmented copies to key on; NULL in a build without Rubber Band. */
+const char *acrnn_time_pitch_engine(void);
+
 /** Mixup in place over a batch: for each i, x[i] = lam x[i] + (1-lam)
  * x[perm[i]] and the same for the targets, with lam ~ Beta(alpha, alpha) and
  * perm a random permutation. x is [batch][dim], y is [batch][n_classes].

@@ -127,6 +127,16 @@ float *acrnn_time_pitch(const float *x, size_t n, int sample_rate,
 #endif
 }
 
+const char *acrnn_time_pitch_engine(void) {
+#ifdef ACRNN_HAVE_RUBBERBAND
+  /* the library's version as built against, and rubberband_run()'s
+   * options; the 1 counts changes to rubberband_run() itself */
+  return "rubberband " RUBBERBAND_VERSION " offline faster 1";
+#else
+  return NULL;
+#endif
+}
+
 float *acrnn_time_stretch(const float *x, size_t n, int sample_rate,
                           double factor, size_t *out_n, GError **error) {
   return acrnn_time_pitch(x, n, sample_rate, factor, 0.0, out_n, error);
