@@ -86,6 +86,34 @@ static void assert_same_copies(float **a, const size_t *n_a, float **b,
   }
 }
 
+/* Cuts every file of dir to 100 bytes (cut) or removes it; returns how
+ * many there were. */
+static int each_file(const char *dir, gboolean cut) {
+  GDir *d = g_dir_open(dir, 0, NULL);
+  g_assert_nonnull(d);
+  const char *name;
+  int files = 0;
+  while ((name = g_dir_read_name(d)) != NULL) {
+    char *file = g_build_filename(dir, name, NULL);
+    g_assert_cmpint(cut ? truncate(file, 100) : g_remove(file), ==, 0);
+    g_free(file);
+    files++;
+  }
+  g_dir_close(d);
+  return files;
+}
+
+/* Makes the copies with the cache in dir on `threads` threads: hits of
+ * them read from it, and all equal to made bit for bit. */
+static void expect_copies(int threads, const char *dir, size_t hits,
+                          float **made, const size_t *n_made) {
+  float *again[COUNT];
+  size_t n_again[COUNT], read = 99;
+  g_assert_true(make_cached(threads, dir, -1, again, n_again, &read));
+  g_assert_cmpuint(read, ==, hits);
+  assert_same_copies(made, n_made, again, n_again);
+}
+
 /* The cache of copies: a first run makes and stores every copy, a second
  * reads every one back, the same bits; a copy drawn otherwise, and a copy
  * whose file was cut short, are made again. */
@@ -96,13 +124,8 @@ static void test_cache(void) {
     return;
   char *dir = g_dir_make_tmp("acrnn-augment-cache-XXXXXX", NULL);
   g_assert_nonnull(dir);
-  g_assert_true(make_cached(2, dir, -1, again, n_again, &hits));
-  g_assert_cmpuint(hits, ==, 0);
-  assert_same_copies(made, n_made, again, n_again);
-
-  g_assert_true(make_cached(1, dir, -1, again, n_again, &hits));
-  g_assert_cmpuint(hits, ==, COUNT);
-  assert_same_copies(made, n_made, again, n_again);
+  expect_copies(2, dir, 0, made, n_made);
+  expect_copies(1, dir, COUNT, made, n_made);
 
   /* another draw of copy 3: a new key, made (and the others read) */
   g_assert_true(make_cached(2, dir, 3, again, n_again, &hits));
@@ -115,31 +138,12 @@ static void test_cache(void) {
     g_free(again[i]);
 
   /* every file cut short: none is read, all are made and stored again */
-  GDir *d = g_dir_open(dir, 0, NULL);
-  const char *name;
-  int files = 0;
-  while ((name = g_dir_read_name(d)) != NULL) {
-    char *file = g_build_filename(dir, name, NULL);
-    g_assert_cmpint(truncate(file, 100), ==, 0);
-    g_free(file);
-    files++;
-  }
-  g_dir_close(d);
+  const int files = each_file(dir, TRUE);
   g_assert_cmpint(files, ==, COUNT + 1);
-  g_assert_true(make_cached(2, dir, -1, again, n_again, &hits));
-  g_assert_cmpuint(hits, ==, 0);
-  assert_same_copies(made, n_made, again, n_again);
-  g_assert_true(make_cached(2, dir, -1, again, n_again, &hits));
-  g_assert_cmpuint(hits, ==, COUNT);
-  assert_same_copies(made, n_made, again, n_again);
+  expect_copies(2, dir, 0, made, n_made);
+  expect_copies(2, dir, COUNT, made, n_made);
 
-  d = g_dir_open(dir, 0, NULL);
-  while ((name = g_dir_read_name(d)) != NULL) {
-    char *file = g_build_filename(dir, name, NULL);
-    g_remove(file);
-    g_free(file);
-  }
-  g_dir_close(d);
+  each_file(dir, FALSE);
   g_rmdir(dir);
   g_free(dir);
   for (int i = 0; i < COUNT; i++)
