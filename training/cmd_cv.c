@@ -182,18 +182,8 @@ static gboolean cv_prepare(Cv *c, int argc, char **argv, GError **error) {
                 c->ds->root);
     ok = FALSE;
   }
-  if (ok && tr_dist_rank() == 0 &&
-      g_mkdir_with_parents(o->out_dir, 0755) != 0) {
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-                "--out-dir %s: cannot create the directory: %s", o->out_dir,
-                g_strerror(errno));
-    ok = FALSE;
-  }
-  if (ok && tr_dist_rank() == 0) { /* an existing folder may be read-only */
-    char *summary_path = g_build_filename(o->out_dir, "cv-summary.json", NULL);
-    ok = tr_output_path_check("--out-dir", summary_path, error);
-    g_free(summary_path);
-  }
+  if (ok && tr_dist_rank() == 0)
+    ok = tr_output_dir_make("--out-dir", o->out_dir, error);
   c->by_fold = tr_dist_size() > 1 && g_strcmp0(o->parallel, "folds") == 0;
   c->run = *o;
   c->run.local_run = c->by_fold; /* a fold is then this process's alone */

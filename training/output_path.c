@@ -43,3 +43,23 @@ gboolean tr_output_path_check(const char *option, const char *path,
   g_free(dir);
   return ok;
 }
+
+gboolean tr_output_dir_make(const char *option, const char *dir,
+                            GError **error) {
+  if (dir == NULL || dir[0] == '\0') {
+    g_set_error(error, OUTPUT_ERROR, 1,
+                "%s: empty path, expected a folder name", option);
+    return FALSE;
+  }
+  if (g_mkdir_with_parents(dir, 0755) != 0) {
+    int e = errno;
+    g_set_error(error, OUTPUT_ERROR, 1, "%s %s: cannot create the folder: %s",
+                option, dir, g_strerror(e));
+    return FALSE;
+  }
+  /* an existing folder may be read-only */
+  char *probe = g_build_filename(dir, "probe", NULL);
+  gboolean ok = tr_output_path_check(option, probe, error);
+  g_free(probe);
+  return ok;
+}

@@ -11,4 +11,10 @@
 gboolean tr_output_path_check(const char *option, const char *path,
                               GError **error);
 
+/* Creates the folder dir (and its parents) unless it exists, and checks
+ * that files can be written into it; otherwise an error naming option
+ * (e.g. "--out-dir"), dir and the problem. */
+gboolean tr_output_dir_make(const char *option, const char *dir,
+                            GError **error);
+
 #endif

@@ -2,6 +2,7 @@
 #include "train_config.h"
 #include "feature_cache.h"
 #include "init_from.h"
+#include "output_path.h"
 #include <string.h>
 
 #define CONFIG_ERROR (g_quark_from_static_string("acrnn-train-error"))
@@ -124,6 +125,9 @@ gboolean tr_train_config_init(TrTrainConfig *c, const TrOptions *o,
   c->augment_copies = o->augment_copies;
   c->augment_range = tr_options_augment(o);
   c->cache = o->no_cache ? NULL : tr_cache_dir(o->cache);
+  if (o->augment_cache &&
+      !tr_output_dir_make("--augment-cache", o->augment_cache, error))
+    return FALSE;
   c->augment_cache = g_strdup(o->augment_cache);
   c->threads = o->threads;
   c->bn_groups = o->bn_groups;

@@ -1,5 +1,6 @@
 /* test_train_checks.c - what acrnn-train says before it works: output paths
- * in missing folders are refused before training starts, naming the path;
+ * in missing folders, and an --augment-cache that is a file, are refused
+ * before training starts, naming the path;
  * no data is skipped silently (.opus and .m4a clips are taken, other files,
  * empty class folders and folds CSV rows naming no file are warnings, ESC-50
  * rows naming missing files and --threads 0 are errors); a model records
@@ -70,6 +71,16 @@ static void test_output_folders(void) {
   g_assert_cmpint(run("eval", eval_extra, NULL, &err), !=, 0);
   g_assert_nonnull(strstr(err, "--report"));
   g_assert_nonnull(strstr(err, "does not exist"));
+  g_free(err);
+  /* --augment-cache naming a file: refused before training */
+  const char *cache_extra[] = {"--data",          data,      "--folds-csv",
+                               folds_csv,         "--out",   model,
+                               "--augment-cache", folds_csv, NULL};
+  g_assert_cmpint(run("train", cache_extra, NULL, &err), !=, 0);
+  g_test_message("--augment-cache: %s", err);
+  g_assert_nonnull(strstr(err, "--augment-cache"));
+  g_assert_nonnull(strstr(err, "cannot create the folder"));
+  g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
   g_free(err);
   g_free(in_missing);
   g_free(model);
