@@ -12,7 +12,6 @@
 #include "reporter.h"
 #include "trainer.h"
 #include <acrnn/acrnn.h>
-#include <errno.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -182,8 +181,12 @@ static gboolean cv_prepare(Cv *c, int argc, char **argv, GError **error) {
                 c->ds->root);
     ok = FALSE;
   }
-  if (ok && tr_dist_rank() == 0)
-    ok = tr_output_dir_make("--out-dir", o->out_dir, error);
+  if (ok && tr_dist_rank() == 0) {
+    char *summary_path = g_build_filename(o->out_dir, "cv-summary.json", NULL);
+    ok = tr_output_dir_make("--out-dir", o->out_dir, error) &&
+         tr_output_path_check("--out-dir", summary_path, error);
+    g_free(summary_path);
+  }
   c->by_fold = tr_dist_size() > 1 && g_strcmp0(o->parallel, "folds") == 0;
   c->run = *o;
   c->run.local_run = c->by_fold; /* a fold is then this process's alone */

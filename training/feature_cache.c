@@ -136,21 +136,16 @@ float *tr_features_for_file(const char *path, const AcrnnFeatureParams *p,
                             const char *cache_dir, size_t *n_frames,
                             gboolean *hit, GError **error) {
   int width = 2 * p->bands;
-  char *file = NULL;
+  char *key = cache_dir ? cache_key(path, p, NULL) : NULL;
   if (hit)
     *hit = FALSE;
-  if (cache_dir) {
-    char *key = cache_key(path, p, NULL);
-    if (key) {
-      file = key_file(cache_dir, key);
+  if (key) {
+    float *f = tr_cache_load(cache_dir, key, width, n_frames);
+    if (f) {
+      if (hit)
+        *hit = TRUE;
       g_free(key);
-      float *f = cache_read(file, width, n_frames);
-      if (f) {
-        if (hit)
-          *hit = TRUE;
-        g_free(file);
-        return f;
-      }
+      return f;
     }
   }
   size_t n = 0;
@@ -170,8 +165,8 @@ float *tr_features_for_file(const char *path, const AcrnnFeatureParams *p,
     }
     g_free(x);
   }
-  if (f && file)
-    cache_write(cache_dir, file, f, *n_frames, width);
-  g_free(file);
+  if (f && key)
+    tr_cache_store(cache_dir, key, f, *n_frames, width);
+  g_free(key);
   return f;
 }

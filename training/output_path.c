@@ -8,6 +8,33 @@
 
 #define OUTPUT_ERROR (g_quark_from_static_string("acrnn-train-output-error"))
 
+/* path (named with option in the error) goes into dir: dir exists, is a
+ * folder and is writable. */
+static gboolean folder_writable(const char *option, const char *path,
+                                const char *dir, GError **error) {
+  if (!g_file_test(dir, G_FILE_TEST_EXISTS)) {
+    g_set_error(error, OUTPUT_ERROR, 1,
+                "%s %s: the folder %s does not exist (create it first)", option,
+                path, dir);
+    return FALSE;
+  }
+  if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error(error, OUTPUT_ERROR, 1,
+                "%s %s: %s is not a folder, expected the folder to write "
+                "into",
+                option, path, dir);
+    return FALSE;
+  }
+  if (access(dir, W_OK | X_OK) != 0) {
+    int e = errno;
+    g_set_error(error, OUTPUT_ERROR, 1,
+                "%s %s: cannot write into the folder %s: %s", option, path, dir,
+                g_strerror(e));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean tr_output_path_check(const char *option, const char *path,
                               GError **error) {
   if (path == NULL || path[0] == '\0') {
@@ -21,25 +48,7 @@ gboolean tr_output_path_check(const char *option, const char *path,
     return FALSE;
   }
   char *dir = g_path_get_dirname(path);
-  gboolean ok = TRUE;
-  if (!g_file_test(dir, G_FILE_TEST_EXISTS)) {
-    g_set_error(error, OUTPUT_ERROR, 1,
-                "%s %s: the folder %s does not exist (create it first)", option,
-                path, dir);
-    ok = FALSE;
-  } else if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-    g_set_error(error, OUTPUT_ERROR, 1,
-                "%s %s: %s is not a folder, expected the folder to write "
-                "into",
-                option, path, dir);
-    ok = FALSE;
-  } else if (access(dir, W_OK | X_OK) != 0) {
-    int e = errno;
-    g_set_error(error, OUTPUT_ERROR, 1,
-                "%s %s: cannot write into the folder %s: %s", option, path, dir,
-                g_strerror(e));
-    ok = FALSE;
-  }
+  gboolean ok = folder_writable(option, path, dir, error);
   g_free(dir);
   return ok;
 }
@@ -57,9 +66,5 @@ gboolean tr_output_dir_make(const char *option, const char *dir,
                 option, dir, g_strerror(e));
     return FALSE;
   }
-  /* an existing folder may be read-only */
-  char *probe = g_build_filename(dir, "probe", NULL);
-  gboolean ok = tr_output_path_check(option, probe, error);
-  g_free(probe);
-  return ok;
+  return folder_writable(option, dir, dir, error); /* it may be read-only */
 }
