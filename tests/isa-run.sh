@@ -5,6 +5,9 @@
 #   LEVEL avx2 | generic    ACRNN_ISA=LEVEL, only where that is below the
 #                           CPU's own level; otherwise the test is skipped
 #                           (exit 77), as the native run already covers it.
+#                           OpenBLAS takes the same level's kernels
+#                           (OPENBLAS_CORETYPE Haswell or Nehalem) unless
+#                           OPENBLAS_CORETYPE is set.
 level=$1
 shift
 if [ "$level" = native ]; then
@@ -27,5 +30,11 @@ if [ "$want" -ge "$cpu" ]; then
   exit 77
 fi
 ACRNN_ISA=$level
-export ACRNN_ISA
+# OpenBLAS, below libacrnn, at the same level, unless the caller chose
+# its kernels: its rounding differs between them (tests/nn/test_replicas.c)
+case "$level" in
+  avx2) : "${OPENBLAS_CORETYPE:=Haswell}" ;;
+  generic) : "${OPENBLAS_CORETYPE:=Nehalem}" ;;
+esac
+export ACRNN_ISA OPENBLAS_CORETYPE
 exec "$@"
