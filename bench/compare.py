@@ -5,7 +5,18 @@ prints a Markdown table of segments/s, GFLOP/s and the ratio acrnn / PyTorch,
 headed by the machine, ready to quote in the README.
 
 usage: compare.py BENCH_NETWORK [--seconds S] [--threads 1,2]
-                  [--precision fp32,bf16] [--repeats R]"""
+                  [--precision fp32,bf16] [--repeats R]
+                  [--torch-malloc auto|tcmalloc|jemalloc|glibc]
+
+PyTorch allocates its activations and gradients anew at every step. With
+glibc's malloc, blocks that large are mmap()ed and unmapped each time, and
+the page faults of touching them again can cost more than the arithmetic
+(on a virtual machine especially: 45 % of PyTorch's time went to the
+kernel's page-fault path on an AMD EPYC Zen 5). PyTorch's own performance
+guides preload tcmalloc or jemalloc; --torch-malloc does that for the
+PyTorch process only (auto: tcmalloc when libtcmalloc_minimal.so.4 is
+installed, Debian package libtcmalloc-minimal4), and the table's header
+names the allocator used."""
 import argparse
 import ctypes
 import os
@@ -18,9 +29,10 @@ FIGURES = (("infer_b1", "inference, batch 1"),
            ("train_b64", "training step, batch 64"))
 
 
-def run(cmd):
+def run(cmd, env=None):
     """Runs a benchmark; returns its {figure: [values]} and '#' lines."""
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         env=env).stdout
     res, notes = {}, []
     for line in out.splitlines():
         if line.startswith("#"):
@@ -62,6 +74,30 @@ def torch_version():
     return out or "unknown"
 
 
+MALLOCS = {"tcmalloc": "libtcmalloc_minimal.so.4", "jemalloc": "libjemalloc.so.2"}
+
+
+def torch_env(choice):
+    """The environment for the PyTorch process and the allocator's name."""
+    env = dict(os.environ)
+    names = ["tcmalloc", "jemalloc"] if choice == "auto" else [choice]
+    for name in names:
+        if name == "glibc":
+            break
+        lib = MALLOCS[name]
+        for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+                  "/usr/lib64", "/usr/lib"):
+            path = os.path.join(d, lib)
+            if os.path.exists(path):
+                pre = env.get("LD_PRELOAD")
+                env["LD_PRELOAD"] = path + (" " + pre if pre else "")
+                return env, f"{name} ({path})"
+        if choice != "auto":
+            raise SystemExit(f"compare.py: --torch-malloc {name}: {lib} not "
+                             f"found; install it or choose glibc")
+    return env, "glibc malloc"
+
+
 def spread(v):
     """'median (min-max)' of a list of figures."""
     v = sorted(v)
@@ -88,7 +124,12 @@ def main():
     ap.add_argument("--features", metavar="BENCH_FEATURES",
                     help="also compare feature extraction with the numpy "
                          "reference (tests/reference/features_ref.py)")
+    ap.add_argument("--torch-malloc", default="auto",
+                    choices=("auto", "tcmalloc", "jemalloc", "glibc"),
+                    help="the allocator preloaded into the PyTorch process "
+                         "(auto: tcmalloc, else jemalloc, else glibc)")
     a = ap.parse_args()
+    tenv, tmalloc = torch_env(a.torch_malloc)
     threads = [int(t) for t in a.threads.split(",")]
     precisions = a.precision.split(",")
 
@@ -103,7 +144,7 @@ def main():
                 t, _ = run(["/usr/bin/python3",
                             os.path.join(here, "bench_torch.py"),
                             "--threads", str(th), "--seconds", a.seconds,
-                            "--precision", prec])
+                            "--precision", prec], tenv)
                 for n in notes:
                     if "GFLOP per segment" in n:
                         gflop = float(n.split("GFLOP per segment")[0].split()[-1])
@@ -117,7 +158,8 @@ def main():
           f"(shared; figures are noisy)  ")
     print(f"acrnn: {openblas_version(a.bench_network)}  ")
     print(f"PyTorch {torch_version()} (tests/reference/acrnn_ref.py), "
-          f"/usr/bin/python3; bf16 = torch.autocast(\"cpu\", bfloat16)  ")
+          f"/usr/bin/python3, {tmalloc}; "
+          f"bf16 = torch.autocast(\"cpu\", bfloat16)  ")
     print(f"Segments of 2 x 128 x 128, 50 classes, rnn attention; "
           f"{gflop if gflop else '?'} GFLOP per segment forward, a training "
           f"step counted as 3 forwards; {a.seconds} s per figure, "

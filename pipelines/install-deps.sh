@@ -15,7 +15,8 @@ run=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 test=(python3 python3-numpy python3-scipy python3-torch python3-gi
       gir1.2-gstreamer-1.0 libopenmpi-dev openmpi-bin flac
       gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-      clang-14 libfuzzer-14-dev)
+      clang-14 libfuzzer-14-dev
+      libtcmalloc-minimal4) # bench/compare.py preloads it into PyTorch
 case "$what" in
   build) want=("${build[@]}") ;;
   run) want=("${build[@]}" "${run[@]}") ;;
