@@ -6,6 +6,7 @@ schedule of a row wins, and --readme rewrites only what lies between its
 markers."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,30 @@ def main():
                "50 min) | -6.2 |")
         # the fp32 folder is not taken for the bf16 tables
         expect(text, "| convolutional RNN-attention-augment | 93.7 % | **75.0 %**")
+        # the PyTorch reference's main row: C - PyTorch with the SE of the
+        # fold differences (bf16: 0, 0, 0, 0, 0; fp32: 6.25 each)
+        assert "C against the PyTorch reference" not in text
+        write_row(res, "torch-t2-acrnn-aug-esc10-e60", [12, 12, 12, 12, 12])
+        text = run("--results", res)
+        expect(text, "| acrnn (C), bf16, 60 epochs | ESC-10 | **75.0 %** ± 0.0 "
+               "(60/80; folds 75.0, 75.0, 75.0, 75.0, 75.0; 50 min) | +0.0 ± 0.0 |")
+        expect(text, "| acrnn (C), fp32, 60 epochs | ESC-10 | **81.2 %**")
+        expect(text, "50 min) | +6.2 ± 0.0 |")
+        expect(text, "| PyTorch reference, fp32, 60 epochs | ESC-10 | **75.0 %**")
+        # the PyTorch row is not one of the paper's rows
+        assert "torch-" not in text, text
+        # a partial PyTorch row gives no difference
+        write_row(res, "torch-t2-acrnn-aug-esc50-e60", [40, 41], clips=80, complete=False)
+        write_row(res, "t2-acrnn-aug-esc50-e60", [40, 40, 40, 40, 40], clips=80)
+        text = run("--results", res)
+        expect(text, "| acrnn (C), bf16, 60 epochs | ESC-50 | **50.0 %** ± 0.0 "
+               "(200/400; folds 50.0, 50.0, 50.0, 50.0, 50.0; 50 min) | – |")
+        expect(text, "| PyTorch reference, fp32, 60 epochs | ESC-50 | **50.6 %** ± 0.9 "
+               "(81/160; folds 50.0, 51.2; 20 min), 2 of 5 folds | |")
+        # unequal fold differences: +6.25, 0, 0, 0, 0 -> mean 1.25, SE 1.25
+        shutil.rmtree(os.path.join(res, "torch-t2-acrnn-aug-esc10-e60"))
+        write_row(res, "torch-t2-acrnn-aug-esc10-e60", [11, 12, 12, 12, 12])
+        expect(run("--results", res), "50 min) | +1.2 ± 1.2 |")
         # a candidate for the bundled model
         assert "Candidates for the bundled model" not in text
         os.makedirs(os.path.join(res, "bundle-t2-acrnn-aug-esc50-e60"))

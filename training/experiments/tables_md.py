@@ -20,6 +20,13 @@ A row run in another precision as well (paper_tables.sh --precision fp32:
 folder ROW-DATASET-eN-fp32) gets a line in a last table, beside its bf16
 run, with the difference.
 
+The main row trained by the PyTorch reference (tests/reference/train_ref.py
+cv, fp32: folder torch-t2-acrnn-aug-DATASET-eN) gets a table beside the C
+runs of the same schedule, with C minus PyTorch and the standard error of
+that difference over the folds (the spread of the five fold-by-fold
+differences / sqrt(5)): the fold-to-fold noise the two means are judged
+against.
+
 With --readme, the tables replace what lies between the lines
 "<!-- paper-tables:begin -->" and "<!-- paper-tables:end -->" of FILE;
 without it they go to stdout. Only the standard library is needed."""
@@ -210,6 +217,45 @@ def precision_table(rows, fp32):
     return out if len(out) > 4 else []
 
 
+def paired(ra, rb):
+    """Mean of ra minus rb (points) ± the standard error of the fold-by-fold
+    differences, when both have all their folds and the same ones."""
+    if not (ra.complete and rb.complete):
+        return "–"
+    a = {r["fold"]: r["accuracy"] for r in ra.folds}
+    b = {r["fold"]: r["accuracy"] for r in rb.folds}
+    if sorted(a) != sorted(b) or len(a) < 2:
+        return "–"
+    d = [100.0 * (a[k] - b[k]) for k in sorted(a)]
+    m = sum(d) / len(d)
+    se = (sum((x - m) ** 2 for x in d) / (len(d) - 1) / len(d)) ** 0.5
+    return "%+.1f ± %.1f" % (m, se)
+
+
+def torch_table(rows, fp32):
+    """The main row by acrnn (bf16 and fp32) and by the PyTorch reference,
+    for each schedule the PyTorch reference ran."""
+    main = "t2-acrnn-aug"
+    out = ["C against the PyTorch reference: the main row (`%s`), the same "
+           "folds, seed, recipe and schedule; C - PyTorch ± the standard error "
+           "of the five fold-by-fold differences" % main, "",
+           "| implementation | dataset | accuracy | C - PyTorch (points) |",
+           "|---|---|---|---:|"]
+    for d in DATASETS:
+        epochs, rt = rows.get(("torch-" + main, d), (None, None))
+        if rt is None:
+            continue
+        name = d.upper().replace("ESC", "ESC-")
+        for label, table in (("acrnn (C), bf16", rows), ("acrnn (C), fp32", fp32)):
+            e, rc = table.get((main, d), (None, None))
+            if e == epochs:
+                out.append("| %s, %d epochs | %s | %s | %s |" % (
+                    label, epochs, name, rc.cell(), paired(rc, rt)))
+        out.append("| PyTorch reference, fp32, %d epochs | %s | %s | |" % (
+            epochs, name, rt.cell()))
+    return out if len(out) > 4 else []
+
+
 def bundle_table(results):
     """The candidates for the bundled model: fold 5 by the last epoch."""
     out = ["Candidates for the bundled model: trained on folds 1-4, fold 5 held "
@@ -236,9 +282,13 @@ def render(results):
     lines += ["", "The deltas Table 2 discusses (rows with all five folds only):", ""]
     lines += effects(rows)
     lines += [""] + ours_table(rows)
-    both = precision_table(rows, find_rows(results, "fp32"))
+    fp32 = find_rows(results, "fp32")
+    both = precision_table(rows, fp32)
     if both:
         lines += [""] + both
+    torch = torch_table(rows, fp32)
+    if torch:
+        lines += [""] + torch
     bundles = bundle_table(results)
     if bundles:
         lines += [""] + bundles
