@@ -8,6 +8,9 @@
 #   ACRNN_BENCH_CORES="1 2"  core counts to measure (taskset -c 0 / 0,1)
 #   ACRNN_BENCH_RUNS=5       runs of each, interleaved (gst, gst-threads,
 #                            torch, then again); the table gives the medians
+#   ACRNN_BENCH_TORCH_MALLOC=/path/lib.so  the allocator preloaded into the
+#                            Python loop (default: tcmalloc when installed,
+#                            as bench/compare.py; "none" for glibc's malloc)
 #
 # A WAV of pink noise (44.1 kHz mono) and a random full-size model (50
 # classes, 128 bands) are made once in a temporary folder. Each run is timed
@@ -83,10 +86,25 @@ run_gst() {
   echo "$t $(sed -nE 's/.*[ ,]label=\(string\)([^,]*),.*/\1/p' <<<"$final")"
 }
 
+# PyTorch allocates its tensors anew at every step; with glibc's malloc the
+# page faults of mapping them again can outweigh the arithmetic (see
+# bench/compare.py), so the loop runs with tcmalloc where it is installed.
+torch_malloc=${ACRNN_BENCH_TORCH_MALLOC:-}
+if [ -z "$torch_malloc" ]; then
+  torch_malloc=none
+  for f in /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 \
+           /usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4; do
+    [ -f "$f" ] && { torch_malloc=$f; break; }
+  done
+fi
+torch_preload=()
+[ "$torch_malloc" = none ] || torch_preload=(LD_PRELOAD="$torch_malloc")
+
 # run_torch CORES: prints "wall cpu label"
 run_torch() {
   local t
-  t=$(timed "$tmp/torch.out" env OPENBLAS_NUM_THREADS="$1" OMP_NUM_THREADS="$1" \
+  t=$(timed "$tmp/torch.out" env "${torch_preload[@]}" \
+        OPENBLAS_NUM_THREADS="$1" OMP_NUM_THREADS="$1" \
         taskset -c "$(seq -s, 0 $(($1 - 1)))" \
         "$py" "$here/bench_pipeline_torch.py" run "$model" "$wav" \
         --threads "$1") || return 1
@@ -104,6 +122,7 @@ echo "# ${cpu:-unknown CPU}, $ncpu CPUs, $prec; commit $commit"
 echo "# $minutes min of 44.1 kHz audio, random 50-class 128-band model, $runs runs" \
      "of each (medians below)," \
      "load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+echo "# torch: PyTorch's allocator: ${torch_malloc/none/glibc malloc}"
 echo "# real-time factors: seconds of audio per second of wall time; *-cpu: per" \
      "CPU second (less sensitive to other load); ratio: the faster gst / torch"
 printf '%-6s %8s %8s %8s %8s %8s %8s %8s  %s\n' cores gst gst-thr torch ratio \
