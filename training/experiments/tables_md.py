@@ -78,6 +78,17 @@ BEGIN = "<!-- paper-tables:begin -->"
 END = "<!-- paper-tables:end -->"
 
 
+def dataset_name(d):
+    """esc10 -> ESC-10."""
+    return d.upper().replace("ESC", "ESC-")
+
+
+def sample_std(v):
+    """Standard deviation of the values v (n - 1, as acrnn-train cv)."""
+    m = sum(v) / len(v)
+    return (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else 0.0
+
+
 class Row:
     """The folds of one row folder."""
 
@@ -100,11 +111,7 @@ class Row:
 
     def std(self):
         """Standard deviation over the folds (n - 1, as acrnn-train cv)."""
-        m = self.mean() / 100.0
-        n = len(self.folds)
-        if n < 2:
-            return 0.0
-        return 100.0 * (sum((r["accuracy"] - m) ** 2 for r in self.folds) / (n - 1)) ** 0.5
+        return 100.0 * sample_std([r["accuracy"] for r in self.folds])
 
     def minutes(self):
         return sum(r.get("time_s", 0.0) for r in self.folds) / 60.0
@@ -212,7 +219,7 @@ def precision_table(rows, fp32):
         diff = ("%+.1f" % (r16.mean() - r32.mean())
                 if r16.complete and r32.complete else "–")
         out.append("| %s (%d epochs) | %s | %s | %s | %s |" % (
-            key[0], epochs, key[1].upper().replace("ESC", "ESC-"), r16.cell(),
+            key[0], epochs, dataset_name(key[1]), r16.cell(),
             r32.cell(), diff))
     return out if len(out) > 4 else []
 
@@ -227,9 +234,7 @@ def paired(ra, rb):
     if sorted(a) != sorted(b) or len(a) < 2:
         return "–"
     d = [100.0 * (a[k] - b[k]) for k in sorted(a)]
-    m = sum(d) / len(d)
-    se = (sum((x - m) ** 2 for x in d) / (len(d) - 1) / len(d)) ** 0.5
-    return "%+.1f ± %.1f" % (m, se)
+    return "%+.1f ± %.1f" % (sum(d) / len(d), sample_std(d) / len(d) ** 0.5)
 
 
 def torch_table(rows, fp32):
@@ -245,7 +250,7 @@ def torch_table(rows, fp32):
         epochs, rt = rows.get(("torch-" + main, d), (None, None))
         if rt is None:
             continue
-        name = d.upper().replace("ESC", "ESC-")
+        name = dataset_name(d)
         for label, table in (("acrnn (C), bf16", rows), ("acrnn (C), fp32", fp32)):
             e, rc = table.get((main, d), (None, None))
             if e == epochs:
@@ -270,7 +275,7 @@ def bundle_table(results):
             r = json.load(f)
         right = round(r["accuracy"] * r["clips"])
         out.append("| %s (%s%s) | %s | **%.1f %%** (%d of %d clips) | %.3f |" % (
-            m.group(1), m.group(2).upper().replace("ESC", "ESC-"), m.group(4) or "",
+            m.group(1), dataset_name(m.group(2)), m.group(4) or "",
             m.group(3), 100 * r["accuracy"], right, r["clips"], r.get("macro_f1", 0.0)))
     return out if len(out) > 4 else []
 
