@@ -48,6 +48,57 @@ static inline int beats(float v, int32_t id, float b, int32_t bid) {
   return v > b || (v == b && id < bid);
 }
 
+/* Four lanes at once, branch-free (GCC vectors, vectorised at any -O; a
+ * branch per value mispredicts on half of them). */
+typedef float VPool __attribute__((vector_size(16)));
+typedef int32_t VPoolMask __attribute__((vector_size(16)));
+
+static inline VPool select_v(VPoolMask take, VPool v, VPool b) {
+  return (VPool)(((VPoolMask)v & take) | ((VPoolMask)b & ~take));
+}
+
+/* beats() on four lanes: all ones where (v, id) beats (b, bid). */
+static inline VPoolMask beats_v(VPool v, VPoolMask id, VPool b, VPoolMask bid) {
+  const VPoolMask vnan = v != v;
+  const VPoolMask nan_wins = (b == b) | (id > bid);
+  const VPoolMask num_wins = (v > b) | ((v == b) & (id < bid));
+  return (vnan & nan_wins) | (~vnan & num_wins);
+}
+
+/* yo[o], ao[o] = the best (beats()) of the pw column bests cv, ci of each
+ * of the nw windows, taken in column order; four windows at a time, their
+ * k-th columns gathered into one vector. */
+static void horizontal_args(float *yo, int32_t *ao, const float *cv,
+                            const int32_t *ci, int nw, int pw) {
+  int o = 0;
+  for (; o + 4 <= nw; o += 4) {
+    const float *c = cv + (size_t)o * pw;
+    const int32_t *d = ci + (size_t)o * pw;
+    VPool b = {c[0], c[pw], c[2 * pw], c[3 * pw]};
+    VPoolMask bid = {d[0], d[pw], d[2 * pw], d[3 * pw]};
+    for (int k = 1; k < pw; k++) {
+      const VPool v = {c[k], c[pw + k], c[2 * pw + k], c[3 * pw + k]};
+      const VPoolMask id = {d[k], d[pw + k], d[2 * pw + k], d[3 * pw + k]};
+      const VPoolMask take = beats_v(v, id, b, bid);
+      b = select_v(take, v, b);
+      bid = (id & take) | (bid & ~take);
+    }
+    memcpy(yo + o, &b, sizeof b);
+    memcpy(ao + o, &bid, sizeof bid);
+  }
+  for (; o < nw; o++) {
+    float b = cv[o * pw];
+    int32_t bid = ci[o * pw];
+    for (int k = 1; k < pw; k++)
+      if (beats(cv[o * pw + k], ci[o * pw + k], b, bid)) {
+        b = cv[o * pw + k];
+        bid = ci[o * pw + k];
+      }
+    yo[o] = b;
+    ao[o] = bid;
+  }
+}
+
 static void pool_plane(float *y, int32_t *argmax, const float *x, int h, int w,
                        int ph, int pw) {
   const int oh = h / ph, ow = w / pw;
@@ -66,19 +117,8 @@ static void pool_plane(float *y, int32_t *argmax, const float *x, int h, int w,
       for (int i = i0 + 1; i < i0 + ph; i++)
         column_update(cv, ci, x + (size_t)i * w + j0, i * w + j0, n);
       /* horizontal: the best of each window's pw columns */
-      float *yo = y + (size_t)oi * ow + o0;
-      int32_t *ao = argmax + (size_t)oi * ow + o0;
-      for (int o = 0; o < nw; o++) {
-        float b = cv[o * pw];
-        int32_t bid = ci[o * pw];
-        for (int k = 1; k < pw; k++)
-          if (beats(cv[o * pw + k], ci[o * pw + k], b, bid)) {
-            b = cv[o * pw + k];
-            bid = ci[o * pw + k];
-          }
-        yo[o] = b;
-        ao[o] = bid;
-      }
+      horizontal_args(y + (size_t)oi * ow + o0, argmax + (size_t)oi * ow + o0,
+                      cv, ci, nw, pw);
     }
   }
 }
@@ -112,14 +152,9 @@ static inline float max_nan(float b, float v) {
   return ((v > b) | (v != v)) ? v : b;
 }
 
-/* The same on four lanes at once, branch-free (GCC vectors, vectorised at
- * any -O; a branch per value mispredicts on half of them). */
-typedef float VPool __attribute__((vector_size(16)));
-typedef int32_t VPoolMask __attribute__((vector_size(16)));
-
+/* The same on four lanes. */
 static inline VPool max_nan_v(VPool b, VPool v) {
-  const VPoolMask take = (v > b) | (v != v);
-  return (VPool)(((VPoolMask)v & take) | ((VPoolMask)b & ~take));
+  return select_v((v > b) | (v != v), v, b);
 }
 
 /* yo[o] = the max_nan of the pw columns cv[o * pw ..] of each of the nw
