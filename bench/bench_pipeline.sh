@@ -91,11 +91,9 @@ run_gst() {
 # bench/compare.py), so the loop runs with tcmalloc where it is installed.
 torch_malloc=${ACRNN_BENCH_TORCH_MALLOC:-}
 if [ -z "$torch_malloc" ]; then
-  torch_malloc=none
-  for f in /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 \
-           /usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4; do
-    [ -f "$f" ] && { torch_malloc=$f; break; }
-  done
+  torch_malloc=$(/usr/bin/python3 "$here/compare.py" --print-torch-preload \
+                   --torch-malloc tcmalloc 2>/dev/null)
+  torch_malloc=${torch_malloc:-none}
 fi
 torch_preload=()
 [ "$torch_malloc" = none ] || torch_preload=(LD_PRELOAD="$torch_malloc")

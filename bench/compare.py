@@ -7,6 +7,7 @@ headed by the machine, ready to quote in the README.
 usage: compare.py BENCH_NETWORK [--seconds S] [--threads 1,2]
                   [--precision fp32,bf16] [--repeats R]
                   [--torch-malloc auto|tcmalloc|jemalloc|glibc]
+       compare.py --print-torch-preload [--torch-malloc ...]
 
 PyTorch allocates its activations and gradients anew at every step. With
 glibc's malloc, blocks that large are mmap()ed and unmapped each time, and
@@ -77,9 +78,9 @@ def torch_version():
 MALLOCS = {"tcmalloc": "libtcmalloc_minimal.so.4", "jemalloc": "libjemalloc.so.2"}
 
 
-def torch_env(choice):
-    """The environment for the PyTorch process and the allocator's name."""
-    env = dict(os.environ)
+def torch_malloc(choice):
+    """The allocator library to preload into PyTorch (None: glibc's malloc)
+    and its name, for --torch-malloc choice."""
     names = ["tcmalloc", "jemalloc"] if choice == "auto" else [choice]
     for name in names:
         if name == "glibc":
@@ -89,13 +90,22 @@ def torch_env(choice):
                   "/usr/lib64", "/usr/lib"):
             path = os.path.join(d, lib)
             if os.path.exists(path):
-                pre = env.get("LD_PRELOAD")
-                env["LD_PRELOAD"] = path + (" " + pre if pre else "")
-                return env, f"{name} ({path})"
+                return path, name
         if choice != "auto":
             raise SystemExit(f"compare.py: --torch-malloc {name}: {lib} not "
                              f"found; install it or choose glibc")
-    return env, "glibc malloc"
+    return None, "glibc malloc"
+
+
+def torch_env(choice):
+    """The environment for the PyTorch process and the allocator's name."""
+    env = dict(os.environ)
+    path, name = torch_malloc(choice)
+    if path is None:
+        return env, name
+    pre = env.get("LD_PRELOAD")
+    env["LD_PRELOAD"] = path + (" " + pre if pre else "")
+    return env, f"{name} ({path})"
 
 
 def spread(v):
@@ -112,7 +122,7 @@ def median(v):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("bench_network")
+    ap.add_argument("bench_network", nargs="?")
     ap.add_argument("--seconds", default="3")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--precision", default="fp32",
@@ -128,7 +138,16 @@ def main():
                     choices=("auto", "tcmalloc", "jemalloc", "glibc"),
                     help="the allocator preloaded into the PyTorch process "
                          "(auto: tcmalloc, else jemalloc, else glibc)")
+    ap.add_argument("--print-torch-preload", action="store_true",
+                    help="print the path of the library --torch-malloc "
+                         "preloads (nothing for glibc) and exit; "
+                         "bench_pipeline.sh uses it")
     a = ap.parse_args()
+    if a.print_torch_preload:
+        print(torch_malloc(a.torch_malloc)[0] or "")
+        return
+    if a.bench_network is None:
+        ap.error("the path of bench_network is required")
     tenv, tmalloc = torch_env(a.torch_malloc)
     threads = [int(t) for t in a.threads.split(",")]
     precisions = a.precision.split(",")
