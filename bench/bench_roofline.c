@@ -5,9 +5,9 @@
  *   bench_roofline [--threads N] [--seconds S] [--precision fp32|bf16|both]
  * Prints "layer pass precision gflop_per_segment gflops": the 8 conv
  * blocks (forward; backward = input gradient + weight gradient, block 0
- * without input gradient), the 4 GRU directions of each layer counted
- * together (forward; backward through time), and the classifier. Times are
- * CPU time of this process (all its threads), which other load on a shared
+ * without input gradient, then each alone: bwd.data and bwd.wts), the 4
+ * GRU directions of each layer counted together (forward; backward through
+ * time), and the classifier. Times are CPU time of this process (all its threads), which other load on a shared
  * machine disturbs less than wall time. The whole step is bench_network's
  * train_b64. */
 #include "gemm.h"
@@ -71,13 +71,18 @@ typedef struct {
   int first;
 } ConvCtx;
 
+/* backward: 1 both gradients, BWD_DATA the input's only, BWD_WEIGHTS the
+ * weights' only */
+enum { BWD_DATA = 2, BWD_WEIGHTS = 3 };
+
 static void conv_pass(void *data, int backward) {
   ConvCtx *c = data;
   const Shape *s = c->s;
   if (backward)
-    acrnn_conv2d_backward(c->first ? NULL : c->dx, c->dw, c->db, c->y, c->x,
-                          c->w, N, s->cin, s->cout, s->h, s->w, s->kh, s->kw,
-                          c->ws);
+    acrnn_conv2d_backward(c->first || backward == BWD_WEIGHTS ? NULL : c->dx,
+                          backward == BWD_DATA ? NULL : c->dw,
+                          backward == BWD_DATA ? NULL : c->db, c->y, c->x, c->w,
+                          N, s->cin, s->cout, s->h, s->w, s->kh, s->kw, c->ws);
   else
     acrnn_conv2d_forward(c->y, c->x, c->w, c->b, N, s->cin, s->cout, s->h, s->w,
                          s->kh, s->kw, c->ws);
@@ -148,6 +153,11 @@ static void run(AcrnnPrecision p, double seconds) {
     report(name, "forward", p, f, seconds_per_call(conv_pass, &c, 0, seconds));
     report(name, "backward", p, k == 0 ? f : 2 * f,
            seconds_per_call(conv_pass, &c, 1, seconds));
+    if (k > 0)
+      report(name, "bwd.data", p, f,
+             seconds_per_call(conv_pass, &c, BWD_DATA, seconds));
+    report(name, "bwd.wts", p, f,
+           seconds_per_call(conv_pass, &c, BWD_WEIGHTS, seconds));
     g_free(c.x), g_free(c.y), g_free(c.w), g_free(c.b), g_free(c.dx);
     g_free(c.dw), g_free(c.db), g_free(c.ws);
   }
