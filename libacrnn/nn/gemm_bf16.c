@@ -27,8 +27,14 @@
 #define HAVE_AVX512BF16_TILE 1
 #endif
 
-#define MR 12
-#define NR 32
+/* The register tile: MR rows x NR columns, NV vectors of 16 columns. Per
+ * pair of k it loads NV vectors of B and broadcasts MR pairs of A for MR x
+ * NV products: 6 x 64 takes 10 loads per 24, where 12 x 32 took 14, and
+ * ran the convolutions' products 10-47 % faster (AMD EPYC Zen 5, one
+ * thread; the GRU's input product 10 % slower) */
+#define MR 6
+#define NR 64
+#define NV (NR / 16)
 /* 512 values of k per block: the GRU's input products (k = 512) and the
  * weight gradients (k = n h w) ran 10-30 % faster than with 384 (AMD EPYC
  * Zen 5, one thread), the others alike */
@@ -130,35 +136,36 @@ static void tile_generic(int kp, const uint32_t *ap, const uint32_t *bp,
 __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))) static void
 tile_avx512bf16(int kp, const uint32_t *ap, const uint32_t *bp, float *c,
                 int ldc, int mr, int nr, int load) {
-  __m512 acc[MR][2];
-#pragma GCC unroll 12
-  for (int r = 0; r < MR; r++) {
-    acc[r][0] = _mm512_setzero_ps();
-    acc[r][1] = _mm512_setzero_ps();
-  }
+  __m512 acc[MR][NV];
+#pragma GCC unroll 32
+  for (int t = 0; t < MR * NV; t++)
+    acc[t / NV][t % NV] = _mm512_setzero_ps();
   for (int p = 0; p < kp; p++, ap += MR, bp += NR) {
-    const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);
-    const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + 16);
+    __m512bh b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+      b[v] = (__m512bh)_mm512_loadu_si512(bp + 16 * v);
 #pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
       const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[r]);
-      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
-      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++)
+        acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, b[v]);
     }
   }
-  const __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-  const __mmask16 m1 = nr >= 32   ? 0xffff
-                       : nr <= 16 ? 0
-                                  : (__mmask16)((1u << (nr - 16)) - 1);
+  __mmask16 m[NV];
+  for (int v = 0; v < NV; v++) {
+    const int left = nr - 16 * v;
+    m[v] = left >= 16 ? 0xffff : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+  }
   for (int r = 0; r < mr; r++) {
     float *cr = c + (size_t)r * ldc;
-    __m512 v0 = acc[r][0], v1 = acc[r][1];
-    if (load) {
-      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cr));
-      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cr + 16));
+    for (int v = 0; v < NV; v++) {
+      __m512 x = acc[r][v];
+      if (load)
+        x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m[v], cr + 16 * v));
+      _mm512_mask_storeu_ps(cr + 16 * v, m[v], x);
     }
-    _mm512_mask_storeu_ps(cr, m0, v0);
-    _mm512_mask_storeu_ps(cr + 16, m1, v1);
   }
 }
 

@@ -76,7 +76,7 @@ typedef struct {
 static const GemmCase gemm_cases[] = {
     {0, 0, 37, 70, 1001, 0.0f},  {0, 1, 37, 70, 1001, 1.0f},
     {1, 0, 13, 33, 5, 1.0f},     {1, 1, 1, 1, 1, 0.0f},
-    {0, 0, 100, 800, 390, 1.0f}, /* more than one block of every loop */
+    {0, 0, 100, 800, 600, 1.0f}, /* more than one block of every loop */
     {1, 1, 25, 31, 384, 0.0f},
 };
 
