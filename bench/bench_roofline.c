@@ -7,9 +7,9 @@
  * blocks (forward; backward = input gradient + weight gradient, block 0
  * without input gradient, then each alone: bwd.data and bwd.wts), the 4
  * GRU directions of each layer counted together (forward; backward through
- * time), and the classifier. Times are CPU time of this process (all its threads), which other load on a shared
- * machine disturbs less than wall time. The whole step is bench_network's
- * train_b64. */
+ * time), and the classifier. Times are CPU time of this process (all its
+ * threads), which other load on a shared machine disturbs less than wall
+ * time. The whole step is bench_network's train_b64. */
 #include "gemm.h"
 #include "layers.h"
 
