@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """test_tables_md.py - training/experiments/tables_md.py on made-up fold
 results: complete rows give their mean, clips and the deltas, a row with
-some folds says how many, a row with none says "not run", the longest
-schedule of a row wins, and --readme rewrites only what lies between its
+some folds says how many, a row with none says "not run", the tables take
+the schedule most rows have (a longer run of the main row gets a table of
+its own), and --readme rewrites only what lies between its
 markers."""
 import json
 import os
@@ -100,6 +101,18 @@ def main():
             json.dump({"fold": 5, "clips": 80, "accuracy": 0.6625, "macro_f1": 0.61}, f)
         text = run("--results", res)
         expect(text, "| t2-acrnn-aug (ESC-50) | 60 | **66.2 %** (53 of 80 clips) | 0.610 |")
+        # the main row at a longer schedule: the tables keep the schedule
+        # most rows have, and a table of its own shows both
+        assert "at each schedule it ran" not in text
+        write_row(res, "t2-acrnn-aug-esc10-e300", [14], complete=False)
+        text = run("--results", res)
+        expect(text, "| convolutional RNN-attention-augment | 93.7 % | **75.0 %**")
+        expect(text, "schedule: 60 epochs)")
+        assert "300 epochs)" not in text.split("The main row (")[0], text
+        expect(text, "| ESC-10, 60 epochs | 93.7 % | **75.0 %** ± 0.0 (60/80;")
+        expect(text, "| ESC-10, 300 epochs | 93.7 % | **87.5 %** ± 0.0 (14/16; folds 87.5; "
+               "10 min), 1 of 5 folds |")
+        expect(text, "| ESC-50, 60 epochs | 86.1 % | **50.0 %**")
         readme = os.path.join(tmp, "README.md")
         with open(readme, "w") as f:
             f.write("# head\n<!-- paper-tables:begin -->\nOLD-TEXT\n<!-- paper-tables:end -->\ntail\n")
