@@ -35,6 +35,7 @@ With --readme, the tables replace what lies between the lines
 "<!-- paper-tables:begin -->" and "<!-- paper-tables:end -->" of FILE;
 without it they go to stdout. Only the standard library is needed."""
 import argparse
+import collections
 import glob
 import json
 import os
@@ -152,18 +153,14 @@ def find_rows(results, precision=""):
     the paper's 300 epochs) thus stays out of tables whose other rows are
     shorter; schedule_table() shows it."""
     found = row_folders(results, precision)
-    count = {}
-    for _, _, epochs, _ in found:
-        count[epochs] = count.get(epochs, 0) + 1
+    count = collections.Counter(epochs for _, _, epochs, _ in found)
     common = max(count, key=lambda e: (count[e], e)) if count else None
     rows = {}
-    for row, dataset, epochs, folder in found:
-        key = (row, dataset)
-        if key in rows and (rows[key][0] == common or
-                            (epochs != common and rows[key][0] > epochs)):
-            continue
-        rows[key] = (epochs, Row(folder))
-    return rows
+    # the common schedule first, then the longer; the last one kept wins
+    for row, dataset, epochs, folder in sorted(
+            found, key=lambda f: (f[2] == common, f[2])):
+        rows[(row, dataset)] = (epochs, folder)
+    return {key: (epochs, Row(folder)) for key, (epochs, folder) in rows.items()}
 
 
 def lookup(rows, row, dataset):
