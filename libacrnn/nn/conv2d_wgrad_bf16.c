@@ -19,10 +19,29 @@
  * at 0.64-0.71 of the forward kernel's rate, against 0.75-0.79 now (AMD
  * EPYC Zen 5, block 1, batch 64, one thread).
  *
- * Items are samples, taken from a shared counter by the threads; each
- * sample's gradient goes to its own block, and the blocks are added in
- * sample order at the end. A plain C build sums in the same order (the
- * emulation, same bits) and serves any kernel shape. */
+ * The 3 x 1 convolutions of blocks 2 and 3 (32 x 42 maps) take the same
+ * tile over flat planes: with one column per tap, shifting a row is
+ * shifting the whole plane by w values, so a sample's h x w plane is one
+ * long row (1344 values: 42 whole vectors, where rows padded to vectors
+ * would waste a third) and the taps are offsets 0, w and 2w into the
+ * plane of x padded with a row of zeros above and below. A tile's sums
+ * there take 4 samples (the planes are the tile's "rows") before their
+ * lanes are added, so that adding lanes stays small beside the products.
+ * Through im2col + the bf16 product these gradients ran at 16-26 % of the
+ * bf16 peak: the transposed column matrix was packed on every call; this
+ * way at 50-60 % (AMD EPYC Zen 5, one thread, bench_roofline bwd.wts).
+ *
+ * A group of 8 output channels takes every input channel before the next
+ * group starts, so that its dy rows stay in L2 while x's channels pass;
+ * the other order reread all of dy for each input channel (4 % slower on
+ * block 1, 12-15 % on blocks 2 and 3). Every sum lies in one tile call, so
+ * the order of the calls does not change the bits.
+ *
+ * Items are groups of samples (one for 3 x 5, 4 for 3 x 1), taken from a
+ * shared counter by the threads; each group's gradient goes to its own
+ * block, and the blocks are added in group order at the end: the result
+ * does not depend on the thread count. A plain C build sums in the same
+ * order (the emulation, same bits) and serves any kernel shape. */
 #include "conv2d_wgrad_bf16.h"
 
 #include "bf16.h"
@@ -42,26 +61,48 @@
 #define MAX_THREADS 64
 
 int acrnn_conv2d_wgrad_bf16_handles(int kh, int kw) {
-  return kh == 3 && kw == 5;
+  return kh == 3 && (kw == 5 || kw == 1);
 }
+
+#define MAX_TAPS 64
+#define FLAT_SAMPLES 4 /* samples per item on flat planes */
 
 static int round_up(int v, int m) {
   return (v + m - 1) / m * m;
 }
 
+/* How an item's maps lie in the bf16 buffers. By rows (kw > 1): a row of
+ * dy is wq values (whole vectors, zeros after w), a row of x is xs values
+ * (kw / 2 zeros, w values, zeros), rows + kh - 1 rows of x per channel
+ * (kh / 2 rows of zeros above and below), and tap (ki, kj) reads x at
+ * ki * xs + kj. Flat (kw == 1): a "row" is a sample's whole plane, wq =
+ * h w rounded up to vectors; x's row is kh / 2 rows of zeros, the plane and
+ * zeros (xs values), and tap ki reads x at ki * w. */
 typedef struct {
-  float *partial; /* [n][cout][cin][kk] */
+  int flat;
+  int samples; /* samples per item */
+  int rows;    /* rows per item of dy: h, or the samples */
+  int wq, xs;  /* dy's row length (whole vectors), x's row stride */
+  int xrows;   /* rows of x per channel in the buffer */
+  int kk;      /* taps */
+  size_t off[MAX_TAPS];
+} Layout;
+
+typedef struct {
+  float *partial; /* [items][cout][cin][kk] */
   const float *dy, *x;
   int n, cin, cout, h, w, kh, kw;
-  int wq, wp; /* dy row length (whole vectors), x row length (+ kw - 1) */
+  Layout lay;
+  int items;
   gint next;
 } Work;
 
-/* The sums of one (output channel pair, input channel) over the sample's
- * rows: acc[o][t][lane], t = ki * kw + kj. */
+/* The sums of one (group of output channels, input channel) over the
+ * item's rows: out[o][t] += the lanes of sum over rows and vectors of
+ * dy[o] x[t]. */
 typedef void (*TileFn)(float *out, size_t out_ld, const uint16_t *dyb,
-                       size_t dy_plane, int nco, const uint16_t *xb, int h,
-                       int wq, int wp, int kh, int kw);
+                       size_t dy_plane, int nco, const uint16_t *xb, int rows,
+                       const Layout *lay);
 
 /* out[o * out_ld + t] += the lanes of the accumulators, in lane order. */
 static void add_lanes(float *out, size_t out_ld, int o, int t,
@@ -73,17 +114,16 @@ static void add_lanes(float *out, size_t out_ld, int o, int t,
 }
 
 static void tile_generic(float *out, size_t out_ld, const uint16_t *dyb,
-                         size_t dy_plane, int nco, const uint16_t *xb, int h,
-                         int wq, int wp, int kh, int kw) {
-  const int kk = kh * kw;
+                         size_t dy_plane, int nco, const uint16_t *xb, int rows,
+                         const Layout *lay) {
+  const int wq = lay->wq;
   float acc[LANES];
   for (int o = 0; o < nco; o++)
-    for (int t = 0; t < kk; t++) {
-      const int ki = t / kw, kj = t % kw;
+    for (int t = 0; t < lay->kk; t++) {
       memset(acc, 0, sizeof acc);
-      for (int i = 0; i < h; i++) {
+      for (int i = 0; i < rows; i++) {
         const uint16_t *d = dyb + (size_t)o * dy_plane + (size_t)i * wq;
-        const uint16_t *xr = xb + (size_t)(i + ki) * wp + kj;
+        const uint16_t *xr = xb + (size_t)i * lay->xs + lay->off[t];
         for (int j0 = 0; j0 < wq; j0 += COLS)
           for (int l = 0; l < LANES; l++) {
             const int j = j0 + 2 * l;
@@ -97,33 +137,29 @@ static void tile_generic(float *out, size_t out_ld, const uint16_t *dyb,
 }
 
 #ifdef HAVE_AVX512BF16_TILE
-#define KK 15 /* the 3 x 5 taps */
-#define TG 3  /* taps per pass: COT x TG = 24 accumulators */
+#define TG 3 /* taps per pass: COT x TG = 24 accumulators */
 __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))) static void
 tile_avx512bf16(float *out, size_t out_ld, const uint16_t *dyb, size_t dy_plane,
-                int nco, const uint16_t *xb, int h, int wq, int wp, int kh,
-                int kw) {
-  (void)kh; /* 3 x kw, kw = 5 */
+                int nco, const uint16_t *xb, int rows, const Layout *lay) {
+  const int wq = lay->wq;
   /* a missing channel reads the first's rows; its sums are not stored */
   const uint16_t *d[COT];
   for (int o = 0; o < COT; o++)
     d[o] = dyb + (o < nco ? (size_t)o * dy_plane : 0);
-  for (int t0 = 0; t0 < KK; t0 += TG) {
-    size_t off[TG];
-    for (int g = 0; g < TG; g++)
-      off[g] = (size_t)((t0 + g) / kw) * wp + (size_t)((t0 + g) % kw);
+  for (int t0 = 0; t0 < lay->kk; t0 += TG) { /* kk is a multiple of TG */
+    const size_t off0 = lay->off[t0], off1 = lay->off[t0 + 1],
+                 off2 = lay->off[t0 + 2];
     __m512 acc[COT][TG];
 #pragma GCC unroll 24
     for (int a = 0; a < COT * TG; a++)
       acc[a / TG][a % TG] = _mm512_setzero_ps();
-    for (int i = 0; i < h; i++) {
+    for (int i = 0; i < rows; i++) {
       const size_t dr = (size_t)i * wq;
-      const uint16_t *xr = xb + (size_t)i * wp;
+      const uint16_t *xr = xb + (size_t)i * lay->xs;
       for (int j0 = 0; j0 < wq; j0 += COLS) {
-        __m512bh xv[TG];
-#pragma GCC unroll 3
-        for (int g = 0; g < TG; g++)
-          xv[g] = (__m512bh)_mm512_loadu_si512(xr + off[g] + j0);
+        const __m512bh xv[TG] = {(__m512bh)_mm512_loadu_si512(xr + off0 + j0),
+                                 (__m512bh)_mm512_loadu_si512(xr + off1 + j0),
+                                 (__m512bh)_mm512_loadu_si512(xr + off2 + j0)};
 #pragma GCC unroll 8
         for (int o = 0; o < COT; o++) {
           const __m512bh dv = (__m512bh)_mm512_loadu_si512(d[o] + dr + j0);
@@ -141,8 +177,6 @@ tile_avx512bf16(float *out, size_t out_ld, const uint16_t *dyb, size_t dy_plane,
       }
   }
 }
-#undef KK
-#undef TG
 #endif
 
 static TileFn tile_fn(int kh, int kw) {
@@ -179,61 +213,110 @@ static void round_row(uint16_t *dst, const float *src, int len) {
     dst[j] = acrnn_bf16_from_float(src[j]);
 }
 
-static void run_sample(const Work *wk, int s, uint16_t *dyb, uint16_t *xb) {
-  const int h = wk->h, w = wk->w, kh = wk->kh, kw = wk->kw;
-  const int ph = kh / 2, pw = kw / 2, kk = kh * kw;
-  const int prow = h + kh - 1;
+/* Zeros, then len values of src rounded, then zeros, in dst[0 .. total). */
+static void put_row(uint16_t *dst, int total, int lead, const float *src,
+                    int len) {
+  memset(dst, 0, sizeof(uint16_t) * (size_t)lead);
+  if (src)
+    round_row(dst + lead, src, len);
+  else
+    memset(dst + lead, 0, sizeof(uint16_t) * (size_t)len);
+  memset(dst + lead + len, 0, sizeof(uint16_t) * (size_t)(total - lead - len));
+}
+
+/* Rounds item it's maps into dyb and xb (Layout) and adds its sums to its
+ * block of partial. */
+static void run_item(const Work *wk, int it, uint16_t *dyb, uint16_t *xb) {
+  const Layout *lay = &wk->lay;
+  const int h = wk->h, w = wk->w, ph = wk->kh / 2, pw = wk->kw / 2;
   const size_t hw = (size_t)h * w, nhw = (size_t)wk->n * hw;
-  const size_t dy_plane = (size_t)h * wk->wq, x_plane = (size_t)prow * wk->wp;
-  for (int co = 0; co < wk->cout; co++)
-    for (int i = 0; i < h; i++) {
-      uint16_t *d = dyb + co * dy_plane + (size_t)i * wk->wq;
-      round_row(d, wk->dy + co * nhw + s * hw + (size_t)i * w, w);
-      memset(d + w, 0, sizeof(uint16_t) * (size_t)(wk->wq - w));
-    }
-  for (int ci = 0; ci < wk->cin; ci++)
-    for (int r = 0; r < prow; r++) {
-      uint16_t *d = xb + ci * x_plane + (size_t)r * wk->wp;
-      const int src = r - ph;
-      memset(d, 0, sizeof(uint16_t) * (size_t)wk->wp);
-      if (src >= 0 && src < h)
-        round_row(d + pw, wk->x + ci * nhw + s * hw + (size_t)src * w, w);
-    }
-  float *out = wk->partial + (size_t)s * wk->cout * wk->cin * kk;
+  const int s0 = it * lay->samples;
+  const int ns = MIN(lay->samples, wk->n - s0);
+  const int rows = lay->flat ? ns : h;
+  const size_t dy_plane = (size_t)lay->rows * lay->wq;
+  const size_t x_plane = (size_t)lay->xrows * lay->xs;
+  for (int co = 0; co < wk->cout; co++) {
+    const float *src = wk->dy + co * nhw + s0 * hw;
+    uint16_t *d = dyb + co * dy_plane;
+    if (lay->flat)
+      for (int s = 0; s < ns; s++)
+        put_row(d + (size_t)s * lay->wq, lay->wq, 0, src + s * hw, (int)hw);
+    else
+      for (int i = 0; i < h; i++)
+        put_row(d + (size_t)i * lay->wq, lay->wq, 0, src + (size_t)i * w, w);
+  }
+  for (int ci = 0; ci < wk->cin; ci++) {
+    const float *src = wk->x + ci * nhw + s0 * hw;
+    uint16_t *d = xb + ci * x_plane;
+    if (lay->flat)
+      for (int s = 0; s < ns; s++)
+        put_row(d + (size_t)s * lay->xs, lay->xs, ph * w, src + s * hw,
+                (int)hw);
+    else
+      for (int r = 0; r < lay->xrows; r++) {
+        const int i = r - ph;
+        put_row(d + (size_t)r * lay->xs, lay->xs, pw,
+                i >= 0 && i < h ? src + (size_t)i * w : NULL, w);
+      }
+  }
+  const int kk = lay->kk;
+  float *out = wk->partial + (size_t)it * wk->cout * wk->cin * kk;
   memset(out, 0, sizeof(float) * (size_t)wk->cout * wk->cin * kk);
-  const TileFn tile = tile_fn(kh, kw);
+  const TileFn tile = tile_fn(wk->kh, wk->kw);
   const size_t out_ld = (size_t)wk->cin * kk;
-  for (int ci = 0; ci < wk->cin; ci++)
-    for (int co = 0; co < wk->cout; co += COT)
+  for (int co = 0; co < wk->cout; co += COT)
+    for (int ci = 0; ci < wk->cin; ci++)
       tile(out + co * out_ld + (size_t)ci * kk, out_ld, dyb + co * dy_plane,
-           dy_plane, MIN(COT, wk->cout - co), xb + ci * x_plane, h, wk->wq,
-           wk->wp, kh, kw);
+           dy_plane, MIN(COT, wk->cout - co), xb + ci * x_plane, rows, lay);
 }
 
 static gpointer run_worker(gpointer data) {
   Work *wk = data;
-  const size_t prow = (size_t)wk->h + wk->kh - 1;
+  const Layout *lay = &wk->lay;
   /* 64-byte aligned: dy's rows (whole vectors) then load without splitting
    * cache lines */
-  uint16_t *dyb =
-      g_aligned_alloc((size_t)wk->cout * wk->h * wk->wq, sizeof(uint16_t), 64);
-  uint16_t *xb =
-      g_aligned_alloc((size_t)wk->cin * prow * wk->wp, sizeof(uint16_t), 64);
-  for (int s; (s = g_atomic_int_add(&wk->next, 1)) < wk->n;)
-    run_sample(wk, s, dyb, xb);
+  uint16_t *dyb = g_aligned_alloc((size_t)wk->cout * lay->rows * lay->wq,
+                                  sizeof(uint16_t), 64);
+  uint16_t *xb = g_aligned_alloc((size_t)wk->cin * lay->xrows * lay->xs,
+                                 sizeof(uint16_t), 64);
+  for (int it; (it = g_atomic_int_add(&wk->next, 1)) < wk->items;)
+    run_item(wk, it, dyb, xb);
   g_aligned_free(dyb);
   g_aligned_free(xb);
   return NULL;
+}
+
+static Layout layout_of(int n, int h, int w, int kh, int kw) {
+  Layout l = {.flat = kw == 1, .kk = kh * kw};
+  if (l.flat) {
+    l.samples = MIN(FLAT_SAMPLES, n);
+    l.rows = l.samples;
+    l.xrows = l.samples;
+    l.wq = round_up(h * w, COLS);
+    /* a vector from the last tap's offset stays inside the row: + 1 for
+     * a pair's partner at the end */
+    l.xs = l.wq + (kh - 1) * w + 1;
+    for (int t = 0; t < l.kk; t++)
+      l.off[t] = (size_t)t * w;
+  } else {
+    l.samples = 1;
+    l.rows = h;
+    l.xrows = h + kh - 1;
+    l.wq = round_up(w, COLS);
+    l.xs = l.wq + kw - 1 + 1; /* + 1: a pair's partner at the end */
+    for (int t = 0; t < l.kk; t++)
+      l.off[t] = (size_t)(t / kw) * l.xs + (size_t)(t % kw);
+  }
+  return l;
 }
 
 void acrnn_conv2d_wgrad_bf16(float *dw, const float *dy, const float *x, int n,
                              int cin, int cout, int h, int w, int kh, int kw) {
   if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || w <= 0)
     return;
+  g_return_if_fail(kh * kw <= MAX_TAPS);
   const size_t per = (size_t)cout * cin * kh * kw;
-  const int wq = round_up(w, COLS);
-  Work wk = {.partial = g_new(float, per *n),
-             .dy = dy,
+  Work wk = {.dy = dy,
              .x = x,
              .n = n,
              .cin = cin,
@@ -242,10 +325,11 @@ void acrnn_conv2d_wgrad_bf16(float *dw, const float *dy, const float *x, int n,
              .w = w,
              .kh = kh,
              .kw = kw,
-             .wq = wq,
-             .wp = wq + kw - 1 + 1, /* + 1: a pair's partner at the end */
+             .lay = layout_of(n, h, w, kh, kw),
              .next = 0};
-  int nt = MIN(acrnn_get_threads(), MIN(n, MAX_THREADS));
+  wk.items = (n + wk.lay.samples - 1) / wk.lay.samples;
+  wk.partial = g_new(float, per *wk.items);
+  int nt = MIN(acrnn_get_threads(), MIN(wk.items, MAX_THREADS));
   GThread *threads[MAX_THREADS] = {NULL};
   for (int t = 1; t < nt; t++)
     threads[t] = g_thread_try_new("acrnn-wgrad", run_worker, &wk, NULL);
@@ -253,8 +337,8 @@ void acrnn_conv2d_wgrad_bf16(float *dw, const float *dy, const float *x, int n,
   for (int t = 1; t < nt; t++)
     if (threads[t])
       g_thread_join(threads[t]);
-  for (int s = 0; s < n; s++) {
-    const float *p = wk.partial + per * s;
+  for (int it = 0; it < wk.items; it++) {
+    const float *p = wk.partial + per * it;
     for (size_t i = 0; i < per; i++)
       dw[i] += p[i];
   }

@@ -433,6 +433,9 @@ static const WgradCase wgrad_cases[] = {
     {2, 5, 3, 4, 33, 3, 5},    /* odd channel counts, a partial vector */
     {2, 3, 4, 5, 20, 3, 3},    /* a shape only the plain build takes */
     {1, 32, 32, 6, 128, 3, 5}, /* block 1's width */
+    {6, 32, 64, 32, 42, 3, 1}, /* block 2's shape: flat planes, 4 + 2 */
+    {3, 3, 11, 5, 7, 3, 1},    /* flat, a partial vector and tile */
+    {9, 4, 8, 2, 16, 3, 1},    /* flat, a plane of one vector */
 };
 
 static void wgrad_run(const WgradCase *c, const float *dy, const float *x,
