@@ -20,7 +20,6 @@
  * written by im2col and read right away by sgemm, never round-tripping
  * through main memory. Padding is handled by ranges of rows and columns,
  * never per element. */
-#include "bf16.h"
 #include "conv2d_direct.h"
 #include "conv2d_direct_bf16.h"
 #include "conv2d_wgrad_bf16.h"
@@ -306,18 +305,6 @@ void acrnn_conv2d_scale_relu_forward(float *y, const float *x, const float *w,
   conv2d_forward(y, x, w, scale, shift, n, cin, cout, h, wd, kh, kw, ws, 1);
 }
 
-/* Whether the bf16 weight gradient goes straight from the maps
- * (conv2d_wgrad_bf16.c): the 3 x 5 blocks where the direct kernel runs
- * their other products, the 3 x 1 blocks (flat planes) wherever the CPU
- * has bf16 products. */
-static int wgrad_bf16_direct(int h, int wd, int kh, int kw) {
-  if (!acrnn_conv2d_wgrad_bf16_handles(kh, kw))
-    return 0;
-  if (kw == 1)
-    return acrnn_bf16_fast();
-  return acrnn_conv2d_direct_chosen(h, wd, kh, kw);
-}
-
 void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w, int n, int cin,
                            int cout, int h, int wd, int kh, int kw, float *ws) {
@@ -344,7 +331,8 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
   }
 
   if (dw && acrnn_gemm_precision() == ACRNN_PRECISION_BF16 &&
-      wgrad_bf16_direct(h, wd, kh, kw)) {
+      acrnn_conv2d_direct_chosen(h, wd, kh, kw) &&
+      acrnn_conv2d_wgrad_bf16_handles(kh, kw)) {
     acrnn_conv2d_wgrad_bf16(dw, dy, x, n, cin, cout, h, wd, kh, kw);
   } else if (dw) {
     const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);

@@ -20,8 +20,10 @@
  * the compiler's baseline vectors; the first one at or below acrnn_isa()
  * (the CPU's level, capped by ACRNN_ISA) is used. */
 #include "conv2d_direct.h"
+#include "bf16.h"
 #include "conv2d_direct_run.h"
 
+#include "gemm.h"
 #include "isa.h"
 #include <acrnn/acrnn.h>
 #include <glib.h>
@@ -143,6 +145,11 @@ int acrnn_conv2d_direct_chosen(int h, int w, int kh, int kw) {
     return 1;
   case ACRNN_CONV_AUTO:
   default:
+    /* in bf16 a one-column kernel runs over flat planes at any width
+     * (conv2d_direct_bf16.c) */
+    if (kw == 1 && acrnn_gemm_precision() == ACRNN_PRECISION_BF16 &&
+        acrnn_bf16_fast())
+      return 1;
     return tile()->fast && w >= DIRECT_MIN_WIDTH;
   }
 }

@@ -9,7 +9,8 @@
 
 /* Whether conv2d.c takes the direct path for a non-pointwise kernel on
  * h x w maps: under ACRNN_CONV_AUTO, when the CPU has AVX2+FMA or AVX-512
- * and the maps are wide enough. */
+ * and the maps are wide enough, or, in bf16 (acrnn_gemm_precision()) on a
+ * CPU with bf16 products, when the kernel is one column wide. */
 int acrnn_conv2d_direct_chosen(int h, int w, int kh, int kw);
 
 /* Scratch floats for acrnn_conv2d_direct in both directions (forward with

@@ -12,6 +12,14 @@
  * epilogue of conv2d_direct_tile.h. An odd channel count gets a zero
  * partner channel.
  *
+ * A kernel of one column (the 3 x 1 of blocks 2 and 3, on 42-column maps)
+ * runs over flat planes: shifting a row is shifting the plane by w
+ * values, so a sample's plane is one row of h w columns (1344: 42 whole
+ * tiles, where tiles of rows would leave a third of their columns empty)
+ * and the kernel is 1 x kh with its taps w columns apart, the band padded
+ * with kh / 2 rows of zeros at each end. Each output sums the same
+ * products in the same order as by rows: the same bits.
+ *
  * The tile is built for AVX512_BF16 and in plain C (the emulation: same
  * order of sums, same bits), chosen by bf16_cpu.c. Threads take items
  * (sample, block of rows) from a shared counter as conv2d_direct.c does;
@@ -45,12 +53,29 @@ static int round_up(int v, int m) {
   return (v + m - 1) / m * m;
 }
 
-static int padded_width(int w, int kw) {
-  return round_up(w, COLS) + kw - 1;
+/* A map as the kernel walks it: h rows of w columns, taps dil columns
+ * apart (flat planes: 1 row of h w columns, a 1 x kh kernel, dil = w). */
+typedef struct {
+  int h, w, kh, kw, dil;
+} Geometry;
+
+static Geometry geometry(int cin, int h, int w, int kh, int kw) {
+  const Geometry rows = {h, w, kh, kw, 1};
+  if (kw != 1 || kh <= 1)
+    return rows;
+  const Geometry flat = {1, h * w, 1, kh, w};
+  const size_t band =
+      (size_t)(cin + 1) / 2 * (round_up(h * w, COLS) + (size_t)(kh - 1) * w);
+  return band <= BAND_PAIRS ? flat : rows;
 }
 
-static int band_rows(int cp, int h, int w, int kh, int kw) {
-  const size_t per_row = (size_t)cp * padded_width(w, kw);
+static int padded_width(const Geometry *g) {
+  return round_up(g->w, COLS) + (g->kw - 1) * g->dil;
+}
+
+static int band_rows(int cp, const Geometry *g) {
+  const int h = g->h, kh = g->kh;
+  const size_t per_row = (size_t)cp * padded_width(g);
   const size_t fit = BAND_PAIRS / per_row;
   int rows = fit > (size_t)(kh - 1) ? (int)(fit - (size_t)(kh - 1)) : 1;
   return rows < h ? rows : h;
@@ -60,20 +85,19 @@ static size_t packed_pairs(int cin, int cout, int kh, int kw) {
   return (size_t)round_up(cout, OCB) * ((cin + 1) / 2) * kh * kw;
 }
 
-static size_t band_pairs(int cin, int h, int w, int kh, int kw) {
+static size_t band_pairs(int cin, const Geometry *g) {
   const int cp = (cin + 1) / 2;
-  return (size_t)cp * (band_rows(cp, h, w, kh, kw) + kh - 1) *
-         padded_width(w, kw);
+  return (size_t)cp * (band_rows(cp, g) + g->kh - 1) * padded_width(g);
 }
 
 size_t acrnn_conv2d_direct_bf16_workspace(int cin, int cout, int h, int w,
                                           int kh, int kw) {
   if (cin <= 0 || cout <= 0 || h <= 0 || w <= 0 || kh <= 0 || kw <= 0)
     return 0;
-  const size_t fwd =
-      packed_pairs(cin, cout, kh, kw) + band_pairs(cin, h, w, kh, kw);
-  const size_t bwd =
-      packed_pairs(cout, cin, kh, kw) + band_pairs(cout, h, w, kh, kw);
+  const Geometry gf = geometry(cin, h, w, kh, kw);
+  const Geometry gb = geometry(cout, h, w, kh, kw);
+  const size_t fwd = packed_pairs(cin, cout, kh, kw) + band_pairs(cin, &gf);
+  const size_t bwd = packed_pairs(cout, cin, kh, kw) + band_pairs(cout, &gb);
   return fwd > bwd ? fwd : bwd; /* a pair is the size of a float */
 }
 
@@ -105,14 +129,15 @@ static void store_tile(float *y, size_t ldc, const float acc[OCB][COLS],
 
 /* One tile: output row i, columns j0 .. j0 + COLS of OCB channels, into y
  * (channels ldc apart) through the epilogue, nco channels and ncols columns
- * of it real. The band xp: channel pairs plane apart, rows wp apart. */
+ * of it real. The band xp: channel pairs plane apart, rows wp apart, taps
+ * dil columns apart. */
 typedef void (*TileFn)(float *y, size_t ldc, const uint32_t *xp, size_t plane,
                        int wp, const uint32_t *wk, int cp, int kh, int kw,
-                       int nco, int ncols, const Epilogue *ep);
+                       int dil, int nco, int ncols, const Epilogue *ep);
 
 static void tile_generic(float *y, size_t ldc, const uint32_t *xp, size_t plane,
                          int wp, const uint32_t *wk, int cp, int kh, int kw,
-                         int nco, int ncols, const Epilogue *ep) {
+                         int dil, int nco, int ncols, const Epilogue *ep) {
   float acc[OCB][COLS];
   memset(acc, 0, sizeof acc);
   for (int c = 0; c < cp; c++)
@@ -122,7 +147,7 @@ static void tile_generic(float *y, size_t ldc, const uint32_t *xp, size_t plane,
       for (int kj = 0; kj < kw; kj++, wt += OCB)
         for (int o = 0; o < OCB; o++)
           for (int j = 0; j < COLS; j++)
-            acc[o][j] = acrnn_bf16_dot2(acc[o][j], wt[o], row[kj + j]);
+            acc[o][j] = acrnn_bf16_dot2(acc[o][j], wt[o], row[kj * dil + j]);
     }
   store_tile(y, ldc, (const float(*)[COLS])acc, nco, ncols, ep);
 }
@@ -130,8 +155,8 @@ static void tile_generic(float *y, size_t ldc, const uint32_t *xp, size_t plane,
 #ifdef HAVE_AVX512BF16_TILE
 __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))) static void
 tile_avx512bf16(float *y, size_t ldc, const uint32_t *xp, size_t plane, int wp,
-                const uint32_t *wk, int cp, int kh, int kw, int nco, int ncols,
-                const Epilogue *ep) {
+                const uint32_t *wk, int cp, int kh, int kw, int dil, int nco,
+                int ncols, const Epilogue *ep) {
   __m512 a[OCB][2];
 #pragma GCC unroll 8
   for (int o = 0; o < OCB; o++) {
@@ -143,8 +168,9 @@ tile_avx512bf16(float *y, size_t ldc, const uint32_t *xp, size_t plane, int wp,
       const uint32_t *row = xp + (size_t)c * plane + (size_t)ki * wp;
       const uint32_t *wt = wk + (size_t)(c * kh + ki) * kw * OCB;
       for (int kj = 0; kj < kw; kj++, wt += OCB) {
-        const __m512bh x0 = (__m512bh)_mm512_loadu_si512(row + kj);
-        const __m512bh x1 = (__m512bh)_mm512_loadu_si512(row + kj + VL);
+        const uint32_t *at = row + (size_t)kj * dil;
+        const __m512bh x0 = (__m512bh)_mm512_loadu_si512(at);
+        const __m512bh x1 = (__m512bh)_mm512_loadu_si512(at + VL);
 #pragma GCC unroll 8
         for (int o = 0; o < OCB; o++) {
           const __m512bh wv = (__m512bh)_mm512_set1_epi32((int)wt[o]);
@@ -244,9 +270,10 @@ static void pack_weights(uint32_t *wk, const float *w, int cin, int cout,
 
 /* Input rows i0 - kh/2 .. i0 + rows + kh/2 - 1 of one sample (channel
  * planes ldx apart) into the zero-padded band of channel pairs. */
-static void copy_band(uint32_t *xp, const float *x, size_t ldx, int cin, int h,
-                      int w, int kh, int kw, int i0, int rows, int wp) {
-  const int ph = kh / 2, pw = kw / 2;
+static void copy_band(uint32_t *xp, const float *x, size_t ldx, int cin,
+                      const Geometry *g, int i0, int rows, int wp) {
+  const int h = g->h, w = g->w, kh = g->kh;
+  const int ph = kh / 2, pw = g->kw / 2 * g->dil;
   const int prow = rows + kh - 1, cp = (cin + 1) / 2;
   for (int c = 0; c < cp; c++) {
     const float *p0 = x + (size_t)(2 * c) * ldx;
@@ -271,7 +298,8 @@ typedef struct {
   float *y;
   const float *x;
   const uint32_t *wk;
-  int n, cin, cout, h, wd, kh, kw;
+  int n, cin, cout;
+  Geometry g;
   const float *scale, *shift;
   int relu, accumulate;
 } Work;
@@ -281,16 +309,16 @@ static void run_item(const void *work, void *band, int s, int r0, int r1) {
   const Work *j = work;
   uint32_t *xp = band;
   const TileFn tile = tile_fn();
-  const int h = j->h, wd = j->wd, kh = j->kh, kw = j->kw;
+  const Geometry *g = &j->g;
+  const int h = g->h, wd = g->w, kh = g->kh, kw = g->kw;
   const int cp = (j->cin + 1) / 2, kk = kh * kw;
   const size_t hw = (size_t)h * wd, nhw = (size_t)j->n * hw;
-  const int wp = padded_width(wd, kw);
-  const int rows_max = band_rows(cp, h, wd, kh, kw);
+  const int wp = padded_width(g);
+  const int rows_max = band_rows(cp, g);
   for (int i0 = r0; i0 < r1; i0 += rows_max) {
     const int rows = r1 - i0 < rows_max ? r1 - i0 : rows_max;
     const size_t plane = (size_t)(rows + kh - 1) * wp;
-    copy_band(xp, j->x + (size_t)s * hw, nhw, j->cin, h, wd, kh, kw, i0, rows,
-              wp);
+    copy_band(xp, j->x + (size_t)s * hw, nhw, j->cin, g, i0, rows, wp);
     for (int cb = 0; cb < j->cout; cb += OCB) {
       const Epilogue ep = {j->scale ? j->scale + cb : NULL,
                            j->shift ? j->shift + cb : NULL, j->relu,
@@ -301,8 +329,8 @@ static void run_item(const void *work, void *band, int s, int r0, int r1) {
         for (int j0 = 0; j0 < wd; j0 += COLS) {
           tile(j->y + (size_t)cb * nhw + (size_t)s * hw +
                    (size_t)(i0 + i) * wd + j0,
-               nhw, xp + (size_t)i * wp + j0, plane, wp, wk, cp, kh, kw, nco,
-               wd - j0 < COLS ? wd - j0 : COLS, &ep);
+               nhw, xp + (size_t)i * wp + j0, plane, wp, wk, cp, kh, kw, g->dil,
+               nco, wd - j0 < COLS ? wd - j0 : COLS, &ep);
         }
     }
   }
@@ -323,15 +351,12 @@ void acrnn_conv2d_direct_bf16(float *y, const float *x, const float *w, int n,
                      .n = n,
                      .cin = cin,
                      .cout = cout,
-                     .h = h,
-                     .wd = wd,
-                     .kh = kh,
-                     .kw = kw,
+                     .g = geometry(cin, h, wd, kh, kw),
                      .scale = scale,
                      .shift = shift,
                      .relu = relu,
                      .accumulate = accumulate};
-  acrnn_conv2d_direct_run(n, h, &work, run_item,
+  acrnn_conv2d_direct_run(n, work.g.h, &work, run_item,
                           wk + packed_pairs(cin, cout, kh, kw),
-                          sizeof(uint32_t) * band_pairs(cin, h, wd, kh, kw));
+                          sizeof(uint32_t) * band_pairs(cin, &work.g));
 }

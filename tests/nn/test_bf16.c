@@ -286,6 +286,10 @@ static const ConvCase conv_cases[] = {
     {2, 32, 3, 5, 65, 3, 5, 1, 1, 0},  /* an input gradient: flip, += */
     {1, 3, 9, 4, 33, 3, 3, 0, 1, 1},   /* odd channel counts */
     {1, 5, 2, 40, 17, 1, 5, 1, 0, 0},
+    {3, 32, 64, 32, 42, 3, 1, 0, 0, 1},  /* block 2: flat planes */
+    {2, 64, 32, 32, 42, 3, 1, 1, 1, 0},  /* its input gradient, flat */
+    {2, 3, 5, 5, 7, 3, 1, 0, 1, 1},      /* flat, a partial tile */
+    {1, 32, 8, 128, 128, 3, 1, 0, 0, 0}, /* too wide for flat: by rows */
 };
 
 /* y of a case: bf16 direct, or (ref) double sums of the rounded operands,
