@@ -1,6 +1,7 @@
-/* conv2d_wgrad_bf16.c - the weight gradient of the first blocks' 3 x 5
- * convolutions on 128 x 128 maps with bf16 products, without a column
- * matrix. Through im2col it ran at a third of the input gradient's speed:
+/* conv2d_wgrad_bf16.c - the weight gradient of the 3 x 5 convolutions of
+ * blocks 0-1 (128 x 128 maps) and the 3 x 1 of blocks 2-3 with bf16
+ * products, without a column matrix. For block 1, through im2col, it ran
+ * at a third of the input gradient's speed:
  * the column matrix of 15 shifted copies of the input was written in fp32,
  * then rounded and repacked.
  *
