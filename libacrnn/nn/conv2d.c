@@ -22,6 +22,7 @@
  * never per element. */
 #include "conv2d_direct.h"
 #include "conv2d_direct_bf16.h"
+#include "conv2d_wgrad.h"
 #include "conv2d_wgrad_bf16.h"
 #include "gemm.h"
 #include "layers.h"
@@ -334,6 +335,10 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
       acrnn_conv2d_direct_chosen(h, wd, kh, kw) &&
       acrnn_conv2d_wgrad_bf16_handles(kh, kw)) {
     acrnn_conv2d_wgrad_bf16(dw, dy, x, n, cin, cout, h, wd, kh, kw);
+  } else if (dw && acrnn_gemm_precision() == ACRNN_PRECISION_FP32 &&
+             acrnn_conv2d_direct_chosen(h, wd, kh, kw) &&
+             acrnn_conv2d_wgrad_handles(kh, kw)) {
+    acrnn_conv2d_wgrad(dw, dy, x, n, cin, cout, h, wd, kh, kw);
   } else if (dw) {
     const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);
     for (int n0 = 0; n0 < n; n0 += p.nc)

@@ -2,7 +2,9 @@
  * maxpool, dense, dropout, softmax + cross-entropy) against direct reference
  * implementations, finite differences of L = sum(y * r), and the
  * accumulate-into-gradients convention. */
+#include "conv2d_wgrad.h"
 #include "layers.h"
+#include "nn_test_util.h"
 
 #include <acrnn/acrnn.h>
 
@@ -375,6 +377,80 @@ static void test_conv2d_direct_threads(void) {
   acrnn_conv2d_set_path(ACRNN_CONV_AUTO);
   g_free(x), g_free(w), g_free(b), g_free(dy), g_free(ws);
   g_free(y1), g_free(yt), g_free(dx1), g_free(dxt);
+}
+
+/* ---- the fp32 weight gradient straight from the maps ------------------- */
+
+typedef struct {
+  int n, cin, cout, h, w, kh, kw;
+} WgradCase;
+
+/* Against double sums (the fp32 summation bound over the n h w products,
+ * on the sum of |products|); the AVX-512 build against the plain C build
+ * bit for bit; 1 and 3 threads alike. */
+static void test_conv2d_wgrad(void) {
+  static const WgradCase cases[] = {
+      {3, 2, 32, 9, 70, 3, 5},   /* block 0's shape, narrower */
+      {2, 5, 6, 4, 33, 3, 5},    /* a partial tile and vector */
+      {2, 3, 4, 5, 20, 3, 3},    /* a shape only the plain build takes */
+      {2, 32, 32, 6, 128, 3, 5}, /* block 1's width */
+      {1, 1, 1, 1, 1, 3, 5},     /* one value */
+  };
+  const gboolean fast = acrnn_isa() >= ACRNN_ISA_AVX512;
+  for (size_t t = 0; t < G_N_ELEMENTS(cases); t++) {
+    const WgradCase *c = &cases[t];
+    const size_t hw = (size_t)c->h * c->w, nhw = c->n * hw;
+    const int kk = c->kh * c->kw;
+    const size_t nw = (size_t)c->cout * c->cin * kk;
+    float *dy = nt_random(c->cout * nhw, 500 + t);
+    float *x = nt_random(c->cin * nhw, 510 + t);
+    float *dw0 = nt_random(nw, 520 + t);
+    float *dw = g_new(float, nw), *other = g_new(float, nw);
+    acrnn_set_threads(1);
+    memcpy(dw, dw0, sizeof(float) * nw);
+    acrnn_conv2d_wgrad(dw, dy, x, c->n, c->cin, c->cout, c->h, c->w, c->kh,
+                       c->kw);
+    for (int co = 0; co < c->cout; co++)
+      for (int ci = 0; ci < c->cin; ci++)
+        for (int k = 0; k < kk; k++) {
+          const int ki = k / c->kw - c->kh / 2, kj = k % c->kw - c->kw / 2;
+          const size_t o = ((size_t)co * c->cin + ci) * kk + k;
+          double exact = dw0[o], mag = fabs(dw0[o]);
+          for (int s = 0; s < c->n; s++)
+            for (int i = 0; i < c->h; i++)
+              for (int j = 0; j < c->w; j++) {
+                const int ii = i + ki, jj = j + kj;
+                if (ii < 0 || ii >= c->h || jj < 0 || jj >= c->w)
+                  continue;
+                const float a = dy[co * nhw + s * hw + (size_t)i * c->w + j];
+                const float b = x[ci * nhw + s * hw + (size_t)ii * c->w + jj];
+                exact += (double)a * b;
+                mag += fabs((double)a * b);
+              }
+          const double m = (double)c->n * hw + 4;
+          if (!(fabs(dw[o] - exact) <= m * 0x1p-23 * mag))
+            g_error("case %zu dw[%zu]: got %.9g, expected %.9g", t, o, dw[o],
+                    exact);
+        }
+    acrnn_set_threads(3);
+    memcpy(other, dw0, sizeof(float) * nw);
+    acrnn_conv2d_wgrad(other, dy, x, c->n, c->cin, c->cout, c->h, c->w, c->kh,
+                       c->kw);
+    acrnn_set_threads(1);
+    nt_assert_same_bits(dw, other, nw);
+    memcpy(other, dw0, sizeof(float) * nw);
+    acrnn_conv2d_wgrad_at(ACRNN_ISA_GENERIC, other, dy, x, c->n, c->cin,
+                          c->cout, c->h, c->w, c->kh, c->kw);
+    nt_assert_same_bits(dw, other, nw);
+    g_free(dy);
+    g_free(x);
+    g_free(dw0);
+    g_free(dw);
+    g_free(other);
+  }
+  if (!fast)
+    g_test_message("no AVX-512 (or ACRNN_ISA lowers it): only the plain C "
+                   "build was checked");
 }
 
 /* ---- batchnorm --------------------------------------------------------- */
@@ -906,6 +982,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/nn/conv2d/direct-network-shapes",
                   test_conv2d_direct_network_shapes);
   g_test_add_func("/nn/conv2d/direct-threads", test_conv2d_direct_threads);
+  g_test_add_func("/nn/conv2d/weight-gradient-fp32", test_conv2d_wgrad);
   g_test_add_func("/nn/batchnorm/running-stats", test_batchnorm_running_stats);
   g_test_add_func("/nn/batchnorm/backward", test_batchnorm_backward);
   g_test_add_func("/nn/batchnorm/relu-fused", test_batchnorm_relu);
