@@ -3,7 +3,10 @@
 (tests/reference/acrnn_ref.py) on this machine.
 
 usage: bench_torch.py [--threads N] [--attention rnn] [--seconds S]
-                      [--precision fp32|bf16]
+                      [--precision fp32|bf16] [--only NAME]
+
+--only runs just the figure NAME (infer_b1, infer_b64 or train_b64), as
+bench_network's does.
 
 --precision bf16 runs forward and loss under
 torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's own mixed precision:
@@ -27,6 +30,7 @@ def main():
     ap.add_argument("--attention", default="rnn")
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    ap.add_argument("--only", choices=("infer_b1", "infer_b64", "train_b64"))
     a = ap.parse_args()
     bf16 = a.precision == "bf16"
 
@@ -45,6 +49,8 @@ def main():
           f"attention {a.attention}, precision {a.precision}")
     for name, b, train in (("infer_b1", 1, False), ("infer_b64", 64, False),
                            ("train_b64", 64, True)):
+        if a.only and name != a.only:
+            continue
         model.train(train)
         xb, yb = x[:b], y[:b]
 

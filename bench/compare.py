@@ -2,10 +2,14 @@
 """Runs bench_network and bench_torch.py (the PyTorch reference module,
 tests/reference/acrnn_ref.py) with 1 and 2 threads, both in the same run, and
 prints a Markdown table of segments/s, GFLOP/s and the ratio acrnn / PyTorch,
-headed by the machine, ready to quote in the README.
+headed by the machine, ready to quote in the README. With --repeats R
+every figure is measured R times, acrnn and PyTorch one after the other in
+each round; the ratio column is the median (and range) of the rounds'
+ratios, which can differ from the ratio of the two medians when the host's
+speed drifts.
 
 usage: compare.py BENCH_NETWORK [--seconds S] [--threads 1,2]
-                  [--precision fp32,bf16] [--repeats R]
+                  [--precision fp32,bf16] [--repeats R] [--only FIGURE]
                   [--torch-malloc auto|tcmalloc|jemalloc|glibc]
        compare.py --print-torch-preload [--torch-malloc ...]
 
@@ -115,6 +119,14 @@ def spread(v):
     return f"{med:.1f}" if len(v) == 1 else f"{med:.1f} ({v[0]:.1f}-{v[-1]:.1f})"
 
 
+def ratio_spread(v):
+    """'median (min-max)' of the ratios of the runs paired in one round: the
+    median ratio, not the ratio of the medians."""
+    v = sorted(v)
+    med = median(v)
+    return f"{med:.2f}x" if len(v) == 1 else f"{med:.2f}x ({v[0]:.2f}-{v[-1]:.2f})"
+
+
 def median(v):
     v = sorted(v)
     return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
@@ -131,6 +143,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=1,
                     help="interleaved runs of every figure; the table gives "
                          "the median and the range")
+    ap.add_argument("--only", choices=[n for n, _ in FIGURES],
+                    help="measure just this figure (both programs' --only)")
     ap.add_argument("--features", metavar="BENCH_FEATURES",
                     help="also compare feature extraction with the numpy "
                          "reference (tests/reference/features_ref.py)")
@@ -151,6 +165,8 @@ def main():
     tenv, tmalloc = torch_env(a.torch_malloc)
     threads = [int(t) for t in a.threads.split(",")]
     precisions = a.precision.split(",")
+    figs = [f for f in FIGURES if not a.only or f[0] == a.only]
+    only = ["--only", a.only] if a.only else []
 
     # figures[(precision, threads, name)] = lists of acrnn seg/s, GFLOP/s and
     # PyTorch seg/s, one entry per interleaved run
@@ -159,15 +175,16 @@ def main():
         for prec in precisions:
             for th in threads:
                 c, notes = run([a.bench_network, "--threads", str(th),
-                                "--seconds", a.seconds, "--precision", prec])
+                                "--seconds", a.seconds, "--precision", prec]
+                               + only)
                 t, _ = run(["/usr/bin/python3",
                             os.path.join(here, "bench_torch.py"),
                             "--threads", str(th), "--seconds", a.seconds,
-                            "--precision", prec], tenv)
+                            "--precision", prec] + only, tenv)
                 for n in notes:
                     if "GFLOP per segment" in n:
                         gflop = float(n.split("GFLOP per segment")[0].split()[-1])
-                for name, _what in FIGURES:
+                for name, _what in figs:
                     f = figures.setdefault((prec, th, name), ([], [], []))
                     f[0].append(c[name][0])
                     f[1].append(c[name][1])
@@ -187,20 +204,20 @@ def main():
     print("| figure | precision | threads | acrnn seg/s | acrnn GFLOP/s | "
           "PyTorch seg/s | acrnn / PyTorch |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    for name, what in FIGURES:
+    for name, what in figs:
         for prec in precisions:
             for th in threads:
                 cs, gf, ts = figures[(prec, th, name)]
                 ratios = [x / y for x, y in zip(cs, ts) if y > 0]
                 print(f"| {what} | {prec} | {th} | {spread(cs)} | "
                       f"{median(gf):.1f} | {spread(ts)} | "
-                      f"{median(ratios):.2f}x |")
+                      f"{ratio_spread(ratios)} |")
     if len(threads) > 1 and 1 in threads:
         print()
         print("| figure | precision | threads | acrnn N / 1 thread | "
               "PyTorch N / 1 thread |")
         print("|---|---|---:|---:|---:|")
-        for name, what in FIGURES:
+        for name, what in figs:
             for prec in precisions:
                 one = figures[(prec, 1, name)]
                 for th in threads:
