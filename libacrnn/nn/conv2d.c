@@ -400,9 +400,12 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
     }
 }
 
-/* The forward's product on the im2col path: W [Cout][Cin*kh*kw] is A. */
+/* The forward's product on the im2col path: W [Cout][Cin*kh*kw] is A.
+ * Maps that the direct kernels take have no product to pack for. */
 void acrnn_conv2d_pack_weights(AcrnnPackedWeights *set, const float *w, int cin,
-                               int cout, int kh, int kw) {
+                               int cout, int h, int wd, int kh, int kw) {
+  if (!is_pointwise(kh, kw) && acrnn_conv2d_direct_chosen(h, wd, kh, kw))
+    return;
   const int k = cin * kh * kw;
   acrnn_packed_weights_add_a(set, w, 0, cout, k, k);
 }

@@ -65,7 +65,7 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w, int n, int cin,
                            int cout, int h, int wd, int kh, int kw, float *ws);
 void acrnn_conv2d_pack_weights(AcrnnPackedWeights *set, const float *w, int cin,
-                               int cout, int kh, int kw);
+                               int cout, int h, int wd, int kh, int kw);
 
 /* ---- batchnorm.c: per channel over m = N*H*W values, eps 1e-5 ---------- */
 /* Training: batch statistics (biased variance for normalising), saves mean

@@ -65,8 +65,8 @@ static AcrnnPackedWeights *pack_weights(const AcrnnWeights *w,
   AcrnnPackedWeights *set = acrnn_packed_weights_new();
   for (int i = 0; i < N_BLOCKS; i++) {
     const Block *b = &net->blk[i];
-    acrnn_conv2d_pack_weights(set, P(net, b->t_w), b->cin, b->cout, b->kh,
-                              b->kw);
+    acrnn_conv2d_pack_weights(set, P(net, b->t_w), b->cin, b->cout, b->h, b->w,
+                              b->kh, b->kw);
   }
   for (int l = 0; l < 2; l++)
     for (int dir = 0; dir < 2; dir++) {
