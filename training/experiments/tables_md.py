@@ -126,8 +126,10 @@ class Row:
             return "not run"
         right, total = self.clips()
         folds = ", ".join("%.1f" % (100 * r["accuracy"]) for r in self.folds)
-        text = "**%.1f %%** ± %.1f (%d/%d; folds %s; %.0f min)" % (
-            self.mean(), self.std(), right, total, folds, self.minutes())
+        # one fold has no spread to give
+        spread = " ± %.1f" % self.std() if len(self.folds) > 1 else ""
+        text = "**%.1f %%**%s (%d/%d; folds %s; %.0f min)" % (
+            self.mean(), spread, right, total, folds, self.minutes())
         if not self.complete:
             text += ", %d of 5 folds" % len(self.folds)
         return text
