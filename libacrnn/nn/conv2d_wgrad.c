@@ -26,13 +26,14 @@
  * of 8 x 3 rereads 8 channels of dy for 24 products, of 4 x 5 4 channels
  * for 20: 40 % less of dy's traffic from L2 in all.
  *
- * Items are samples, taken from a shared counter by the threads; each
- * sample's gradient goes to its own block, and the blocks are added in
- * sample order at the end: the result does not depend on the thread count.
+ * Items of acrnn_item_sums() are samples: each sample's gradient goes to
+ * its own block, and the blocks are added in sample order at the end, so
+ * the result does not depend on the thread count.
  * The plain C build sums in the same order with fmaf(): the same bits. */
 #include "conv2d_wgrad.h"
 
-#include <acrnn/acrnn.h>
+#include "item_sums.h"
+
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -46,7 +47,6 @@
 #define COT 4    /* output channels per tile */
 #define TG 5     /* taps per pass (a kernel row): COT x TG = 20 accumulators */
 #define MAX_TAPS 63
-#define MAX_THREADS 64
 
 int acrnn_conv2d_wgrad_handles(int kh, int kw) {
   return kh == 3 && kw == 5 && acrnn_isa() >= ACRNN_ISA_AVX512;
@@ -63,12 +63,10 @@ typedef struct {
 } Layout;
 
 typedef struct {
-  float *partial; /* [n][cout][cin][kk] */
   const float *dy, *x;
   int n, cin, cout, h, w, kh, kw;
   AcrnnIsa isa;
   Layout lay;
-  gint next;
 } Work;
 
 /* The sums of one (group of nco <= COT output channels, input channel)
@@ -166,14 +164,16 @@ static void put_row(float *dst, int total, int lead, const float *src,
   memset(dst + lead + len, 0, sizeof(float) * (size_t)(total - lead - len));
 }
 
-/* Copies sample s's x (and dy, unless its rows are whole vectors) into the
- * buffers (Layout) and puts its sums in its block of partial. */
-static void run_item(const Work *wk, int s, float *dyb, float *xb) {
+/* Item s of acrnn_item_sums(): copies sample s's dy and x into the
+ * scratch (dy's rows, then x's, Layout) and puts its sums in block. */
+static void run_item(gpointer data, int s, float *block, gpointer scratch) {
+  const Work *wk = data;
   const Layout *lay = &wk->lay;
   const int h = wk->h, w = wk->w, ph = wk->kh / 2, pw = wk->kw / 2;
   const size_t hw = (size_t)h * w, nhw = (size_t)wk->n * hw;
-  const size_t x_plane = (size_t)lay->xrows * lay->xs;
   const size_t dy_plane = (size_t)h * lay->wq;
+  const size_t x_plane = (size_t)lay->xrows * lay->xs;
+  float *dyb = scratch, *xb = dyb + wk->cout * dy_plane;
   for (int co = 0; co < wk->cout; co++)
     for (int i = 0; i < h; i++)
       put_row(dyb + co * dy_plane + (size_t)i * lay->wq, lay->wq, 0,
@@ -187,29 +187,13 @@ static void run_item(const Work *wk, int s, float *dyb, float *xb) {
               i >= 0 && i < h ? src + (size_t)i * w : NULL, w);
     }
   }
-  const int kk = lay->kk;
-  float *out = wk->partial + (size_t)s * wk->cout * wk->cin * kk;
-  memset(out, 0, sizeof(float) * (size_t)wk->cout * wk->cin * kk);
   const TileFn tile = tile_fn(wk->isa, wk->kw);
-  const size_t out_ld = (size_t)wk->cin * kk;
+  const size_t out_ld = (size_t)wk->cin * lay->kk;
   for (int co = 0; co < wk->cout; co += COT)
     for (int ci = 0; ci < wk->cin; ci++)
-      tile(out + co * out_ld + (size_t)ci * kk, out_ld, dyb + co * dy_plane,
-           dy_plane, MIN(COT, wk->cout - co), xb + ci * x_plane, h, lay);
-}
-
-static gpointer run_worker(gpointer data) {
-  Work *wk = data;
-  const Layout *lay = &wk->lay;
-  float *dyb =
-      g_aligned_alloc((size_t)wk->cout * wk->h * lay->wq, sizeof(float), 64);
-  float *xb = g_aligned_alloc((size_t)wk->cin * lay->xrows * lay->xs,
-                              sizeof(float), 64);
-  for (int s; (s = g_atomic_int_add(&wk->next, 1)) < wk->n;)
-    run_item(wk, s, dyb, xb);
-  g_aligned_free(dyb);
-  g_aligned_free(xb);
-  return NULL;
+      tile(block + co * out_ld + (size_t)ci * lay->kk, out_ld,
+           dyb + co * dy_plane, dy_plane, MIN(COT, wk->cout - co),
+           xb + ci * x_plane, h, lay);
 }
 
 static Layout layout_of(int h, int w, int kh, int kw) {
@@ -227,34 +211,23 @@ void acrnn_conv2d_wgrad_at(AcrnnIsa isa, float *dw, const float *dy,
   if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || w <= 0)
     return;
   g_return_if_fail(kh * kw <= MAX_TAPS);
-  const size_t per = (size_t)cout * cin * kh * kw;
-  Work wk = {.dy = dy,
-             .x = x,
-             .n = n,
-             .cin = cin,
-             .cout = cout,
-             .h = h,
-             .w = w,
-             .kh = kh,
-             .kw = kw,
-             .isa = MIN(isa, acrnn_isa_cpu()),
-             .lay = layout_of(h, w, kh, kw),
-             .next = 0};
-  wk.partial = g_new(float, per *n);
-  int nt = MIN(acrnn_get_threads(), MIN(n, MAX_THREADS));
-  GThread *threads[MAX_THREADS] = {NULL};
-  for (int t = 1; t < nt; t++)
-    threads[t] = g_thread_try_new("acrnn-wgrad", run_worker, &wk, NULL);
-  run_worker(&wk);
-  for (int t = 1; t < nt; t++)
-    if (threads[t])
-      g_thread_join(threads[t]);
-  for (int s = 0; s < n; s++) {
-    const float *p = wk.partial + per * s;
-    for (size_t i = 0; i < per; i++)
-      dw[i] += p[i];
-  }
-  g_free(wk.partial);
+  const Work wk = {.dy = dy,
+                   .x = x,
+                   .n = n,
+                   .cin = cin,
+                   .cout = cout,
+                   .h = h,
+                   .w = w,
+                   .kh = kh,
+                   .kw = kw,
+                   .isa = MIN(isa, acrnn_isa_cpu()),
+                   .lay = layout_of(h, w, kh, kw)};
+  /* dy's rows are whole vectors: x's copy after them stays 64-byte aligned */
+  const size_t scratch =
+      sizeof(float) *
+      ((size_t)cout * h * wk.lay.wq + (size_t)cin * wk.lay.xrows * wk.lay.xs);
+  acrnn_item_sums(dw, (size_t)cout * cin * kh * kw, n, scratch, run_item,
+                  (gpointer)&wk);
 }
 
 void acrnn_conv2d_wgrad(float *dw, const float *dy, const float *x, int n,

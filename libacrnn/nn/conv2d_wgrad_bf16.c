@@ -38,16 +38,16 @@
  * block 1, 12-15 % on blocks 2 and 3). Every sum lies in one tile call, so
  * the order of the calls does not change the bits.
  *
- * Items are groups of samples (one for 3 x 5, 4 for 3 x 1), taken from a
- * shared counter by the threads; each group's gradient goes to its own
- * block, and the blocks are added in group order at the end: the result
- * does not depend on the thread count. A plain C build sums in the same
+ * Items of acrnn_item_sums() are groups of samples (one for 3 x 5, 4 for
+ * 3 x 1); each group's gradient goes to its own block, and the blocks are
+ * added in group order at the end: the result does not depend on the
+ * thread count. A plain C build sums in the same
  * order (the emulation, same bits) and serves any kernel shape. */
 #include "conv2d_wgrad_bf16.h"
 
 #include "bf16.h"
+#include "item_sums.h"
 
-#include <acrnn/acrnn.h>
 #include <glib.h>
 #include <string.h>
 
@@ -59,7 +59,6 @@
 #define COLS 32 /* columns per vector of 16 pairs */
 #define LANES 16
 #define COT 8 /* output channels per tile */
-#define MAX_THREADS 64
 
 int acrnn_conv2d_wgrad_bf16_handles(int kh, int kw) {
   return kh == 3 && (kw == 5 || kw == 1);
@@ -90,12 +89,9 @@ typedef struct {
 } Layout;
 
 typedef struct {
-  float *partial; /* [items][cout][cin][kk] */
   const float *dy, *x;
   int n, cin, cout, h, w, kh, kw;
   Layout lay;
-  int items;
-  gint next;
 } Work;
 
 /* The sums of one (group of output channels, input channel) over the
@@ -225,9 +221,10 @@ static void put_row(uint16_t *dst, int total, int lead, const float *src,
   memset(dst + lead + len, 0, sizeof(uint16_t) * (size_t)(total - lead - len));
 }
 
-/* Rounds item it's maps into dyb and xb (Layout) and adds its sums to its
- * block of partial. */
-static void run_item(const Work *wk, int it, uint16_t *dyb, uint16_t *xb) {
+/* Item it of acrnn_item_sums(): rounds its maps into the scratch (dy's
+ * rows, then x's, Layout) and puts its sums in block. */
+static void run_item(gpointer data, int it, float *block, gpointer scratch) {
+  const Work *wk = data;
   const Layout *lay = &wk->lay;
   const int h = wk->h, w = wk->w, ph = wk->kh / 2, pw = wk->kw / 2;
   const size_t hw = (size_t)h * w, nhw = (size_t)wk->n * hw;
@@ -236,6 +233,7 @@ static void run_item(const Work *wk, int it, uint16_t *dyb, uint16_t *xb) {
   const int rows = lay->flat ? ns : h;
   const size_t dy_plane = (size_t)lay->rows * lay->wq;
   const size_t x_plane = (size_t)lay->xrows * lay->xs;
+  uint16_t *dyb = scratch, *xb = dyb + (size_t)wk->cout * dy_plane;
   for (int co = 0; co < wk->cout; co++) {
     const float *src = wk->dy + co * nhw + s0 * hw;
     uint16_t *d = dyb + co * dy_plane;
@@ -261,30 +259,12 @@ static void run_item(const Work *wk, int it, uint16_t *dyb, uint16_t *xb) {
       }
   }
   const int kk = lay->kk;
-  float *out = wk->partial + (size_t)it * wk->cout * wk->cin * kk;
-  memset(out, 0, sizeof(float) * (size_t)wk->cout * wk->cin * kk);
   const TileFn tile = tile_fn(wk->kh, wk->kw);
   const size_t out_ld = (size_t)wk->cin * kk;
   for (int co = 0; co < wk->cout; co += COT)
     for (int ci = 0; ci < wk->cin; ci++)
-      tile(out + co * out_ld + (size_t)ci * kk, out_ld, dyb + co * dy_plane,
+      tile(block + co * out_ld + (size_t)ci * kk, out_ld, dyb + co * dy_plane,
            dy_plane, MIN(COT, wk->cout - co), xb + ci * x_plane, rows, lay);
-}
-
-static gpointer run_worker(gpointer data) {
-  Work *wk = data;
-  const Layout *lay = &wk->lay;
-  /* 64-byte aligned: dy's rows (whole vectors) then load without splitting
-   * cache lines */
-  uint16_t *dyb = g_aligned_alloc((size_t)wk->cout * lay->rows * lay->wq,
-                                  sizeof(uint16_t), 64);
-  uint16_t *xb = g_aligned_alloc((size_t)wk->cin * lay->xrows * lay->xs,
-                                 sizeof(uint16_t), 64);
-  for (int it; (it = g_atomic_int_add(&wk->next, 1)) < wk->items;)
-    run_item(wk, it, dyb, xb);
-  g_aligned_free(dyb);
-  g_aligned_free(xb);
-  return NULL;
 }
 
 static Layout layout_of(int n, int h, int w, int kh, int kw) {
@@ -316,32 +296,22 @@ void acrnn_conv2d_wgrad_bf16(float *dw, const float *dy, const float *x, int n,
   if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || w <= 0)
     return;
   g_return_if_fail(kh * kw <= MAX_TAPS);
-  const size_t per = (size_t)cout * cin * kh * kw;
-  Work wk = {.dy = dy,
-             .x = x,
-             .n = n,
-             .cin = cin,
-             .cout = cout,
-             .h = h,
-             .w = w,
-             .kh = kh,
-             .kw = kw,
-             .lay = layout_of(n, h, w, kh, kw),
-             .next = 0};
-  wk.items = (n + wk.lay.samples - 1) / wk.lay.samples;
-  wk.partial = g_new(float, per *wk.items);
-  int nt = MIN(acrnn_get_threads(), MIN(wk.items, MAX_THREADS));
-  GThread *threads[MAX_THREADS] = {NULL};
-  for (int t = 1; t < nt; t++)
-    threads[t] = g_thread_try_new("acrnn-wgrad", run_worker, &wk, NULL);
-  run_worker(&wk);
-  for (int t = 1; t < nt; t++)
-    if (threads[t])
-      g_thread_join(threads[t]);
-  for (int it = 0; it < wk.items; it++) {
-    const float *p = wk.partial + per * it;
-    for (size_t i = 0; i < per; i++)
-      dw[i] += p[i];
-  }
-  g_free(wk.partial);
+  const Work wk = {.dy = dy,
+                   .x = x,
+                   .n = n,
+                   .cin = cin,
+                   .cout = cout,
+                   .h = h,
+                   .w = w,
+                   .kh = kh,
+                   .kw = kw,
+                   .lay = layout_of(n, h, w, kh, kw)};
+  /* dy's rows are whole vectors (64 bytes): x's copy after them stays
+   * 64-byte aligned, and so do dy's rows */
+  const size_t scratch =
+      sizeof(uint16_t) * ((size_t)cout * wk.lay.rows * wk.lay.wq +
+                          (size_t)cin * wk.lay.xrows * wk.lay.xs);
+  const int items = (n + wk.lay.samples - 1) / wk.lay.samples;
+  acrnn_item_sums(dw, (size_t)cout * cin * kh * kw, items, scratch, run_item,
+                  (gpointer)&wk);
 }

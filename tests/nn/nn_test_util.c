@@ -42,3 +42,28 @@ float *nt_random(size_t n, guint64 seed) {
     x[i] = (float)acrnn_rng_normal(&rng);
   return x;
 }
+
+void nt_conv_wgrad_sums(const NtConvShape *c, const float *dy, const float *x,
+                        int co, int ci, int k, float (*round)(float),
+                        double *rounded, double *exact, double *mag) {
+  const size_t hw = (size_t)c->h * c->w, nhw = c->n * hw;
+  const int ki = k / c->kw - c->kh / 2, kj = k % c->kw - c->kw / 2;
+  double r = 0.0, e = 0.0, m = 0.0;
+  for (int s = 0; s < c->n; s++)
+    for (int i = 0; i < c->h; i++)
+      for (int j = 0; j < c->w; j++) {
+        const int ii = i + ki, jj = j + kj;
+        if (ii < 0 || ii >= c->h || jj < 0 || jj >= c->w)
+          continue;
+        const float a = dy[co * nhw + s * hw + (size_t)i * c->w + j];
+        const float b = x[ci * nhw + s * hw + (size_t)ii * c->w + jj];
+        if (round)
+          r += (double)round(a) * round(b);
+        e += (double)a * b;
+        m += fabs((double)a * b);
+      }
+  if (rounded)
+    *rounded = r;
+  *exact = e;
+  *mag = m;
+}

@@ -20,6 +20,20 @@ void nt_assert_close(const float *x, const float *y, size_t n, double rel);
 AcrnnNet *nt_new_net(int bands, int frames, int n_classes,
                      const char *attention, guint64 seed);
 
+/* The shape of a convolution's weight gradient test: n samples of h x w
+ * CNHW maps, cin -> cout channels, a kh x kw 'same' kernel. */
+typedef struct {
+  int n, cin, cout, h, w, kh, kw;
+} NtConvShape;
+
+/* The weight gradient at (co, ci, tap k) in double: sum over samples, rows
+ * and columns of dy[co] * x[ci] shifted by the tap (zero outside the map),
+ * into *exact, and the sum of |products| into *mag; with round, also the
+ * sum of round(dy) * round(x) into *rounded. */
+void nt_conv_wgrad_sums(const NtConvShape *c, const float *dy, const float *x,
+                        int co, int ci, int k, float (*round)(float),
+                        double *rounded, double *exact, double *mag);
+
 /* n floats drawn from N(0, 1) (seed). */
 float *nt_random(size_t n, guint64 seed);
 

@@ -428,11 +428,7 @@ static void test_conv_isa_threads(void) {
   g_assert_true(acrnn_bf16_use(default_isa));
 }
 
-typedef struct {
-  int n, cin, cout, h, w, kh, kw;
-} WgradCase;
-
-static const WgradCase wgrad_cases[] = {
+static const NtConvShape wgrad_cases[] = {
     {3, 2, 32, 9, 70, 3, 5},   /* block 0's shape, narrower */
     {2, 5, 3, 4, 33, 3, 5},    /* odd channel counts, a partial vector */
     {2, 3, 4, 5, 20, 3, 3},    /* a shape only the plain build takes */
@@ -442,7 +438,7 @@ static const WgradCase wgrad_cases[] = {
     {9, 4, 8, 2, 16, 3, 1},    /* flat, a plane of one vector */
 };
 
-static void wgrad_run(const WgradCase *c, const float *dy, const float *x,
+static void wgrad_run(const NtConvShape *c, const float *dy, const float *x,
                       const float *dw0, float *dw) {
   memcpy(dw, dw0, sizeof(float) * (size_t)c->cout * c->cin * c->kh * c->kw);
   acrnn_conv2d_wgrad_bf16(dw, dy, x, c->n, c->cin, c->cout, c->h, c->w, c->kh,
@@ -456,7 +452,7 @@ static void wgrad_run(const WgradCase *c, const float *dy, const float *x,
 static void test_wgrad(void) {
   const gboolean fast = acrnn_bf16_use("avx512bf16");
   for (size_t t = 0; t < G_N_ELEMENTS(wgrad_cases); t++) {
-    const WgradCase *c = &wgrad_cases[t];
+    const NtConvShape *c = &wgrad_cases[t];
     const size_t hw = (size_t)c->h * c->w, nhw = c->n * hw;
     const int kk = c->kh * c->kw;
     const size_t nw = (size_t)c->cout * c->cin * kk;
@@ -469,21 +465,13 @@ static void test_wgrad(void) {
     for (int co = 0; co < c->cout; co++)
       for (int ci = 0; ci < c->cin; ci++)
         for (int k = 0; k < kk; k++) {
-          const int ki = k / c->kw - c->kh / 2, kj = k % c->kw - c->kw / 2;
           const size_t o = ((size_t)co * c->cin + ci) * kk + k;
-          double ref = dw0[o], exact = dw0[o], mag = fabs(dw0[o]);
-          for (int s = 0; s < c->n; s++)
-            for (int i = 0; i < c->h; i++)
-              for (int j = 0; j < c->w; j++) {
-                const int ii = i + ki, jj = j + kj;
-                if (ii < 0 || ii >= c->h || jj < 0 || jj >= c->w)
-                  continue;
-                const float a = dy[co * nhw + s * hw + (size_t)i * c->w + j];
-                const float b = x[ci * nhw + s * hw + (size_t)ii * c->w + jj];
-                ref += (double)round_bf16(a) * round_bf16(b);
-                exact += (double)a * b;
-                mag += fabs((double)a * b);
-              }
+          double ref, exact, mag;
+          nt_conv_wgrad_sums(c, dy, x, co, ci, k, round_bf16, &ref, &exact,
+                             &mag);
+          ref += dw0[o];
+          exact += dw0[o];
+          mag += fabs(dw0[o]);
           const double m = (double)c->n * hw + 4;
           g_assert_cmpfloat(fabs(dw[o] - ref), <=, m * 0x1p-23 * mag);
           g_assert_cmpfloat(fabs(dw[o] - exact), <=,

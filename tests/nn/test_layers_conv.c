@@ -381,15 +381,11 @@ static void test_conv2d_direct_threads(void) {
 
 /* ---- the fp32 weight gradient straight from the maps ------------------- */
 
-typedef struct {
-  int n, cin, cout, h, w, kh, kw;
-} WgradCase;
-
 /* Against double sums (the fp32 summation bound over the n h w products,
  * on the sum of |products|); the AVX-512 build against the plain C build
  * bit for bit; 1 and 3 threads alike. */
 static void test_conv2d_wgrad(void) {
-  static const WgradCase cases[] = {
+  static const NtConvShape cases[] = {
       {3, 2, 32, 9, 70, 3, 5},   /* block 0's shape, narrower */
       {2, 5, 6, 4, 33, 3, 5},    /* a partial tile and vector */
       {2, 3, 4, 5, 20, 3, 3},    /* a shape only the plain build takes */
@@ -398,7 +394,7 @@ static void test_conv2d_wgrad(void) {
   };
   const gboolean fast = acrnn_isa() >= ACRNN_ISA_AVX512;
   for (size_t t = 0; t < G_N_ELEMENTS(cases); t++) {
-    const WgradCase *c = &cases[t];
+    const NtConvShape *c = &cases[t];
     const size_t hw = (size_t)c->h * c->w, nhw = c->n * hw;
     const int kk = c->kh * c->kw;
     const size_t nw = (size_t)c->cout * c->cin * kk;
@@ -413,20 +409,11 @@ static void test_conv2d_wgrad(void) {
     for (int co = 0; co < c->cout; co++)
       for (int ci = 0; ci < c->cin; ci++)
         for (int k = 0; k < kk; k++) {
-          const int ki = k / c->kw - c->kh / 2, kj = k % c->kw - c->kw / 2;
           const size_t o = ((size_t)co * c->cin + ci) * kk + k;
-          double exact = dw0[o], mag = fabs(dw0[o]);
-          for (int s = 0; s < c->n; s++)
-            for (int i = 0; i < c->h; i++)
-              for (int j = 0; j < c->w; j++) {
-                const int ii = i + ki, jj = j + kj;
-                if (ii < 0 || ii >= c->h || jj < 0 || jj >= c->w)
-                  continue;
-                const float a = dy[co * nhw + s * hw + (size_t)i * c->w + j];
-                const float b = x[ci * nhw + s * hw + (size_t)ii * c->w + jj];
-                exact += (double)a * b;
-                mag += fabs((double)a * b);
-              }
+          double exact, mag;
+          nt_conv_wgrad_sums(c, dy, x, co, ci, k, NULL, NULL, &exact, &mag);
+          exact += dw0[o];
+          mag += fabs(dw0[o]);
           const double m = (double)c->n * hw + 4;
           if (!(fabs(dw[o] - exact) <= m * 0x1p-23 * mag))
             g_error("case %zu dw[%zu]: got %.9g, expected %.9g", t, o, dw[o],
