@@ -306,9 +306,11 @@ void acrnn_conv2d_scale_relu_forward(float *y, const float *x, const float *w,
   conv2d_forward(y, x, w, scale, shift, n, cin, cout, h, wd, kh, kw, ws, 1);
 }
 
-void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
-                           const float *x, const float *w, int n, int cin,
-                           int cout, int h, int wd, int kh, int kw, float *ws) {
+/* The backward pass; dx is overwritten (=) when set, else accumulated. */
+static void conv2d_backward(float *dx, float *dw, float *db, const float *dy,
+                            const float *x, const float *w, int n, int cin,
+                            int cout, int h, int wd, int kh, int kw, float *ws,
+                            int set) {
   if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || wd <= 0)
     return;
   const size_t hw = (size_t)h * wd;
@@ -327,7 +329,7 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                  (int)nhw, 1.0f, dw, k);
     if (dx)
       acrnn_gemm(CblasTrans, CblasNoTrans, k, (int)nhw, cout, w, k, dy,
-                 (int)nhw, 1.0f, dx, (int)nhw);
+                 (int)nhw, set ? 0.0f : 1.0f, dx, (int)nhw);
     return;
   }
 
@@ -354,7 +356,7 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
   if (!dx)
     return;
   if (acrnn_conv2d_direct_chosen(h, wd, kh, kw)) {
-    direct(dx, dy, w, n, cout, cin, h, wd, kh, kw, NULL, NULL, 0, 1, 1, ws);
+    direct(dx, dy, w, n, cout, cin, h, wd, kh, kw, NULL, NULL, 0, !set, 1, ws);
     return;
   }
   /* The caller sized ws for im2col(x); im2col(dy) has cout/cin times as many
@@ -380,14 +382,18 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
         const ConvChunk c = {n0, min_i(p.nc, n - n0), i0, min_i(p.nr, h - i0)};
         const int cols = c.nc * c.nr * wd;
         im2col(ws, dy, &c, n, cout, h, wd, kh, kw);
+        /* the chunks do not overlap: each writes its part of dx once */
         acrnn_gemm(CblasNoTrans, CblasNoTrans, cin, cols, kt, wt, kt, ws, cols,
-                   1.0f, dx + (size_t)n0 * hw + (size_t)i0 * wd, (int)nhw);
+                   set ? 0.0f : 1.0f, dx + (size_t)n0 * hw + (size_t)i0 * wd,
+                   (int)nhw);
       }
     acrnn_gemm_hold_end(&held);
     g_free(wt);
     return;
   }
   /* Fallback: dcol = W^T dY in the column buffer, then col2im. */
+  if (set)
+    memset(dx, 0, sizeof(float) * (size_t)cin * nhw);
   const ConvPlan p = conv_plan(cin, n, h, wd, kh, kw);
   for (int n0 = 0; n0 < n; n0 += p.nc)
     for (int i0 = 0; i0 < h; i0 += p.nr) {
@@ -398,6 +404,19 @@ void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                  cols);
       col2im_add(dx, ws, &c, n, cin, h, wd, kh, kw);
     }
+}
+
+void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
+                           const float *x, const float *w, int n, int cin,
+                           int cout, int h, int wd, int kh, int kw, float *ws) {
+  conv2d_backward(dx, dw, db, dy, x, w, n, cin, cout, h, wd, kh, kw, ws, 0);
+}
+
+void acrnn_conv2d_backward_set(float *dx, float *dw, float *db, const float *dy,
+                               const float *x, const float *w, int n, int cin,
+                               int cout, int h, int wd, int kh, int kw,
+                               float *ws) {
+  conv2d_backward(dx, dw, db, dy, x, w, n, cin, cout, h, wd, kh, kw, ws, 1);
 }
 
 /* The forward's product on the im2col path: W [Cout][Cin*kh*kw] is A.

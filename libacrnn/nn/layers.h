@@ -64,6 +64,11 @@ void acrnn_conv2d_scale_relu_forward(float *y, const float *x, const float *w,
 void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w, int n, int cin,
                            int cout, int h, int wd, int kh, int kw, float *ws);
+/* The same with dx overwritten (=) rather than accumulated. */
+void acrnn_conv2d_backward_set(float *dx, float *dw, float *db, const float *dy,
+                               const float *x, const float *w, int n, int cin,
+                               int cout, int h, int wd, int kh, int kw,
+                               float *ws);
 void acrnn_conv2d_pack_weights(AcrnnPackedWeights *set, const float *w, int cin,
                                int cout, int h, int wd, int kh, int kw);
 

@@ -79,21 +79,19 @@ static void conv_backward(AcrnnNet *net, gboolean frozen) {
           net->conv_out[i], net->bn_mean[i], net->bn_rstd[i], P(net, b->t_g),
           b->cout, m);
     }
-    float *dx = NULL;
+    float *dx = NULL; /* overwritten by the conv's backward */
     if (i > 0) {
       dx = spare[0];
-      const Block *p = &net->blk[i - 1];
-      memset(dx, 0, sizeof(float) * (size_t)p->cout * n * p->oh * p->ow);
-      scale_at -= (size_t)p->cout;
+      scale_at -= (size_t)net->blk[i - 1].cout;
     }
     const float *xin = i == 0                       ? net->x0
                        : net->blk[i - 1].ph         ? net->pool_out[i - 1]
                        : (i - 1 == net->attn_block) ? net->att_out
                                                     : net->act[i - 1];
-    acrnn_conv2d_backward(dx, frozen ? NULL : G(net, b->t_w),
-                          frozen ? NULL : G(net, b->t_b), dconv, xin,
-                          P(net, b->t_w), n, b->cin, b->cout, b->h, b->w, b->kh,
-                          b->kw, net->ws);
+    acrnn_conv2d_backward_set(dx, frozen ? NULL : G(net, b->t_w),
+                              frozen ? NULL : G(net, b->t_b), dconv, xin,
+                              P(net, b->t_w), n, b->cin, b->cout, b->h, b->w,
+                              b->kh, b->kw, net->ws);
     dout = dx;
   }
 }

@@ -3,6 +3,7 @@
  * implementations, finite differences of L = sum(y * r), and the
  * accumulate-into-gradients convention. */
 #include "conv2d_wgrad.h"
+#include "gemm.h"
 #include "layers.h"
 #include "nn_test_util.h"
 
@@ -377,6 +378,54 @@ static void test_conv2d_direct_threads(void) {
   acrnn_conv2d_set_path(ACRNN_CONV_AUTO);
   g_free(x), g_free(w), g_free(b), g_free(dy), g_free(ws);
   g_free(y1), g_free(yt), g_free(dx1), g_free(dxt);
+}
+
+/* acrnn_conv2d_backward_set() overwrites dx, whatever it held, with what
+ * acrnn_conv2d_backward() adds to zeros, bit for bit, on every path: the
+ * direct kernel, im2col + the product, a 1 x 1 kernel; in fp32 and bf16. */
+static void test_conv2d_backward_set(void) {
+  static const ConvShape shapes[] = {
+      {2, 3, 5, 9, 40, 3, 5}, /* direct where chosen, else im2col */
+      {2, 4, 6, 7, 9, 3, 1},  /* im2col (fp32), flat planes (bf16) */
+      {2, 3, 4, 5, 6, 1, 1},  /* pointwise */
+  };
+  static const AcrnnConvPath paths[] = {ACRNN_CONV_DIRECT, ACRNN_CONV_IM2COL};
+  static const AcrnnPrecision precisions[] = {ACRNN_PRECISION_FP32,
+                                              ACRNN_PRECISION_BF16};
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 78);
+  for (size_t k = 0; k < G_N_ELEMENTS(shapes); k++) {
+    const ConvShape *s = &shapes[k];
+    const size_t nx = conv_x_size(s), ny = conv_y_size(s);
+    const size_t nw = conv_w_size(s);
+    float *x = rand_vec(nx, &rng), *w = rand_vec(nw, &rng);
+    float *dy = rand_vec(ny, &rng);
+    float *dx_add = g_new(float, nx), *dx_set = rand_vec(nx, &rng);
+    float *dw_add = g_new0(float, nw), *dw_set = g_new0(float, nw);
+    for (size_t p = 0; p < G_N_ELEMENTS(paths); p++)
+      for (size_t q = 0; q < G_N_ELEMENTS(precisions); q++) {
+        acrnn_conv2d_set_path(paths[p]);
+        acrnn_gemm_set_precision(precisions[q]);
+        float *ws =
+            g_new(float, acrnn_conv2d_workspace(s->cin, s->cout, s->n, s->h,
+                                                s->w, s->kh, s->kw));
+        memset(dx_add, 0, sizeof(float) * nx);
+        memset(dw_add, 0, sizeof(float) * nw);
+        memset(dw_set, 0, sizeof(float) * nw);
+        fill_uniform(dx_set, nx, &rng, -9.0f, 9.0f); /* garbage to overwrite */
+        acrnn_conv2d_backward(dx_add, dw_add, NULL, dy, x, w, s->n, s->cin,
+                              s->cout, s->h, s->w, s->kh, s->kw, ws);
+        acrnn_conv2d_backward_set(dx_set, dw_set, NULL, dy, x, w, s->n, s->cin,
+                                  s->cout, s->h, s->w, s->kh, s->kw, ws);
+        nt_assert_same_bits(dx_set, dx_add, nx);
+        nt_assert_same_bits(dw_set, dw_add, nw);
+        g_free(ws);
+      }
+    acrnn_conv2d_set_path(ACRNN_CONV_AUTO);
+    acrnn_gemm_set_precision(ACRNN_PRECISION_FP32);
+    g_free(x), g_free(w), g_free(dy);
+    g_free(dx_add), g_free(dx_set), g_free(dw_add), g_free(dw_set);
+  }
 }
 
 /* ---- the fp32 weight gradient straight from the maps ------------------- */
@@ -969,6 +1018,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/nn/conv2d/direct-network-shapes",
                   test_conv2d_direct_network_shapes);
   g_test_add_func("/nn/conv2d/direct-threads", test_conv2d_direct_threads);
+  g_test_add_func("/nn/conv2d/backward-set", test_conv2d_backward_set);
   g_test_add_func("/nn/conv2d/weight-gradient-fp32", test_conv2d_wgrad);
   g_test_add_func("/nn/batchnorm/running-stats", test_batchnorm_running_stats);
   g_test_add_func("/nn/batchnorm/backward", test_batchnorm_backward);
