@@ -306,6 +306,27 @@ void acrnn_conv2d_scale_relu_forward(float *y, const float *x, const float *w,
   conv2d_forward(y, x, w, scale, shift, n, cin, cout, h, wd, kh, kw, ws, 1);
 }
 
+void acrnn_conv2d_scale_relu_pool_forward(float *y, float *map, const float *x,
+                                          const float *w, const float *scale,
+                                          const float *shift, int n, int cin,
+                                          int cout, int h, int wd, int kh,
+                                          int kw, int ph, int pw, float *ws) {
+  if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || wd <= 0)
+    return;
+  if (!is_pointwise(kh, kw) && acrnn_conv2d_direct_chosen(h, wd, kh, kw)) {
+    const int fused =
+        acrnn_gemm_precision() == ACRNN_PRECISION_BF16
+            ? acrnn_conv2d_direct_bf16_pool(y, x, w, n, cin, cout, h, wd, kh,
+                                            kw, scale, shift, ph, pw, ws)
+            : acrnn_conv2d_direct_pool(y, x, w, n, cin, cout, h, wd, kh, kw,
+                                       scale, shift, ph, pw, ws);
+    if (fused)
+      return;
+  }
+  conv2d_forward(map, x, w, scale, shift, n, cin, cout, h, wd, kh, kw, ws, 1);
+  acrnn_maxpool_forward(y, NULL, map, cout * n, h, wd, ph, pw);
+}
+
 /* The backward pass; dx is overwritten (=) when set, else accumulated. */
 static void conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                             const float *x, const float *w, int n, int cin,

@@ -40,6 +40,7 @@
 typedef struct {
   const float *scale, *shift; /* per output channel of the block, or NULL */
   int relu, accumulate;
+  int max_into; /* y = max(y, v) last: a fused pool's rows after the first */
 } DirectEpilogue;
 
 #define TILE_FN tile_generic
@@ -171,6 +172,21 @@ static int band_rows(int cin, int h, int w, int kh, int kw) {
   return rows < h ? rows : h;
 }
 
+/* With a fused pool of ph rows: the output rows per band, a multiple of ph,
+ * that leave room in the band buffer for the scratch row of every output
+ * channel of a block (ocb * w floats after the band); 0 if not even ph
+ * rows fit. */
+static int pool_band_rows(int cin, int h, int w, int kh, int kw, int ph) {
+  const size_t per_row = (size_t)cin * padded_width(w, kw);
+  const size_t buffer = per_row * (band_rows(cin, h, w, kh, kw) + kh - 1);
+  const size_t scratch = (size_t)tile()->ocb * w;
+  if (buffer < scratch + per_row * (size_t)(ph + kh - 1))
+    return 0;
+  const int rows = (int)((buffer - scratch) / per_row) - (kh - 1);
+  const int oh = h / ph * ph;
+  return (rows < oh ? rows : oh) / ph * ph;
+}
+
 static size_t packed_floats(int cin, int cout, int kh, int kw) {
   return (size_t)round_up(cout, tile()->ocb) * cin * kh * kw;
 }
@@ -243,9 +259,12 @@ typedef struct {
   int n, cin, cout, h, wd, kh, kw;
   const float *scale, *shift;
   int relu, accumulate;
+  AcrnnDirectPool pool; /* ph 0: no pool, y is the map */
 } DirectWork;
 
-/* Output rows [r0, r1) of sample s, in bands that fit the buffer band. */
+/* Output rows [r0, r1) of sample s, in bands that fit the buffer band;
+ * with a pool, each window's rows into the scratch row after the band
+ * (conv2d_direct_run.h), pooled from there (r0 and r1 multiples of ph). */
 static void run_item(const void *work, void *band, int s, int r0, int r1) {
   const DirectWork *j = work;
   float *xp = band;
@@ -254,7 +273,10 @@ static void run_item(const void *work, void *band, int s, int r0, int r1) {
   const size_t hw = (size_t)h * wd, nhw = (size_t)j->n * hw;
   const int kk = kh * kw;
   const int wp = padded_width(wd, kw);
-  const int rows_max = band_rows(cin, h, wd, kh, kw);
+  const int ph = j->pool.ph;
+  const int rows_max = ph ? pool_band_rows(cin, h, wd, kh, kw, ph)
+                          : band_rows(cin, h, wd, kh, kw);
+  float *scratch = xp + (size_t)cin * (rows_max + kh - 1) * wp;
   for (int i0 = r0; i0 < r1; i0 += rows_max) {
     const int rows = r1 - i0 < rows_max ? r1 - i0 : rows_max;
     const size_t plane = (size_t)(rows + kh - 1) * wp;
@@ -262,13 +284,38 @@ static void run_item(const void *work, void *band, int s, int r0, int r1) {
     for (int cb = 0; cb < j->cout; cb += t->ocb) {
       const DirectEpilogue ep = {j->scale ? j->scale + cb : NULL,
                                  j->shift ? j->shift + cb : NULL, j->relu,
-                                 j->accumulate};
+                                 j->accumulate, 0};
       const int nco = j->cout - cb < t->ocb ? j->cout - cb : t->ocb;
-      t->fn(j->y + (size_t)cb * nhw + (size_t)s * hw + (size_t)i0 * wd, nhw, xp,
-            plane, wp, j->wk + (size_t)cb * cin * kk, cin, kh, kw, nco, rows,
-            wd, &ep);
+      const float *wk = j->wk + (size_t)cb * cin * kk;
+      if (!ph) {
+        t->fn(j->y + (size_t)cb * nhw + (size_t)s * hw + (size_t)i0 * wd, nhw,
+              xp, plane, wp, wk, cin, kh, kw, nco, rows, wd, &ep);
+        continue;
+      }
+      DirectEpilogue into = ep;
+      into.max_into = 1;
+      for (int i = 0; i < rows; i++) {
+        t->fn(scratch, wd, xp + (size_t)i * wp, plane, wp, wk, cin, kh, kw, nco,
+              1, wd, i % ph ? &into : &ep);
+        if (i % ph == ph - 1)
+          acrnn_conv2d_direct_pool_rows(&j->pool, scratch, cb, nco, j->n, s, h,
+                                        wd, i0 + i - (ph - 1));
+      }
     }
   }
+}
+
+/* Packs the weights into ws and runs the items of work (its wk set here)
+ * over rows [0, h) of every sample, row_step rows at a time. */
+static void run(DirectWork *work, const float *w, int flip, int h, int row_step,
+                float *ws) {
+  const int cin = work->cin, cout = work->cout, kh = work->kh, kw = work->kw;
+  pack_weights(ws, w, cin, cout, kh, kw, tile()->ocb, flip);
+  work->wk = ws;
+  acrnn_conv2d_direct_run(work->n, h, row_step, work, run_item,
+                          ws + packed_floats(cin, cout, kh, kw),
+                          sizeof(float) *
+                              band_floats(cin, work->h, work->wd, kh, kw));
 }
 
 /* Every output value is computed the same way whichever thread takes it,
@@ -279,24 +326,41 @@ void acrnn_conv2d_direct(float *y, const float *x, const float *w, int n,
                          int accumulate, int flip, float *ws) {
   if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || wd <= 0)
     return;
-  float *wk = ws;
-  pack_weights(wk, w, cin, cout, kh, kw, tile()->ocb, flip);
+  DirectWork work = {.y = y,
+                     .x = x,
+                     .n = n,
+                     .cin = cin,
+                     .cout = cout,
+                     .h = h,
+                     .wd = wd,
+                     .kh = kh,
+                     .kw = kw,
+                     .scale = scale,
+                     .shift = shift,
+                     .relu = relu,
+                     .accumulate = accumulate};
+  run(&work, w, flip, h, 1, ws);
+}
 
-  const DirectWork work = {.y = y,
-                           .x = x,
-                           .wk = wk,
-                           .n = n,
-                           .cin = cin,
-                           .cout = cout,
-                           .h = h,
-                           .wd = wd,
-                           .kh = kh,
-                           .kw = kw,
-                           .scale = scale,
-                           .shift = shift,
-                           .relu = relu,
-                           .accumulate = accumulate};
-  acrnn_conv2d_direct_run(n, h, &work, run_item,
-                          ws + packed_floats(cin, cout, kh, kw),
-                          sizeof(float) * band_floats(cin, h, wd, kh, kw));
+int acrnn_conv2d_direct_pool(float *y, const float *x, const float *w, int n,
+                             int cin, int cout, int h, int wd, int kh, int kw,
+                             const float *scale, const float *shift, int ph,
+                             int pw, float *ws) {
+  if (n <= 0 || cin <= 0 || cout <= 0 || ph <= 0 || pw <= 0 || ph > h ||
+      pw > wd || !pool_band_rows(cin, h, wd, kh, kw, ph))
+    return 0;
+  DirectWork work = {.x = x,
+                     .n = n,
+                     .cin = cin,
+                     .cout = cout,
+                     .h = h,
+                     .wd = wd,
+                     .kh = kh,
+                     .kw = kw,
+                     .scale = scale,
+                     .shift = shift,
+                     .relu = 1,
+                     .pool = {y, ph, pw}};
+  run(&work, w, 0, h / ph * ph, ph, ws);
+  return 1;
 }

@@ -29,4 +29,15 @@ void acrnn_conv2d_direct(float *y, const float *x, const float *w, int n,
                          const float *scale, const float *shift, int relu,
                          int accumulate, int flip, float *ws);
 
+/* Inference's block with its pool: y[cout][n][h / ph][wd / pw] = the max
+ * pool (ph x pw windows, floor mode) of max(scale[co] * conv(x, w) +
+ * shift[co], 0), the same values as acrnn_conv2d_direct() then
+ * acrnn_maxpool_forward(), without writing the map: each window's rows
+ * are pooled from a scratch in cache. Returns 0, having done nothing,
+ * where the band buffer has no room for the scratch. */
+int acrnn_conv2d_direct_pool(float *y, const float *x, const float *w, int n,
+                             int cin, int cout, int h, int wd, int kh, int kw,
+                             const float *scale, const float *shift, int ph,
+                             int pw, float *ws);
+
 #endif

@@ -47,6 +47,7 @@
 typedef struct {
   const float *scale, *shift;
   int relu, accumulate;
+  int max_into; /* y = max(y, v) last: a fused pool's rows after the first */
 } Epilogue;
 
 static int round_up(int v, int m) {
@@ -81,6 +82,21 @@ static int band_rows(int cp, const Geometry *g) {
   return rows < h ? rows : h;
 }
 
+/* With a fused pool of ph rows (rows geometry only): the output rows per
+ * band, a multiple of ph, that leave room in the band buffer for the
+ * scratch row of OCB output channels (after the band); 0 if not even ph
+ * rows fit. */
+static int pool_band_rows(int cp, const Geometry *g, int ph) {
+  const size_t per_row = (size_t)cp * padded_width(g);
+  const size_t buffer = per_row * (band_rows(cp, g) + g->kh - 1);
+  const size_t scratch = (size_t)OCB * g->w;
+  if (g->dil != 1 || buffer < scratch + per_row * (size_t)(ph + g->kh - 1))
+    return 0;
+  const int rows = (int)((buffer - scratch) / per_row) - (g->kh - 1);
+  const int oh = g->h / ph * ph;
+  return (rows < oh ? rows : oh) / ph * ph;
+}
+
 static size_t packed_pairs(int cin, int cout, int kh, int kw) {
   return (size_t)round_up(cout, OCB) * ((cin + 1) / 2) * kh * kw;
 }
@@ -103,7 +119,7 @@ size_t acrnn_conv2d_direct_bf16_workspace(int cin, int cout, int h, int w,
 
 /* The epilogue of conv2d_direct_tile.h on one tile: v = (acc ? y : 0) +
  * sum, v = v * scale + shift (one FMA when both are given), v = max(v, 0)
- * (not NaN). */
+ * (not NaN), v = max(y, v) (max_into: no NaN there). */
 static void store_tile(float *y, size_t ldc, const float acc[OCB][COLS],
                        int nco, int ncols, const Epilogue *ep) {
   for (int o = 0; o < nco; o++) {
@@ -122,6 +138,8 @@ static void store_tile(float *y, size_t ldc, const float acc[OCB][COLS],
         v += sh;
       if (ep->relu && !(v > 0.0f))
         v = 0.0f;
+      if (ep->max_into && yo[j] > v)
+        v = yo[j];
       yo[j] = v;
     }
   }
@@ -201,6 +219,8 @@ tile_avx512bf16(float *y, size_t ldc, const uint32_t *xp, size_t plane, int wp,
       if (ep->relu) /* keep the lanes where r > 0 (not NaN) */
         r = _mm512_maskz_mov_ps(
             _mm512_cmp_ps_mask(r, _mm512_setzero_ps(), _CMP_GT_OQ), r);
+      if (ep->max_into)
+        r = _mm512_max_ps(r, _mm512_maskz_loadu_ps(m[v], yo + v * VL));
       _mm512_mask_storeu_ps(yo + v * VL, m[v], r);
     }
   }
@@ -302,9 +322,12 @@ typedef struct {
   Geometry g;
   const float *scale, *shift;
   int relu, accumulate;
+  AcrnnDirectPool pool; /* ph 0: no pool, y is the map */
 } Work;
 
-/* Output rows [r0, r1) of sample s, in bands that fit the buffer band. */
+/* Output rows [r0, r1) of sample s, in bands that fit the buffer band;
+ * with a pool, each window's rows into the scratch row after the band
+ * (conv2d_direct_run.h), pooled from there (r0 and r1 multiples of ph). */
 static void run_item(const void *work, void *band, int s, int r0, int r1) {
   const Work *j = work;
   uint32_t *xp = band;
@@ -314,7 +337,9 @@ static void run_item(const void *work, void *band, int s, int r0, int r1) {
   const int cp = (j->cin + 1) / 2, kk = kh * kw;
   const size_t hw = (size_t)h * wd, nhw = (size_t)j->n * hw;
   const int wp = padded_width(g);
-  const int rows_max = band_rows(cp, g);
+  const int ph = j->pool.ph;
+  const int rows_max = ph ? pool_band_rows(cp, g, ph) : band_rows(cp, g);
+  float *scratch = (float *)(xp + (size_t)cp * (rows_max + kh - 1) * wp);
   for (int i0 = r0; i0 < r1; i0 += rows_max) {
     const int rows = r1 - i0 < rows_max ? r1 - i0 : rows_max;
     const size_t plane = (size_t)(rows + kh - 1) * wp;
@@ -322,18 +347,40 @@ static void run_item(const void *work, void *band, int s, int r0, int r1) {
     for (int cb = 0; cb < j->cout; cb += OCB) {
       const Epilogue ep = {j->scale ? j->scale + cb : NULL,
                            j->shift ? j->shift + cb : NULL, j->relu,
-                           j->accumulate};
+                           j->accumulate, 0};
       const int nco = j->cout - cb < OCB ? j->cout - cb : OCB;
       const uint32_t *wk = j->wk + (size_t)cb * cp * kk;
-      for (int i = 0; i < rows; i++)
-        for (int j0 = 0; j0 < wd; j0 += COLS) {
-          tile(j->y + (size_t)cb * nhw + (size_t)s * hw +
-                   (size_t)(i0 + i) * wd + j0,
-               nhw, xp + (size_t)i * wp + j0, plane, wp, wk, cp, kh, kw, g->dil,
-               nco, wd - j0 < COLS ? wd - j0 : COLS, &ep);
-        }
+      Epilogue into = ep;
+      into.max_into = 1;
+      for (int i = 0; i < rows; i++) {
+        /* the map's row, or with a pool the scratch row */
+        float *y = ph ? scratch
+                      : j->y + (size_t)cb * nhw + (size_t)s * hw +
+                            (size_t)(i0 + i) * wd;
+        for (int j0 = 0; j0 < wd; j0 += COLS)
+          tile(y + j0, ph ? (size_t)wd : nhw, xp + (size_t)i * wp + j0, plane,
+               wp, wk, cp, kh, kw, g->dil, nco, wd - j0 < COLS ? wd - j0 : COLS,
+               ph && i % ph ? &into : &ep);
+        if (ph && i % ph == ph - 1)
+          acrnn_conv2d_direct_pool_rows(&j->pool, scratch, cb, nco, j->n, s, h,
+                                        wd, i0 + i - (ph - 1));
+      }
     }
   }
+}
+
+/* Packs the weights into ws and runs the items of work (its wk set here)
+ * over rows [0, h) of every sample, row_step rows at a time. */
+static void run(Work *work, const float *w, int flip, int h, int row_step,
+                float *ws) {
+  const int cin = work->cin, cout = work->cout;
+  const int kh = work->g.kh, kw = work->g.kw;
+  uint32_t *wk = (uint32_t *)ws;
+  pack_weights(wk, w, cin, cout, kh, kw, flip);
+  work->wk = wk;
+  acrnn_conv2d_direct_run(work->n, h, row_step, work, run_item,
+                          wk + packed_pairs(cin, cout, kh, kw),
+                          sizeof(uint32_t) * band_pairs(cin, &work->g));
 }
 
 void acrnn_conv2d_direct_bf16(float *y, const float *x, const float *w, int n,
@@ -342,21 +389,37 @@ void acrnn_conv2d_direct_bf16(float *y, const float *x, const float *w, int n,
                               int accumulate, int flip, float *ws) {
   if (n <= 0 || cin <= 0 || cout <= 0 || h <= 0 || wd <= 0)
     return;
-  uint32_t *wk = (uint32_t *)ws;
-  pack_weights(wk, w, cin, cout, kh, kw, flip);
+  Work work = {.y = y,
+               .x = x,
+               .n = n,
+               .cin = cin,
+               .cout = cout,
+               .g = geometry(cin, h, wd, kh, kw),
+               .scale = scale,
+               .shift = shift,
+               .relu = relu,
+               .accumulate = accumulate};
+  run(&work, w, flip, work.g.h, 1, ws);
+}
 
-  const Work work = {.y = y,
-                     .x = x,
-                     .wk = wk,
-                     .n = n,
-                     .cin = cin,
-                     .cout = cout,
-                     .g = geometry(cin, h, wd, kh, kw),
-                     .scale = scale,
-                     .shift = shift,
-                     .relu = relu,
-                     .accumulate = accumulate};
-  acrnn_conv2d_direct_run(n, work.g.h, &work, run_item,
-                          wk + packed_pairs(cin, cout, kh, kw),
-                          sizeof(uint32_t) * band_pairs(cin, &work.g));
+int acrnn_conv2d_direct_bf16_pool(float *y, const float *x, const float *w,
+                                  int n, int cin, int cout, int h, int wd,
+                                  int kh, int kw, const float *scale,
+                                  const float *shift, int ph, int pw,
+                                  float *ws) {
+  const Geometry g = geometry(cin, h, wd, kh, kw);
+  if (n <= 0 || cin <= 0 || cout <= 0 || ph <= 0 || pw <= 0 || ph > h ||
+      pw > wd || g.h != h || !pool_band_rows((cin + 1) / 2, &g, ph))
+    return 0;
+  Work work = {.x = x,
+               .n = n,
+               .cin = cin,
+               .cout = cout,
+               .g = g,
+               .scale = scale,
+               .shift = shift,
+               .relu = 1,
+               .pool = {y, ph, pw}};
+  run(&work, w, 0, h / ph * ph, ph, ws);
+  return 1;
 }

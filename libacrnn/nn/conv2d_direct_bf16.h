@@ -17,4 +17,13 @@ void acrnn_conv2d_direct_bf16(float *y, const float *x, const float *w, int n,
                               const float *scale, const float *shift, int relu,
                               int accumulate, int flip, float *ws);
 
+/* acrnn_conv2d_direct_pool() (conv2d_direct.h) with the products of this
+ * file; 0, having done nothing, also for the flat planes of one-column
+ * kernels. */
+int acrnn_conv2d_direct_bf16_pool(float *y, const float *x, const float *w,
+                                  int n, int cin, int cout, int h, int wd,
+                                  int kh, int kw, const float *scale,
+                                  const float *shift, int ph, int pw,
+                                  float *ws);
+
 #endif

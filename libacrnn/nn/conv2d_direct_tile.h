@@ -22,7 +22,8 @@
  * nco   output channels of the block that exist (the rest are padding)
  * rows  output rows of the band
  * The epilogue is v = (acc ? y : 0) + sum, v = v * scale[o] (if scale),
- * v += shift[o] (if shift), v = max(v, 0) (if relu). */
+ * v += shift[o] (if shift), v = max(v, 0) (if relu), v = max(y, v) (if
+ * max_into). */
 
 #define TILE_COLS (TILE_VL * TILE_NJ)
 
@@ -91,6 +92,19 @@ TILE_TARGET static void TILE_FN(float *y, size_t ldc, const float *xp,
           if (ep->relu) { /* keep the lanes where r > 0 (not NaN) */
             const __typeof__(r > r) keep = r > (TILE_V){0};
             r = (TILE_V)((__typeof__(keep))r & keep);
+          }
+          if (ep->max_into) { /* r and y: no NaN (after the ReLU) */
+            TILE_V old;
+            if (n >= TILE_VL)
+              old = *(const TILE_VU *)(yo + v * TILE_VL);
+            else {
+              memset(lane, 0, sizeof lane);
+              memcpy(lane, yo + v * TILE_VL, sizeof(float) * (size_t)n);
+              old = *(const TILE_VU *)lane;
+            }
+            const __typeof__(r > r) take = old > r;
+            r = (TILE_V)(((__typeof__(take))old & take) |
+                         ((__typeof__(take))r & ~take));
           }
           if (n >= TILE_VL)
             *(TILE_VU *)(yo + v * TILE_VL) = r;

@@ -61,6 +61,15 @@ void acrnn_conv2d_scale_relu_forward(float *y, const float *x, const float *w,
                                      const float *scale, const float *shift,
                                      int n, int cin, int cout, int h, int wd,
                                      int kh, int kw, float *ws);
+/* y = maxpool(ph x pw, floor mode) of acrnn_conv2d_scale_relu_forward(),
+ * the same values. Where the direct kernels run, each window's rows are
+ * pooled while in cache and the full map is never written; elsewhere the
+ * map is computed into map ([cout][n][h][wd], scratch) and pooled. */
+void acrnn_conv2d_scale_relu_pool_forward(float *y, float *map, const float *x,
+                                          const float *w, const float *scale,
+                                          const float *shift, int n, int cin,
+                                          int cout, int h, int wd, int kh,
+                                          int kw, int ph, int pw, float *ws);
 void acrnn_conv2d_backward(float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w, int n, int cin,
                            int cout, int h, int wd, int kh, int kw, float *ws);

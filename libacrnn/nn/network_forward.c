@@ -121,6 +121,16 @@ static const float *net_forward(AcrnnNet *net, const float *x, int batch,
           net->act[i], net->bn_mean[i], net->bn_rstd[i], net->conv_out[i],
           P(net, b->t_g), P(net, b->t_beta), BUF_W(net, b->t_rm),
           BUF_W(net, b->t_rv), b->cout, m, BN_MOMENTUM, BN_EPS);
+    } else if (!training && b->ph && i != net->attn_block) {
+      /* inference: the pool fused into the conv, the map never written
+       * (training with frozen blocks keeps it: the pool's argmax) */
+      acrnn_conv2d_scale_relu_pool_forward(
+          net->pool_out[i], net->act[i], in, P(net, b->t_w), fs, fb, n, b->cin,
+          b->cout, b->h, b->w, b->kh, b->kw, b->ph, b->pw, net->ws);
+      fs += b->cout;
+      fb += b->cout;
+      in = net->pool_out[i];
+      continue;
     } else {
       acrnn_conv2d_scale_relu_forward(net->act[i], in, P(net, b->t_w), fs, fb,
                                       n, b->cin, b->cout, b->h, b->w, b->kh,

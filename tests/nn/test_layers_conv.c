@@ -2,6 +2,7 @@
  * maxpool, dense, dropout, softmax + cross-entropy) against direct reference
  * implementations, finite differences of L = sum(y * r), and the
  * accumulate-into-gradients convention. */
+#include "bf16.h"
 #include "conv2d_wgrad.h"
 #include "gemm.h"
 #include "layers.h"
@@ -425,6 +426,83 @@ static void test_conv2d_backward_set(void) {
     acrnn_gemm_set_precision(ACRNN_PRECISION_FP32);
     g_free(x), g_free(w), g_free(dy);
     g_free(dx_add), g_free(dx_set), g_free(dw_add), g_free(dw_set);
+  }
+}
+
+/* acrnn_conv2d_scale_relu_pool_forward() gives the same bits as the conv
+ * into the full map then acrnn_maxpool_forward(), on every path: the
+ * fused pool of each direct build (fp32) and of both bf16 builds, with
+ * rows and columns past the last window, bands of rows shorter than the
+ * map (the 32-channel shape), samples split into blocks of rows among 3
+ * threads, and the unfused paths (im2col, bf16 flat planes). */
+static void check_pool_fused(const ConvShape *s, int ph, int pw,
+                             AcrnnRng *rng) {
+  const size_t nx = conv_x_size(s), ny = conv_y_size(s);
+  const size_t np = (size_t)s->cout * s->n * (s->h / ph) * (s->w / pw);
+  float *x = rand_vec(nx, rng), *w = rand_vec(conv_w_size(s), rng);
+  float *sc = rand_vec(s->cout, rng), *sh = rand_vec(s->cout, rng);
+  float *map = g_new(float, ny), *want = g_new(float, np);
+  float *got = g_new(float, np);
+  float *ws = g_new(float, acrnn_conv2d_workspace(s->cin, s->cout, s->n, s->h,
+                                                  s->w, s->kh, s->kw));
+  const int saved = acrnn_get_threads();
+  for (int threads = 1; threads <= 3; threads += 2) {
+    acrnn_set_threads(threads);
+    acrnn_conv2d_scale_relu_forward(map, x, w, sc, sh, s->n, s->cin, s->cout,
+                                    s->h, s->w, s->kh, s->kw, ws);
+    acrnn_maxpool_forward(want, NULL, map, s->cout * s->n, s->h, s->w, ph, pw);
+    for (size_t i = 0; i < ny; i++)
+      map[i] = NAN; /* the fallback's scratch: garbage must not matter */
+    for (size_t i = 0; i < np; i++)
+      got[i] = NAN;
+    acrnn_conv2d_scale_relu_pool_forward(got, map, x, w, sc, sh, s->n, s->cin,
+                                         s->cout, s->h, s->w, s->kh, s->kw, ph,
+                                         pw, ws);
+    nt_assert_same_bits(got, want, np);
+  }
+  acrnn_set_threads(saved);
+  g_free(x), g_free(w), g_free(sc), g_free(sh);
+  g_free(map), g_free(want), g_free(got), g_free(ws);
+}
+
+static void test_conv2d_pool_fused(void) {
+  static const struct {
+    ConvShape s;
+    int ph, pw;
+  } cases[] = {
+      {{2, 3, 5, 38, 71, 3, 5}, 4, 3},     /* rows and columns left over */
+      {{1, 2, 9, 13, 40, 3, 5}, 2, 2},     /* one sample: blocks of rows */
+      {{2, 32, 32, 128, 128, 3, 5}, 4, 3}, /* block 1: several bands */
+      {{3, 4, 6, 8, 42, 3, 1}, 4, 1},      /* bf16: flat planes, unfused */
+      {{2, 3, 4, 6, 40, 3, 5}, 7, 1},      /* a window taller than the map */
+  };
+  static const char *const builds[] = {"generic", "avx2", "avx512"};
+  static const char *const bf16_builds[] = {"generic", "avx512bf16"};
+  const char *native = acrnn_conv2d_direct_isa();
+  const char *bf16_native = acrnn_bf16_isa();
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, 79);
+  for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+    const ConvShape *s = &cases[k].s;
+    const int ph = cases[k].ph, pw = cases[k].pw;
+    if (ph > s->h)
+      continue;
+    acrnn_conv2d_set_path(ACRNN_CONV_IM2COL);
+    check_pool_fused(s, ph, pw, &rng);
+    acrnn_conv2d_set_path(ACRNN_CONV_DIRECT);
+    for (size_t b = 0; b < G_N_ELEMENTS(builds); b++)
+      if (acrnn_conv2d_direct_use(builds[b]))
+        check_pool_fused(s, ph, pw, &rng);
+    g_assert_true(acrnn_conv2d_direct_use(native));
+    acrnn_gemm_set_precision(ACRNN_PRECISION_BF16);
+    for (size_t b = 0; b < G_N_ELEMENTS(bf16_builds); b++)
+      if (acrnn_bf16_use(bf16_builds[b]))
+        check_pool_fused(s, ph, pw, &rng);
+      else
+        g_test_message("bf16 %s build: not run by this CPU", bf16_builds[b]);
+    g_assert_true(acrnn_bf16_use(bf16_native));
+    acrnn_gemm_set_precision(ACRNN_PRECISION_FP32);
+    acrnn_conv2d_set_path(ACRNN_CONV_AUTO);
   }
 }
 
@@ -1020,6 +1098,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/nn/conv2d/direct-threads", test_conv2d_direct_threads);
   g_test_add_func("/nn/conv2d/backward-set", test_conv2d_backward_set);
   g_test_add_func("/nn/conv2d/weight-gradient-fp32", test_conv2d_wgrad);
+  g_test_add_func("/nn/conv2d/pool-fused", test_conv2d_pool_fused);
   g_test_add_func("/nn/batchnorm/running-stats", test_batchnorm_running_stats);
   g_test_add_func("/nn/batchnorm/backward", test_batchnorm_backward);
   g_test_add_func("/nn/batchnorm/relu-fused", test_batchnorm_relu);
