@@ -54,12 +54,11 @@ static void moments(const float *x, size_t m, double *mean, double *ss) {
   *ss = s2 > (double)m * d * d ? s2 - (double)m * d * d : 0.0;
 }
 
-/* The statistics of one channel: saves mean and rstd, updates the running
- * statistics, returns y = x * scale + shift's coefficients. */
-static void channel_stats(const float *x, size_t m, float *mean, float *rstd,
-                          float gamma, float beta, float *running_mean,
-                          float *running_var, float momentum, float eps,
-                          float *scale, float *shift) {
+void acrnn_batchnorm_channel_stats(const float *x, size_t m, float *mean,
+                                   float *rstd, float gamma, float beta,
+                                   float *running_mean, float *running_var,
+                                   float momentum, float eps, float *scale,
+                                   float *shift) {
   double mu, ss;
   moments(x, m, &mu, &ss);
   const double var = ss / (double)m;
@@ -88,10 +87,10 @@ static void forward_train(float *y, float *mean, float *rstd, const float *x,
     const float *xr = x + (size_t)ch * m;
     float *yr = y + (size_t)ch * m;
     float scale, shift;
-    channel_stats(xr, m, &mean[ch], &rstd[ch], gamma[ch], beta[ch],
-                  running_mean ? &running_mean[ch] : NULL,
-                  running_var ? &running_var[ch] : NULL, momentum, eps, &scale,
-                  &shift);
+    acrnn_batchnorm_channel_stats(
+        xr, m, &mean[ch], &rstd[ch], gamma[ch], beta[ch],
+        running_mean ? &running_mean[ch] : NULL,
+        running_var ? &running_var[ch] : NULL, momentum, eps, &scale, &shift);
     acrnn_affine_relu(yr, xr, m, scale, shift, relu);
   }
 }

@@ -115,6 +115,39 @@ void acrnn_batchnorm_relu_backward_set(float *dx, float *dgamma, float *dbeta,
                                        const float *rstd, const float *gamma,
                                        int c, size_t m);
 
+/* One channel's batch statistics over x[0..m) (training): saves mean and
+ * rstd, updates the running statistics (either may be NULL), and gives
+ * the coefficients of y = x * scale + shift. */
+void acrnn_batchnorm_channel_stats(const float *x, size_t m, float *mean,
+                                   float *rstd, float gamma, float beta,
+                                   float *running_mean, float *running_var,
+                                   float momentum, float eps, float *scale,
+                                   float *shift);
+
+/* ---- bn_relu_pool.c: batch norm + ReLU + max pool, training ------------ */
+/* pooled[c][n][h/ph][w/pw] = maxpool(max(bn(x), 0)) with its argmax (as
+ * acrnn_maxpool_forward()) and xmax, x at each argmax; the statistics and
+ * running updates of acrnn_batchnorm_relu_forward_train(). The same bits
+ * as that then acrnn_maxpool_forward(), without writing the ReLU's map. */
+void acrnn_bn_relu_pool_forward_train(float *pooled, int32_t *argmax,
+                                      float *xmax, float *mean, float *rstd,
+                                      const float *x, const float *gamma,
+                                      const float *beta, float *running_mean,
+                                      float *running_var, int c, int n, int h,
+                                      int w, int ph, int pw, float momentum,
+                                      float eps);
+/* Its backward from dpooled, the gradient of pooled: dx[c][n][h][w] is
+ * OVERWRITTEN (=); dgamma, dbeta accumulate. The same values as
+ * acrnn_maxpool_backward_set() then acrnn_batchnorm_relu_backward_set(),
+ * to rounding. */
+void acrnn_bn_relu_pool_backward_set(float *dx, float *dgamma, float *dbeta,
+                                     const float *dpooled,
+                                     const int32_t *argmax, const float *pooled,
+                                     const float *xmax, const float *x,
+                                     const float *mean, const float *rstd,
+                                     const float *gamma, int c, int n, int h,
+                                     int w, int ph, int pw);
+
 /* ---- relu.c ------------------------------------------------------------ */
 void acrnn_relu_forward(float *y, const float *x, size_t n); /* y may be x */
 /* dx += dy where y > 0 */

@@ -117,6 +117,7 @@ static const Activation activations[] = {
     ACT(act, N_BLOCKS, block_map, float, FOR_ALL),
     ACT(pool_out, N_BLOCKS, block_pooled, float, FOR_ALL),
     ACT(argmax, N_BLOCKS, block_pooled, int32_t, FOR_TRAINING),
+    ACT(xmax, N_BLOCKS, block_pooled, float, FOR_TRAINING),
     ACT(bn_mean, N_BLOCKS, block_channels, float, FOR_TRAINING),
     ACT(bn_rstd, N_BLOCKS, block_channels, float, FOR_TRAINING),
     ACT(att_out, 1, cnn_attention_map, float, FOR_ALL),

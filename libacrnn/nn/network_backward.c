@@ -49,50 +49,61 @@ static void conv_backward(AcrnnNet *net, gboolean frozen) {
     for (int k = 0, j = 0; k < 3; k++)
       if (net->gbuf[k] != dout)
         spare[j++] = net->gbuf[k];
-    float *dact = dout;
-    if (b->ph) { /* un-pool into a full-size map */
-      dact = spare[0];
-      acrnn_maxpool_backward_set(dact, dout, net->argmax[i], b->cout * n, b->h,
-                                 b->w, b->ph, b->pw);
-      spare[0] = dout;
-    }
-    if (i == net->attn_block) {
-      float *dm = spare[0];
-      memset(dm, 0, sz * sizeof(float));
-      acrnn_attention_cnn_backward(
-          dm, G(net, net->t_catt_w), G(net, net->t_catt_b), dact, net->attn,
-          net->act[i], P(net, net->t_catt_w), b->cout, n, b->h, b->w, net->ws);
-      if (frozen)
-        return; /* nothing below learns */
-      spare[0] = dact;
-      dact = dm;
-    }
-    float *dconv = dact; /* in place */
-    if (frozen) {
-      const float *s = net->fold_s + scale_at, *y = net->act[i];
-      for (int c = 0; c < b->cout; c++)
-        for (size_t j = (size_t)c * m; j < (size_t)(c + 1) * m; j++)
-          dconv[j] = y[j] > 0.0f ? dconv[j] * s[c] : 0.0f;
-    } else {
-      acrnn_batchnorm_relu_backward_set(
-          dconv, G(net, b->t_g), G(net, b->t_beta), dact, net->act[i],
-          net->conv_out[i], net->bn_mean[i], net->bn_rstd[i], P(net, b->t_g),
-          b->cout, m);
-    }
-    float *dx = NULL; /* overwritten by the conv's backward */
-    if (i > 0) {
-      dx = spare[0];
-      scale_at -= (size_t)net->blk[i - 1].cout;
-    }
     const float *xin = i == 0                       ? net->x0
                        : net->blk[i - 1].ph         ? net->pool_out[i - 1]
                        : (i - 1 == net->attn_block) ? net->att_out
                                                     : net->act[i - 1];
+    float *dconv;
+    if (!frozen && b->ph && i != net->attn_block) {
+      /* batch norm, ReLU and pool fused (bn_relu_pool.c) */
+      dconv = spare[0];
+      acrnn_bn_relu_pool_backward_set(
+          dconv, G(net, b->t_g), G(net, b->t_beta), dout, net->argmax[i],
+          net->pool_out[i], net->xmax[i], net->conv_out[i], net->bn_mean[i],
+          net->bn_rstd[i], P(net, b->t_g), b->cout, n, b->h, b->w, b->ph,
+          b->pw);
+      spare[0] = dout;
+    } else {
+      float *dact = dout;
+      if (b->ph) { /* un-pool into a full-size map */
+        dact = spare[0];
+        acrnn_maxpool_backward_set(dact, dout, net->argmax[i], b->cout * n,
+                                   b->h, b->w, b->ph, b->pw);
+        spare[0] = dout;
+      }
+      if (i == net->attn_block) {
+        float *dm = spare[0];
+        memset(dm, 0, sz * sizeof(float));
+        acrnn_attention_cnn_backward(dm, G(net, net->t_catt_w),
+                                     G(net, net->t_catt_b), dact, net->attn,
+                                     net->act[i], P(net, net->t_catt_w),
+                                     b->cout, n, b->h, b->w, net->ws);
+        if (frozen)
+          return; /* nothing below learns */
+        spare[0] = dact;
+        dact = dm;
+      }
+      dconv = dact; /* in place */
+      if (frozen) {
+        const float *s = net->fold_s + scale_at, *y = net->act[i];
+        for (int c = 0; c < b->cout; c++)
+          for (size_t j = (size_t)c * m; j < (size_t)(c + 1) * m; j++)
+            dconv[j] = y[j] > 0.0f ? dconv[j] * s[c] : 0.0f;
+      } else {
+        acrnn_batchnorm_relu_backward_set(
+            dconv, G(net, b->t_g), G(net, b->t_beta), dact, net->act[i],
+            net->conv_out[i], net->bn_mean[i], net->bn_rstd[i], P(net, b->t_g),
+            b->cout, m);
+      }
+    }
+    float *dx = i > 0 ? spare[0] : NULL; /* overwritten by the conv's */
     acrnn_conv2d_backward_set(dx, frozen ? NULL : G(net, b->t_w),
                               frozen ? NULL : G(net, b->t_b), dconv, xin,
                               P(net, b->t_w), n, b->cin, b->cout, b->h, b->w,
                               b->kh, b->kw, net->ws);
     dout = dx;
+    if (i > 0)
+      scale_at -= (size_t)net->blk[i - 1].cout;
   }
 }
 

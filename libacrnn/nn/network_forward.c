@@ -117,6 +117,15 @@ static const float *net_forward(AcrnnNet *net, const float *x, int batch,
       acrnn_conv2d_forward(net->conv_out[i], in, P(net, b->t_w), P(net, b->t_b),
                            n, b->cin, b->cout, b->h, b->w, b->kh, b->kw,
                            net->ws);
+      if (b->ph && i != net->attn_block) { /* the ReLU's map never written */
+        acrnn_bn_relu_pool_forward_train(
+            net->pool_out[i], net->argmax[i], net->xmax[i], net->bn_mean[i],
+            net->bn_rstd[i], net->conv_out[i], P(net, b->t_g),
+            P(net, b->t_beta), BUF_W(net, b->t_rm), BUF_W(net, b->t_rv),
+            b->cout, n, b->h, b->w, b->ph, b->pw, BN_MOMENTUM, BN_EPS);
+        in = net->pool_out[i];
+        continue;
+      }
       acrnn_batchnorm_relu_forward_train(
           net->act[i], net->bn_mean[i], net->bn_rstd[i], net->conv_out[i],
           P(net, b->t_g), P(net, b->t_beta), BUF_W(net, b->t_rm),

@@ -68,6 +68,7 @@ struct AcrnnNet {
   float *x0;
   float *conv_out[N_BLOCKS], *act[N_BLOCKS], *pool_out[N_BLOCKS];
   int32_t *argmax[N_BLOCKS];
+  float *xmax[N_BLOCKS]; /* conv_out at the argmaxes (bn_relu_pool.c) */
   float *bn_mean[N_BLOCKS], *bn_rstd[N_BLOCKS];
   float *att_out, *attn; /* cnn attention */
   float *seq, *y0, *d0, *mask0, *y1, *h, *mask1;

@@ -506,6 +506,83 @@ static void test_conv2d_pool_fused(void) {
   }
 }
 
+/* bn_relu_pool.c against batch norm + ReLU, then the pool, unfused: the
+ * forward's pooled values, argmaxes, statistics and running updates the
+ * same bits, xmax x at each argmax; the backward's dx (overwritten) and
+ * dgamma, dbeta (accumulated) the same to rounding. Rows and columns past
+ * the last window, channels of m > 1024 values (several blocks of sums),
+ * and windows of ReLU zeros (ties) included. */
+static void check_bn_relu_pool(int c, int n, int h, int w, int ph, int pw,
+                               guint64 seed) {
+  AcrnnRng rng;
+  acrnn_rng_seed(&rng, seed);
+  const size_t m = (size_t)n * h * w, nx = (size_t)c * m;
+  const size_t np = (size_t)c * n * (h / ph) * (w / pw);
+  float *x = rand_vec(nx, &rng);
+  for (size_t i = 0; i < nx; i++) /* distinct means and scales */
+    x[i] = x[i] * (1.0f + (float)(i / m)) + 0.5f * (float)(i / m);
+  float *gamma = rand_vec(c, &rng), *beta = rand_vec(c, &rng);
+  gamma[0] = 1.0f, beta[0] = -2.5f; /* channel 0: mostly ReLU zeros */
+  float *dpool = rand_vec(np, &rng);
+  /* unfused */
+  float *y = g_new(float, nx), *want = g_new(float, np);
+  int32_t *want_arg = g_new(int32_t, np);
+  float *mean1 = g_new(float, c), *rstd1 = g_new(float, c);
+  float *rm1 = g_new0(float, c), *rv1 = g_new0(float, c);
+  acrnn_batchnorm_relu_forward_train(y, mean1, rstd1, x, gamma, beta, rm1, rv1,
+                                     c, m, 0.1f, 1e-5f);
+  acrnn_maxpool_forward(want, want_arg, y, c * n, h, w, ph, pw);
+  /* fused */
+  float *got = g_new(float, np), *xmax = g_new(float, np);
+  int32_t *arg = g_new(int32_t, np);
+  float *mean2 = g_new(float, c), *rstd2 = g_new(float, c);
+  float *rm2 = g_new0(float, c), *rv2 = g_new0(float, c);
+  acrnn_bn_relu_pool_forward_train(got, arg, xmax, mean2, rstd2, x, gamma, beta,
+                                   rm2, rv2, c, n, h, w, ph, pw, 0.1f, 1e-5f);
+  nt_assert_same_bits(got, want, np);
+  g_assert_cmpmem(arg, sizeof(int32_t) * np, want_arg, sizeof(int32_t) * np);
+  nt_assert_same_bits(mean2, mean1, c);
+  nt_assert_same_bits(rstd2, rstd1, c);
+  nt_assert_same_bits(rm2, rm1, c);
+  nt_assert_same_bits(rv2, rv1, c);
+  const size_t out = np / ((size_t)c * n), hw = (size_t)h * w;
+  for (size_t o = 0; o < np; o++)
+    g_assert_true(xmax[o] == x[o / out * hw + arg[o]]);
+  size_t zeros = 0; /* windows of ReLU zeros: ties the first index wins */
+  for (size_t o = 0; o < np; o++)
+    zeros += got[o] == 0.0f;
+  g_assert_cmpuint(zeros, >, 0);
+
+  float *dact = g_new(float, nx), *dx1 = g_new(float, nx);
+  float *dx2 = g_new(float, nx);
+  float *dg1 = g_new(float, c), *db1 = g_new(float, c);
+  float *dg2 = g_new(float, c), *db2 = g_new(float, c);
+  for (int k = 0; k < c; k++)
+    dg1[k] = db1[k] = dg2[k] = db2[k] = 1.0f; /* they accumulate */
+  acrnn_maxpool_backward_set(dact, dpool, want_arg, c * n, h, w, ph, pw);
+  acrnn_batchnorm_relu_backward_set(dx1, dg1, db1, dact, y, x, mean1, rstd1,
+                                    gamma, c, m);
+  for (size_t i = 0; i < nx; i++)
+    dx2[i] = NAN; /* overwritten, never read */
+  acrnn_bn_relu_pool_backward_set(dx2, dg2, db2, dpool, arg, got, xmax, x,
+                                  mean2, rstd2, gamma, c, n, h, w, ph, pw);
+  assert_close_f("bn relu pool dx", dx2, dx1, nx, 1e-4, 1e-6);
+  assert_close_f("bn relu pool dgamma", dg2, dg1, c, 1e-5, 1e-6);
+  assert_close_f("bn relu pool dbeta", db2, db1, c, 1e-5, 1e-6);
+  g_free(x), g_free(gamma), g_free(beta), g_free(dpool), g_free(y);
+  g_free(want), g_free(want_arg), g_free(mean1), g_free(rstd1), g_free(rm1);
+  g_free(rv1), g_free(got), g_free(xmax), g_free(arg), g_free(mean2);
+  g_free(rstd2), g_free(rm2), g_free(rv2), g_free(dact), g_free(dx1);
+  g_free(dx2), g_free(dg1), g_free(db1), g_free(dg2), g_free(db2);
+}
+
+static void test_bn_relu_pool(void) {
+  check_bn_relu_pool(3, 2, 9, 14, 4, 3, 81);  /* rows, columns left over */
+  check_bn_relu_pool(2, 3, 16, 40, 2, 2, 82); /* m = 1920: two blocks */
+  check_bn_relu_pool(4, 2, 32, 42, 4, 1, 83); /* block 3's pool */
+  check_bn_relu_pool(2, 1, 8, 128, 1, 3, 84); /* block 5's pool, one row */
+}
+
 /* ---- the fp32 weight gradient straight from the maps ------------------- */
 
 /* Against double sums (the fp32 summation bound over the n h w products,
@@ -1102,6 +1179,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/nn/batchnorm/running-stats", test_batchnorm_running_stats);
   g_test_add_func("/nn/batchnorm/backward", test_batchnorm_backward);
   g_test_add_func("/nn/batchnorm/relu-fused", test_batchnorm_relu);
+  g_test_add_func("/nn/batchnorm/relu-pool-fused", test_bn_relu_pool);
   g_test_add_func("/nn/relu", test_relu);
   g_test_add_func("/nn/maxpool", test_maxpool);
   g_test_add_func("/nn/maxpool/shapes-ties-nan", test_maxpool_shapes);
